@@ -1,0 +1,106 @@
+# egg — the one place where build flags live.
+#
+#   make run      set up (apt-get), build everything, run the hello guest
+#   make test     set up, build, host unit tests + QEMU integration tests
+#   make kernel   the Embedded Swift kernel only (build/kernel/kernel.elf)
+#   make install PREFIX=dir
+#
+# The kernel is built here rather than by SwiftPM: each logic module (LinuxABI, ELF,
+# KernelCore, Drivers) is compiled a second time in Embedded Swift for
+# x86_64-unknown-none-elf, followed by KernelArch (unsafe hardware layer), Kernel (main)
+# and KernelRuntime (C/asm runtime hooks), then linked with ld.lld.
+
+SWIFT_BIN ?= /opt/swift/usr/bin
+SWIFTC    := $(SWIFT_BIN)/swiftc
+SWIFT     := $(SWIFT_BIN)/swift
+CLANG     := $(SWIFT_BIN)/clang
+LLD       := $(SWIFT_BIN)/ld.lld
+PREFIX    ?= /usr/local
+BUILD     := build
+KB        := $(BUILD)/kernel
+SHELL     := /bin/bash
+
+KERNEL_TARGET := x86_64-unknown-none-elf
+# Embedded Swift for the kernel: no SSE/MMX in kernel code (the guest owns the vector
+# registers), no red zone (interrupts share the stack), kernel code model (linked at -2 GiB).
+KSWIFTFLAGS := -target $(KERNEL_TARGET) -enable-experimental-feature Embedded -wmo \
+	-parse-as-library -Osize -Xfrontend -disable-stack-protector \
+	-Xfrontend -function-sections -Xcc -mno-red-zone -Xcc -mcmodel=kernel -Xcc -fno-pic \
+	-Xcc -mno-sse -Xcc -mno-sse2 -Xcc -mno-mmx -I $(KB) -D EGG_KERNEL
+KCFLAGS := --target=$(KERNEL_TARGET) -ffreestanding -fno-builtin -nostdlib -mno-red-zone \
+	-mcmodel=kernel -fno-pic -mno-sse -mno-sse2 -mno-mmx -Os -Wall -Werror -ffunction-sections \
+	-fno-stack-protector
+UNICODE_TABLES := /opt/swift/usr/lib/swift/embedded/$(KERNEL_TARGET)/libswiftUnicodeDataTables.a
+
+# Module order matters: each imports the ones before it.
+KMODULES := LinuxABI ELF KernelCore Drivers KernelArch Kernel
+KOBJS    := $(foreach m,$(KMODULES),$(KB)/$(m).o) $(KB)/runtime.o $(KB)/boot.o $(KB)/entry.o
+
+.PHONY: all setup kernel egg guests run test unit-test integration-test install clean lint
+
+all: kernel egg guests
+
+setup:
+	@scripts/setup.sh
+
+kernel: $(KB)/kernel.elf
+
+$(KB):
+	@mkdir -p $@
+
+# One rule per Swift module; the dependency on the previous module's .o orders the chain.
+define kmodule
+$(KB)/$(1).o: $(wildcard Sources/$(1)/*.swift Sources/$(1)/*/*.swift) $(2) | $(KB)
+	@echo "  SWIFTC  $(1) (embedded)"
+	@$(SWIFTC) $(KSWIFTFLAGS) $(3) -module-name $(1) -emit-module -emit-module-path $(KB)/$(1).swiftmodule \
+		-c $(wildcard Sources/$(1)/*.swift Sources/$(1)/*/*.swift) -o $$@
+endef
+$(eval $(call kmodule,LinuxABI,,))
+$(eval $(call kmodule,ELF,$(KB)/LinuxABI.o,))
+$(eval $(call kmodule,KernelCore,$(KB)/ELF.o,))
+$(eval $(call kmodule,Drivers,$(KB)/KernelCore.o,))
+$(eval $(call kmodule,KernelArch,$(KB)/Drivers.o $(wildcard Sources/KernelArch/include/*),-Xcc -I -Xcc Sources/KernelArch/include -I Sources/KernelArch/include))
+$(eval $(call kmodule,Kernel,$(KB)/KernelArch.o $(wildcard Sources/KernelArch/include/*),-Xcc -I -Xcc Sources/KernelArch/include -I Sources/KernelArch/include))
+
+$(KB)/runtime.o: Sources/KernelRuntime/runtime.c | $(KB)
+	@echo "  CC      $<"
+	@$(CLANG) $(KCFLAGS) -c $< -o $@
+$(KB)/boot.o: Sources/KernelArch/boot.S | $(KB)
+	@echo "  AS      $<"
+	@$(CLANG) $(KCFLAGS) -c $< -o $@
+$(KB)/entry.o: Sources/KernelArch/entry.S | $(KB)
+	@echo "  AS      $<"
+	@$(CLANG) $(KCFLAGS) -c $< -o $@
+
+$(KB)/kernel.elf: $(KOBJS) Sources/KernelArch/kernel.ld
+	@echo "  LD      $@"
+	@$(LLD) -nostdlib --no-pie --no-dynamic-linker --gc-sections -z max-page-size=4096 \
+		-T Sources/KernelArch/kernel.ld -o $@ $(KOBJS) $(UNICODE_TABLES)
+	@echo "  kernel: $$(stat -c %s $@) bytes"
+
+egg:
+	@echo "  SWIFT   build egg"
+	@$(SWIFT) build -c release --product egg
+	@test -x .build/release/egg
+
+guests:
+	@$(MAKE) --no-print-directory -C Guest
+
+run: setup all
+	.build/release/egg run $(BUILD)/guest/hello-musl
+
+unit-test:
+	$(SWIFT) test
+
+integration-test: all
+	Tests/integration/run.sh
+
+test: setup all unit-test integration-test
+
+install: all
+	install -d $(PREFIX)/bin $(PREFIX)/share/egg
+	install -m 755 .build/release/egg $(PREFIX)/bin/egg
+	install -m 644 $(KB)/kernel.elf $(PREFIX)/share/egg/kernel.elf
+
+clean:
+	rm -rf $(BUILD) .build

@@ -1,0 +1,135 @@
+/* entry.S — every way into the kernel from the CPU (KernelArch layer).
+ *
+ * Each path builds a `struct trap_frame` (include/hw.h) on the current thread's kernel stack
+ * and calls a safe Swift dispatcher at once (Sources/Kernel/Traps.swift):
+ *   syscall_entry    SYSCALL from ring 3 → egg_syscall_entry(frame)
+ *   isr_stub_N       exceptions and interrupts → egg_trap_entry(frame)
+ * and leaves through trap_return, which is also how a new thread first enters user mode
+ * (egg_enter_user). Per-CPU data is reached through GS: 0 self, 8 kernel stack top,
+ * 16 user rsp scratch (Sources/KernelArch/CPU.swift). SYSRET is not used: the nested KVM on
+ * the build machines mishandles it, and iretq restores every register the frame holds.
+ * Reference: Intel SDM vol. 2 SYSCALL, vol. 3 §6.14 (64-bit interrupt stack frame).
+ */
+    .altmacro
+    .text
+
+.macro PUSH_GPRS
+    pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+.endm
+
+.macro POP_GPRS
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+.endm
+
+    .globl syscall_entry
+    .balign 16
+syscall_entry:
+    swapgs
+    movq %rsp, %gs:16
+    movq %gs:8, %rsp
+    pushq $0x1b                 /* ss: user data | RPL 3 */
+    pushq %gs:16                /* rsp */
+    pushq %r11                  /* rflags */
+    pushq $0x23                 /* cs: user code | RPL 3 */
+    pushq %rcx                  /* rip */
+    pushq $0                    /* error code */
+    pushq $0x100                /* vector 256 marks a system call */
+    PUSH_GPRS
+    movq %rsp, %rdi
+    call egg_syscall_entry
+    jmp trap_return
+
+    .globl isr_common
+isr_common:
+    testb $3, 24(%rsp)          /* came from ring 3? */
+    jz 1f
+    swapgs
+1:  PUSH_GPRS
+    movq %rsp, %rdi
+    call egg_trap_entry
+    jmp trap_return
+
+    .globl trap_return
+trap_return:
+    POP_GPRS
+    testb $3, 24(%rsp)
+    jz 2f
+    swapgs
+2:  addq $16, %rsp              /* vector and error code */
+    iretq
+
+/* void egg_enter_user(struct trap_frame *frame) — start executing a frame, never returns. */
+    .globl egg_enter_user
+egg_enter_user:
+    movq %rdi, %rsp
+    jmp trap_return
+
+/* void egg_switch_stack(uint64_t stack_top, void (*fn)(void)) — run fn on a new stack. */
+    .globl egg_switch_stack
+egg_switch_stack:
+    movq %rdi, %rsp
+    xorl %ebp, %ebp
+    call *%rsi
+3:  hlt
+    jmp 3b
+
+/* The 256 interrupt stubs. Vectors where the CPU pushes an error code: 8, 10-14, 17, 21, 29, 30. */
+.macro ISR n
+    .balign 16
+isr_stub_\n:
+    .if (\n == 8) || (\n >= 10 && \n <= 14) || (\n == 17) || (\n == 21) || (\n == 29) || (\n == 30)
+    .else
+    pushq $0
+    .endif
+    pushq $\n
+    jmp isr_common
+.endm
+
+.set i, 0
+.rept 256
+    ISR %i
+    .set i, i + 1
+.endr
+
+    .section .rodata
+    .balign 8
+    .globl isr_stub_table
+isr_stub_table:
+.macro STUBADDR n
+    .quad isr_stub_\n
+.endm
+.set i, 0
+.rept 256
+    STUBADDR %i
+    .set i, i + 1
+.endr
+
+    .section .note.GNU-stack, "", @progbits

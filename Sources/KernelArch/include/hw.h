@@ -1,0 +1,130 @@
+/* hw.h — the x86-64 instructions Swift cannot express (KernelArch layer).
+ *
+ * Imported into Swift as module HW (Sources/KernelArch/include/module.modulemap); every
+ * function is static inline so it compiles straight into the Swift object. Only
+ * Sources/KernelArch and Sources/Kernel import it. Also declares the layout shared with the
+ * assembly in entry.S (struct trap_frame) and the runtime hooks in KernelRuntime/runtime.c.
+ */
+#ifndef EGG_HW_H
+#define EGG_HW_H
+#include <stdint.h>
+#include <stddef.h>
+
+/* Saved user/kernel context, built by entry.S; field order is the push order reversed. */
+struct trap_frame {
+    uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+    uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    uint64_t vector, error;
+    uint64_t rip, cs, rflags, rsp, ss;
+};
+
+static inline void hw_outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(port)); }
+static inline void hw_outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" :: "a"(v), "Nd"(port)); }
+static inline void hw_outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" :: "a"(v), "Nd"(port)); }
+static inline uint8_t hw_inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+static inline uint16_t hw_inw(uint16_t port) { uint16_t v; __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+static inline uint32_t hw_inl(uint16_t port) { uint32_t v; __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+
+static inline uint64_t hw_rdmsr(uint32_t msr) {
+    uint32_t lo, hi;
+    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return ((uint64_t)hi << 32) | lo;
+}
+static inline void hw_wrmsr(uint32_t msr, uint64_t v) {
+    __asm__ volatile("wrmsr" :: "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+static inline uint64_t hw_rdtsc(void) {
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+struct hw_cpuid { uint32_t eax, ebx, ecx, edx; };
+static inline struct hw_cpuid hw_cpuid(uint32_t leaf, uint32_t subleaf) {
+    struct hw_cpuid r;
+    __asm__ volatile("cpuid" : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx) : "a"(leaf), "c"(subleaf));
+    return r;
+}
+/* RDRAND/RDSEED: returns 1 and stores a value on success (the CPU may run dry). */
+static inline int hw_rdrand64(uint64_t *out) {
+    unsigned char ok; uint64_t v;
+    __asm__ volatile("rdrand %0; setc %1" : "=r"(v), "=qm"(ok) :: "cc");
+    *out = v; return ok;
+}
+static inline int hw_rdseed64(uint64_t *out) {
+    unsigned char ok; uint64_t v;
+    __asm__ volatile("rdseed %0; setc %1" : "=r"(v), "=qm"(ok) :: "cc");
+    *out = v; return ok;
+}
+
+static inline uint64_t hw_read_cr0(void) { uint64_t v; __asm__ volatile("mov %%cr0, %0" : "=r"(v)); return v; }
+static inline void hw_write_cr0(uint64_t v) { __asm__ volatile("mov %0, %%cr0" :: "r"(v) : "memory"); }
+static inline uint64_t hw_read_cr2(void) { uint64_t v; __asm__ volatile("mov %%cr2, %0" : "=r"(v)); return v; }
+static inline uint64_t hw_read_cr3(void) { uint64_t v; __asm__ volatile("mov %%cr3, %0" : "=r"(v)); return v; }
+static inline void hw_write_cr3(uint64_t v) { __asm__ volatile("mov %0, %%cr3" :: "r"(v) : "memory"); }
+static inline uint64_t hw_read_cr4(void) { uint64_t v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }
+static inline void hw_write_cr4(uint64_t v) { __asm__ volatile("mov %0, %%cr4" :: "r"(v) : "memory"); }
+static inline void hw_xsetbv(uint32_t reg, uint64_t v) {
+    __asm__ volatile("xsetbv" :: "c"(reg), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+static inline void hw_invlpg(uint64_t va) { __asm__ volatile("invlpg (%0)" :: "r"(va) : "memory"); }
+static inline void hw_cli(void) { __asm__ volatile("cli" ::: "memory"); }
+static inline void hw_sti(void) { __asm__ volatile("sti" ::: "memory"); }
+static inline void hw_hlt(void) { __asm__ volatile("hlt" ::: "memory"); }
+static inline void hw_sti_hlt(void) { __asm__ volatile("sti; hlt; cli" ::: "memory"); }
+static inline void hw_pause(void) { __asm__ volatile("pause" ::: "memory"); }
+
+struct __attribute__((packed)) hw_table_pointer { uint16_t limit; uint64_t base; };
+static inline void hw_lgdt(uint64_t base, uint16_t limit) {
+    struct hw_table_pointer p = { limit, base };
+    __asm__ volatile("lgdt %0" :: "m"(p));
+}
+static inline void hw_lidt(uint64_t base, uint16_t limit) {
+    struct hw_table_pointer p = { limit, base };
+    __asm__ volatile("lidt %0" :: "m"(p));
+}
+static inline void hw_ltr(uint16_t sel) { __asm__ volatile("ltr %0" :: "r"(sel)); }
+/* Reload CS with a far return and the data segments after a new GDT is loaded. */
+static inline void hw_reload_segments(uint16_t code, uint16_t data) {
+    __asm__ volatile(
+        "pushq %q0\n\t"
+        "leaq 1f(%%rip), %%rax\n\t"
+        "pushq %%rax\n\t"
+        "lretq\n"
+        "1:\n\t"
+        "movw %w1, %%ds\n\tmovw %w1, %%es\n\tmovw %w1, %%ss\n\t"
+        :: "r"((uint64_t)code), "r"(data) : "rax", "memory");
+}
+
+/* Volatile access to physical memory through the direct map (see Paging.swift). */
+static inline uint64_t hw_load64(uint64_t va) { return *(volatile uint64_t *)va; }
+static inline void hw_store64(uint64_t va, uint64_t v) { *(volatile uint64_t *)va = v; }
+static inline uint32_t hw_load32(uint64_t va) { return *(volatile uint32_t *)va; }
+static inline void hw_store32(uint64_t va, uint32_t v) { *(volatile uint32_t *)va = v; }
+static inline uint16_t hw_load16(uint64_t va) { return *(volatile uint16_t *)va; }
+static inline void hw_store16(uint64_t va, uint16_t v) { *(volatile uint16_t *)va = v; }
+static inline uint8_t hw_load8(uint64_t va) { return *(volatile uint8_t *)va; }
+static inline void hw_store8(uint64_t va, uint8_t v) { *(volatile uint8_t *)va = v; }
+
+/* Runtime (KernelRuntime/runtime.c) and assembly (entry.S, boot.S) entry points. */
+void *memcpy(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+void egg_heap_add_region(uint64_t start, uint64_t length);
+uint64_t egg_heap_bytes_in_use(void);
+void egg_enter_user(struct trap_frame *frame) __attribute__((noreturn));
+void egg_switch_stack(uint64_t stack_top, void (*fn)(void)) __attribute__((noreturn));
+extern const uint64_t isr_stub_table[256];
+extern void syscall_entry(void);
+extern char __kernel_start[], __kernel_end[], __text_start[], __text_end[];
+extern char __rodata_start[], __rodata_end[], __data_start[], __bss_end[];
+extern char boot_stack_top[];
+static inline uint64_t hw_symbol_address(const void *p) { return (uint64_t)p; }
+static inline uint64_t hw_syscall_entry_address(void) { return (uint64_t)&syscall_entry; }
+static inline uint64_t hw_isr_stub(int i) { return isr_stub_table[i]; }
+static inline uint64_t hw_kernel_start(void) { return (uint64_t)__kernel_start; }
+static inline uint64_t hw_kernel_end(void) { return (uint64_t)__kernel_end; }
+static inline uint64_t hw_text_start(void) { return (uint64_t)__text_start; }
+static inline uint64_t hw_text_end(void) { return (uint64_t)__text_end; }
+static inline uint64_t hw_rodata_start(void) { return (uint64_t)__rodata_start; }
+static inline uint64_t hw_rodata_end(void) { return (uint64_t)__rodata_end; }
+static inline uint64_t hw_data_start(void) { return (uint64_t)__data_start; }
+#endif
