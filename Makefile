@@ -22,13 +22,14 @@ SHELL     := /bin/bash
 
 KERNEL_TARGET := x86_64-unknown-none-elf
 # Embedded Swift for the kernel: no SSE/MMX in kernel code (the guest owns the vector
-# registers), no red zone (interrupts share the stack), kernel code model (linked at -2 GiB).
+# registers), no red zone (interrupts share the stack), RIP-relative code (the kernel is
+# linked in the lower half at 0x7f8000000000, see Sources/KernelArch/boot.S for why).
 KSWIFTFLAGS := -target $(KERNEL_TARGET) -enable-experimental-feature Embedded -wmo \
 	-parse-as-library -Osize -Xfrontend -disable-stack-protector \
-	-Xfrontend -function-sections -Xcc -mno-red-zone -Xcc -mcmodel=kernel -Xcc -fno-pic \
+	-Xfrontend -function-sections -Xcc -mno-red-zone \
 	-Xcc -mno-sse -Xcc -mno-sse2 -Xcc -mno-mmx -I $(KB) -D EGG_KERNEL
 KCFLAGS := --target=$(KERNEL_TARGET) -ffreestanding -fno-builtin -nostdlib -mno-red-zone \
-	-mcmodel=kernel -fno-pic -mno-sse -mno-sse2 -mno-mmx -Os -Wall -Werror -ffunction-sections \
+	-fpie -mno-sse -mno-sse2 -mno-mmx -Os -Wall -Werror -ffunction-sections \
 	-fno-stack-protector
 UNICODE_TABLES := /opt/swift/usr/lib/swift/embedded/$(KERNEL_TARGET)/libswiftUnicodeDataTables.a
 
@@ -50,7 +51,7 @@ $(KB):
 
 # One rule per Swift module; the dependency on the previous module's .o orders the chain.
 define kmodule
-$(KB)/$(1).o: $(wildcard Sources/$(1)/*.swift Sources/$(1)/*/*.swift) $(2) | $(KB)
+$(KB)/$(1).o: $(wildcard Sources/$(1)/*.swift Sources/$(1)/*/*.swift) $(2) Makefile | $(KB)
 	@echo "  SWIFTC  $(1) (embedded)"
 	@$(SWIFTC) $(KSWIFTFLAGS) $(3) -module-name $(1) -emit-module -emit-module-path $(KB)/$(1).swiftmodule \
 		-c $(wildcard Sources/$(1)/*.swift Sources/$(1)/*/*.swift) -o $$@

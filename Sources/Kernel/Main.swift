@@ -1,32 +1,124 @@
-// Main — kmain, the first Swift code after boot.S (Kernel layer).
+// Main — kmain, the first Swift code after boot.S, and the boot sequence (Kernel layer).
+//
+// Order matters: CPU tables → boot info → frame allocator (boot modules and the kernel image
+// reserved, so the bundle is never overwritten) → the kernel's own page tables (direct map
+// of all RAM, kernel image with W^X) → more heap → clock → the guest. Then the guest runs
+// until exit_group; every later entry into the kernel comes through Traps.swift.
 import HW
 import Drivers
 import KernelArch
+import KernelCore
 
+let kernelVirtualOffset: UInt64 = directMapBase
 let console = UART16550(io: X86PortIO(), base: 0x3F8)
+nonisolated(unsafe) var kernel: KernelState? = nil
+nonisolated(unsafe) var kernelPageTable: PageTable? = nil
+nonisolated(unsafe) var bootTSC: UInt64 = 0
 
 @_cdecl("kmain")
 public func kmain(_ magic: UInt64, _ info: UInt64) {
+    bootTSC = hw_rdtsc()
     console.configure()
-    console.write("egg: booting\n")
     CPU.setUp()
-    console.write("egg: cpu ok\n")
-    hw_outb(0xf4, 0)
-    CPU.halt()
+    LegacyPIC.remapAndMask()
+    let memory = DirectMapMemory()
+    guard let boot = BootInfo.parse(magic: magic, info: info, memory: memory) else {
+        panic("unknown boot protocol (magic \(hex(magic)))")
+    }
+    guard let module = boot.modules.first else {
+        panic("no boot module: egg passes the guest bundle as the initrd")
+    }
+
+    // Physical memory: everything usable minus the kernel image and the modules.
+    let kernelPhysicalStart = hw_kernel_start() - kernelVirtualOffset
+    let kernelPhysicalEnd = (hw_kernel_end() - kernelVirtualOffset + 0xFFF) & ~0xFFF
+    var reserved = [AddressRange(start: kernelPhysicalStart, end: kernelPhysicalEnd)]
+    for m in boot.modules { reserved.append(AddressRange(start: m.start & ~0xFFF, end: (m.end + 0xFFF) & ~0xFFF)) }
+    let frames = FramePool(PhysicalFrameAllocator(usable: boot.usableMemory, reserved: reserved))
+
+    // The kernel's own page tables.
+    guard let root = frames.allocateFrame() else { panic("out of memory building page tables") }
+    memory.fill(root, count: 4096, value: 0)
+    let table = PageTable(root: root, memory: memory, frames: frames, noExecuteSupported: CPU.features.noExecute)
+    var highest: UInt64 = 0
+    for r in boot.usableMemory { highest = max(highest, r.end) }
+    highest = max(highest, 0x1_0000_0000)  // also cover the 32-bit MMIO hole (APIC, PCI)
+    // RAM in 2 MiB pages, except the 2 MiB chunks holding the kernel image, which get 4 KiB
+    // pages so text is read-only+executable and everything else non-executable (W^X).
+    var pa: UInt64 = 0
+    while pa < highest {
+        let chunkEnd = pa + 0x20_0000
+        if chunkEnd <= kernelPhysicalStart || pa >= kernelPhysicalEnd {
+            guard table.mapLarge(physicalToVirtual(pa), to: pa, flags: [.writable, .noExecute, .global]) else {
+                panic("out of memory building the direct map")
+            }
+        } else {
+            var page = pa
+            while page < chunkEnd {
+                let va = physicalToVirtual(page)
+                var flags: PageFlags = [.global]
+                if va >= hw_text_start() && va < hw_text_end() {
+                    // kernel text: read-only, executable
+                } else if va >= hw_kernel_start() && va < hw_text_start() {
+                    // boot code and headers (boot.S runs from here)
+                } else if va >= hw_rodata_start() && va < hw_rodata_end() {
+                    flags.insert(.noExecute)
+                } else {
+                    flags.formUnion([.writable, .noExecute])
+                }
+                guard table.map(va, to: page, flags: flags) else { panic("out of memory mapping the kernel") }
+                page += 4096
+            }
+        }
+        pa = chunkEnd
+    }
+    memory.activate(root: root)
+    hw_write_cr0(hw_read_cr0() | (1 << 16))  // WP: the kernel honours read-only pages too
+    kernelPageTable = table
+
+    // Grow the heap: an eighth of RAM, at least 8 MiB, at most 256 MiB.
+    let heapBytes = min(max(frames.totalBytes / 8, 8 << 20), 256 << 20)
+    let heapFrames = Int(heapBytes / 4096)
+    if let start = frames.allocator.allocateContiguous(frameCount: heapFrames) {
+        egg_heap_add_region(physicalToVirtual(start), UInt64(heapFrames) * 4096)
+    }
+
+    Clock.calibrate()
+    let platform = MachinePlatform()
+    HostChannel.write("info boot \(boot.protocolName) memory \(frames.totalBytes >> 20) MiB tsc \(Clock.tscHz / 1_000_000) MHz (\(Clock.calibrationSource))\n")
+
+    let bundleBytes = PhysicalBytes(memory: memory, base: module.start, count: Int(module.end - module.start))
+    let loaded: LoadedProgram
+    switch ProgramLoader.load(bundle: bundleBytes, kernelTable: table, memory: memory, frames: frames, platform: platform) {
+    case .success(let program): loaded = program
+    case .failure(let error): 
+        platform.diagnostic("egg: cannot start the guest: \(error.message)\n")
+        HostChannel.exit(status: 126)
+    }
+    let state = KernelState(platform: platform, process: loaded.process, frames: frames)
+    state.cpuCount = 1
+    state.bootRealtimeSeconds = Clock.bootUnixSeconds
+    kernel = state
+    memory.activate(root: loaded.process.addressSpace.pageTable.root)
+
+    // The process's kernel stack: every syscall and interrupt from ring 3 lands on it.
+    let stackBytes = 64 * 1024
+    let stack = CPU.permanentAllocation(bytes: stackBytes, alignment: 16)
+    let top = stack + UInt64(stackBytes)
+    CPU.setKernelStack(top: top)
+    HostChannel.write("boot-tsc \(hw_rdtsc() &- bootTSC)\n")
+
+    // The first user frame sits at the top of the kernel stack; trap_return pops it.
+    let frameAddress = top - UInt64(MemoryLayout<trap_frame>.size)
+    // SAFETY: the frame lies inside the stack allocated just above, which nothing else uses yet.
+    let frame = UnsafeMutablePointer<trap_frame>(bitPattern: UInt(frameAddress))!
+    frame.initialize(to: trap_frame())
+    frame.pointee.rip = loaded.entry
+    frame.pointee.rsp = loaded.stackPointer
+    frame.pointee.cs = UInt64(Selector.userCode)
+    frame.pointee.ss = UInt64(Selector.userData)
+    frame.pointee.rflags = 0x202
+    egg_enter_user(frame)
 }
 
-@_cdecl("egg_syscall_entry")
-public func syscallEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
-}
-
-@_cdecl("egg_trap_entry")
-public func trapEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
-    console.write("trap\n")
-    CPU.halt()
-}
-
-@_cdecl("egg_panic_out_of_memory")
-public func panicOutOfMemory(_ size: UInt64) -> Never {
-    console.write("egg: kernel heap exhausted\n")
-    CPU.halt()
-}
+func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }

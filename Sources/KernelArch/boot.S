@@ -3,13 +3,18 @@
  * Two ways in, both in 32-bit protected mode with paging off:
  *   _start32   multiboot 1 (QEMU -kernel on -M pc/q35, GRUB): eax = 0x2BADB002, ebx = info
  *   _start_pvh PVH direct boot (Xen ELF note 18; -M microvm): ebx = hvm_start_info
- * Both build throw-away page tables that map the first 1 GiB three times (identity, at the
- * direct-map base 0xffff800000000000 and at -2 GiB where the kernel is linked), enter long
- * mode and call kmain(protocolMagic, infoPhysicalAddress) in Swift (Sources/Kernel). The
- * kernel replaces these tables with its own in Sources/KernelArch/Paging.swift.
+ * Both build throw-away page tables that map the first 1 GiB twice (identity, and at the
+ * kernel window 0x7f8000000000 where the kernel is linked), enter long mode and call
+ * kmain(protocolMagic, infoPhysicalAddress) in Swift (Sources/Kernel/Main.swift), which
+ * replaces these tables with its own.
+ *
+ * Why the kernel lives in the lower half (PML4 slot 255, the top 512 GiB of user-half
+ * addresses, which egg removes from the guest's address space): Swift keeps flag bits in
+ * the top 16 bits of String and enum payload pointers, so a Swift object or string literal
+ * at an address with those bits set (any higher-half address) is corrupted.
  * References: Multiboot 0.6.96 §3.1; Xen arch-x86/hvm/start_info.h; Intel SDM vol. 3 §9.8.5.
  */
-#define KOFF 0xffffffff80000000
+#define KOFF 0x7f8000000000
 #define MB1_MAGIC 0x1BADB002
 #define MB1_FLAGS 0x00010003  /* page-align modules, memory map, a.out kludge */
 #define PVH_MAGIC 0x336ec578
@@ -63,16 +68,12 @@ common32:
     incl %ecx
     cmpl $512, %ecx
     jne 1b
-    /* pdpt_low[0] = pdpt_high[510] = pd */
+    /* pdpt[0] = pd; pml4[0] = pml4[255] = pdpt */
     movl $(boot_pd - KOFF + 3), %eax
     movl %eax, boot_pdpt_low - KOFF
-    movl %eax, boot_pdpt_high - KOFF + 510*8
-    /* pml4[0] = pml4[256] = pdpt_low; pml4[511] = pdpt_high */
     movl $(boot_pdpt_low - KOFF + 3), %eax
     movl %eax, boot_pml4 - KOFF
-    movl %eax, boot_pml4 - KOFF + 256*8
-    movl $(boot_pdpt_high - KOFF + 3), %eax
-    movl %eax, boot_pml4 - KOFF + 511*8
+    movl %eax, boot_pml4 - KOFF + 255*8
     movl $(boot_pml4 - KOFF), %eax
     movl %eax, %cr3
     /* CR4.PAE */
@@ -136,7 +137,6 @@ boot_gdt_ptr:
     .globl boot_pml4
 boot_pml4:      .skip 4096
 boot_pdpt_low:  .skip 4096
-boot_pdpt_high: .skip 4096
 boot_pd:        .skip 4096
     .globl boot_stack_top
 boot_stack:     .skip 65536

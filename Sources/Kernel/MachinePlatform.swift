@@ -1,0 +1,99 @@
+// MachinePlatform — KernelCore's Platform on real (or QEMU) hardware (Kernel layer).
+//
+// Console: COM1. Host control channel: text lines on I/O port 0xE9 (QEMU isa-debugcon,
+// read by egg: "exit N", "panic MESSAGE"), then isa-debug-exit at 0xF4 ends QEMU.
+// Randomness: RDSEED/RDRAND when the CPU has them, mixed into a ChaCha20 generator
+// (Sources/KernelCore/Entropy.swift) that is otherwise seeded from TSC jitter.
+import HW
+import Drivers
+import KernelArch
+import KernelCore
+
+enum HostChannel {
+    static func write(_ text: String) {
+        for b in text.utf8 { hw_outb(0xE9, b) }
+    }
+    static func exit(status: Int) -> Never {
+        write("exit \(status)\n")
+        hw_outb(0xF4, UInt8(truncatingIfNeeded: status))
+        // Not under QEMU (real hardware): stop here.
+        CPU.halt()
+    }
+}
+
+final class MachinePlatform: Platform {
+    let uart = UART16550(io: X86PortIO(), base: 0x3F8)
+    var random: EntropyPool
+
+    init() {
+        var seed = [UInt8](repeating: 0, count: 32)
+        MachinePlatform.hardwareEntropy(&seed)
+        random = EntropyPool(seed: seed)
+    }
+
+    static func hardwareEntropy(_ out: inout [UInt8]) {
+        var i = 0
+        while i < out.count {
+            var v: UInt64 = 0
+            var ok = false
+            if CPU.features.rdseed { ok = hw_rdseed64(&v) != 0 }
+            if !ok && CPU.features.rdrand { ok = hw_rdrand64(&v) != 0 }
+            if !ok {
+                // TSC jitter across a few port reads: weak alone, mixed by ChaCha20.
+                var x = hw_rdtsc()
+                for _ in 0..<8 { _ = hw_inb(0x80); x = (x << 7 | x >> 57) ^ hw_rdtsc() }
+                v = x
+            }
+            for b in 0..<8 where i < out.count {
+                out[i] ^= UInt8(truncatingIfNeeded: v >> (8 * UInt64(b)))
+                i += 1
+            }
+        }
+    }
+
+    func consoleWrite(_ bytes: [UInt8], count: Int) {
+        // Bytes go out unchanged: QEMU's stdio backend keeps the host tty's output
+        // processing (OPOST), so a terminal still gets \r\n and a pipe gets exact bytes.
+        for i in 0..<count { uart.write(bytes[i]) }
+    }
+
+    func consoleRead(into buffer: inout [UInt8], maximum: Int) -> Int {
+        var n = 0
+        while n == 0 {
+            while n < maximum, let b = uart.readByte() {
+                if b == 0x04 && n == 0 { return 0 }  // ^D at the start of a read: end of input
+                if b == 0x04 { break }
+                buffer[n] = b == 0x0D ? 0x0A : b
+                n += 1
+                if b == 0x0A || b == 0x0D { return n }
+            }
+            if n == 0 { hw_pause() }
+        }
+        return n
+    }
+
+    func monotonicNanoseconds() -> UInt64 { Clock.nanosecondsSinceBoot() }
+    func realtimeNanoseconds() -> Int64 { Clock.bootUnixSeconds * 1_000_000_000 + Int64(Clock.nanosecondsSinceBoot()) }
+
+    func fillRandom(_ buffer: inout [UInt8], count: Int) {
+        if CPU.features.rdrand {
+            var fresh = [UInt8](repeating: 0, count: 32)
+            MachinePlatform.hardwareEntropy(&fresh)
+            random.mix(fresh)
+        }
+        random.fill(&buffer, count: count)
+    }
+
+    func setFSBase(_ value: UInt64) { CPU.setFSBase(value) }
+    func fsBase() -> UInt64 { CPU.fsBase() }
+    func setGSBase(_ value: UInt64) { CPU.setUserGSBase(value) }
+    func gsBase() -> UInt64 { CPU.userGSBase() }
+
+    func idle() { hw_pause() }
+
+    func powerOff(status: Int) -> Never { HostChannel.exit(status: status) }
+
+    func diagnostic(_ text: String) {
+        for b in text.utf8 { uart.write(b) }
+    }
+}

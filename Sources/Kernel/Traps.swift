@@ -1,0 +1,117 @@
+// Traps — the safe side of every kernel entry (Kernel layer).
+//
+// entry.S saves the registers as a trap_frame and calls one of these at once. System calls
+// go to KernelState's table; page faults from ring 3 go to the address space (demand
+// paging); any other guest exception, or a fault the address space refuses, kills the guest
+// with a Linux-like report and exit status 128+signal. A fault in ring 0 is a kernel bug:
+// panic report, status 250 through egg. References: Intel SDM vol. 3 §6.15 (exception
+// list, page-fault error code); Linux arch/x86/mm/fault.c show_signal_msg for the format.
+import HW
+import Drivers
+import KernelArch
+import KernelCore
+import LinuxABI
+
+@_cdecl("egg_syscall_entry")
+public func syscallEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
+    guard let state = kernel else { panic("system call before the kernel was ready") }
+    let f = frame.pointee
+    let args = SyscallArguments(number: Int(Int64(bitPattern: f.rax)), f.rdi, f.rsi, f.rdx, f.r10, f.r8, f.r9)
+    frame.pointee.rax = SyscallTable.encode(state.dispatch(args))
+}
+
+struct ExceptionInfo {
+    let name: String
+    let signal: Int
+}
+
+func exceptionInfo(_ vector: UInt64) -> ExceptionInfo {
+    switch vector {
+    case 0: return ExceptionInfo(name: "divide error", signal: 8)            // SIGFPE
+    case 1: return ExceptionInfo(name: "debug", signal: 5)                   // SIGTRAP
+    case 3: return ExceptionInfo(name: "breakpoint", signal: 5)
+    case 4: return ExceptionInfo(name: "overflow", signal: 11)
+    case 5: return ExceptionInfo(name: "bound range", signal: 11)
+    case 6: return ExceptionInfo(name: "invalid opcode", signal: 4)          // SIGILL
+    case 7: return ExceptionInfo(name: "device not available", signal: 11)
+    case 8: return ExceptionInfo(name: "double fault", signal: 11)
+    case 10: return ExceptionInfo(name: "invalid TSS", signal: 11)
+    case 11: return ExceptionInfo(name: "segment not present", signal: 7)    // SIGBUS
+    case 12: return ExceptionInfo(name: "stack segment", signal: 7)
+    case 13: return ExceptionInfo(name: "general protection", signal: 11)
+    case 14: return ExceptionInfo(name: "page fault", signal: 11)
+    case 16: return ExceptionInfo(name: "x87 floating point", signal: 8)
+    case 17: return ExceptionInfo(name: "alignment check", signal: 7)
+    case 18: return ExceptionInfo(name: "machine check", signal: 7)
+    case 19: return ExceptionInfo(name: "SIMD floating point", signal: 8)
+    default: return ExceptionInfo(name: "exception", signal: 11)
+    }
+}
+
+@_cdecl("egg_trap_entry")
+public func trapEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
+    let f = frame.pointee
+    let fromUser = f.cs & 3 == 3
+    if f.vector >= 32 {
+        // Hardware interrupt (all PIC lines are masked for now): acknowledge and go on.
+        if f.vector < 48 { LegacyPIC.endOfInterrupt(irq: Int(f.vector - 32)) }
+        return
+    }
+    guard fromUser, let state = kernel else { kernelFault(f) }
+    var faultAddress: UInt64? = nil
+    if f.vector == 14 {
+        let address = hw_read_cr2()
+        faultAddress = address
+        let write = f.error & 2 != 0
+        let fetch = f.error & 16 != 0
+        switch state.memory.handleFault(at: address, write: write, execute: fetch) {
+        case .resolved:
+            return
+        case .outOfMemory:
+            state.platform.diagnostic("egg: out of memory: killed the guest (page fault at \(hex(address)))\n")
+            state.terminate(status: 128 + 9)
+        case .segmentationFault:
+            break
+        }
+    } else if f.vector == 13 || f.vector == 6 || f.vector == 0 {
+        faultAddress = nil
+    }
+    let info = exceptionInfo(f.vector)
+    let report = CrashReport(signal: info.signal, exceptionName: info.name, vector: f.vector,
+                             errorCode: f.error, faultAddress: faultAddress, registers: registers(of: f),
+                             executable: state.process.executablePath)
+    state.platform.diagnostic(report.render())
+    state.terminate(status: 128 + info.signal)
+}
+
+func registers(of f: trap_frame) -> CrashRegisters {
+    CrashRegisters(rax: f.rax, rbx: f.rbx, rcx: f.rcx, rdx: f.rdx, rsi: f.rsi, rdi: f.rdi, rbp: f.rbp,
+                   rsp: f.rsp, r8: f.r8, r9: f.r9, r10: f.r10, r11: f.r11, r12: f.r12, r13: f.r13,
+                   r14: f.r14, r15: f.r15, rip: f.rip, rflags: f.rflags, cs: f.cs, ss: f.ss)
+}
+
+func kernelFault(_ f: trap_frame) -> Never {
+    let info = exceptionInfo(f.vector)
+    var text = "\(info.name) (vector \(f.vector), error \(hex(f.error))) at rip \(hex(f.rip))"
+    if f.vector == 14 { text += ", address \(hex(hw_read_cr2()))" }
+    let report = CrashReport(signal: 0, exceptionName: info.name, vector: f.vector, errorCode: f.error,
+                             faultAddress: f.vector == 14 ? hw_read_cr2() : nil, registers: registers(of: f),
+                             executable: [])
+    panic(text, details: report.renderRegisters())
+}
+
+func panic(_ message: String, details: String = "") -> Never {
+    hw_cli()
+    console.write("\negg: KERNEL PANIC: ")
+    console.write(message)
+    console.write("\n")
+    console.write(details)
+    HostChannel.write("panic \(message)\n")
+    hw_outb(0xF4, 0xFA)
+    CPU.halt()
+}
+
+@_cdecl("egg_panic_out_of_memory")
+public func panicOutOfMemory(_ size: UInt64) -> Never {
+    panic(size == 0 ? "kernel heap corrupted" : "kernel heap exhausted (request of \(size) bytes)")
+}

@@ -1,0 +1,67 @@
+// KernelState — everything a syscall handler may touch (KernelCore layer).
+//
+// One instance per machine, created by Sources/Kernel/Main.swift after boot. Handlers get it
+// as their first argument; it owns the process, the syscall table and the platform services.
+import LinuxABI
+
+public final class Process {
+    public let pid: Int
+    public var addressSpace: AddressSpace
+    /// The path the guest sees for itself (/proc/self/exe, AT_EXECFN).
+    public var executablePath: [UInt8]
+    public var clearChildTID: UInt64 = 0
+    public var robustList: UInt64 = 0
+    public var robustListLength: UInt64 = 0
+    public var umask: UInt32 = 0o022
+    public var exitStatus: Int? = nil
+
+    public init(pid: Int, addressSpace: AddressSpace, executablePath: [UInt8]) {
+        self.pid = pid
+        self.addressSpace = addressSpace
+        self.executablePath = executablePath
+    }
+}
+
+public final class KernelState {
+    public let platform: any Platform
+    public var syscalls: SyscallTable
+    public var process: Process
+    public let frames: FramePool
+    /// System facts for uname, sysinfo and /proc.
+    public var hostname: [UInt8] = Array("egg".utf8)
+    public var cpuCount = 1
+    public var bootRealtimeSeconds: Int64 = 0
+    /// Signal dispositions (rt_sigaction) and the blocked mask (rt_sigprocmask), index = signal.
+    public var signalHandlers = [UInt64](repeating: 0, count: 65)
+    public var signalFlags = [UInt64](repeating: 0, count: 65)
+    public var signalRestorers = [UInt64](repeating: 0, count: 65)
+    public var signalMasks = [UInt64](repeating: 0, count: 65)
+    public var signalMask: UInt64 = 0
+    /// The descriptor table: 0-2 start as the console (FileSyscalls.swift).
+    public var files: [OpenFile?]
+    public var consoleTermios: [UInt8]? = nil
+    public var consoleRows: UInt16 = 24
+    public var consoleColumns: UInt16 = 80
+
+    public init(platform: any Platform, process: Process, frames: FramePool) {
+        self.platform = platform
+        self.process = process
+        self.frames = frames
+        self.syscalls = SyscallTable()
+        let console = OpenFile(kind: .console, statusFlags: 2)  // O_RDWR
+        self.files = [console, console, console]
+        registerBuiltinSyscalls(&syscalls)
+    }
+
+    public var memory: AddressSpace { process.addressSpace }
+
+    public func dispatch(_ arguments: SyscallArguments) -> SyscallResult {
+        syscalls.dispatch(self, arguments)
+    }
+
+    /// Ends the guest (exit_group, or death by signal) and the machine with it.
+    public func terminate(status: Int) -> Never {
+        process.exitStatus = status
+        platform.powerOff(status: status)
+    }
+}

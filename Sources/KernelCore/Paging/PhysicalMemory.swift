@@ -1,0 +1,43 @@
+// PhysicalMemory — how pure kernel logic touches physical RAM (KernelCore layer).
+//
+// The kernel's conformance (Sources/KernelArch/DirectMap.swift) goes through the direct map
+// of all RAM at 0xffff_8000_0000_0000; host tests use an array-backed fake
+// (Tests/KernelCoreTests/FakePhysicalMemory.swift). Page tables, user-memory copies and the
+// ELF loader are written against this protocol only.
+
+import ELF
+
+public protocol PhysicalMemory: AnyObject {
+    func load64(_ physical: UInt64) -> UInt64
+    func store64(_ physical: UInt64, _ value: UInt64)
+    func load8(_ physical: UInt64) -> UInt8
+    /// physical → buffer[offset..<offset+count]
+    func read(_ physical: UInt64, into buffer: inout [UInt8], offset: Int, count: Int)
+    /// buffer[offset..<offset+count] → physical
+    func write(_ physical: UInt64, from buffer: [UInt8], offset: Int, count: Int)
+    func copy(from source: UInt64, to destination: UInt64, count: Int)
+    func fill(_ physical: UInt64, count: Int, value: UInt8)
+    /// Drop any cached translation of a virtual address (invlpg on x86).
+    func invalidateTranslation(_ virtualAddress: UInt64)
+    /// Make `root` the active address space (CR3).
+    func activate(root: UInt64)
+}
+
+/// Where page frames come from (the physical frame allocator, wrapped by the kernel).
+public protocol FrameSource: AnyObject {
+    func allocateFrame() -> UInt64?
+    func freeFrame(_ physical: UInt64)
+}
+
+/// A ByteSource over a physical range (the boot module holding the bundle and the ELF).
+public struct PhysicalBytes<Memory: PhysicalMemory>: ByteSource {
+    public let memory: Memory
+    public let base: UInt64
+    public let byteCount: Int
+    public init(memory: Memory, base: UInt64, count: Int) {
+        self.memory = memory
+        self.base = base
+        self.byteCount = count
+    }
+    public func byte(at offset: Int) -> UInt8 { memory.load8(base + UInt64(offset)) }
+}

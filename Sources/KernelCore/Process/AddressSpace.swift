@@ -1,0 +1,199 @@
+// AddressSpace — a process's user half: its mappings (VirtualMemoryMap), its page tables
+// (PageTable) and the one checked path for touching guest memory (KernelCore layer).
+//
+// Demand paging: anonymous, heap and stack areas get a zeroed frame on first touch, from the
+// page-fault handler (Sources/Kernel/Traps.swift) or from copyIn/copyOut here, which walk
+// the page tables themselves instead of dereferencing guest pointers — a bad pointer is
+// EFAULT, never a kernel fault. Image segments are filled eagerly by ProgramLoader.
+import LinuxABI
+
+public enum FaultResolution: Equatable {
+    case resolved
+    case segmentationFault   // no mapping, or rights forbid the access (SIGSEGV)
+    case outOfMemory         // no frame left (the guest is killed, as by the OOM killer)
+}
+
+public final class AddressSpace {
+    public var map: VirtualMemoryMap
+    public let pageTable: PageTable
+    let memory: any PhysicalMemory
+    let frames: any FrameSource
+    /// Pages populated (resident set, for /proc and statistics).
+    public private(set) var residentPages = 0
+
+    public init(map: VirtualMemoryMap, pageTable: PageTable, memory: any PhysicalMemory, frames: any FrameSource) {
+        self.map = map
+        self.pageTable = pageTable
+        self.memory = memory
+        self.frames = frames
+    }
+
+    public static func pageFlags(_ protection: MemoryProtection) -> PageFlags {
+        var flags: PageFlags = [.user]
+        if protection.isEmpty { return [] }  // PROT_NONE: never present
+        if protection.contains(.write) { flags.insert(.writable) }
+        if !protection.contains(.execute) { flags.insert(.noExecute) }
+        return flags
+    }
+
+    // MARK: faults
+
+    /// Resolve a fault at `address` for an access of the given kind.
+    public func handleFault(at address: UInt64, write: Bool, execute: Bool) -> FaultResolution {
+        guard let area = map.area(containing: address) else { return .segmentationFault }
+        let p = area.protection
+        if write && !p.contains(.write) { return .segmentationFault }
+        if execute && !p.contains(.execute) { return .segmentationFault }
+        if !write && !execute && !p.contains(.read) && !p.contains(.write) && !p.contains(.execute) {
+            return .segmentationFault
+        }
+        let page = address & ~(pageSize - 1)
+        if pageTable.translate(page) != nil {
+            // Present but the access still faulted: rights say no (e.g. write to r/o).
+            return .segmentationFault
+        }
+        guard area.backing.isDemandZero else { return .segmentationFault }
+        return populate(page: page, protection: p) ? .resolved : .outOfMemory
+    }
+
+    func populate(page: UInt64, protection: MemoryProtection) -> Bool {
+        guard let frame = frames.allocateFrame() else { return false }
+        memory.fill(frame, count: Int(pageSize), value: 0)
+        guard pageTable.map(page, to: frame, flags: AddressSpace.pageFlags(protection)) else {
+            frames.freeFrame(frame)
+            return false
+        }
+        residentPages += 1
+        return true
+    }
+
+    /// Map a specific frame (the loader's image pages).
+    public func install(frame: UInt64, at page: UInt64, protection: MemoryProtection) -> Bool {
+        guard pageTable.map(page, to: frame, flags: AddressSpace.pageFlags(protection)) else { return false }
+        residentPages += 1
+        return true
+    }
+
+    /// The physical address backing `address` for the given access, faulting it in if the
+    /// mapping allows; nil means EFAULT.
+    func physicalAddress(of address: UInt64, write: Bool) -> UInt64? {
+        guard address < map.layout.userTop else { return nil }
+        if let t = pageTable.translate(address), t.flags.contains(.user), !write || t.flags.contains(.writable) {
+            return t.physical
+        }
+        guard handleFault(at: address, write: write, execute: false) == .resolved else { return nil }
+        guard let t = pageTable.translate(address) else { return nil }
+        return t.physical
+    }
+
+    // MARK: the checked path for guest memory
+
+    /// Copy `count` bytes at guest `address` into buffer[offset...].
+    public func copyIn(_ address: UserAddress, count: Int, into buffer: inout [UInt8], offset: Int = 0) -> Errno? {
+        guard count >= 0 else { return .EINVAL }
+        if buffer.count < offset + count { buffer.append(contentsOf: [UInt8](repeating: 0, count: offset + count - buffer.count)) }
+        var done = 0
+        while done < count {
+            let va = address.value &+ UInt64(done)
+            if va < address.value { return .EFAULT }  // wrapped around
+            let inPage = Int(pageSize - (va & (pageSize - 1)))
+            let chunk = min(inPage, count - done)
+            guard let pa = physicalAddress(of: va, write: false) else { return .EFAULT }
+            memory.read(pa, into: &buffer, offset: offset + done, count: chunk)
+            done += chunk
+        }
+        return nil
+    }
+
+    public func copyIn(_ address: UserAddress, count: Int) -> Result<[UInt8], Errno> {
+        var buffer = [UInt8](repeating: 0, count: count)
+        if let e = copyIn(address, count: count, into: &buffer) { return .failure(e) }
+        return .success(buffer)
+    }
+
+    /// Copy buffer[offset..<offset+count] to guest `address`.
+    public func copyOut(_ address: UserAddress, from buffer: [UInt8], offset: Int = 0, count: Int? = nil) -> Errno? {
+        let total = count ?? (buffer.count - offset)
+        guard total >= 0 && offset + total <= buffer.count else { return .EINVAL }
+        var done = 0
+        while done < total {
+            let va = address.value &+ UInt64(done)
+            if va < address.value { return .EFAULT }
+            let inPage = Int(pageSize - (va & (pageSize - 1)))
+            let chunk = min(inPage, total - done)
+            guard let pa = physicalAddress(of: va, write: true) else { return .EFAULT }
+            memory.write(pa, from: buffer, offset: offset + done, count: chunk)
+            done += chunk
+        }
+        return nil
+    }
+
+    /// A NUL-terminated string of at most `maximum` bytes (without the NUL).
+    /// ENAMETOOLONG if no NUL within the limit, EFAULT on a bad address.
+    public func readCString(_ address: UserAddress, maximum: Int = 4096) -> Result<[UInt8], Errno> {
+        var out = [UInt8]()
+        var va = address.value
+        while out.count < maximum {
+            guard let pa = physicalAddress(of: va, write: false) else { return .failure(.EFAULT) }
+            let inPage = Int(pageSize - (va & (pageSize - 1)))
+            for i in 0..<inPage {
+                let b = memory.load8(pa + UInt64(i))
+                if b == 0 { return .success(out) }
+                out.append(b)
+                if out.count == maximum { break }
+            }
+            va &+= UInt64(inPage)
+        }
+        return .failure(.ENAMETOOLONG)
+    }
+
+    public func readUInt64(_ address: UserAddress) -> Result<UInt64, Errno> {
+        var buf = [UInt8](repeating: 0, count: 8)
+        if let e = copyIn(address, count: 8, into: &buf) { return .failure(e) }
+        var v: UInt64 = 0
+        for i in 0..<8 { v |= UInt64(buf[i]) << (8 * UInt64(i)) }
+        return .success(v)
+    }
+
+    public func writeUInt64(_ address: UserAddress, _ value: UInt64) -> Errno? {
+        var buf = [UInt8](repeating: 0, count: 8)
+        for i in 0..<8 { buf[i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))) }
+        return copyOut(address, from: buf)
+    }
+
+    public func writeUInt32(_ address: UserAddress, _ value: UInt32) -> Errno? {
+        var buf = [UInt8](repeating: 0, count: 4)
+        for i in 0..<4 { buf[i] = UInt8(truncatingIfNeeded: value >> (8 * UInt32(i))) }
+        return copyOut(address, from: buf)
+    }
+
+    // MARK: applying map changes to the page tables
+
+    /// Drop the pages of `range`, freeing their frames.
+    public func release(_ range: AddressRange) {
+        var page = range.start
+        while page < range.end {
+            if let frame = pageTable.unmap(page) {
+                frames.freeFrame(frame)
+                residentPages -= 1
+            }
+            page += pageSize
+        }
+    }
+
+    /// Re-flag the present pages of `range`.
+    public func reprotect(_ range: AddressRange, to protection: MemoryProtection) {
+        let flags = AddressSpace.pageFlags(protection)
+        var page = range.start
+        while page < range.end {
+            if flags.isEmpty {
+                // PROT_NONE keeps the frame (contents survive a later mprotect) but makes
+                // the page not present; we keep it by leaving the frame mapped non-user.
+                pageTable.protect(page, flags: [.noExecute])
+            } else {
+                pageTable.protect(page, flags: flags)
+            }
+            page += pageSize
+        }
+    }
+}

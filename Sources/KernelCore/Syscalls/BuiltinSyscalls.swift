@@ -1,0 +1,74 @@
+// BuiltinSyscalls — the declarative list of every built-in handler (KernelCore layer).
+//
+// One line per system call, grouped by family; the handlers live in one file per family
+// (ProcessSyscalls, MemorySyscalls, FileSyscalls, TimeSyscalls, SystemSyscalls).
+// Anything not listed answers -ENOSYS from SyscallTable.dispatch, and shows so in a trace.
+import LinuxABI
+
+func registerBuiltinSyscalls(_ t: inout SyscallTable) {
+    // Process and threads
+    t.register(.exit, ProcessSyscalls.exit)
+    t.register(.exit_group, ProcessSyscalls.exitGroup)
+    t.register(.getpid, ProcessSyscalls.getpid)
+    t.register(.gettid, ProcessSyscalls.gettid)
+    t.register(.getppid, ProcessSyscalls.getppid)
+    t.register(.getuid, ProcessSyscalls.getuid)
+    t.register(.geteuid, ProcessSyscalls.getuid)
+    t.register(.getgid, ProcessSyscalls.getuid)
+    t.register(.getegid, ProcessSyscalls.getuid)
+    t.register(.getpgrp, ProcessSyscalls.getpid)
+    t.register(.getpgid, ProcessSyscalls.getpgid)
+    t.register(.getsid, ProcessSyscalls.getpgid)
+    t.register(.set_tid_address, ProcessSyscalls.setTIDAddress)
+    t.register(.set_robust_list, ProcessSyscalls.setRobustList)
+    t.register(.arch_prctl, ProcessSyscalls.archPrctl)
+    t.register(.prlimit64, ProcessSyscalls.prlimit64)
+    t.register(.getrlimit, ProcessSyscalls.getrlimit)
+    t.register(.kill, ProcessSyscalls.kill)
+    t.register(.tkill, ProcessSyscalls.tkill)
+    t.register(.tgkill, ProcessSyscalls.tgkill)
+    t.register(.rt_sigaction, ProcessSyscalls.rtSigaction)
+    t.register(.rt_sigprocmask, ProcessSyscalls.rtSigprocmask)
+    t.register(.sched_yield, ProcessSyscalls.schedYield)
+    t.register(.sched_getaffinity, ProcessSyscalls.schedGetaffinity)
+    // Memory
+    t.register(.brk, MemorySyscalls.brk)
+    t.register(.mmap, MemorySyscalls.mmap)
+    t.register(.munmap, MemorySyscalls.munmap)
+    t.register(.mprotect, MemorySyscalls.mprotect)
+    t.register(.madvise, MemorySyscalls.madvise)
+    // Console and the few files that exist before the VFS
+    t.register(.read, FileSyscalls.read)
+    t.register(.write, FileSyscalls.write)
+    t.register(.readv, FileSyscalls.readv)
+    t.register(.writev, FileSyscalls.writev)
+    t.register(.ioctl, FileSyscalls.ioctl)
+    t.register(.fstat, FileSyscalls.fstat)
+    t.register(.newfstatat, FileSyscalls.newfstatat)
+    t.register(.close, FileSyscalls.close)
+    t.register(.lseek, FileSyscalls.lseek)
+    t.register(.fcntl, FileSyscalls.fcntl)
+    t.register(.readlink, FileSyscalls.readlink)
+    t.register(.readlinkat, FileSyscalls.readlinkat)
+    t.register(.open, FileSyscalls.open)
+    t.register(.openat, FileSyscalls.openat)
+    t.register(.getcwd, FileSyscalls.getcwd)
+    // Time
+    t.register(.clock_gettime, TimeSyscalls.clockGettime)
+    t.register(.clock_getres, TimeSyscalls.clockGetres)
+    t.register(.gettimeofday, TimeSyscalls.gettimeofday)
+    t.register(.time, TimeSyscalls.time)
+    t.register(.nanosleep, TimeSyscalls.nanosleep)
+    t.register(.clock_nanosleep, TimeSyscalls.clockNanosleep)
+    // System information and randomness
+    t.register(.uname, SystemSyscalls.uname)
+    t.register(.sysinfo, SystemSyscalls.sysinfo)
+    t.register(.getrandom, SystemSyscalls.getrandom)
+}
+
+extension SyscallTable {
+    @discardableResult
+    public mutating func register(_ number: SyscallNumber, _ handler: @escaping SyscallHandler) -> SyscallHandler? {
+        register(number.rawValue, handler)
+    }
+}
