@@ -20,9 +20,17 @@ public struct UART16550<IO: PortIO> {
         io.write8(base + 0, 0x01)        // divisor low: 115200 / 1
         io.write8(base + 1, 0x00)        // divisor high
         io.write8(base + 3, 0x03)        // LCR: 8 bits, no parity, 1 stop, DLAB off
-        io.write8(base + 2, 0xC7)        // FCR: enable + clear FIFOs, 14-byte threshold
+        // FCR stays 0 (no FIFO): toggling the FIFO on clears it, which would drop input
+        // that arrived during boot, and the receive interrupt drains every byte anyway.
+        io.write8(base + 2, 0x00)
         io.write8(base + 4, 0x0B)        // MCR: DTR, RTS, OUT2 (gates the IRQ line)
         io.write8(base + 1, receiveInterrupt ? 0x01 : 0x00)
+    }
+
+    /// Turn the receive interrupt on without touching the FIFOs (configure() clears them,
+    /// which would drop input that arrived during boot).
+    public func enableReceiveInterrupt() {
+        io.write8(base + 1, 0x01)
     }
 
     public var transmitReady: Bool { io.read8(base + 5) & 0x20 != 0 }

@@ -51,6 +51,14 @@ enum Clock {
         return elapsed * 1_193_182 / ticks
     }
 
+    /// PIT channel 0 as a periodic tick (mode 2) so a halted CPU wakes up to check sleeps.
+    static func startTicks(hz: UInt32) {
+        let divisor = 1_193_182 / hz
+        hw_outb(0x43, 0x34)
+        hw_outb(0x40, UInt8(truncatingIfNeeded: divisor))
+        hw_outb(0x40, UInt8(truncatingIfNeeded: divisor >> 8))
+    }
+
     static func nanosecondsSinceBoot() -> UInt64 {
         let delta = hw_rdtsc() &- tscAtBoot
         let seconds = delta / tscHz

@@ -26,6 +26,7 @@ final class MachinePlatform: Platform {
     var random: EntropyPool
 
     init() {
+        uart.enableReceiveInterrupt()
         var seed = [UInt8](repeating: 0, count: 32)
         MachinePlatform.hardwareEntropy(&seed)
         random = EntropyPool(seed: seed)
@@ -57,19 +58,41 @@ final class MachinePlatform: Platform {
         for i in 0..<count { uart.write(bytes[i]) }
     }
 
+    /// Bytes received on COM1, filled by the receive interrupt (drainInput) so the 16-byte
+    /// UART FIFO never overflows while the guest is busy.
+    var input: [UInt8] = []
+    var inputStart = 0
+
+    func drainInput() {
+        while let b = uart.readByte() { input.append(b) }
+    }
+
     func consoleRead(into buffer: inout [UInt8], maximum: Int) -> Int {
         var n = 0
-        while n == 0 {
-            while n < maximum, let b = uart.readByte() {
-                if b == 0x04 && n == 0 { return 0 }  // ^D at the start of a read: end of input
-                if b == 0x04 { break }
-                buffer[n] = b == 0x0D ? 0x0A : b
+        while true {
+            drainInput()
+            while n < maximum && inputStart < input.count {
+                let b = input[inputStart]
+                inputStart += 1
+                if b == 0x04 {  // ^D: ends the read; at its start it means end of input
+                    compactInput()
+                    return n
+                }
+                buffer[n] = b == 0x0D ? 0x0A : b  // ICRNL
                 n += 1
-                if b == 0x0A || b == 0x0D { return n }
+                if b == 0x0A || b == 0x0D { break }
             }
-            if n == 0 { hw_pause() }
+            compactInput()
+            if n > 0 { return n }
+            idle()
         }
-        return n
+    }
+
+    func compactInput() {
+        if inputStart == input.count {
+            input.removeAll(keepingCapacity: true)
+            inputStart = 0
+        }
     }
 
     func monotonicNanoseconds() -> UInt64 { Clock.nanosecondsSinceBoot() }
@@ -89,7 +112,9 @@ final class MachinePlatform: Platform {
     func setGSBase(_ value: UInt64) { CPU.setUserGSBase(value) }
     func gsBase() -> UInt64 { CPU.userGSBase() }
 
-    func idle() { hw_pause() }
+    /// Halt until the next interrupt (timer tick or serial input); the kernel runs with
+    /// interrupts off otherwise.
+    func idle() { hw_sti_hlt() }
 
     func powerOff(status: Int) -> Never { HostChannel.exit(status: status) }
 

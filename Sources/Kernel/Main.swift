@@ -14,6 +14,7 @@ let console = UART16550(io: X86PortIO(), base: 0x3F8)
 nonisolated(unsafe) var kernel: KernelState? = nil
 nonisolated(unsafe) var kernelPageTable: PageTable? = nil
 nonisolated(unsafe) var bootTSC: UInt64 = 0
+nonisolated(unsafe) var machine: MachinePlatform? = nil
 
 @_cdecl("kmain")
 public func kmain(_ magic: UInt64, _ info: UInt64) {
@@ -85,6 +86,9 @@ public func kmain(_ magic: UInt64, _ info: UInt64) {
 
     Clock.calibrate()
     let platform = MachinePlatform()
+    machine = platform
+    Clock.startTicks(hz: 250)
+    LegacyPIC.remapAndMask(except: (1 << 0) | (1 << 4))  // PIT timer, COM1
     HostChannel.write("info boot \(boot.protocolName) memory \(frames.totalBytes >> 20) MiB tsc \(Clock.tscHz / 1_000_000) MHz (\(Clock.calibrationSource))\n")
 
     let bundleBytes = PhysicalBytes(memory: memory, base: module.start, count: Int(module.end - module.start))

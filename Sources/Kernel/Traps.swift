@@ -53,7 +53,8 @@ public func trapEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
     let f = frame.pointee
     let fromUser = f.cs & 3 == 3
     if f.vector >= 32 {
-        // Hardware interrupt (all PIC lines are masked for now): acknowledge and go on.
+        // Hardware interrupt: the PIT tick only wakes a halted CPU; COM1 input is buffered.
+        if f.vector == 36 { machine?.drainInput() }
         if f.vector < 48 { LegacyPIC.endOfInterrupt(irq: Int(f.vector - 32)) }
         return
     }
