@@ -16,6 +16,8 @@ func registerBuiltinSyscalls(_ t: inout SyscallTable) {
     t.register(.geteuid, ProcessSyscalls.getuid)
     t.register(.getgid, ProcessSyscalls.getuid)
     t.register(.getegid, ProcessSyscalls.getuid)
+    t.register(.getresuid, ProcessSyscalls.getresuid)
+    t.register(.getresgid, ProcessSyscalls.getresuid)
     t.register(.getpgrp, ProcessSyscalls.getpid)
     t.register(.getpgid, ProcessSyscalls.getpgid)
     t.register(.getsid, ProcessSyscalls.getpgid)

@@ -19,6 +19,14 @@ enum ProcessSyscalls {
     static func getppid(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult { .success(0) }
     static func getuid(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult { .success(0) }
 
+    /// getresuid(2)/getresgid(2): real, effective and saved ids, all root.
+    static func getresuid(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        for i in 0..<3 {
+            if let e = k.memory.writeUInt32(a.address(i), 0) { return .failure(e) }
+        }
+        return .success(0)
+    }
+
     static func getpgid(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
         let pid = a.int32(0)
         return pid == 0 || Int(pid) == k.process.pid ? .success(k.process.pid) : .failure(.ESRCH)
