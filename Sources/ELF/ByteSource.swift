@@ -17,6 +17,10 @@ extension Array: ByteSource where Element == UInt8 {
 
 extension ByteSource {
     @inline(__always)
+    public func littleEndian16(at offset: Int) -> UInt16 {
+        UInt16(byte(at: offset)) | UInt16(byte(at: offset + 1)) << 8
+    }
+    @inline(__always)
     public func littleEndian32(at offset: Int) -> UInt32 {
         var v: UInt32 = 0
         for i in 0..<4 { v |= UInt32(byte(at: offset + i)) << (8 * UInt32(i)) }

@@ -1,8 +1,8 @@
 // Clock — TSC calibrated against the PIT, wall time from the CMOS RTC (Kernel layer).
 //
 // Monotonic time is TSC ticks since boot scaled by the calibrated frequency; realtime adds
-// the RTC reading taken at boot. PIT channel 2 is gated through port 0x61 so calibration
-// needs no interrupt (Intel 8254 data sheet, mode 0). If the PIT never answers (no PIT on
+// the RTC reading taken at boot. Channel 0 is read back while it counts down, so calibration
+// needs no interrupt (Intel 8254 data sheet, mode 0 and the counter-latch command). If the PIT never answers (no PIT on
 // the machine) the CPUID 0x16 base frequency is used, and 1 GHz as a last resort.
 import HW
 import Drivers
@@ -26,29 +26,31 @@ enum Clock {
         bootUnixSeconds = CMOSClock(io: X86PortIO()).unixTime() ?? 1_767_225_600  // 2026-01-01 if no RTC
     }
 
-    /// Count TSC ticks across 10 ms of PIT channel 2 (11932 ticks of 1.193182 MHz).
+    /// Count TSC ticks across 10 ms of PIT channel 0 (11932 ticks of 1.193182 MHz), read
+    /// back with the latch command so no speaker gate (port 0x61, absent on microvm) is
+    /// needed. A result outside 100 MHz-20 GHz means there is no working PIT.
     static func measureWithPIT() -> UInt64? {
-        let ticks: UInt64 = 11932
-        let gate = hw_inb(0x61)
-        hw_outb(0x61, (gate & 0xFD) | 0x01)     // speaker off, gate on
-        hw_outb(0x43, 0xB0)                     // channel 2, lobyte/hibyte, mode 0
-        hw_outb(0x42, UInt8(ticks & 0xFF))
-        hw_outb(0x42, UInt8(ticks >> 8))
-        // Restart the count: drop and raise the gate.
-        let g = hw_inb(0x61)
-        hw_outb(0x61, g & 0xFE)
-        hw_outb(0x61, g | 0x01)
+        let ticks: UInt32 = 11932
+        hw_outb(0x43, 0x30)                     // channel 0, lobyte/hibyte, mode 0
+        hw_outb(0x40, 0xFF)
+        hw_outb(0x40, 0xFF)
+        func count() -> UInt32 {
+            hw_outb(0x43, 0x00)                 // latch channel 0
+            let lo = UInt32(hw_inb(0x40))
+            return lo | UInt32(hw_inb(0x40)) << 8
+        }
+        let first = count()
         let start = hw_rdtsc()
         var spins: UInt64 = 0
-        while hw_inb(0x61) & 0x20 == 0 {
+        while true {
+            let now = count()
+            if now <= first && first - now >= ticks { break }
             spins += 1
-            if spins > 50_000_000 { return nil }
+            if spins > 20_000_000 || now > first { return nil }
         }
         let elapsed = hw_rdtsc() &- start
-        hw_outb(0x61, gate)
-        guard elapsed > 1000 else { return nil }
-        // elapsed ticks took ticks/1193182 s.
-        return elapsed * 1_193_182 / ticks
+        let hz = elapsed * 1_193_182 / UInt64(ticks)
+        return hz >= 100_000_000 && hz <= 20_000_000_000 ? hz : nil
     }
 
     /// PIT channel 0 as a periodic tick (mode 2) so a halted CPU wakes up to check sleeps.

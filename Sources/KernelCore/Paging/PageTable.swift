@@ -7,7 +7,7 @@
 // Reference: Intel SDM vol. 3 §4.5 (4-level paging), tables 4-14 to 4-20.
 import ELF
 
-public struct PageFlags: OptionSet, Equatable {
+public struct PageFlags: OptionSet, Equatable, Sendable {
     public let rawValue: UInt64
     public init(rawValue: UInt64) { self.rawValue = rawValue }
     public static let present = PageFlags(rawValue: 1 << 0)

@@ -1,0 +1,360 @@
+#!/usr/bin/env bash
+# Tests/integration/run.sh — the QEMU integration tests (called by `make integration-test`,
+# so by `make test` and .ci/run).
+#
+# Layer: tests. The guest programs are built by Guest/Makefile into build/guest/ (this script
+# builds nothing); egg is .build/release/egg (override with EGG=path).
+#
+# Each guest case runs the program natively first — it must pass there, so a test cannot
+# encode a wrong belief about Linux — and then under `egg run --accel tcg` with a time limit,
+# comparing the exit status, the verdict line ("PASS <name>"), and the whole output where it
+# is deterministic. Bad-input cases check that egg refuses what it cannot run with exit
+# status 2 and a message naming the problem. One case installs egg with `make install` into a
+# temporary prefix and runs it from another directory.
+#
+# Usage: Tests/integration/run.sh [--native-only] [--jobs N] [--keep] [SUBSTRING...]
+#   --native-only  run the guests natively only (before egg exists); egg cases are SKIPped
+#   --jobs N       cases in parallel (default: number of CPUs, at most 2); output stays ordered
+#   --keep         keep the per-case logs even when everything passed
+#   SUBSTRING      run only the cases whose name contains one of them
+# Prints one line per case (PASS/FAIL/XFAIL/SKIP with times), then a summary line
+# "integration: N passed, N failed, N skipped"; exits 1 if any case failed.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+
+EGG="${EGG:-.build/release/egg}"
+GUEST=build/guest
+EGG_TIMEOUT="${EGG_TIMEOUT:-120}"   # seconds per egg run (TCG is slow; boots are not)
+XFAIL_TIMEOUT=40                     # seconds per egg run of a case marked XFAIL
+NATIVE_TIMEOUT=60
+SIGSEGV_STATUS=139                   # 128 + SIGSEGV(11)
+BAD_INPUT_STATUS=2                   # egg's status for a program it refuses to run
+
+native_only=0
+keep=0
+jobs=$(nproc 2>/dev/null || echo 1)
+(( jobs > 2 )) && jobs=2
+filters=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --native-only) native_only=1 ;;
+        --keep) keep=1 ;;
+        --jobs) shift; jobs="$1" ;;
+        --jobs=*) jobs="${1#--jobs=}" ;;
+        -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+        *) filters+=("$1") ;;
+    esac
+    shift
+done
+
+ulimit -c 0 # the segv case must not leave core files
+
+if [ ! -x "$GUEST/hello-musl" ]; then
+    echo "run.sh: $GUEST/hello-musl missing: build the guests first (make guests)" >&2
+    exit 1
+fi
+if [ "$native_only" -eq 0 ] && [ ! -x "$EGG" ]; then
+    echo "run.sh: egg not found at $EGG: build it (make egg) or use --native-only" >&2
+    exit 1
+fi
+
+LOGS="$ROOT/build/integration"
+rm -rf "$LOGS"
+mkdir -p "$LOGS/results"
+
+# Known stdin for stdin_echo: 18893 bytes of decimal lines.
+seq 1 4000 > "$LOGS/stdin.txt"
+STDIN_BYTES=$(wc -c < "$LOGS/stdin.txt")
+
+# ---------------------------------------------------------------------------------------
+# The case table. Every case is one line of fields separated by '|':
+#   kind    guest: native then egg;  bad: egg must refuse the file;  install: make install
+#   name    shown in the report, also the log file name
+# guest:  bin | status | check | stdin | env | xfail | args (printf %q words)
+#   check   exact: stdout must equal the native stdout (and pass the verdict check);
+#           verdict: one line starting with "PASS <test>" where <test> is the bin's stem;
+#           hello: stdout is exactly "hello from egg"; segv: status 139, egg names SIGSEGV
+#   stdin   a file to feed as standard input ("-" for /dev/null)
+#   env     "egg_test" to set EGG_TEST=ok natively and pass `-e EGG_TEST=ok` to egg
+#   xfail   empty, or why the egg half is expected to fail for now (reported as XFAIL)
+# bad:    file | regex (grep -Ei) that egg's stderr must match
+# ---------------------------------------------------------------------------------------
+CASES=()
+guest_case() { # name bin status check stdin env xfail args...
+    local name=$1 bin=$2 status=$3 check=$4 stdin=$5 env=$6 xfail=$7
+    shift 7
+    local args=""
+    [ $# -gt 0 ] && args=$(printf '%q ' "$@")
+    CASES+=("guest|$name|$bin|$status|$check|$stdin|$env|$xfail|$args")
+}
+bad_case() { CASES+=("bad|$1|$2|$3"); }
+
+STDIN_XFAIL="egg may not pass host standard input and its end of file to the guest yet"
+for v in musl glibc pie; do
+    guest_case "hello-$v" "hello-$v" 0 hello - "" ""
+    guest_case "exit_code-$v" "exit_code-$v" 42 exact - "" "" 42
+    guest_case "args_env-$v" "args_env-$v" 0 verdict - egg_test "" one "two words" three
+    guest_case "auxv-$v" "auxv-$v" 0 verdict - "" ""
+    guest_case "memory-$v" "memory-$v" 0 exact - "" ""
+    guest_case "syscalls_basic-$v" "syscalls_basic-$v" 0 exact - "" ""
+    guest_case "segv-$v" "segv-$v" $SIGSEGV_STATUS segv - "" ""
+    guest_case "stdin_echo-$v" "stdin_echo-$v" 0 exact "$LOGS/stdin.txt" "" "$STDIN_XFAIL" \
+        "$STDIN_BYTES"
+done
+guest_case "exit_code-musl-0" exit_code-musl 0 exact - "" "" 0
+guest_case "exit_code-musl-255" exit_code-musl 255 exact - "" "" 255
+guest_case "stdin_echo-musl-empty" stdin_echo-musl 0 exact - "" "$STDIN_XFAIL" 0
+guest_case "hello-swift" hello-swift 0 exact - "" "" alpha "beta gamma"
+guest_case "hello-embedded" hello-embedded 0 exact - "" "" alpha "beta gamma"
+
+bad_case bad-text-file "$GUEST/bad/text.txt" "not an ELF"
+bad_case bad-elf32 "$GUEST/bad/elf32" "32-bit"
+bad_case bad-dynamic "$GUEST/bad/hello-dynamic" "dynamically linked"
+bad_case bad-truncated "$GUEST/bad/truncated" "truncated"
+bad_case bad-missing "$GUEST/no-such-program" "No such file"
+CASES+=("install|install-and-run-from-root")
+
+selected=()
+for c in "${CASES[@]}"; do
+    IFS='|' read -r _ name _ <<< "$c"
+    if [ ${#filters[@]} -eq 0 ]; then
+        selected+=("$c")
+    else
+        for f in "${filters[@]}"; do
+            if [[ "$name" == *"$f"* ]]; then selected+=("$c"); break; fi
+        done
+    fi
+done
+if [ ${#selected[@]} -eq 0 ]; then
+    echo "run.sh: no case matches ${filters[*]}" >&2
+    exit 2
+fi
+
+# ---------------------------------------------------------------------------------------
+# Running one case. Each writes "STATUS|name|detail" into results/<index>.
+# ---------------------------------------------------------------------------------------
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2fs", b - a }'; }
+
+# run_logged LOGPREFIX STDIN TIMEOUT cmd... → sets $rc; stdout/stderr in LOGPREFIX.out/.err.
+# STDIN "-" means /dev/null (CI has no standard input); a file is fed through a pipe, as a
+# shell pipeline would, so that the program sees a pipe and its end of file.
+run_logged() {
+    local prefix=$1 input=$2 limit=$3
+    shift 3
+    set +e
+    if [ "$input" = "-" ]; then
+        timeout --kill-after=5 "$limit" "$@" < /dev/null > "$prefix.out" 2> "$prefix.err"
+        rc=$?
+    else
+        cat "$input" | timeout --kill-after=5 "$limit" "$@" > "$prefix.out" 2> "$prefix.err"
+        rc=${PIPESTATUS[1]}
+    fi
+    set -e
+}
+
+# check_output PREFIX CHECK STEM EXPECTED_STATUS [NATIVE_OUT] → prints a reason, or nothing
+check_output() {
+    local prefix=$1 check=$2 stem=$3 want=$4 native_out=${5:-}
+    if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+        echo "timed out (status $rc)"
+        return
+    fi
+    if [ "$rc" -ne "$want" ]; then
+        local last
+        last=$(grep -E '^(PASS|FAIL) ' "$prefix.out" | head -n1 || true)
+        echo "exit status $rc, expected $want${last:+ ($last)}"
+        return
+    fi
+    case "$check" in
+        hello)
+            [ "$(cat "$prefix.out")" = "hello from egg" ] ||
+                echo "stdout is not exactly 'hello from egg'" ;;
+        segv) ;;
+        exact|verdict)
+            local n
+            n=$(grep -cE '^(PASS|FAIL) ' "$prefix.out" || true)
+            if [ "$n" -ne 1 ]; then
+                echo "expected one verdict line, found $n"
+            elif ! grep -qE "^PASS $stem(:|\$)" "$prefix.out"; then
+                echo "verdict: $(grep -E '^(PASS|FAIL) ' "$prefix.out")"
+            elif [ "$check" = exact ] && [ -n "$native_out" ] && ! cmp -s "$native_out" "$prefix.out"; then
+                echo "stdout differs from the native run (diff ${native_out#"$ROOT"/} ${prefix#"$ROOT"/}.out)"
+            fi ;;
+    esac
+}
+
+run_guest_case() { # fields after kind|name
+    local name=$1 bin=$2 want=$3 check=$4 input=$5 env=$6 xfail=$7 args=$8
+    local log="$LOGS/$name" stem="${bin%-*}" argv=() t reason
+    [ -n "$args" ] && eval "argv=($args)"
+    [ "$bin" = hello-swift ] && stem=hello-swift
+    [ "$bin" = hello-embedded ] && stem=hello-embedded
+    local envset=(env -u EGG_TEST) eggenv=()
+    if [ "$env" = egg_test ]; then
+        envset=(env EGG_TEST=ok)
+        eggenv=(-e EGG_TEST=ok)
+    fi
+
+    t=$(now)
+    run_logged "$log.native" "$input" "$NATIVE_TIMEOUT" "${envset[@]}" "$GUEST/$bin" "${argv[@]}"
+    reason=$(check_output "$log.native" "$check" "$stem" "$want")
+    local native_time
+    native_time=$(elapsed "$t")
+    if [ -n "$reason" ]; then
+        echo "FAIL|$name|natively: $reason [logs: ${log#"$ROOT"/}.native.*]"
+        return
+    fi
+    if [ "$native_only" -eq 1 ]; then
+        echo "PASS|$name|native $native_time"
+        return
+    fi
+
+    t=$(now)
+    local eggargs=(run --accel tcg "${eggenv[@]}" "$GUEST/$bin")
+    [ ${#argv[@]} -gt 0 ] && eggargs+=(-- "${argv[@]}")
+    # An expected failure gets a shorter limit: a hang there should not cost two minutes.
+    local limit=$EGG_TIMEOUT
+    [ -n "$xfail" ] && [ "$limit" -gt "$XFAIL_TIMEOUT" ] && limit=$XFAIL_TIMEOUT
+    run_logged "$log.egg" "$input" "$limit" env -u EGG_TEST "$EGG" "${eggargs[@]}"
+    reason=$(check_output "$log.egg" "$check" "$stem" "$want" "$log.native.out")
+    if [ -z "$reason" ] && [ "$check" = segv ] &&
+        ! cat "$log.egg.out" "$log.egg.err" | grep -q SIGSEGV; then
+        reason="egg's crash report does not mention SIGSEGV"
+    fi
+    local egg_time
+    egg_time=$(elapsed "$t")
+    if [ -z "$reason" ]; then
+        if [ -n "$xfail" ]; then
+            echo "PASS|$name|native $native_time, egg $egg_time (XPASS: expected to fail, remove the mark)"
+        else
+            echo "PASS|$name|native $native_time, egg $egg_time"
+        fi
+    elif [ -n "$xfail" ]; then
+        echo "XFAIL|$name|egg: $reason; expected: $xfail"
+    else
+        echo "FAIL|$name|egg: $reason [logs: ${log#"$ROOT"/}.egg.*] (egg $egg_time)"
+    fi
+}
+
+run_bad_case() { # name file regex
+    local name=$1 file=$2 pattern=$3 log="$LOGS/$1" t reason=""
+    if [ "$native_only" -eq 1 ]; then
+        echo "SKIP|$name|needs egg"
+        return
+    fi
+    t=$(now)
+    run_logged "$log.egg" - "$EGG_TIMEOUT" "$EGG" run --accel tcg "$file"
+    if [ "$rc" -ne "$BAD_INPUT_STATUS" ]; then
+        reason="exit status $rc, expected $BAD_INPUT_STATUS"
+    elif ! grep -qEi "$pattern" "$log.egg.err"; then
+        reason="stderr does not mention '$pattern': $(head -c 200 "$log.egg.err" | tr '\n' ' ')"
+    fi
+    if [ -z "$reason" ]; then
+        echo "PASS|$name|egg $(elapsed "$t"): $(head -n1 "$log.egg.err" | cut -c1-80)"
+    else
+        echo "FAIL|$name|$reason [logs: ${log#"$ROOT"/}.egg.*]"
+    fi
+}
+
+run_install_case() { # name
+    local name=$1 log="$LOGS/$1" t prefix reason=""
+    if [ "$native_only" -eq 1 ]; then
+        echo "SKIP|$name|needs egg"
+        return
+    fi
+    t=$(now)
+    prefix=$(mktemp -d "${TMPDIR:-/tmp}/egg-install.XXXXXX")
+    set +e
+    make --no-print-directory -C "$ROOT" install PREFIX="$prefix" > "$log.make.out" 2>&1
+    local mrc=$?
+    set -e
+    if [ "$mrc" -ne 0 ]; then
+        reason="make install PREFIX=$prefix failed (status $mrc)"
+    elif [ ! -x "$prefix/bin/egg" ]; then
+        reason="make install did not create $prefix/bin/egg"
+    else
+        # From another directory, by absolute paths only: the installed egg must find its
+        # kernel relative to itself, not in the source tree's build/.
+        (cd / && run_logged "$log.egg" - "$EGG_TIMEOUT" "$prefix/bin/egg" run "$ROOT/$GUEST/hello-musl"
+         echo "$rc" > "$log.rc")
+        rc=$(cat "$log.rc")
+        reason=$(check_output "$log.egg" hello hello 0)
+    fi
+    rm -rf "$prefix"
+    if [ -z "$reason" ]; then
+        echo "PASS|$name|$(elapsed "$t")"
+    else
+        echo "FAIL|$name|$reason [logs: ${log#"$ROOT"/}.*]"
+    fi
+}
+
+run_case() { # index
+    local c=${selected[$1]} kind name rest
+    IFS='|' read -r kind name rest <<< "$c"
+    local f=()
+    IFS='|' read -r -a f <<< "$rest"
+    local out=""
+    case "$kind" in
+        guest) out=$(run_guest_case "$name" "${f[0]}" "${f[1]}" "${f[2]}" "${f[3]}" "${f[4]:-}" "${f[5]:-}" "${f[6]:-}") || true ;;
+        bad) out=$(run_bad_case "$name" "${f[0]}" "${f[1]}") || true ;;
+        install) out=$(run_install_case "$name") || true ;;
+    esac
+    [ -n "$out" ] || out="FAIL|$name|internal error in run.sh (no result)"
+    echo "$out" > "$LOGS/results/$1.tmp"
+    mv "$LOGS/results/$1.tmp" "$LOGS/results/$1"
+}
+
+# ---------------------------------------------------------------------------------------
+# Scheduling: up to $jobs cases at once; results are printed in table order as they arrive.
+# ---------------------------------------------------------------------------------------
+passed=0 failed=0 xfailed=0 skipped=0
+failures=()
+next=0
+print_ready() {
+    while [ "$next" -lt ${#selected[@]} ] && [ -f "$LOGS/results/$next" ]; do
+        local status name detail
+        IFS='|' read -r status name detail < "$LOGS/results/$next"
+        printf '%-5s %-28s %s\n' "$status" "$name" "$detail"
+        case "$status" in
+            PASS) passed=$((passed + 1)) ;;
+            XFAIL) xfailed=$((xfailed + 1)) ;;
+            SKIP) skipped=$((skipped + 1)) ;;
+            *) failed=$((failed + 1)); failures+=("$name") ;;
+        esac
+        next=$((next + 1))
+    done
+}
+
+mode="native + egg (${EGG}, TCG, ${EGG_TIMEOUT}s limit)"
+[ "$native_only" -eq 1 ] && mode="native only"
+echo "integration: ${#selected[@]} cases, $mode, $jobs at a time"
+start=$(now)
+for i in "${!selected[@]}"; do
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+        wait -n || true
+        print_ready
+    done
+    run_case "$i" &
+done
+while [ "$next" -lt ${#selected[@]} ]; do
+    wait -n 2>/dev/null || true
+    print_ready
+    [ "$(jobs -rp | wc -l)" -eq 0 ] && { print_ready; break; }
+done
+wait || true
+print_ready
+if [ "$next" -lt ${#selected[@]} ]; then
+    echo "run.sh: internal error: results missing from case $next on" >&2
+    failed=$((failed + ${#selected[@]} - next))
+fi
+
+[ "$xfailed" -gt 0 ] && echo "integration: $xfailed expected failure(s) (XFAIL), counted as skipped"
+[ "$failed" -gt 0 ] && echo "integration: failed: ${failures[*]} (logs in ${LOGS#"$ROOT"/}/)"
+[ "$failed" -eq 0 ] && [ "$keep" -eq 0 ] && rm -rf "$LOGS"
+echo "integration: total time $(elapsed "$start")"
+echo "integration: $passed passed, $failed failed, $((skipped + xfailed)) skipped"
+[ "$failed" -eq 0 ]
