@@ -31,7 +31,7 @@ let package = Package(
         ]),
         .testTarget(name: "LinuxABITests", dependencies: ["LinuxABI"]),
         .testTarget(name: "ELFTests", dependencies: ["ELF"]),
-        .testTarget(name: "KernelCoreTests", dependencies: ["KernelCore", "LinuxABI", "ELF"]),
+        .testTarget(name: "KernelCoreTests", dependencies: ["KernelCore", "LinuxABI", "ELF", "Drivers"]),
         .testTarget(name: "EggHostTests", dependencies: ["EggHost"]),
     ]
 )

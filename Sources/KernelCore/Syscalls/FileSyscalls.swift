@@ -84,7 +84,7 @@ enum FileSyscalls {
             var total = 0
             for i in 0..<count {
                 let len = r.i64(i * 16 + 8)
-                guard len >= 0 else { return .failure(.EINVAL) }
+                guard len >= 0, Int(len) <= Int.max - total else { return .failure(.EINVAL) }  // readv(2): sum overflows ssize_t
                 total += Int(len)
                 out.append((UserAddress(r.u64(i * 16)), Int(len)))
             }
@@ -242,8 +242,8 @@ enum FileSyscalls {
         var position: Int
         switch a.int(2) {
         case 0: position = offset
-        case 1: position = f.offset + offset
-        case 2: position = f.bytes.count + offset
+        case 1: position = f.offset &+ offset  // offset and size are >= 0: an overflow wraps negative (EINVAL)
+        case 2: position = f.bytes.count &+ offset
         default: return .failure(.EINVAL)
         }
         guard position >= 0 else { return .failure(.EINVAL) }
