@@ -1,0 +1,78 @@
+// QEMUCommand — the qemu-system-x86_64 command line for one guest run (EggHost layer,
+// host only). Pure: Tests/EggHostTests checks it; GuestRunner.swift executes it.
+//
+// Wiring (matches Sources/Kernel/MachinePlatform.swift):
+//   COM1       -serial on a stdio chardev: egg's stdin (or a pipe egg fills) in, stdout out
+//   port 0xE9  isa-debugcon → <tmp>/control, the control channel (ControlChannel.swift)
+//   port 0xF4  isa-debug-exit, so the kernel can end QEMU
+// -no-reboot turns a triple fault into QEMU exiting (a boot failure egg reports) rather than
+// an endless reboot loop; -nodefaults drops the monitor, NIC and VGA QEMU would add.
+
+import Foundation
+
+public enum Accelerator: String, Equatable, Sendable {
+    case tcg, kvm
+}
+
+public struct QEMUConfiguration: Equatable {
+    public var kernelPath: String
+    public var bundlePath: String
+    public var controlPath: String
+    public var memoryMiB: Int
+    public var cpus: Int
+    public var accelerator: Accelerator
+    public var machine: MachineType
+
+    public init(kernelPath: String, bundlePath: String, controlPath: String, memoryMiB: Int = 256,
+                cpus: Int = 1, accelerator: Accelerator = .tcg, machine: MachineType = .pc) {
+        self.kernelPath = kernelPath
+        self.bundlePath = bundlePath
+        self.controlPath = controlPath
+        self.memoryMiB = memoryMiB
+        self.cpus = cpus
+        self.accelerator = accelerator
+        self.machine = machine
+    }
+
+    /// "max": every feature TCG can emulate, or under KVM the host's. Under KVM without
+    /// arch-capabilities: on the nested KVM of our CI hosts QEMU 7.2 aborts with "failed to
+    /// set MSR 0x10a" (IA32_ARCH_CAPABILITIES) for max and host alike; the kernel does not
+    /// read that MSR. Whatever else KVM gets wrong, the probe (AcceleratorProbe.swift) finds.
+    public var cpuModel: String {
+        accelerator == .kvm ? "max,-arch-capabilities" : "max"
+    }
+
+    /// The arguments after the QEMU program name.
+    public var arguments: [String] {
+        var machineOption = machine.rawValue
+        if machine == .microvm {
+            // microvm has no PIT/PIC/RTC unless asked; the kernel's clock and serial need the
+            // ISA ones (it has no virtio-mmio console).
+            machineOption += ",isa-serial=on,rtc=on,pit=on,pic=on"
+        }
+        return [
+            "-M", machineOption,
+            "-accel", accelerator.rawValue,
+            "-cpu", cpuModel,
+            "-m", "\(memoryMiB)M",
+            "-smp", "\(cpus)",
+            "-nodefaults", "-no-reboot",
+            "-display", "none", "-vga", "none",
+            "-kernel", kernelPath,
+            "-initrd", bundlePath,
+            "-chardev", "stdio,id=console",
+            "-serial", "chardev:console",
+            "-chardev", "file,id=control,path=\(controlPath)",
+            "-device", "isa-debugcon,iobase=0xe9,chardev=control",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+        ]
+    }
+}
+
+/// One line a person can paste into a shell (for --verbose).
+public func shellQuoted(_ words: [String]) -> String {
+    words.map { word in
+        let safe = !word.isEmpty && word.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_./=:,+@%".contains($0)) }
+        return safe ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }.joined(separator: " ")
+}

@@ -1,0 +1,88 @@
+// RunSettings — pure parsing of `egg run` option values (EggHost layer, host only).
+//
+// Memory sizes, the guest environment and accelerator/machine choices. Kept free of I/O so
+// Tests/EggHostTests pins each rule; Sources/egg only hands strings over.
+
+import Foundation
+
+/// `-m/--memory`: "256M", "1G", "512" (MiB), "65536K"; result in MiB. nil when malformed,
+/// not a whole number of MiB, or outside 16 MiB ... 1 TiB.
+public func parseMemorySize(_ text: String) -> Int? {
+    var digits = Substring(text.trimmingCharacters(in: .whitespaces))
+    var unitShift = 20 // bytes = value << shift; plain numbers are MiB as for QEMU's -m
+    var suffix = ""
+    while let last = digits.last, last.isLetter {
+        suffix = String(last).uppercased() + suffix
+        digits = digits.dropLast()
+    }
+    switch suffix {
+    case "": unitShift = 20
+    case "K", "KB", "KIB": unitShift = 10
+    case "M", "MB", "MIB": unitShift = 20
+    case "G", "GB", "GIB": unitShift = 30
+    case "T", "TB", "TIB": unitShift = 40
+    default: return nil
+    }
+    guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
+          let value = Int(digits), value > 0, value < (1 << 40) else { return nil }
+    let (bytes, overflow) = value.multipliedReportingOverflow(by: 1 << unitShift)
+    guard !overflow, bytes % (1 << 20) == 0 else { return nil }
+    let mib = bytes >> 20
+    guard mib >= minimumMemoryMiB, mib <= 1 << 20 else { return nil }
+    return mib
+}
+
+public let minimumMemoryMiB = 16
+
+/// The environment the guest starts with when egg is given no `-e`.
+public func defaultGuestEnvironment(hostTERM: String?) -> [String] {
+    let term = (hostTERM?.isEmpty == false) ? hostTERM! : "vt100"
+    return ["PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/", "TERM=\(term)"]
+}
+
+public enum EnvironmentError: Error, Equatable {
+    case malformed(String)
+
+    public var message: String {
+        switch self {
+        case .malformed(let entry):
+            return "-e \(entry): expected KEY=VALUE with a non-empty KEY; for example -e LANG=C.UTF-8"
+        }
+    }
+}
+
+/// Applies `-e` entries to `base`, in order: KEY=VALUE replaces KEY where it already is (so
+/// the order stays stable) or is appended; a bare KEY copies the host's value if it has one
+/// (as `docker run -e KEY` does) and is otherwise ignored.
+public func mergeEnvironment(base: [String], overrides: [String],
+                             hostValue: (String) -> String? = { _ in nil })
+    -> Result<[String], EnvironmentError> {
+    var result = base
+    for entry in overrides {
+        var pair = entry
+        if let eq = entry.firstIndex(of: "=") {
+            if eq == entry.startIndex { return .failure(.malformed(entry)) }
+        } else {
+            if entry.isEmpty { return .failure(.malformed(entry)) }
+            guard let value = hostValue(entry) else { continue }
+            pair = entry + "=" + value
+        }
+        let key = pair[..<pair.firstIndex(of: "=")!]
+        if let at = result.firstIndex(where: { $0.split(separator: "=", maxSplits: 1).first == key }) {
+            result[at] = pair
+        } else {
+            result.append(pair)
+        }
+    }
+    return .success(result)
+}
+
+/// `--accel`.
+public enum AcceleratorChoice: String, CaseIterable, Sendable {
+    case auto, tcg, kvm
+}
+
+/// `--machine`: QEMU machine types the kernel boots on.
+public enum MachineType: String, CaseIterable, Sendable {
+    case pc, q35, microvm
+}

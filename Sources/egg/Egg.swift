@@ -1,0 +1,121 @@
+// egg — the host command line (host only; swift-argument-parser).
+//
+// Only parsing lives here: options become an EggHost.RunRequest and Sources/EggHost/EggRun.swift
+// does the work. Usage errors exit 2, like bad input, rather than the parser's default 64.
+
+import ArgumentParser
+import EggHost
+import Foundation
+
+@main
+struct Egg {
+    static func main() {
+        do {
+            var command = try EggCommand.parseAsRoot()
+            if var run = command as? Run {
+                exit(run.execute())
+            }
+            try command.run()
+        } catch {
+            let code = EggCommand.exitCode(for: error)
+            let text = EggCommand.fullMessage(for: error)
+            if code == .success {
+                if !text.isEmpty { print(text) }
+                exit(0)
+            }
+            if !text.isEmpty { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+            exit(code == .validationFailure ? EggStatus.badInput : code.rawValue)
+        }
+    }
+}
+
+struct EggCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "egg",
+        abstract: "Run a statically linked x86-64 Linux program as the only program on a machine under QEMU.",
+        version: "egg 0.1.0",
+        subcommands: [Run.self])
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Boot the egg kernel under QEMU with BINARY as its only program.",
+        usage: "egg run [options] BINARY [-- ARGS...]",
+        discussion: """
+            BINARY must be a statically linked x86-64 Linux executable (musl-gcc -static, \
+            gcc -static, gcc -static-pie, ...). ARGS after `--` become its argv[1...]; argv[0] \
+            is "/" + the basename of BINARY. Standard input, output and error are the guest's \
+            console.
+
+            The kernel is found through --kernel, $EGG_KERNEL, <egg>/../share/egg/kernel.elf, \
+            or build/kernel/kernel.elf above egg's directory. $EGG_QEMU overrides \
+            qemu-system-x86_64 on $PATH.
+
+            Exit status:
+              0-255   the guest's exit status
+              128+N   the guest died of signal N (e.g. 139 for SIGSEGV)
+              2       bad input: egg cannot run BINARY (not ELF, 32-bit, dynamic, ...) or a usage error
+              124     --timeout expired; QEMU was stopped
+              250     kernel panic
+              251     boot failure or QEMU error (no exit status from the kernel)
+            """)
+
+    @Option(name: [.short, .long], help: ArgumentHelp("Guest memory: 256M, 1G, or a number of MiB.", valueName: "size"))
+    var memory: String = "256M"
+
+    @Option(name: .long, help: ArgumentHelp("Number of CPUs.", valueName: "n"))
+    var smp: Int = 1
+
+    @Option(name: [.customShort("e"), .long],
+            help: ArgumentHelp("Set KEY=VALUE in the guest environment (repeatable; KEY alone copies the host's value). The defaults are PATH=/usr/local/bin:/usr/bin:/bin, HOME=/, TERM=$TERM or vt100.", valueName: "key=value"))
+    var env: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("auto (KVM if /dev/kvm works and a probe boot succeeds, else TCG), tcg or kvm.", valueName: "accel"))
+    var accel: String = "auto"
+
+    @Option(name: .long, help: ArgumentHelp("QEMU machine type: pc, q35 or microvm.", valueName: "type"))
+    var machine: String = "pc"
+
+    @Option(name: .long, help: ArgumentHelp("Kernel image to boot instead of the installed or built one.", valueName: "path"))
+    var kernel: String?
+
+    @Option(name: .long, help: ArgumentHelp("Stop QEMU after this many seconds and exit 124.", valueName: "seconds"))
+    var timeout: Double?
+
+    @Flag(name: .long, help: "Print the QEMU command line, the accelerator and why, and the kernel's diagnostics to stderr.")
+    var verbose = false
+
+    @Argument(help: ArgumentHelp("The static x86-64 program to run.", valueName: "binary"))
+    var binary: String
+
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("Arguments for the program, after --.", valueName: "args"))
+    var arguments: [String] = []
+
+    func validate() throws {
+        guard parseMemorySize(memory) != nil else {
+            throw ValidationError("-m \(memory): expected a size such as 64M, 256M or 1G (at least \(minimumMemoryMiB) MiB)")
+        }
+        guard (1...255).contains(smp) else { throw ValidationError("--smp \(smp): expected 1 to 255") }
+        guard AcceleratorChoice(rawValue: accel) != nil else {
+            throw ValidationError("--accel \(accel): expected auto, tcg or kvm")
+        }
+        guard MachineType(rawValue: machine) != nil else {
+            throw ValidationError("--machine \(machine): expected pc, q35 or microvm")
+        }
+        if let timeout, !(timeout > 0 && timeout < 1e7) {
+            throw ValidationError("--timeout \(timeout): expected a positive number of seconds")
+        }
+    }
+
+    mutating func execute() -> Int32 {
+        runGuest(RunRequest(
+            binaryPath: binary, arguments: arguments, memoryMiB: parseMemorySize(memory)!, cpus: smp,
+            environmentEntries: env, accelerator: AcceleratorChoice(rawValue: accel)!,
+            machine: MachineType(rawValue: machine)!, kernelPath: kernel, timeoutSeconds: timeout,
+            verbose: verbose))
+    }
+
+    mutating func run() throws {
+        throw ExitCode(execute())
+    }
+}
