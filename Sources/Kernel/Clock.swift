@@ -13,6 +13,11 @@ enum Clock {
     nonisolated(unsafe) static var tscHz: UInt64 = 1_000_000_000
     nonisolated(unsafe) static var bootUnixSeconds: Int64 = 0
     nonisolated(unsafe) static var calibrationSource = "default"
+    /// Timer interrupts seen; Traps.swift counts them.
+    nonisolated(unsafe) static var ticks: UInt64 = 0
+    /// Whether timer interrupts arrive (no legacy PIC on microvm without pic=on): only then
+    /// may an idle CPU halt; otherwise it polls.
+    nonisolated(unsafe) static var ticking = false
 
     static func calibrate() {
         tscAtBoot = hw_rdtsc()
@@ -59,6 +64,15 @@ enum Clock {
         hw_outb(0x43, 0x34)
         hw_outb(0x40, UInt8(truncatingIfNeeded: divisor))
         hw_outb(0x40, UInt8(truncatingIfNeeded: divisor >> 8))
+    }
+
+    /// After the PIC is unmasked: wait up to 5 tick periods for a timer interrupt.
+    static func checkTicking(hz: UInt64) {
+        let deadline = hw_rdtsc() &+ tscHz / hz * 5
+        hw_sti()
+        while ticks == 0 && hw_rdtsc() < deadline { hw_pause() }
+        hw_cli()
+        ticking = ticks > 0
     }
 
     static func nanosecondsSinceBoot() -> UInt64 {

@@ -114,7 +114,9 @@ final class MachinePlatform: Platform {
 
     /// Halt until the next interrupt (timer tick or serial input); the kernel runs with
     /// interrupts off otherwise.
-    func idle() { hw_sti_hlt() }
+    func idle() {
+        if Clock.ticking { hw_sti_hlt() } else { hw_pause() }
+    }
 
     func powerOff(status: Int) -> Never { HostChannel.exit(status: status) }
 

@@ -89,7 +89,8 @@ public func kmain(_ magic: UInt64, _ info: UInt64) {
     machine = platform
     Clock.startTicks(hz: 250)
     LegacyPIC.remapAndMask(except: (1 << 0) | (1 << 4))  // PIT timer, COM1
-    HostChannel.write("info boot \(boot.protocolName) memory \(frames.totalBytes >> 20) MiB tsc \(Clock.tscHz / 1_000_000) MHz (\(Clock.calibrationSource))\n")
+    Clock.checkTicking(hz: 250)
+    HostChannel.write("info boot \(boot.protocolName) memory \(frames.totalBytes >> 20) MiB tsc \(Clock.tscHz / 1_000_000) MHz (\(Clock.calibrationSource)), timer \(Clock.ticking ? "interrupts" : "polled")\n")
 
     let bundleBytes = PhysicalBytes(memory: memory, base: module.start, count: Int(module.end - module.start))
     let loaded: LoadedProgram

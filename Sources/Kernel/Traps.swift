@@ -54,6 +54,7 @@ public func trapEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
     let fromUser = f.cs & 3 == 3
     if f.vector >= 32 {
         // Hardware interrupt: the PIT tick only wakes a halted CPU; COM1 input is buffered.
+        if f.vector == 32 { Clock.ticks &+= 1 }
         if f.vector == 36 { machine?.drainInput() }
         if f.vector < 48 { LegacyPIC.endOfInterrupt(irq: Int(f.vector - 32)) }
         return

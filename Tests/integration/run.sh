@@ -92,7 +92,6 @@ guest_case() { # name bin status check stdin env xfail args...
 }
 bad_case() { CASES+=("bad|$1|$2|$3"); }
 
-STDIN_XFAIL="egg may not pass host standard input and its end of file to the guest yet"
 for v in musl glibc pie; do
     guest_case "hello-$v" "hello-$v" 0 hello - "" ""
     guest_case "exit_code-$v" "exit_code-$v" 42 exact - "" "" 42
@@ -101,12 +100,17 @@ for v in musl glibc pie; do
     guest_case "memory-$v" "memory-$v" 0 exact - "" ""
     guest_case "syscalls_basic-$v" "syscalls_basic-$v" 0 exact - "" ""
     guest_case "segv-$v" "segv-$v" $SIGSEGV_STATUS segv - "" ""
-    guest_case "stdin_echo-$v" "stdin_echo-$v" 0 exact "$LOGS/stdin.txt" "" "$STDIN_XFAIL" \
+    guest_case "stdin_echo-$v" "stdin_echo-$v" 0 exact "$LOGS/stdin.txt" "" "" \
         "$STDIN_BYTES"
 done
 guest_case "exit_code-musl-0" exit_code-musl 0 exact - "" "" 0
 guest_case "exit_code-musl-255" exit_code-musl 255 exact - "" "" 255
-guest_case "stdin_echo-musl-empty" stdin_echo-musl 0 exact - "" "$STDIN_XFAIL" 0
+guest_case "stdin_echo-musl-empty" stdin_echo-musl 0 exact - "" "" 0
+guest_case "syscalls_basic-musl@microvm" syscalls_basic-musl 0 exact - "" ""
+guest_case "memory-glibc@q35" memory-glibc 0 exact - "" ""
+guest_case "args_env-pie@microvm" args_env-pie 0 verdict - egg_test "" one "two words" three
+guest_case "memory-musl@m48M" memory-musl 0 exact - "" ""
+guest_case "hello-swift@m64M" hello-swift 0 exact - "" "" alpha "beta gamma"
 guest_case "hello-swift" hello-swift 0 exact - "" "" alpha "beta gamma"
 guest_case "hello-embedded" hello-embedded 0 exact - "" "" alpha "beta gamma"
 
@@ -214,7 +218,13 @@ run_guest_case() { # fields after kind|name
     fi
 
     t=$(now)
-    local eggargs=(run --accel tcg "${eggenv[@]}" "$GUEST/$bin")
+    # A name suffix picks egg options: @microvm/@q35 the machine, @m<SIZE> the memory.
+    local eggopts=()
+    case "$name" in
+        *@microvm|*@q35) eggopts=(--machine "${name##*@}") ;;
+        *@m*) eggopts=(-m "${name##*@m}") ;;
+    esac
+    local eggargs=(run --accel tcg "${eggopts[@]}" "${eggenv[@]}" "$GUEST/$bin")
     [ ${#argv[@]} -gt 0 ] && eggargs+=(-- "${argv[@]}")
     # An expected failure gets a shorter limit: a hang there should not cost two minutes.
     local limit=$EGG_TIMEOUT
