@@ -118,6 +118,29 @@ final class MachinePlatform: Platform {
         if Clock.ticking { hw_sti_hlt() } else { hw_pause() }
     }
 
+    func currentUserRegisters() -> UserRegisters {
+        UserRegisters(ThreadSwitch.current!.frame.pointee)
+    }
+
+    func setCurrentUserRegisters(_ registers: UserRegisters) {
+        registers.store(into: ThreadSwitch.current!.frame)
+    }
+
+    func initialThreadContext() -> any ThreadContext { ThreadSwitch.current! }
+
+    func makeThread(registers: UserRegisters, fsBase: UInt64) -> (any ThreadContext)? {
+        ThreadSwitch.makeThread(registers: registers, fsBase: fsBase)
+    }
+
+    func switchThread(from: any ThreadContext, to: any ThreadContext) {
+        ThreadSwitch.switchTo(from: from as! ArchThread, to: to as! ArchThread)
+    }
+
+    func releaseThread(_ context: any ThreadContext) { ThreadSwitch.release(context as! ArchThread) }
+
+    func captureFPUState() -> [UInt8] { ThreadSwitch.captureFPU() }
+    func restoreFPUState(_ image: [UInt8]) { ThreadSwitch.restoreFPU(image) }
+
     func powerOff(status: Int) -> Never { HostChannel.exit(status: status) }
 
     func diagnostic(_ text: String) {

@@ -100,17 +100,20 @@ public func kmain(_ magic: UInt64, _ info: UInt64) {
         platform.diagnostic("egg: cannot start the guest: \(error.message)\n")
         HostChannel.exit(status: 126)
     }
-    let state = KernelState(platform: platform, process: loaded.process, frames: frames)
-    state.cpuCount = 1
-    state.bootRealtimeSeconds = Clock.bootUnixSeconds
-    kernel = state
-    memory.activate(root: loaded.process.addressSpace.pageTable.root)
-
-    // The process's kernel stack: every syscall and interrupt from ring 3 lands on it.
+    // The boot thread: its kernel stack holds the first user frame; trap_return pops it.
     let stackBytes = 64 * 1024
     let stack = CPU.permanentAllocation(bytes: stackBytes, alignment: 16)
     let top = stack + UInt64(stackBytes)
     CPU.setKernelStack(top: top)
+    ThreadSwitch.current = ArchThread(stackBase: stack, stackTop: top, owned: false)
+    let state = KernelState(platform: platform, process: loaded.process, frames: frames)
+    state.cpuCount = 1
+    state.bootRealtimeSeconds = Clock.bootUnixSeconds
+    kernel = state
+    state.installRootFileSystem(archive: loaded.fileArchive)
+    state.configureTracing(options: loaded.options, output: TraceSerial.write)
+    memory.activate(root: loaded.process.addressSpace.pageTable.root)
+
     HostChannel.write("boot-tsc \(hw_rdtsc() &- bootTSC)\n")
 
     // The first user frame sits at the top of the kernel stack; trap_return pops it.

@@ -18,6 +18,7 @@ public func syscallEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
     let f = frame.pointee
     let args = SyscallArguments(number: Int(Int64(bitPattern: f.rax)), f.rdi, f.rsi, f.rdx, f.r10, f.r8, f.r9)
     frame.pointee.rax = SyscallTable.encode(state.dispatch(args))
+    state.returnToUser()
 }
 
 struct ExceptionInfo {
@@ -53,10 +54,15 @@ public func trapEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
     let f = frame.pointee
     let fromUser = f.cs & 3 == 3
     if f.vector >= 32 {
-        // Hardware interrupt: the PIT tick only wakes a halted CPU; COM1 input is buffered.
+        // Hardware interrupt: the PIT tick wakes a halted CPU and, when it interrupted the
+        // guest, ends its time slice; COM1 input is buffered.
         if f.vector == 32 { Clock.ticks &+= 1 }
         if f.vector == 36 { machine?.drainInput() }
         if f.vector < 48 { LegacyPIC.endOfInterrupt(irq: Int(f.vector - 32)) }
+        if fromUser, let state = kernel {
+            if f.vector == 32 { state.scheduler.preempt(state) }
+            state.returnToUser()
+        }
         return
     }
     guard fromUser, let state = kernel else { kernelFault(f) }
@@ -79,6 +85,14 @@ public func trapEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
         faultAddress = nil
     }
     let info = exceptionInfo(f.vector)
+    // A handler for the signal (e.g. a Go runtime or a test's SIGSEGV handler) runs instead
+    // of the crash report. si_code per siginfo.h: SEGV_MAPERR 1 / SEGV_ACCERR 2 for page
+    // faults, SI_KERNEL 0x80 for #GP, ILL_ILLOPN 2, FPE_INTDIV 1, TRAP_BRKPT 1.
+    var code: Int32 = 0x80
+    if f.vector == 14 { code = f.error & 1 != 0 ? 2 : 1 }
+    if f.vector == 6 { code = 2 }
+    if f.vector == 0 || f.vector == 3 { code = 1 }
+    if state.deliverFault(FaultSignal(signal: info.signal, code: code, address: faultAddress ?? 0)) { return }
     let report = CrashReport(signal: info.signal, exceptionName: info.name, vector: f.vector,
                              errorCode: f.error, faultAddress: faultAddress, registers: registers(of: f),
                              executable: state.process.executablePath)

@@ -91,6 +91,8 @@ public enum CPU {
     nonisolated(unsafe) public static var features = CPUFeatures()
     nonisolated(unsafe) static var tss: UInt64 = 0
     nonisolated(unsafe) public static var perCPU = PerCPU(address: 0)
+    /// A 16-byte-aligned 4 KiB scratch area (FPU images for signal frames).
+    nonisolated(unsafe) public static var permanentScratch: UInt64 = 0
 
     /// Allocate zeroed, permanently owned kernel memory (descriptor tables, stacks).
     public static func permanentAllocation(bytes: Int, alignment: Int = 4096) -> UInt64 {
@@ -102,6 +104,7 @@ public enum CPU {
 
     public static func setUp() {
         features = CPUFeatures.detect()
+        permanentScratch = permanentAllocation(bytes: 4096, alignment: 64)
         setUpDescriptorTables()
         setUpSyscalls()
         enableFPU()

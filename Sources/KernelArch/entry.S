@@ -92,6 +92,32 @@ egg_enter_user:
     movq %rdi, %rsp
     jmp trap_return
 
+/* void egg_context_switch(uint64_t *save_rsp, uint64_t new_rsp) — park the running kernel
+ * context (callee-saved registers and return address on its stack) and resume another.
+ * A new thread's stack is prepared so that this "returns" into thread_start. */
+    .globl egg_context_switch
+egg_context_switch:
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, (%rdi)
+    movq %rsi, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+
+/* First kernel code of a new thread: its user frame sits right above; enter user mode. */
+    .globl egg_thread_start
+egg_thread_start:
+    jmp trap_return
+
 /* void egg_switch_stack(uint64_t stack_top, void (*fn)(void)) — run fn on a new stack. */
     .globl egg_switch_stack
 egg_switch_stack:

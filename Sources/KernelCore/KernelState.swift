@@ -9,9 +9,6 @@ public final class Process {
     public var addressSpace: AddressSpace
     /// The path the guest sees for itself (/proc/self/exe, AT_EXECFN).
     public var executablePath: [UInt8]
-    public var clearChildTID: UInt64 = 0
-    public var robustList: UInt64 = 0
-    public var robustListLength: UInt64 = 0
     public var umask: UInt32 = 0o022
     public var exitStatus: Int? = nil
 
@@ -22,7 +19,17 @@ public final class Process {
     }
 }
 
+/// Observes every system call (the --trace feature, Sources/KernelCore/Trace/). With no
+/// tracer installed dispatch pays one nil check.
+public protocol SyscallTracer: AnyObject {
+    /// Before the handler runs (calls that never return, like exit_group, end here).
+    func willDispatch(_ k: KernelState, _ arguments: SyscallArguments)
+    /// After it returns, with the result the guest will see.
+    func didDispatch(_ k: KernelState, _ arguments: SyscallArguments, _ result: SyscallResult)
+}
+
 public final class KernelState {
+    public var tracer: (any SyscallTracer)? = nil
     public let platform: any Platform
     public var syscalls: SyscallTable
     public var process: Process
@@ -36,15 +43,22 @@ public final class KernelState {
     public var signalFlags = [UInt64](repeating: 0, count: 65)
     public var signalRestorers = [UInt64](repeating: 0, count: 65)
     public var signalMasks = [UInt64](repeating: 0, count: 65)
-    public var signalMask: UInt64 = 0
+    /// Signals sent to the process (kill) not yet taken by a thread.
+    public var processPendingSignals: UInt64 = 0
     /// The descriptor table: 0-2 start as the console (FileSyscalls.swift).
     public var files: [OpenFile?]
     public var consoleTermios: [UInt8]? = nil
     public var consoleRows: UInt16 = 24
     public var consoleColumns: UInt16 = 80
 
+    public let scheduler: Scheduler
+    public var futexes = FutexTable()
+    /// The thread running now.
+    public var currentThread: Thread { scheduler.current }
+
     public init(platform: any Platform, process: Process, frames: FramePool) {
         self.platform = platform
+        self.scheduler = Scheduler(initial: Thread(tid: process.pid, context: platform.initialThreadContext()))
         self.process = process
         self.frames = frames
         self.syscalls = SyscallTable()
@@ -56,7 +70,11 @@ public final class KernelState {
     public var memory: AddressSpace { process.addressSpace }
 
     public func dispatch(_ arguments: SyscallArguments) -> SyscallResult {
-        syscalls.dispatch(self, arguments)
+        guard let tracer else { return syscalls.dispatch(self, arguments) }
+        tracer.willDispatch(self, arguments)
+        let result = syscalls.dispatch(self, arguments)
+        tracer.didDispatch(self, arguments, result)
+        return result
     }
 
     /// Ends the guest (exit_group, or death by signal) and the machine with it.

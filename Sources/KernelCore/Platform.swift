@@ -21,6 +21,25 @@ public protocol Platform: AnyObject {
     func gsBase() -> UInt64
     /// Wait a moment for something to happen (an interrupt, or just time passing).
     func idle()
+    // Threads (Sources/KernelCore/Threads/). The "current frame" is the user register set
+    // saved when the running thread entered the kernel; changing it changes where the thread
+    // resumes.
+    func currentUserRegisters() -> UserRegisters
+    func setCurrentUserRegisters(_ registers: UserRegisters)
+    /// The context of the thread that booted (created by the platform before the scheduler).
+    func initialThreadContext() -> any ThreadContext
+    /// A new thread that will enter user mode with `registers` and TLS base `fsBase`;
+    /// nil when no memory is left for its kernel stack.
+    func makeThread(registers: UserRegisters, fsBase: UInt64) -> (any ThreadContext)?
+    /// Save the running thread's kernel context and resume `to`'s; returns when some thread
+    /// switches back to `from`.
+    func switchThread(from: any ThreadContext, to: any ThreadContext)
+    /// Free an exited thread's kernel stack (never the one in use).
+    func releaseThread(_ context: any ThreadContext)
+    /// The running thread's FPU/SSE registers as an fxsave image (512 bytes), for signal
+    /// frames, and loading one back (rt_sigreturn).
+    func captureFPUState() -> [UInt8]
+    func restoreFPUState(_ image: [UInt8])
     /// Ends the machine: reports `status` to the host (egg exits with it) and powers off.
     func powerOff(status: Int) -> Never
     /// Kernel diagnostics (boot messages, crash reports): the console, kept apart from

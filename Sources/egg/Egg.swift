@@ -23,7 +23,11 @@ struct Egg {
                 if !text.isEmpty { print(text) }
                 exit(0)
             }
-            if !text.isEmpty { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+            var message = text.hasPrefix("Error: ") ? "egg: " + text.dropFirst(7) : Substring(text)
+            if message.contains("unexpected argument") {
+                message += "\nThe program's own arguments go after --: egg run [options] BINARY -- ARGS..."
+            }
+            if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
             exit(code == .validationFailure ? EggStatus.badInput : code.rawValue)
         }
     }

@@ -112,6 +112,19 @@ void egg_heap_add_region(uint64_t start, uint64_t length);
 uint64_t egg_heap_bytes_in_use(void);
 void egg_enter_user(struct trap_frame *frame) __attribute__((noreturn));
 void egg_switch_stack(uint64_t stack_top, void (*fn)(void)) __attribute__((noreturn));
+void egg_context_switch(uint64_t *save_rsp, uint64_t new_rsp);
+extern void egg_thread_start(void);
+static inline uint64_t hw_thread_start_address(void) { return (uint64_t)&egg_thread_start; }
+/* FPU/SSE/AVX state: xsave/xrstor with the enabled components, or fxsave/fxrstor. */
+static inline void hw_xsave(uint64_t area, uint64_t mask) {
+    __asm__ volatile("xsave64 (%0)" :: "r"(area), "a"((uint32_t)mask), "d"((uint32_t)(mask >> 32)) : "memory");
+}
+static inline void hw_xrstor(uint64_t area, uint64_t mask) {
+    __asm__ volatile("xrstor64 (%0)" :: "r"(area), "a"((uint32_t)mask), "d"((uint32_t)(mask >> 32)) : "memory");
+}
+static inline void hw_fxsave(uint64_t area) { __asm__ volatile("fxsave64 (%0)" :: "r"(area) : "memory"); }
+static inline void hw_fxrstor(uint64_t area) { __asm__ volatile("fxrstor64 (%0)" :: "r"(area) : "memory"); }
+static inline void hw_fninit(void) { __asm__ volatile("fninit"); }
 extern const uint64_t isr_stub_table[256];
 extern void syscall_entry(void);
 extern char __kernel_start[], __kernel_end[], __text_start[], __text_end[];

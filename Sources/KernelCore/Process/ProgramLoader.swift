@@ -12,6 +12,10 @@ public struct LoadedProgram {
     public let process: Process
     public let entry: UInt64
     public let stackPointer: UInt64
+    /// The bundle's root file-system archive, if egg packed one (--files).
+    public let fileArchive: [UInt8]?
+    /// The bundle's "key=value" kernel options (e.g. trace=...).
+    public let options: [String]
 }
 
 public enum LoadError: Error {
@@ -126,7 +130,12 @@ public enum ProgramLoader {
         if space.copyOut(UserAddress(stack.stackPointer), from: stack.bytes) != nil { return .failure(.outOfMemory) }
 
         let process = Process(pid: 1, addressSpace: space, executablePath: path)
-        return .success(LoadedProgram(process: process, entry: plan.entry, stackPointer: stack.stackPointer))
+        var archive: [UInt8]? = nil
+        if let r = bundle.first(.fileArchive) { archive = source.bytes(at: r.offset, count: r.length) }
+        var options: [String] = []
+        for r in bundle.records(of: .option) { options.append(String(decoding: source.bytes(at: r.offset, count: r.length), as: UTF8.self)) }
+        return .success(LoadedProgram(process: process, entry: plan.entry, stackPointer: stack.stackPointer,
+                                      fileArchive: archive, options: options))
     }
 
     static func fileOffsetOfPage(_ page: UInt64, plan: LoadPlan) -> UInt64 {

@@ -341,6 +341,14 @@ enum FileSyscalls {
         openPath(k, a.address(1), a[2])
     }
 
+    /// mmap of a file descriptor (MemorySyscalls.mmap hands non-anonymous mappings here).
+    /// File mappings need the VFS; the console cannot be mapped.
+    static func mapFile(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        let fd = a.int32(4)
+        if fd >= 0 && Int(fd) < k.files.count && k.files[Int(fd)] != nil { return .failure(.ENODEV) }
+        return .failure(.EBADF)
+    }
+
     static func getcwd(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
         let cwd: [UInt8] = [0x2F, 0]
         guard a.size(1) >= cwd.count else { return .failure(.ERANGE) }

@@ -39,12 +39,7 @@ enum MemorySyscalls {
         guard type == mapShared || type == mapPrivate || type == mapSharedValidate else { return .failure(.EINVAL) }
         if type == mapSharedValidate && flags & ~mapKnown != 0 { return .failure(.EOPNOTSUPP) }
         guard length > 0 else { return .failure(.EINVAL) }
-        guard flags & mapAnonymous != 0 else {
-            // File mappings need the VFS (issue 4); the console cannot be mapped.
-            let fd = a.int32(4)
-            if fd >= 0 && Int(fd) < k.files.count && k.files[Int(fd)] != nil { return .failure(.ENODEV) }
-            return .failure(.EBADF)
-        }
+        guard flags & mapAnonymous != 0 else { return FileSyscalls.mapFile(k, a) }
         if a[5] & 0xFFF != 0 { return .failure(.EINVAL) }
         let placement: MappingPlacement = flags & mapFixedNoReplace != 0 ? .fixedNoReplace
             : (flags & mapFixed != 0 ? .fixed : .hint)

@@ -2,7 +2,7 @@
 //
 // CLOCK_REALTIME comes from the RTC at boot plus the TSC; CLOCK_MONOTONIC and its
 // relatives from the TSC alone (clock_gettime(2); clock ids in include/uapi/linux/time.h).
-// With one thread and no timer interrupt yet, sleeping waits on the clock.
+// Sleeps block the thread (Threads/Scheduler.swift) so others run meanwhile.
 import LinuxABI
 
 enum TimeSyscalls {
@@ -73,10 +73,14 @@ enum TimeSyscalls {
         }
     }
 
-    static func sleep(until deadline: Int64, clock: Int32, _ k: KernelState) {
+    /// Block until `deadline` on `clock`; other threads run meanwhile. False if a signal
+    /// interrupted the sleep (EINTR).
+    static func sleep(until deadline: Int64, clock: Int32, _ k: KernelState) -> Bool {
+        let queue = WaitQueue()
         while true {
-            guard case .success(let now) = nanoseconds(clock: clock, k), now < deadline else { return }
-            k.platform.idle()
+            guard case .success(let now) = nanoseconds(clock: clock, k), now < deadline else { return true }
+            let monotonicDeadline = UInt64(Int64(k.platform.monotonicNanoseconds()) &+ (deadline &- now))
+            if !k.wait(on: queue, deadline: monotonicDeadline) { return false }
         }
     }
 
@@ -85,8 +89,12 @@ enum TimeSyscalls {
         case .failure(let e): return .failure(e)
         case .success(let ns):
             let start = Int64(k.platform.monotonicNanoseconds())
-            sleep(until: start &+ ns, clock: 1, k)
-            return .success(0)
+            if sleep(until: start &+ ns, clock: 1, k) { return .success(0) }
+            if !a.address(1).isNull {
+                let left = max(0, start &+ ns &- Int64(k.platform.monotonicNanoseconds()))
+                _ = k.memory.copyOut(a.address(1), from: timespec(left))
+            }
+            return .failure(.EINTR)
         }
     }
 
@@ -98,8 +106,7 @@ enum TimeSyscalls {
         switch readTimespec(k, a.address(2)) {
         case .failure(let e): return .failure(e)
         case .success(let ns):
-            sleep(until: a[1] & 1 != 0 ? ns : now &+ ns, clock: clock, k)
-            return .success(0)
+            return sleep(until: a[1] & 1 != 0 ? ns : now &+ ns, clock: clock, k) ? .success(0) : .failure(.EINTR)
         }
     }
 }

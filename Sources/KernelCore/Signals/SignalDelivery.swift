@@ -1,0 +1,147 @@
+// SignalDelivery — posting signals and delivering them on the way back to user mode
+// (KernelCore layer).
+//
+// Dispositions are process-wide (KernelState.signalHandlers...), masks and pending sets are
+// per thread, plus a process-wide pending set for kill(2). Delivery happens in
+// `returnToUser`, which the arch layer calls after every syscall and every interrupt or
+// exception from ring 3: the default action is applied, or an rt_sigframe is written on the
+// user (or alternate) stack and the thread resumes in its handler. Frame layout and order
+// follow arch/x86/kernel/signal.c (get_sigframe, setup_rt_frame): FPU state (fxsave image)
+// at the top, 64-byte aligned, then the rt_sigframe below the 128-byte red zone.
+import LinuxABI
+
+/// A synchronous fault to report as a signal (SIGSEGV at an address, SIGILL, SIGFPE...).
+public struct FaultSignal {
+    public let signal: Int
+    public let code: Int32
+    public let address: UInt64
+    public init(signal: Int, code: Int32, address: UInt64) {
+        self.signal = signal
+        self.code = code
+        self.address = address
+    }
+}
+
+let saOnStack: UInt64 = 0x0800_0000, saRestorer: UInt64 = 0x0400_0000
+let saNoDefer: UInt64 = 0x4000_0000, saResetHand: UInt64 = 0x8000_0000, saSigInfo: UInt64 = 4
+
+@inline(__always) func signalBit(_ s: Int) -> UInt64 { 1 << UInt64(s - 1) }
+
+extension KernelState {
+    /// Signals whose default action is to be ignored (signal(7)); the stop signals are
+    /// ignored too, since there is no job control.
+    static func ignoredByDefault(_ s: Int) -> Bool {
+        s == 17 || s == 18 || s == 23 || s == 28 || s == 19 || s == 20 || s == 21 || s == 22
+    }
+
+    public func hasDeliverableSignal(_ t: Thread) -> Bool {
+        (t.pendingSignals | processPendingSignals) & ~t.signalMask != 0
+    }
+
+    /// kill(2): to the process — any thread that does not block it takes it.
+    public func postProcessSignal(_ s: Int) {
+        if signalHandlers[s] == 1 || (signalHandlers[s] == 0 && KernelState.ignoredByDefault(s)) { return }
+        processPendingSignals |= signalBit(s)
+        if let t = scheduler.threads.first(where: { $0.signalMask & signalBit(s) == 0 }) { scheduler.interrupt(t) }
+    }
+
+    /// tgkill(2)/tkill(2): to one thread.
+    public func postThreadSignal(_ s: Int, to t: Thread) {
+        if signalHandlers[s] == 1 || (signalHandlers[s] == 0 && KernelState.ignoredByDefault(s)) { return }
+        t.pendingSignals |= signalBit(s)
+        if t.signalMask & signalBit(s) == 0 { scheduler.interrupt(t) }
+    }
+
+    /// The guest dies of signal `s`: Linux-like message, exit status 128+s.
+    public func killedBySignal(_ s: Int) -> Never {
+        let name = String(decoding: process.executablePath, as: UTF8.self)
+        platform.diagnostic("\negg: \(name): killed by \(CrashReport.signalName(s)) (\(CrashReport.signalDescription(s)))\n")
+        terminate(status: 128 + s)
+    }
+
+    /// A synchronous fault in user mode. Returns true when a handler will run (the arch
+    /// layer then returns to user mode through returnToUser); false means the caller prints
+    /// the crash report and the guest dies.
+    public func deliverFault(_ fault: FaultSignal) -> Bool {
+        let t = currentThread
+        let handler = signalHandlers[fault.signal]
+        // A blocked or ignored fault signal cannot be survived: Linux forces the default.
+        guard handler > 1, t.signalMask & signalBit(fault.signal) == 0 else { return false }
+        let info = Siginfo(signal: Int32(fault.signal), code: fault.code, detail: .fault(address: fault.address))
+        return setUpHandlerFrame(signal: fault.signal, info: info)
+    }
+
+    /// Called by the arch layer before every return to ring 3.
+    public func returnToUser() {
+        let t = currentThread
+        defer {
+            if let saved = t.savedSignalMask { t.signalMask = saved; t.savedSignalMask = nil }
+        }
+        while true {
+            let deliverable = (t.pendingSignals | processPendingSignals) & ~t.signalMask
+            if deliverable == 0 { return }
+            let s = deliverable.trailingZeroBitCount + 1
+            let fromThread = t.pendingSignals & signalBit(s) != 0
+            if fromThread { t.pendingSignals &= ~signalBit(s) } else { processPendingSignals &= ~signalBit(s) }
+            let handler = signalHandlers[s]
+            if handler == 1 { continue }                                         // SIG_IGN
+            if handler == 0 {                                                    // SIG_DFL
+                if KernelState.ignoredByDefault(s) { continue }
+                killedBySignal(s)
+            }
+            let info = Siginfo(signal: Int32(s), code: fromThread ? -6 : 0,      // SI_TKILL / SI_USER
+                               detail: .sender(pid: Int32(process.pid), uid: 0))
+            if !setUpHandlerFrame(signal: s, info: info) { killedBySignal(11) }
+            return  // one frame at a time; the rest are seen on the next return
+        }
+    }
+
+    /// Write an rt_sigframe for signal `s` and point the thread at its handler.
+    func setUpHandlerFrame(signal s: Int, info: Siginfo) -> Bool {
+        let t = currentThread
+        let flags = signalFlags[s]
+        guard flags & saRestorer != 0 else { return false }  // x86-64 requires SA_RESTORER
+        var regs = platform.currentUserRegisters()
+        var top = regs.rsp
+        let alt = t.alternateStack
+        let onAltStack = alt.flags & 2 == 0 && regs.rsp > alt.base && regs.rsp <= alt.base + alt.size
+        if flags & saOnStack != 0 && alt.flags & 2 == 0 && !onAltStack { top = alt.base + alt.size }
+        // FPU state first (fxsave image, 512 bytes, 64-byte aligned), then the frame.
+        let fpu = platform.captureFPUState()
+        let fpuAddress = (top - 128 - UInt64(fpu.count)) & ~63
+        let frame = RtSigframe.frameAddress(stackTop: fpuAddress + 128)
+        var registers = [UInt64](repeating: 0, count: SignalContext.registerCount)
+        registers[SignalContext.R8] = regs.r8; registers[SignalContext.R9] = regs.r9
+        registers[SignalContext.R10] = regs.r10; registers[SignalContext.R11] = regs.r11
+        registers[SignalContext.R12] = regs.r12; registers[SignalContext.R13] = regs.r13
+        registers[SignalContext.R14] = regs.r14; registers[SignalContext.R15] = regs.r15
+        registers[SignalContext.RDI] = regs.rdi; registers[SignalContext.RSI] = regs.rsi
+        registers[SignalContext.RBP] = regs.rbp; registers[SignalContext.RBX] = regs.rbx
+        registers[SignalContext.RDX] = regs.rdx; registers[SignalContext.RAX] = regs.rax
+        registers[SignalContext.RCX] = regs.rcx; registers[SignalContext.RSP] = regs.rsp
+        registers[SignalContext.RIP] = regs.rip; registers[SignalContext.EFLAGS] = regs.rflags
+        var faultAddress: UInt64 = 0
+        if case .fault(let address) = info.detail { faultAddress = address }
+        let callerMask = t.savedSignalMask ?? t.signalMask
+        let context = SignalContext(registers: registers, oldmask: callerMask, cr2: faultAddress, fpstate: fpuAddress)
+        let stack = SignalStack(base: alt.base, flags: Int32(alt.flags) | (onAltStack ? 1 : 0), size: alt.size)
+        let uc = UserContext(stack: stack, machineContext: context, signalMask: SignalSet(rawValue: callerMask))
+        let bytes = RtSigframe(returnAddress: signalRestorers[s], context: uc, info: info).encode()
+        if memory.copyOut(UserAddress(fpuAddress), from: fpu) != nil { return false }
+        if memory.copyOut(UserAddress(frame), from: bytes) != nil { return false }
+        regs.rsp = frame
+        regs.rip = signalHandlers[s]
+        regs.rdi = UInt64(s)
+        regs.rsi = frame + UInt64(RtSigframe.infoOffset)
+        regs.rdx = frame + UInt64(RtSigframe.contextOffset)
+        regs.rax = 0
+        regs.rflags &= ~UInt64(0x400 | 0x100)  // DF, TF
+        platform.setCurrentUserRegisters(regs)
+        var mask = t.signalMask | signalMasks[s]
+        if flags & saNoDefer == 0 { mask |= signalBit(s) }
+        t.signalMask = mask & ~(signalBit(9) | signalBit(19))
+        if flags & saResetHand != 0 { signalHandlers[s] = 0 }
+        t.savedSignalMask = nil
+        return true
+    }
+}

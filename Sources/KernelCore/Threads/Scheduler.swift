@@ -1,0 +1,178 @@
+// Scheduler — round-robin run queue, blocking and waking, time slices (KernelCore layer).
+//
+// Kernel code is never preempted: a thread leaves the CPU only when it blocks (wait(on:)),
+// yields, exits, or when the timer interrupts it in user mode (preempt). The switch itself is
+// the platform's (`Platform.switchThread`), which saves and restores the kernel context, the
+// FPU/SSE/AVX state and the TLS bases. One CPU for now.
+
+public final class Scheduler {
+    public private(set) var threads: [Thread] = []
+    public private(set) var current: Thread
+    var runQueue: [Thread] = []
+    var runQueueHead = 0
+    public private(set) var nextTID: Int
+    /// Threads that exited; their kernel stacks are released once we run on another stack.
+    var zombies: [Thread] = []
+
+    public init(initial: Thread) {
+        current = initial
+        initial.state = .running
+        threads = [initial]
+        nextTID = initial.tid + 1
+    }
+
+    public func allocateTID() -> Int {
+        let t = nextTID
+        nextTID += 1
+        return t
+    }
+
+    public func thread(withID tid: Int) -> Thread? { threads.first { $0.tid == tid } }
+
+    public var hasRunnableThreads: Bool { runQueueHead < runQueue.count }
+
+    func enqueue(_ t: Thread) {
+        t.state = .runnable
+        if runQueueHead > 64 && runQueueHead * 2 > runQueue.count {
+            runQueue.removeFirst(runQueueHead)
+            runQueueHead = 0
+        }
+        runQueue.append(t)
+    }
+
+    func dequeue() -> Thread? {
+        while runQueueHead < runQueue.count {
+            let t = runQueue[runQueueHead]
+            runQueueHead += 1
+            if t.state == .runnable { return t }
+        }
+        return nil
+    }
+
+    public func add(_ t: Thread) {
+        threads.append(t)
+        enqueue(t)
+    }
+
+    /// Wake threads whose timeout passed.
+    func expireTimeouts(_ k: KernelState) {
+        let now = k.platform.monotonicNanoseconds()
+        for t in threads where t.state == .blocked {
+            if let d = t.wakeDeadline, d <= now { makeRunnable(t) }
+        }
+    }
+
+    func makeRunnable(_ t: Thread) {
+        guard t.state == .blocked else { return }
+        if let q = t.waitQueue {
+            q.waiters.removeAll { $0 == t.tid }
+            t.waitQueue = nil
+        }
+        enqueue(t)
+    }
+
+    /// Switch to the next runnable thread, or idle until one exists. The current thread
+    /// must already be queued (yield), blocked or exited.
+    func reschedule(_ k: KernelState) {
+        let me = current
+        while true {
+            expireTimeouts(k)
+            if let next = dequeue() {
+                if next === me {
+                    me.state = .running
+                    return
+                }
+                next.state = .running
+                current = next
+                k.platform.switchThread(from: me.context, to: next.context)
+                // Back on `me`'s stack: someone switched to us.
+                current = me
+                me.state = .running
+                releaseZombies(k)
+                return
+            }
+            if me.state == .running || me.state == .runnable {
+                me.state = .running
+                return
+            }
+            if me.state == .blocked {
+                // Nothing else can run: wait for an interrupt, then let the caller re-check
+                // its condition (console input and timers wake blocked callers this way).
+                k.platform.idle()
+                expireTimeouts(k)
+                if me.state == .runnable { me.state = .running; return }
+                me.state = .running
+                if let q = me.waitQueue { q.waiters.removeAll { $0 == me.tid }; me.waitQueue = nil }
+                return
+            }
+            // Exited with nobody runnable: idle until a timeout makes someone runnable.
+            k.platform.idle()
+        }
+    }
+
+    func releaseZombies(_ k: KernelState) {
+        for z in zombies where z !== current { k.platform.releaseThread(z.context) }
+        zombies.removeAll { $0 !== current }
+    }
+
+    /// Park the current thread on `queue` (optionally until `deadline`); returns false if a
+    /// signal interrupted the wait.
+    public func block(_ k: KernelState, on queue: WaitQueue, deadline: UInt64? = nil) -> Bool {
+        let me = current
+        if k.hasDeliverableSignal(me) { return false }
+        me.state = .blocked
+        me.waitQueue = queue
+        me.wakeDeadline = deadline
+        me.interrupted = false
+        queue.waiters.append(me.tid)
+        reschedule(k)
+        me.wakeDeadline = nil
+        let interrupted = me.interrupted || k.hasDeliverableSignal(me)
+        me.interrupted = false
+        return !interrupted
+    }
+
+    @discardableResult
+    public func wake(_ k: KernelState, _ queue: WaitQueue, count: Int) -> Int {
+        var woken = 0
+        while woken < count, !queue.waiters.isEmpty {
+            let tid = queue.waiters.removeFirst()
+            if let t = thread(withID: tid), t.state == .blocked {
+                t.waitQueue = nil
+                enqueue(t)
+                woken += 1
+            }
+        }
+        return woken
+    }
+
+    /// Wake one specific blocked thread because a signal is pending for it.
+    public func interrupt(_ t: Thread) {
+        guard t.state == .blocked else { return }
+        t.interrupted = true
+        makeRunnable(t)
+    }
+
+    public func yield(_ k: KernelState) {
+        guard hasRunnableThreads else { return }
+        enqueue(current)
+        reschedule(k)
+    }
+
+    /// Timer tick while the guest ran in user mode: round robin.
+    public func preempt(_ k: KernelState) {
+        expireTimeouts(k)
+        yield(k)
+    }
+
+    /// The current thread ends. Never returns.
+    public func exitCurrent(_ k: KernelState) -> Never {
+        let me = current
+        me.state = .exited
+        threads.removeAll { $0 === me }
+        zombies.append(me)
+        if threads.isEmpty { k.terminate(status: k.process.exitStatus ?? 0) }
+        reschedule(k)
+        fatalError("an exited thread was scheduled again")
+    }
+}

@@ -1,0 +1,45 @@
+// Thread — one guest thread: its ids, its kernel-side context and its per-thread state
+// (KernelCore layer). The arch layer owns the kernel stack and saved registers behind
+// `ThreadContext` (Sources/Kernel/ThreadSwitch.swift); the scheduler (Scheduler.swift)
+// decides which thread runs.
+
+/// Arch-side state of a thread: kernel stack, saved kernel context, FPU area, TLS bases.
+public protocol ThreadContext: AnyObject {}
+
+/// A thread's user-mode registers, as saved on entry to the kernel (entry.S trap_frame).
+public struct UserRegisters: Equatable {
+    public var r15: UInt64 = 0, r14: UInt64 = 0, r13: UInt64 = 0, r12: UInt64 = 0
+    public var r11: UInt64 = 0, r10: UInt64 = 0, r9: UInt64 = 0, r8: UInt64 = 0
+    public var rbp: UInt64 = 0, rdi: UInt64 = 0, rsi: UInt64 = 0, rdx: UInt64 = 0
+    public var rcx: UInt64 = 0, rbx: UInt64 = 0, rax: UInt64 = 0
+    public var rip: UInt64 = 0, rflags: UInt64 = 0x202, rsp: UInt64 = 0
+    public init() {}
+}
+
+public final class Thread {
+    public enum State: Equatable { case runnable, running, blocked, exited }
+
+    public let tid: Int
+    public var context: any ThreadContext
+    public var state: State = .runnable
+    /// set_tid_address / CLONE_CHILD_CLEARTID: cleared and futex-woken at exit.
+    public var clearChildTID: UInt64 = 0
+    public var robustList: UInt64 = 0
+    /// Blocked signals (rt_sigprocmask) and signals waiting for delivery.
+    public var signalMask: UInt64 = 0
+    public var pendingSignals: UInt64 = 0
+    /// The mask to restore after a signal is delivered (rt_sigsuspend's caller mask).
+    public var savedSignalMask: UInt64? = nil
+    /// sigaltstack(2): base, size, flags (SS_DISABLE = 2 when none).
+    public var alternateStack: (base: UInt64, size: UInt64, flags: UInt32) = (0, 0, 2)
+    /// What the thread is blocked on, and until when (monotonic ns), if anything.
+    public var waitQueue: WaitQueue? = nil
+    public var wakeDeadline: UInt64? = nil
+    /// Set when a wake-up came from a signal rather than the event (the call gives EINTR).
+    public var interrupted = false
+
+    public init(tid: Int, context: any ThreadContext) {
+        self.tid = tid
+        self.context = context
+    }
+}

@@ -1,0 +1,233 @@
+// ThreadSyscalls — clone, clone3, exit, set_tid_address, set_robust_list, futex,
+// sched_yield and the sleeps (KernelCore layer).
+//
+// Threads share the one address space, descriptor table and signal handlers; clone without
+// CLONE_VM (fork) is not supported and answers ENOSYS. clone(2), clone3(2), futex(2),
+// set_tid_address(2), nanosleep(2).
+import LinuxABI
+
+enum ThreadSyscalls {
+    static let cloneVM: UInt64 = 0x100, cloneFS: UInt64 = 0x200, cloneFiles: UInt64 = 0x400
+    static let cloneSighand: UInt64 = 0x800, clonePidfd: UInt64 = 0x1000, cloneVfork: UInt64 = 0x4000
+    static let cloneThread: UInt64 = 0x1_0000, cloneSysvsem: UInt64 = 0x4_0000
+    static let cloneSettls: UInt64 = 0x8_0000, cloneParentSettid: UInt64 = 0x10_0000
+    static let cloneChildCleartid: UInt64 = 0x20_0000, cloneDetached: UInt64 = 0x40_0000
+    static let cloneChildSettid: UInt64 = 0x100_0000
+
+    /// The common part of clone and clone3.
+    static func spawn(_ k: KernelState, flags: UInt64, stack: UInt64, parentTID: UserAddress,
+                      childTID: UserAddress, tls: UInt64) -> SyscallResult {
+        guard flags & cloneVM != 0 else { return .failure(.ENOSYS) }  // fork: no second address space
+        guard flags & cloneThread == 0 || flags & cloneSighand != 0 else { return .failure(.EINVAL) }
+        guard flags & cloneSighand == 0 || flags & cloneVM != 0 else { return .failure(.EINVAL) }
+        guard flags & cloneThread != 0 else { return .failure(.ENOSYS) }  // vfork-style process
+        var registers = k.platform.currentUserRegisters()
+        registers.rax = 0
+        if stack != 0 { registers.rsp = stack }
+        let fsBase = flags & cloneSettls != 0 ? tls : k.platform.fsBase()
+        let tid = k.scheduler.allocateTID()
+        guard let context = k.platform.makeThread(registers: registers, fsBase: fsBase) else {
+            return .failure(.EAGAIN)
+        }
+        let child = Thread(tid: tid, context: context)
+        child.signalMask = k.currentThread.signalMask
+        if flags & cloneChildCleartid != 0 { child.clearChildTID = childTID.value }
+        if flags & cloneParentSettid != 0, let e = k.memory.writeUInt32(parentTID, UInt32(tid)) {
+            k.platform.releaseThread(context)
+            return .failure(e)
+        }
+        if flags & cloneChildSettid != 0, let e = k.memory.writeUInt32(childTID, UInt32(tid)) {
+            k.platform.releaseThread(context)
+            return .failure(e)
+        }
+        k.scheduler.add(child)
+        return .success(tid)
+    }
+
+    /// clone(flags, newsp, parent_tid, child_tid, tls) — the x86-64 argument order.
+    static func clone(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        spawn(k, flags: a[0] & ~0xFF, stack: a[1], parentTID: a.address(2), childTID: a.address(3), tls: a[4])
+    }
+
+    /// clone3(struct clone_args *, size): flags, pidfd, child_tid, parent_tid, exit_signal,
+    /// stack, stack_size, tls, set_tid, set_tid_size, cgroup (include/uapi/linux/sched.h).
+    static func clone3(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        let size = a.size(1)
+        guard size >= 64 && size <= 4096 else { return .failure(.EINVAL) }
+        switch k.memory.copyIn(a.address(0), count: min(size, 88)) {
+        case .failure(let e): return .failure(e)
+        case .success(let b):
+            let r = LittleEndianReader(b + [UInt8](repeating: 0, count: max(0, 88 - b.count)))
+            let flags = r.u64(0)
+            if r.u64(32) & ~0xFF != 0 || flags & clonePidfd != 0 || r.u64(72) != 0 { return .failure(.EINVAL) }
+            let stackBase = r.u64(40), stackSize = r.u64(48)
+            guard (stackBase == 0) == (stackSize == 0) else { return .failure(.EINVAL) }
+            return spawn(k, flags: flags, stack: stackBase &+ stackSize, parentTID: UserAddress(r.u64(24)),
+                         childTID: UserAddress(r.u64(16)), tls: r.u64(56))
+        }
+    }
+
+    /// exit(2) ends the calling thread: clear and wake its clear_child_tid word (that is
+    /// how pthread_join learns of it), then leave the CPU for good.
+    static func exit(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        let me = k.currentThread
+        if k.scheduler.threads.count == 1 { k.process.exitStatus = Int(a.int32(0) & 0xFF) }
+        if me.clearChildTID != 0 {
+            _ = k.memory.writeUInt32(UserAddress(me.clearChildTID), 0)
+            wakeFutex(k, address: me.clearChildTID, count: 1)
+        }
+        k.scheduler.exitCurrent(k)
+    }
+
+    static func exitGroup(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        k.terminate(status: Int(a.int32(0) & 0xFF))
+    }
+
+    static func gettid(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult { .success(k.currentThread.tid) }
+
+    static func setTIDAddress(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        k.currentThread.clearChildTID = a[0]
+        return .success(k.currentThread.tid)
+    }
+
+    /// set_robust_list(2): sizeof(struct robust_list_head) is 24; anything else is EINVAL.
+    static func setRobustList(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        guard a[1] == 24 else { return .failure(.EINVAL) }
+        k.currentThread.robustList = a[0]
+        return .success(0)
+    }
+
+    static func schedYield(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        k.scheduler.yield(k)
+        return .success(0)
+    }
+
+    // MARK: futex
+
+    @discardableResult
+    static func wakeFutex(_ k: KernelState, address: UInt64, count: Int, bitset: UInt32 = 0xFFFF_FFFF) -> Int {
+        let tids = k.futexes.take(address: address, count: count, bitset: bitset)
+        for tid in tids {
+            if let t = k.scheduler.thread(withID: tid), let q = t.waitQueue { k.wake(q) }
+        }
+        return tids.count
+    }
+
+    /// Convert a futex timeout to a monotonic deadline (relative for WAIT, absolute on the
+    /// chosen clock for WAIT_BITSET).
+    static func deadline(_ k: KernelState, _ address: UserAddress, absolute: Bool, realtime: Bool) -> Result<UInt64?, Errno> {
+        if address.isNull { return .success(nil) }
+        switch TimeSyscalls.readTimespec(k, address) {
+        case .failure(let e): return .failure(e)
+        case .success(let ns):
+            let now = Int64(k.platform.monotonicNanoseconds())
+            if !absolute { return .success(UInt64(now &+ ns)) }
+            let clockNow = realtime ? k.platform.realtimeNanoseconds() : now
+            return .success(UInt64(max(0, now &+ (ns &- clockNow))))
+        }
+    }
+
+    static func futexWait(_ k: KernelState, _ address: UserAddress, expected: UInt32, deadline: UInt64?, bitset: UInt32) -> SyscallResult {
+        guard address.value & 3 == 0 else { return .failure(.EINVAL) }
+        var word = [UInt8](repeating: 0, count: 4)
+        if let e = k.memory.copyIn(address, count: 4, into: &word) { return .failure(e) }
+        let value = UInt32(word[0]) | UInt32(word[1]) << 8 | UInt32(word[2]) << 16 | UInt32(word[3]) << 24
+        guard value == expected else { return .failure(.EAGAIN) }
+        let me = k.currentThread
+        k.futexes.enqueue(address: address.value, tid: me.tid, bitset: bitset)
+        let queue = WaitQueue()
+        while k.futexes.isWaiting(address: address.value, tid: me.tid) {
+            if let d = deadline, k.platform.monotonicNanoseconds() >= d {
+                k.futexes.remove(address: address.value, tid: me.tid)
+                return .failure(.ETIMEDOUT)
+            }
+            if !k.wait(on: queue, deadline: deadline) {
+                k.futexes.remove(address: address.value, tid: me.tid)
+                return .failure(.EINTR)
+            }
+        }
+        return .success(0)
+    }
+
+    static func futex(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        let op = a.int(1)
+        let command = op & 0x7F
+        let realtime = op & 256 != 0
+        let address = a.address(0)
+        let value = a.uint32(2)
+        switch command {
+        case 0:  // FUTEX_WAIT: relative timeout on CLOCK_MONOTONIC
+            guard case .success(let d) = deadline(k, a.address(3), absolute: false, realtime: false) else { return .failure(.EFAULT) }
+            return futexWait(k, address, expected: value, deadline: d, bitset: 0xFFFF_FFFF)
+        case 9:  // FUTEX_WAIT_BITSET: absolute timeout
+            let bitset = a.uint32(5)
+            guard bitset != 0 else { return .failure(.EINVAL) }
+            guard case .success(let d) = deadline(k, a.address(3), absolute: true, realtime: realtime) else { return .failure(.EFAULT) }
+            return futexWait(k, address, expected: value, deadline: d, bitset: bitset)
+        case 1:  // FUTEX_WAKE
+            return .success(wakeFutex(k, address: address.value, count: Int(min(value, 0x7FFF_FFFF))))
+        case 10:  // FUTEX_WAKE_BITSET
+            let bitset = a.uint32(5)
+            guard bitset != 0 else { return .failure(.EINVAL) }
+            return .success(wakeFutex(k, address: address.value, count: Int(min(value, 0x7FFF_FFFF)), bitset: bitset))
+        case 3, 4:  // FUTEX_REQUEUE, FUTEX_CMP_REQUEUE
+            if command == 4 {
+                switch k.memory.copyIn(address, count: 4) {
+                case .failure(let e): return .failure(e)
+                case .success(let w):
+                    let current = UInt32(w[0]) | UInt32(w[1]) << 8 | UInt32(w[2]) << 16 | UInt32(w[3]) << 24
+                    if current != a.uint32(5) { return .failure(.EAGAIN) }
+                }
+            }
+            let woken = wakeFutex(k, address: address.value, count: Int(min(value, 0x7FFF_FFFF)))
+            let moved = k.futexes.requeue(from: address.value, to: a[4], count: Int(min(a.uint32(3), 0x7FFF_FFFF)))
+            return .success(woken + moved)
+        case 5:  // FUTEX_WAKE_OP
+            return futexWakeOp(k, a)
+        default:
+            return .failure(.ENOSYS)  // PI futexes and FUTEX_WAIT_REQUEUE_PI
+        }
+    }
+
+    /// FUTEX_WAKE_OP: *uaddr2 = op(*uaddr2, oparg); wake val on uaddr; wake val2 on uaddr2
+    /// if cmp(old, cmparg). Encoding from include/uapi/linux/futex.h FUTEX_OP().
+    static func futexWakeOp(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        let encoded = a.uint32(5)
+        let opKind = (encoded >> 28) & 7, shiftArg = (encoded >> 28) & 8 != 0
+        let cmp = (encoded >> 24) & 15
+        var oparg = (encoded >> 12) & 0xFFF, cmparg = encoded & 0xFFF
+        if oparg & 0x800 != 0 { oparg |= 0xFFFF_F000 }
+        if cmparg & 0x800 != 0 { cmparg |= 0xFFFF_F000 }
+        if shiftArg { oparg = 1 << (oparg & 31) }
+        let target = a.address(4)
+        let old: UInt32
+        switch k.memory.copyIn(target, count: 4) {
+        case .failure(let e): return .failure(e)
+        case .success(let w): old = UInt32(w[0]) | UInt32(w[1]) << 8 | UInt32(w[2]) << 16 | UInt32(w[3]) << 24
+        }
+        let new: UInt32
+        switch opKind {
+        case 0: new = oparg
+        case 1: new = old &+ oparg
+        case 2: new = old | oparg
+        case 3: new = old & ~oparg
+        case 4: new = old ^ oparg
+        default: return .failure(.ENOSYS)
+        }
+        if let e = k.memory.writeUInt32(target, new) { return .failure(e) }
+        var woken = wakeFutex(k, address: a[0], count: Int(min(a.uint32(2), 0x7FFF_FFFF)))
+        let o = Int32(bitPattern: old), c = Int32(bitPattern: cmparg)
+        let condition: Bool
+        switch cmp {
+        case 0: condition = o == c
+        case 1: condition = o != c
+        case 2: condition = o < c
+        case 3: condition = o <= c
+        case 4: condition = o > c
+        case 5: condition = o >= c
+        default: return .failure(.ENOSYS)
+        }
+        if condition { woken += wakeFutex(k, address: target.value, count: Int(min(a.uint32(3), 0x7FFF_FFFF))) }
+        return .success(woken)
+    }
+}
