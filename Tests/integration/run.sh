@@ -111,6 +111,14 @@ guest_case "memory-glibc@q35" memory-glibc 0 exact - "" ""
 guest_case "args_env-pie@microvm" args_env-pie 0 verdict - egg_test "" one "two words" three
 guest_case "memory-musl@m48M" memory-musl 0 exact - "" ""
 guest_case "hello-swift@m64M" hello-swift 0 exact - "" "" alpha "beta gamma"
+for v in musl glibc pie; do
+    guest_case "prime_sieve-$v" "prime_sieve-$v" 0 verdict - "" ""
+    guest_case "futex_stress-$v" "futex_stress-$v" 0 exact - "" ""
+    guest_case "signals-$v" "signals-$v" 0 exact - "" ""
+done
+guest_case "threads-swift" threads-swift 0 exact - "" ""
+guest_case "hello-go" hello-go 0 hello - "" ""
+guest_case "sieve-go" sieve-go 0 exact - "" "Go's timers need epoll (netpoll), not implemented yet"
 guest_case "hello-swift" hello-swift 0 exact - "" "" alpha "beta gamma"
 guest_case "hello-embedded" hello-embedded 0 exact - "" "" alpha "beta gamma"
 
