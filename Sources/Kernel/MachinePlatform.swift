@@ -27,6 +27,7 @@ final class MachinePlatform: Platform {
 
     init() {
         uart.enableReceiveInterrupt()
+        waitForInput = { hw_pause() }
         var seed = [UInt8](repeating: 0, count: 32)
         MachinePlatform.hardwareEntropy(&seed)
         random = EntropyPool(seed: seed)
@@ -61,6 +62,9 @@ final class MachinePlatform: Platform {
     /// Bytes received on COM1, filled by the receive interrupt (drainInput) so the 16-byte
     /// UART FIFO never overflows while the guest is busy.
     var input: [UInt8] = []
+    /// Blocks the calling thread until input may have arrived (set in Main.swift to a wait
+    /// on KernelState.consoleInput, which the COM1 interrupt wakes).
+    var waitForInput: () -> Void = {}
     var inputStart = 0
 
     func drainInput() {
@@ -84,7 +88,7 @@ final class MachinePlatform: Platform {
             }
             compactInput()
             if n > 0 { return n }
-            idle()
+            waitForInput()
         }
     }
 

@@ -108,6 +108,13 @@ public func kmain(_ magic: UInt64, _ info: UInt64) {
     ThreadSwitch.current = ArchThread(stackBase: stack, stackTop: top, owned: false)
     let state = KernelState(platform: platform, process: loaded.process, frames: frames)
     state.cpuCount = 1
+    // The idle context, and console reads that block the thread (not the CPU); the 10 ms
+    // deadline keeps input flowing on machines whose serial interrupt never arrives.
+    let idle = ThreadSwitch.makeKernelThread(entry: idleEntryAddress())
+    state.scheduler.idleThread = Thread(tid: 0, context: idle)
+    platform.waitForInput = {
+        _ = state.wait(on: state.consoleInput, deadline: state.platform.monotonicNanoseconds() + 10_000_000)
+    }
     state.bootRealtimeSeconds = Clock.bootUnixSeconds
     kernel = state
     state.installRootFileSystem(archive: loaded.fileArchive)
@@ -127,6 +134,17 @@ public func kmain(_ magic: UInt64, _ info: UInt64) {
     frame.pointee.ss = UInt64(Selector.userData)
     frame.pointee.rflags = 0x202
     egg_enter_user(frame)
+}
+
+@_cdecl("egg_idle_entry")
+func idleEntry() {
+    guard let state = kernel else { CPU.halt() }
+    state.scheduler.idleLoop(state)
+}
+
+func idleEntryAddress() -> UInt64 {
+    let entry: @convention(c) () -> Void = idleEntry
+    return UInt64(UInt(bitPattern: unsafeBitCast(entry, to: UnsafeRawPointer.self)))
 }
 
 func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }

@@ -88,6 +88,20 @@ enum ThreadSwitch {
         return t
     }
 
+    /// A kernel-only context (the idle loop) that starts by calling `entry` on its own stack.
+    static func makeKernelThread(entry: UInt64) -> ArchThread {
+        let base = ArchThread.allocateStack()
+        let t = ArchThread(stackBase: base, stackTop: base + UInt64(ArchThread.stackBytes), owned: true)
+        FPU.save(t.fpuArea)
+        // r15..rbp zero, then the return address; one more slot keeps the entry's stack
+        // 16-byte aligned minus 8, as after a call.
+        let switchFrame = t.stackTop - 16 - 7 * 8
+        for i in 0..<6 { hw_store64(switchFrame + UInt64(i * 8), 0) }
+        hw_store64(switchFrame + 48, entry)
+        hw_store64(t.savedStackPointerSlot, switchFrame)
+        return t
+    }
+
     static func switchTo(from: ArchThread, to: ArchThread) {
         from.fsBase = CPU.fsBase()
         from.gsBase = CPU.userGSBase()

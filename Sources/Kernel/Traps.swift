@@ -57,7 +57,10 @@ public func trapEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
         // Hardware interrupt: the PIT tick wakes a halted CPU and, when it interrupted the
         // guest, ends its time slice; COM1 input is buffered.
         if f.vector == 32 { Clock.ticks &+= 1 }
-        if f.vector == 36 { machine?.drainInput() }
+        if f.vector == 36 {
+            machine?.drainInput()
+            if let state = kernel { state.wake(state.consoleInput) }
+        }
         if f.vector < 48 { LegacyPIC.endOfInterrupt(irq: Int(f.vector - 32)) }
         if fromUser, let state = kernel {
             if f.vector == 32 { state.scheduler.preempt(state) }

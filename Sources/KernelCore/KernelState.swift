@@ -52,6 +52,8 @@ public final class KernelState {
     public var consoleColumns: UInt16 = 80
 
     public let scheduler: Scheduler
+    /// Threads waiting for console input; the console interrupt wakes them.
+    public let consoleInput = WaitQueue()
     public var futexes = FutexTable()
     /// The thread running now.
     public var currentThread: Thread { scheduler.current }

@@ -71,41 +71,60 @@ public final class Scheduler {
         enqueue(t)
     }
 
-    /// Switch to the next runnable thread, or idle until one exists. The current thread
-    /// must already be queued (yield), blocked or exited.
+    /// The CPU's idle context: runs `idleLoop` when no thread can run, so a blocked
+    /// thread's kernel stack is never in use while another CPU might resume it.
+    public var idleThread: Thread? = nil
+
+    /// Leave the CPU: to the next runnable thread, back to `me` if it is still runnable, or
+    /// to the idle context. The current thread must already be queued (yield), blocked or
+    /// exited; returns when someone switches back to it.
     func reschedule(_ k: KernelState) {
         let me = current
+        expireTimeouts(k)
+        var next = dequeue()
+        if next === me {
+            me.state = .running
+            return
+        }
+        if next == nil {
+            if me.state == .runnable || me.state == .running {
+                me.state = .running
+                return
+            }
+            guard let idle = idleThread else {
+                // No idle context (host tests): wait here for an interrupt, then let the
+                // caller re-check its condition.
+                k.platform.idle()
+                expireTimeouts(k)
+                if me.state == .blocked, let q = me.waitQueue { q.waiters.removeAll { $0 == me.tid }; me.waitQueue = nil }
+                me.state = .running
+                return
+            }
+            next = idle
+        }
+        let target = next!
+        target.state = .running
+        current = target
+        k.platform.switchThread(from: me.context, to: target.context)
+        // Back on `me`'s stack: someone switched to us.
+        current = me
+        me.state = .running
+        releaseZombies(k)
+    }
+
+    /// The body of the idle context (Sources/Kernel starts it once per CPU).
+    public func idleLoop(_ k: KernelState) -> Never {
+        guard let idle = idleThread else { fatalError("idle loop without an idle thread") }
         while true {
             expireTimeouts(k)
             if let next = dequeue() {
-                if next === me {
-                    me.state = .running
-                    return
-                }
                 next.state = .running
                 current = next
-                k.platform.switchThread(from: me.context, to: next.context)
-                // Back on `me`'s stack: someone switched to us.
-                current = me
-                me.state = .running
+                k.platform.switchThread(from: idle.context, to: next.context)
+                current = idle
                 releaseZombies(k)
-                return
+                continue
             }
-            if me.state == .running || me.state == .runnable {
-                me.state = .running
-                return
-            }
-            if me.state == .blocked {
-                // Nothing else can run: wait for an interrupt, then let the caller re-check
-                // its condition (console input and timers wake blocked callers this way).
-                k.platform.idle()
-                expireTimeouts(k)
-                if me.state == .runnable { me.state = .running; return }
-                me.state = .running
-                if let q = me.waitQueue { q.waiters.removeAll { $0 == me.tid }; me.waitQueue = nil }
-                return
-            }
-            // Exited with nobody runnable: idle until a timeout makes someone runnable.
             k.platform.idle()
         }
     }
