@@ -35,7 +35,7 @@ UNICODE_TABLES := /opt/swift/usr/lib/swift/embedded/$(KERNEL_TARGET)/libswiftUni
 
 # Module order matters: each imports the ones before it.
 KMODULES := LinuxABI ELF KernelCore Drivers KernelArch Kernel
-KOBJS    := $(foreach m,$(KMODULES),$(KB)/$(m).o) $(KB)/runtime.o $(KB)/boot.o $(KB)/entry.o
+KOBJS    := $(foreach m,$(KMODULES),$(KB)/$(m).o) $(KB)/runtime.o $(KB)/boot.o $(KB)/entry.o $(KB)/ap_boot.o
 
 .PHONY: all setup kernel egg guests run test unit-test integration-test install clean lint
 
@@ -67,6 +67,9 @@ $(KB)/runtime.o: Sources/KernelRuntime/runtime.c | $(KB)
 	@echo "  CC      $<"
 	@$(CLANG) $(KCFLAGS) -c $< -o $@
 $(KB)/boot.o: Sources/KernelArch/boot.S | $(KB)
+	@echo "  AS      $<"
+	@$(CLANG) $(KCFLAGS) -c $< -o $@
+$(KB)/ap_boot.o: Sources/KernelArch/ap_boot.S Makefile | $(KB)
 	@echo "  AS      $<"
 	@$(CLANG) $(KCFLAGS) -c $< -o $@
 $(KB)/entry.o: Sources/KernelArch/entry.S | $(KB)

@@ -69,9 +69,11 @@ enum Clock {
     /// After the PIC is unmasked: wait up to 5 tick periods for a timer interrupt.
     static func checkTicking(hz: UInt64) {
         let deadline = hw_rdtsc() &+ tscHz / hz * 5
+        hw_kernel_unlock()  // the tick handler takes the kernel lock
         hw_sti()
         while ticks == 0 && hw_rdtsc() < deadline { hw_pause() }
         hw_cli()
+        hw_kernel_lock()
         ticking = ticks > 0
     }
 

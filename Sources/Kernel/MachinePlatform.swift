@@ -119,8 +119,13 @@ final class MachinePlatform: Platform {
     /// Halt until the next interrupt (timer tick or serial input); the kernel runs with
     /// interrupts off otherwise.
     func idle() {
+        // Let the other CPUs into the kernel while this one waits.
+        hw_kernel_unlock()
         if Clock.ticking { hw_sti_hlt() } else { hw_pause() }
+        hw_kernel_lock()
     }
+
+    var cpuIndex: Int { CPU.index }
 
     func currentUserRegisters() -> UserRegisters {
         UserRegisters(ThreadSwitch.current!.frame.pointee)

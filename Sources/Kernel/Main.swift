@@ -19,6 +19,7 @@ nonisolated(unsafe) var machine: MachinePlatform? = nil
 @_cdecl("kmain")
 public func kmain(_ magic: UInt64, _ info: UInt64) {
     bootTSC = hw_rdtsc()
+    hw_kernel_lock()  // held whenever kernel code runs; released on the way to user mode
     console.configure()
     CPU.setUp()
     LegacyPIC.remapAndMask()
@@ -87,10 +88,15 @@ public func kmain(_ magic: UInt64, _ info: UInt64) {
     Clock.calibrate()
     let platform = MachinePlatform()
     machine = platform
-    Clock.startTicks(hz: 250)
-    LegacyPIC.remapAndMask(except: (1 << 0) | (1 << 4))  // PIT timer, COM1
+    SMP.setUpBootCPU()
+    if SMP.usingAPICTimer {
+        LegacyPIC.remapAndMask(except: 1 << 4)                // COM1; the APIC timer ticks
+    } else {
+        Clock.startTicks(hz: 250)
+        LegacyPIC.remapAndMask(except: (1 << 0) | (1 << 4))  // PIT timer, COM1
+    }
     Clock.checkTicking(hz: 250)
-    HostChannel.write("info boot \(boot.protocolName) memory \(frames.totalBytes >> 20) MiB tsc \(Clock.tscHz / 1_000_000) MHz (\(Clock.calibrationSource)), timer \(Clock.ticking ? "interrupts" : "polled")\n")
+    let cpusOnline = SMP.startApplicationProcessors(count: SMP.cpuCountFromFirmware(), kernelTable: table, memory: memory)
 
     let bundleBytes = PhysicalBytes(memory: memory, base: module.start, count: Int(module.end - module.start))
     let loaded: LoadedProgram
@@ -107,7 +113,8 @@ public func kmain(_ magic: UInt64, _ info: UInt64) {
     CPU.setKernelStack(top: top)
     ThreadSwitch.current = ArchThread(stackBase: stack, stackTop: top, owned: false)
     let state = KernelState(platform: platform, process: loaded.process, frames: frames)
-    state.cpuCount = 1
+    state.cpuCount = cpusOnline
+    HostChannel.write("info boot \(boot.protocolName) memory \(frames.totalBytes >> 20) MiB tsc \(Clock.tscHz / 1_000_000) MHz (\(Clock.calibrationSource)), timer \(Clock.ticking ? (SMP.usingAPICTimer ? "local APIC" : "PIT") : "polled"), cpus \(cpusOnline)\n")
     // The idle context, and console reads that block the thread (not the CPU); the 10 ms
     // deadline keeps input flowing on machines whose serial interrupt never arrives.
     let idle = ThreadSwitch.makeKernelThread(entry: idleEntryAddress())
@@ -133,6 +140,7 @@ public func kmain(_ magic: UInt64, _ info: UInt64) {
     frame.pointee.cs = UInt64(Selector.userCode)
     frame.pointee.ss = UInt64(Selector.userData)
     frame.pointee.rflags = 0x202
+    hw_kernel_unlock()
     egg_enter_user(frame)
 }
 

@@ -69,7 +69,12 @@ extension UserRegisters {
 }
 
 enum ThreadSwitch {
-    nonisolated(unsafe) static var current: ArchThread? = nil
+    /// What each CPU runs (index = CPU number).
+    nonisolated(unsafe) static var running = [ArchThread?](repeating: nil, count: CPU.maximumCPUs)
+    static var current: ArchThread? {
+        get { running[CPU.index] }
+        set { running[CPU.index] = newValue }
+    }
 
     static func makeThread(registers: UserRegisters, fsBase: UInt64) -> ArchThread {
         let base = ArchThread.allocateStack()

@@ -14,6 +14,8 @@ import LinuxABI
 
 @_cdecl("egg_syscall_entry")
 public func syscallEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
+    hw_kernel_lock()
+    defer { hw_kernel_unlock() }
     guard let state = kernel else { panic("system call before the kernel was ready") }
     let f = frame.pointee
     let args = SyscallArguments(number: Int(Int64(bitPattern: f.rax)), f.rdi, f.rsi, f.rdx, f.r10, f.r8, f.r9)
@@ -53,6 +55,19 @@ func exceptionInfo(_ vector: UInt64) -> ExceptionInfo {
 public func trapEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
     let f = frame.pointee
     let fromUser = f.cs & 3 == 3
+    if f.vector == UInt64(LocalAPIC.shootdownVector) { SMP.handleShootdown(); return }
+    if f.vector == UInt64(LocalAPIC.spuriousVector) { return }
+    hw_kernel_lock()
+    defer { hw_kernel_unlock() }
+    if f.vector == UInt64(LocalAPIC.timerVector) {
+        LocalAPIC.endOfInterrupt()
+        if CPU.index == 0 { Clock.ticks &+= 1 }
+        if fromUser, let state = kernel {
+            state.scheduler.preempt(state)
+            state.returnToUser()
+        }
+        return
+    }
     if f.vector >= 32 {
         // Hardware interrupt: the PIT tick wakes a halted CPU and, when it interrupted the
         // guest, ends its time slice; COM1 input is buffered.
@@ -128,6 +143,11 @@ func panic(_ message: String, details: String = "") -> Never {
     HostChannel.write("panic \(message)\n")
     hw_outb(0xF4, 0xFA)
     CPU.halt()
+}
+
+@_cdecl("egg_thread_started")
+public func threadStarted() {
+    hw_kernel_unlock()
 }
 
 @_cdecl("egg_panic_out_of_memory")

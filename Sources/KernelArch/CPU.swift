@@ -88,11 +88,19 @@ public struct PerCPU {
 }
 
 public enum CPU {
+    public static let maximumCPUs = 64
     nonisolated(unsafe) public static var features = CPUFeatures()
-    nonisolated(unsafe) static var tss: UInt64 = 0
-    nonisolated(unsafe) public static var perCPU = PerCPU(address: 0)
-    /// A 16-byte-aligned 4 KiB scratch area (FPU images for signal frames).
-    nonisolated(unsafe) public static var permanentScratch: UInt64 = 0
+    /// Per-CPU TSS and per-CPU block (GS base), indexed by CPU number (0 = boot CPU).
+    nonisolated(unsafe) static var tss = [UInt64](repeating: 0, count: maximumCPUs)
+    nonisolated(unsafe) static var perCPUBlocks = [UInt64](repeating: 0, count: maximumCPUs)
+    nonisolated(unsafe) static var idt: UInt64 = 0
+    /// A 64-byte-aligned 4 KiB scratch area per CPU (FPU images for signal frames).
+    nonisolated(unsafe) static var scratch = [UInt64](repeating: 0, count: maximumCPUs)
+
+    /// The running CPU's number, from its per-CPU block (GS:24).
+    @inline(__always) public static var index: Int { Int(hw_gs_load64(24)) }
+    public static var perCPU: PerCPU { PerCPU(address: perCPUBlocks[index]) }
+    public static var permanentScratch: UInt64 { scratch[index] }
 
     /// Allocate zeroed, permanently owned kernel memory (descriptor tables, stacks).
     public static func permanentAllocation(bytes: Int, alignment: Int = 4096) -> UInt64 {
@@ -102,34 +110,48 @@ public enum CPU {
         return UInt64(UInt(bitPattern: p))
     }
 
+    /// Boot CPU: detect features, build the shared IDT, then the per-CPU parts.
     public static func setUp() {
         features = CPUFeatures.detect()
-        permanentScratch = permanentAllocation(bytes: 4096, alignment: 64)
-        setUpDescriptorTables()
-        setUpSyscalls()
-        enableFPU()
+        buildIDT()
+        setUpThisCPU(index: 0)
     }
 
-    static func setUpDescriptorTables() {
+    /// Every CPU: its GDT and TSS, the shared IDT, its per-CPU block, SYSCALL, FPU.
+    public static func setUpThisCPU(index: Int) {
+        hw_lidt(idt, 4095)
+        scratch[index] = permanentAllocation(bytes: 4096, alignment: 64)
         let gdt = permanentAllocation(bytes: 4096)
         let entries: [UInt64] = [0, 0x00AF_9A00_0000_FFFF, 0x00CF_9200_0000_FFFF,
                                  0x00CF_F200_0000_FFFF, 0x00AF_FA00_0000_FFFF]
         for (i, e) in entries.enumerated() { hw_store64(gdt + UInt64(i * 8), e) }
         // TSS with rsp0 filled in later per thread, IST1 for #DF/NMI/#MC.
-        tss = permanentAllocation(bytes: 4096)
+        let t = permanentAllocation(bytes: 4096)
+        tss[index] = t
         let istStack = permanentAllocation(bytes: 16384)
-        storeUnaligned64(tss + 36, istStack + 16384)              // IST1
-        hw_store16(tss + 102, 104)                                  // no I/O bitmap
-        let base = tss, limit: UInt64 = 103
-        let low = (limit & 0xFFFF) | ((base & 0xFF_FFFF) << 16) | (UInt64(0x89) << 40)
-            | (((limit >> 16) & 0xF) << 48) | (((base >> 24) & 0xFF) << 56)
+        storeUnaligned64(t + 36, istStack + 16384)                  // IST1
+        hw_store16(t + 102, 104)                                    // no I/O bitmap
+        let limit: UInt64 = 103
+        let low = (limit & 0xFFFF) | ((t & 0xFF_FFFF) << 16) | (UInt64(0x89) << 40)
+            | (((limit >> 16) & 0xF) << 48) | (((t >> 24) & 0xFF) << 56)
         hw_store64(gdt + 40, low)
-        hw_store64(gdt + 48, base >> 32)
+        hw_store64(gdt + 48, t >> 32)
         hw_lgdt(gdt, 7 * 8 - 1)
         hw_reload_segments(UInt16(Selector.kernelCode), Selector.kernelData)
         hw_ltr(Selector.tss)
 
-        let idt = permanentAllocation(bytes: 4096)
+        let percpu = permanentAllocation(bytes: 4096)
+        hw_store64(percpu, percpu)
+        hw_store64(percpu + 24, UInt64(index))
+        perCPUBlocks[index] = percpu
+        hw_wrmsr(MSR.gsBase, percpu)
+        hw_wrmsr(MSR.kernelGSBase, 0)
+        setUpSyscalls()
+        enableFPU()
+    }
+
+    static func buildIDT() {
+        idt = permanentAllocation(bytes: 4096)
         for vector in 0..<256 {
             let handler = hw_isr_stub(Int32(vector))
             let ist: UInt64 = (vector == 2 || vector == 8 || vector == 18) ? 1 : 0
@@ -138,13 +160,6 @@ public enum CPU {
             hw_store64(idt + UInt64(vector * 16), low)
             hw_store64(idt + UInt64(vector * 16 + 8), handler >> 32)
         }
-        hw_lidt(idt, 4095)
-
-        let percpu = permanentAllocation(bytes: 4096)
-        hw_store64(percpu, percpu)
-        perCPU = PerCPU(address: percpu)
-        hw_wrmsr(MSR.gsBase, percpu)
-        hw_wrmsr(MSR.kernelGSBase, 0)
     }
 
     static func storeUnaligned64(_ address: UInt64, _ value: UInt64) {
@@ -152,10 +167,11 @@ public enum CPU {
         hw_store32(address + 4, UInt32(truncatingIfNeeded: value >> 32))
     }
 
-    /// The kernel stack the CPU switches to on entry from ring 3 (TSS.rsp0 and GS:8).
+    /// The kernel stack this CPU switches to on entry from ring 3 (TSS.rsp0 and GS:8).
     public static func setKernelStack(top: UInt64) {
-        storeUnaligned64(tss + 4, top)
-        perCPU.kernelStackTop = top
+        let i = index
+        storeUnaligned64(tss[i] + 4, top)
+        hw_store64(perCPUBlocks[i] + 8, top)
     }
 
     static func setUpSyscalls() {

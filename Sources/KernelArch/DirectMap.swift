@@ -47,6 +47,20 @@ public final class DirectMapMemory: PhysicalMemory {
         _ = memset(pointer(physical), Int32(value), count)
     }
 
-    public func invalidateTranslation(_ virtualAddress: UInt64) { hw_invlpg(virtualAddress) }
+    /// Set when a mapping changed while other CPUs run: they may cache it in their TLBs.
+    nonisolated(unsafe) public static var remoteFlushNeeded = false
+    /// Sends the shootdown IPI and waits for every other CPU (Sources/Kernel/SMP.swift).
+    nonisolated(unsafe) public static var shootdown: () -> Void = {}
+
+    public func invalidateTranslation(_ virtualAddress: UInt64) {
+        hw_invlpg(virtualAddress)
+        if hw_atomic_load32(&egg_cpus_online) > 1 { DirectMapMemory.remoteFlushNeeded = true }
+    }
+
+    public func synchronizeTranslations() {
+        guard DirectMapMemory.remoteFlushNeeded else { return }
+        DirectMapMemory.remoteFlushNeeded = false
+        DirectMapMemory.shootdown()
+    }
     public func activate(root: UInt64) { hw_write_cr3(root) }
 }

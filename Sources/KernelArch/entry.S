@@ -116,6 +116,7 @@ egg_context_switch:
 /* First kernel code of a new thread: its user frame sits right above; enter user mode. */
     .globl egg_thread_start
 egg_thread_start:
+    call egg_thread_started     /* releases the kernel lock held across the switch */
     jmp trap_return
 
 /* void egg_switch_stack(uint64_t stack_top, void (*fn)(void)) — run fn on a new stack. */

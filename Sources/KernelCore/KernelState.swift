@@ -60,7 +60,8 @@ public final class KernelState {
 
     public init(platform: any Platform, process: Process, frames: FramePool) {
         self.platform = platform
-        self.scheduler = Scheduler(initial: Thread(tid: process.pid, context: platform.initialThreadContext()))
+        self.scheduler = Scheduler(initial: Thread(tid: process.pid, context: platform.initialThreadContext()),
+                                   cpu: { platform.cpuIndex })
         self.process = process
         self.frames = frames
         self.syscalls = SyscallTable()

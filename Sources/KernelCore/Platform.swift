@@ -24,6 +24,8 @@ public protocol Platform: AnyObject {
     // Threads (Sources/KernelCore/Threads/). The "current frame" is the user register set
     // saved when the running thread entered the kernel; changing it changes where the thread
     // resumes.
+    /// The running CPU's number (0 = the boot CPU).
+    var cpuIndex: Int { get }
     func currentUserRegisters() -> UserRegisters
     func setCurrentUserRegisters(_ registers: UserRegisters)
     /// The context of the thread that booted (created by the platform before the scheduler).

@@ -50,6 +50,12 @@ size_t strlen(const char *s) {
     return n;
 }
 
+/* The big kernel lock and SMP counters (used through Sources/KernelArch/include/hw.h). */
+volatile uint32_t egg_kernel_lock;
+volatile uint32_t egg_shootdown_generation;
+volatile uint32_t egg_shootdown_seen[64];
+volatile uint32_t egg_cpus_online = 1;
+
 /* ---- heap ---- */
 
 #define PAGE 4096UL

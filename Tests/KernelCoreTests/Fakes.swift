@@ -57,6 +57,7 @@ final class FakePhysicalMemory: PhysicalMemory {
 
     func invalidateTranslation(_ virtualAddress: UInt64) { invalidations.append(virtualAddress) }
     func activate(root: UInt64) { activations.append(root) }
+    func synchronizeTranslations() {}
 
     func bytes(at physical: UInt64, count: Int) -> [UInt8] {
         Array(ram[Int(physical)..<(Int(physical) + count)])
@@ -119,6 +120,23 @@ final class FakePlatform: Platform {
     }
 
     func diagnostic(_ text: String) { diagnostics.append(text) }
+
+    // Threads: one fake thread whose "frame" is a stored register set.
+    final class FakeThreadContext: ThreadContext {}
+    var registers = UserRegisters()
+    private(set) var createdThreads: [(UserRegisters, UInt64)] = []
+    var cpuIndex: Int { 0 }
+    func currentUserRegisters() -> UserRegisters { registers }
+    func setCurrentUserRegisters(_ registers: UserRegisters) { self.registers = registers }
+    func initialThreadContext() -> any ThreadContext { FakeThreadContext() }
+    func makeThread(registers: UserRegisters, fsBase: UInt64) -> (any ThreadContext)? {
+        createdThreads.append((registers, fsBase))
+        return FakeThreadContext()
+    }
+    func switchThread(from: any ThreadContext, to: any ThreadContext) {}
+    func releaseThread(_ context: any ThreadContext) {}
+    func captureFPUState() -> [UInt8] { [UInt8](repeating: 0, count: 512) }
+    func restoreFPUState(_ image: [UInt8]) {}
 }
 
 /// A port space: reads return scripted values per port (the last one repeats), writes are logged.

@@ -494,7 +494,7 @@ final class SyscallHandlerTests: XCTestCase {
         assertSuccess(k.call(.gettid), 1)
         assertSuccess(k.call(.getuid), 0)
         assertSuccess(k.call(.set_tid_address, 0x1234), 1)
-        XCTAssertEqual(k.state.process.clearChildTID, 0x1234)
+        XCTAssertEqual(k.state.currentThread.clearChildTID, 0x1234)
         assertFailure(k.call(.set_robust_list, 0x1000, 16), .EINVAL)
         assertSuccess(k.call(.set_robust_list, 0x1000, 24), 0)
     }

@@ -117,6 +117,11 @@ for v in musl glibc pie; do
     guest_case "signals-$v" "signals-$v" 0 exact - "" ""
 done
 guest_case "threads-swift" threads-swift 0 exact - "" ""
+guest_case "futex_stress-glibc@smp2" futex_stress-glibc 0 exact - "" ""
+guest_case "prime_sieve-musl@smp4" prime_sieve-musl 0 verdict - "" ""
+guest_case "signals-pie@smp2" signals-pie 0 exact - "" ""
+guest_case "memory-musl@smp2" memory-musl 0 exact - "" ""
+guest_case "threads-swift@smp2" threads-swift 0 exact - "" ""
 guest_case "hello-go" hello-go 0 hello - "" ""
 guest_case "sieve-go" sieve-go 0 exact - "" "Go's timers need epoll (netpoll), not implemented yet"
 guest_case "hello-swift" hello-swift 0 exact - "" "" alpha "beta gamma"
@@ -226,10 +231,12 @@ run_guest_case() { # fields after kind|name
     fi
 
     t=$(now)
-    # A name suffix picks egg options: @microvm/@q35 the machine, @m<SIZE> the memory.
+    # A name suffix picks egg options: @microvm/@q35 the machine, @smp<N> the CPU count,
+    # @m<SIZE> the memory.
     local eggopts=()
     case "$name" in
         *@microvm|*@q35) eggopts=(--machine "${name##*@}") ;;
+        *@smp*) eggopts=(--smp "${name##*@smp}") ;;
         *@m*) eggopts=(-m "${name##*@m}") ;;
     esac
     local eggargs=(run --accel tcg "${eggopts[@]}" "${eggenv[@]}" "$GUEST/$bin")

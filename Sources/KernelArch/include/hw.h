@@ -95,6 +95,49 @@ static inline void hw_reload_segments(uint16_t code, uint16_t data) {
         :: "r"((uint64_t)code), "r"(data) : "rax", "memory");
 }
 
+/* Per-CPU block through GS (entry.S layout: 0 self, 8 kernel stack top, 16 scratch, 24 index). */
+static inline uint64_t hw_gs_load64(uint64_t offset) {
+    uint64_t v; __asm__ volatile("movq %%gs:(%1), %0" : "=r"(v) : "r"(offset)); return v;
+}
+
+/* The big kernel lock: a test-and-set spinlock. While spinning, interrupts are let in so
+ * that TLB-shootdown IPIs and device interrupts are still served (Sources/Kernel/SMP.swift). */
+extern volatile uint32_t egg_kernel_lock;
+/* TLB shootdown: the lock holder bumps the generation and waits until every other CPU has
+ * flushed and recorded it — from the IPI handler, or by polling while it spins here (TCG
+ * only checks for interrupts between translation blocks, so the sti window alone is not
+ * enough). Acknowledging twice is harmless. */
+extern volatile uint32_t egg_shootdown_generation;
+extern volatile uint32_t egg_shootdown_seen[64];
+static inline void hw_shootdown_acknowledge(void) {
+    uint64_t cpu;
+    __asm__ volatile("movq %%gs:24, %0" : "=r"(cpu));
+    uint32_t g = __atomic_load_n(&egg_shootdown_generation, __ATOMIC_ACQUIRE);
+    if (egg_shootdown_seen[cpu] != g) {
+        uint64_t cr3;
+        __asm__ volatile("mov %%cr3, %0; mov %0, %%cr3" : "=r"(cr3) :: "memory");
+        __atomic_store_n(&egg_shootdown_seen[cpu], g, __ATOMIC_RELEASE);
+    }
+}
+static inline void hw_kernel_lock(void) {
+    while (__atomic_exchange_n(&egg_kernel_lock, 1, __ATOMIC_ACQUIRE)) {
+        while (__atomic_load_n(&egg_kernel_lock, __ATOMIC_RELAXED)) {
+            hw_shootdown_acknowledge();
+            __asm__ volatile("sti; pause; cli" ::: "memory");
+        }
+    }
+}
+static inline void hw_kernel_unlock(void) { __atomic_store_n(&egg_kernel_lock, 0, __ATOMIC_RELEASE); }
+static inline uint32_t hw_atomic_load32(volatile uint32_t *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
+static inline void hw_atomic_store32(volatile uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
+static inline uint32_t hw_atomic_add32(volatile uint32_t *p, uint32_t v) { return __atomic_add_fetch(p, v, __ATOMIC_SEQ_CST); }
+static inline uint32_t hw_atomic_sub32(volatile uint32_t *p, uint32_t v) { return __atomic_sub_fetch(p, v, __ATOMIC_SEQ_CST); }
+extern volatile uint32_t egg_cpus_online;
+extern char ap_trampoline_start[], ap_trampoline_end[], ap_params[];
+static inline uint64_t hw_ap_trampoline_start(void) { return (uint64_t)ap_trampoline_start; }
+static inline uint64_t hw_ap_trampoline_size(void) { return (uint64_t)(ap_trampoline_end - ap_trampoline_start); }
+static inline uint64_t hw_ap_params_offset(void) { return (uint64_t)(ap_params - ap_trampoline_start); }
+
 /* Volatile access to physical memory through the direct map (see Paging.swift). */
 static inline uint64_t hw_load64(uint64_t va) { return *(volatile uint64_t *)va; }
 static inline void hw_store64(uint64_t va, uint64_t v) { *(volatile uint64_t *)va = v; }

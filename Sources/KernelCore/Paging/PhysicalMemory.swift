@@ -19,6 +19,9 @@ public protocol PhysicalMemory: AnyObject {
     func fill(_ physical: UInt64, count: Int, value: UInt8)
     /// Drop any cached translation of a virtual address (invlpg on x86).
     func invalidateTranslation(_ virtualAddress: UInt64)
+    /// Make the invalidations so far take effect on every CPU (TLB shootdown) before the
+    /// caller reuses the frames it unmapped.
+    func synchronizeTranslations()
     /// Make `root` the active address space (CR3).
     func activate(root: UInt64)
 }

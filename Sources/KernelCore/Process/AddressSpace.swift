@@ -171,14 +171,18 @@ public final class AddressSpace {
 
     /// Drop the pages of `range`, freeing their frames.
     public func release(_ range: AddressRange) {
+        var freed: [UInt64] = []
         var page = range.start
         while page < range.end {
             if let frame = pageTable.unmap(page) {
-                frames.freeFrame(frame)
+                freed.append(frame)
                 residentPages -= 1
             }
             page += pageSize
         }
+        // No CPU may still reach a frame through a stale TLB entry once it is reused.
+        if !freed.isEmpty { memory.synchronizeTranslations() }
+        for frame in freed { frames.freeFrame(frame) }
     }
 
     /// Re-flag the present pages of `range`.
@@ -195,5 +199,6 @@ public final class AddressSpace {
             }
             page += pageSize
         }
+        memory.synchronizeTranslations()
     }
 }

@@ -7,15 +7,26 @@
 
 public final class Scheduler {
     public private(set) var threads: [Thread] = []
-    public private(set) var current: Thread
+    /// What each CPU runs (index = CPU number); `cpu` says which CPU is asking.
+    var running: [Thread?]
+    let cpu: () -> Int
+    public var current: Thread {
+        get { running[cpu()]! }
+        set { running[cpu()] = newValue }
+    }
     var runQueue: [Thread] = []
     var runQueueHead = 0
     public private(set) var nextTID: Int
     /// Threads that exited; their kernel stacks are released once we run on another stack.
     var zombies: [Thread] = []
 
-    public init(initial: Thread) {
-        current = initial
+    public static let maximumCPUs = 64
+
+    public init(initial: Thread, cpu: @escaping () -> Int = { 0 }) {
+        self.cpu = cpu
+        running = [Thread?](repeating: nil, count: Scheduler.maximumCPUs)
+        idleThreads = [Thread?](repeating: nil, count: Scheduler.maximumCPUs)
+        running[cpu()] = initial
         initial.state = .running
         threads = [initial]
         nextTID = initial.tid + 1
@@ -73,7 +84,16 @@ public final class Scheduler {
 
     /// The CPU's idle context: runs `idleLoop` when no thread can run, so a blocked
     /// thread's kernel stack is never in use while another CPU might resume it.
-    public var idleThread: Thread? = nil
+    var idleThreads: [Thread?]
+    public var idleThread: Thread? {
+        get { idleThreads[cpu()] }
+        set { idleThreads[cpu()] = newValue }
+    }
+    /// Install the idle context of CPU `index` (secondary CPUs, before they enter idleLoop).
+    public func setIdleThread(_ t: Thread, forCPU index: Int) {
+        idleThreads[index] = t
+        if running[index] == nil { running[index] = t }
+    }
 
     /// Leave the CPU: to the next runnable thread, back to `me` if it is still runnable, or
     /// to the idle context. The current thread must already be queued (yield), blocked or
@@ -130,8 +150,9 @@ public final class Scheduler {
     }
 
     func releaseZombies(_ k: KernelState) {
-        for z in zombies where z !== current { k.platform.releaseThread(z.context) }
-        zombies.removeAll { $0 !== current }
+        let busy = { (z: Thread) in self.running.contains { $0 === z } }
+        for z in zombies where !busy(z) { k.platform.releaseThread(z.context) }
+        zombies.removeAll { !busy($0) }
     }
 
     /// Park the current thread on `queue` (optionally until `deadline`); returns false if a
