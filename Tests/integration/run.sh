@@ -127,6 +127,11 @@ guest_case "sieve-go" sieve-go 0 exact - "" "Go's timers need epoll (netpoll), n
 guest_case "hello-swift" hello-swift 0 exact - "" "" alpha "beta gamma"
 guest_case "hello-embedded" hello-embedded 0 exact - "" "" alpha "beta gamma"
 
+for v in musl glibc pie; do
+    guest_case "oom-$v" "oom-$v" 0 exact - "" ""
+done
+guest_case "oom_touch-musl" oom_touch-musl 0 verdict - "" "" 16
+CASES+=("eggstatus|oom_touch-musl-killed@m48M|137|out of memory|-m 48M $GUEST/oom_touch-musl -- 400")
 bad_case bad-text-file "$GUEST/bad/text.txt" "not an ELF"
 bad_case bad-elf32 "$GUEST/bad/elf32" "32-bit"
 bad_case bad-dynamic "$GUEST/bad/hello-dynamic" "dynamically linked"
@@ -265,6 +270,27 @@ run_guest_case() { # fields after kind|name
     fi
 }
 
+# An egg-only behaviour with no native twin (e.g. the guest outgrowing a small -m): the
+# exit status must match and the combined output must mention the pattern.
+run_egg_status_case() { # name status pattern egg-arguments (space-separated)
+    local name=$1 want=$2 pattern=$3 log="$LOGS/$1" t
+    local args=()
+    read -r -a args <<< "$4"
+    if [ "$native_only" -eq 1 ]; then
+        echo "SKIP|$name|needs egg"
+        return
+    fi
+    t=$(now)
+    run_logged "$log.egg" - "$EGG_TIMEOUT" "$EGG" run --accel tcg "${args[@]}"
+    if [ "$rc" -ne "$want" ]; then
+        echo "FAIL|$name|exit status $rc, expected $want [logs: ${log#"$ROOT"/}.egg.*]"
+    elif ! cat "$log.egg.out" "$log.egg.err" | grep -qE "$pattern"; then
+        echo "FAIL|$name|output does not mention '$pattern' [logs: ${log#"$ROOT"/}.egg.*]"
+    else
+        echo "PASS|$name|egg $(elapsed "$t")"
+    fi
+}
+
 run_bad_case() { # name file regex
     local name=$1 file=$2 pattern=$3 log="$LOGS/$1" t reason=""
     if [ "$native_only" -eq 1 ]; then
@@ -327,6 +353,7 @@ run_case() { # index
         guest) out=$(run_guest_case "$name" "${f[0]}" "${f[1]}" "${f[2]}" "${f[3]}" "${f[4]:-}" "${f[5]:-}" "${f[6]:-}") || true ;;
         bad) out=$(run_bad_case "$name" "${f[0]}" "${f[1]}") || true ;;
         install) out=$(run_install_case "$name") || true ;;
+        eggstatus) out=$(run_egg_status_case "$name" "${f[0]}" "${f[1]}" "${f[2]}") || true ;;
     esac
     [ -n "$out" ] || out="FAIL|$name|internal error in run.sh (no result)"
     echo "$out" > "$LOGS/results/$1.tmp"

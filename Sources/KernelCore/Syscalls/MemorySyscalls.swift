@@ -19,7 +19,17 @@ enum MemorySyscalls {
         return .success(p)
     }
 
+    /// Linux's heuristic overcommit (vm.overcommit_memory = 0, mm/util.c
+    /// __vm_enough_memory): memory is handed out lazily, but a single request for more than
+    /// all of RAM is refused with ENOMEM up front. Running out later, page by page, kills the
+    /// guest like the OOM killer would (Traps.swift).
+    static func exceedsMemory(_ k: KernelState, _ bytes: UInt64) -> Bool {
+        bytes > k.frames.totalBytes
+    }
+
     static func brk(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        let current = k.memory.map.currentBreak
+        if a[0] > current && exceedsMemory(k, a[0] - current) { return .success(Int(current)) }
         let result = k.memory.map.setBreak(a[0])
         for range in result.unmapped { k.memory.release(range) }
         return .success(Int(result.breakAddress))
@@ -39,6 +49,8 @@ enum MemorySyscalls {
         guard type == mapShared || type == mapPrivate || type == mapSharedValidate else { return .failure(.EINVAL) }
         if type == mapSharedValidate && flags & ~mapKnown != 0 { return .failure(.EOPNOTSUPP) }
         guard length > 0 else { return .failure(.EINVAL) }
+        let noReserve: UInt64 = 0x4000
+        if !prot.isEmpty && flags & noReserve == 0 && exceedsMemory(k, length) { return .failure(.ENOMEM) }
         guard flags & mapAnonymous != 0 else { return FileSyscalls.mapFile(k, a) }
         if a[5] & 0xFFF != 0 { return .failure(.EINVAL) }
         let placement: MappingPlacement = flags & mapFixedNoReplace != 0 ? .fixedNoReplace
