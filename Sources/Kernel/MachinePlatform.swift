@@ -92,6 +92,11 @@ final class MachinePlatform: Platform {
         }
     }
 
+    func consoleHasInput() -> Bool {
+        drainInput()
+        return inputStart < input.count
+    }
+
     func compactInput() {
         if inputStart == input.count {
             input.removeAll(keepingCapacity: true)

@@ -54,6 +54,8 @@ public final class KernelState {
     public let scheduler: Scheduler
     /// Threads waiting for console input; the console interrupt wakes them.
     public let consoleInput = WaitQueue()
+    /// poll/select/epoll waiters: woken whenever any descriptor's readiness may change.
+    public let pollWaiters = WaitQueue()
     public var futexes = FutexTable()
     /// The thread running now.
     public var currentThread: Thread { scheduler.current }

@@ -8,6 +8,8 @@ public protocol Platform: AnyObject {
     func consoleWrite(_ bytes: [UInt8], count: Int)
     /// Blocks until at least one byte is available; returns 0 only at end of input.
     func consoleRead(into buffer: inout [UInt8], maximum: Int) -> Int
+    /// Whether a console read would return at once (poll/epoll readiness).
+    func consoleHasInput() -> Bool
     /// Nanoseconds since boot, monotonic.
     func monotonicNanoseconds() -> UInt64
     /// Nanoseconds since the Unix epoch.

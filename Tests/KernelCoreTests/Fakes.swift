@@ -90,6 +90,8 @@ final class FakePlatform: Platform {
         return n
     }
 
+    func consoleHasInput() -> Bool { !consoleInput.isEmpty }
+
     func monotonicNanoseconds() -> UInt64 {
         monotonic += monotonicStep
         return monotonic

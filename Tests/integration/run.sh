@@ -109,7 +109,7 @@ guest_case "stdin_echo-musl-empty" stdin_echo-musl 0 exact - "" "" 0
 guest_case "syscalls_basic-musl@microvm" syscalls_basic-musl 0 exact - "" ""
 guest_case "memory-glibc@q35" memory-glibc 0 exact - "" ""
 guest_case "args_env-pie@microvm" args_env-pie 0 verdict - egg_test "" one "two words" three
-guest_case "memory-musl@m48M" memory-musl 0 exact - "" ""
+guest_case "memory-musl@m96M" memory-musl 0 exact - "" ""
 guest_case "hello-swift@m64M" hello-swift 0 exact - "" "" alpha "beta gamma"
 for v in musl glibc pie; do
     guest_case "prime_sieve-$v" "prime_sieve-$v" 0 verdict - "" ""
@@ -123,11 +123,13 @@ guest_case "signals-pie@smp2" signals-pie 0 exact - "" ""
 guest_case "memory-musl@smp2" memory-musl 0 exact - "" ""
 guest_case "threads-swift@smp2" threads-swift 0 exact - "" ""
 guest_case "hello-go" hello-go 0 hello - "" ""
-guest_case "sieve-go" sieve-go 0 exact - "" "Go's timers need epoll (netpoll), not implemented yet"
+guest_case "sieve-go" sieve-go 0 exact - "" ""
+guest_case "sieve-go@smp2" sieve-go 0 exact - "" ""
 guest_case "hello-swift" hello-swift 0 exact - "" "" alpha "beta gamma"
 guest_case "hello-embedded" hello-embedded 0 exact - "" "" alpha "beta gamma"
 
 for v in musl glibc pie; do
+    guest_case "events-$v" "events-$v" 0 exact - "" ""
     guest_case "oom-$v" "oom-$v" 0 exact - "" ""
 done
 guest_case "oom_touch-musl" oom_touch-musl 0 verdict - "" "" 16

@@ -8,8 +8,10 @@ import LinuxABI
 
 /// An open file description.
 public final class OpenFile {
-    public enum Kind { case console, snapshot }
+    public enum Kind { case console, snapshot, object }
     public let kind: Kind
+    /// For .object: the pipe, eventfd, timerfd or epoll instance (Sources/KernelCore/Events).
+    public var object: (any PollableObject)? = nil
     public var bytes: [UInt8]
     public var offset = 0
     public var closeOnExec = false
@@ -37,6 +39,7 @@ enum FileSyscalls {
 
     static func writeBytes(_ k: KernelState, _ f: OpenFile, _ address: UserAddress, _ count: Int) -> SyscallResult {
         guard count >= 0 else { return .failure(.EINVAL) }
+        if let o = f.object { return o.write(k, from: address, count: count, nonblocking: f.statusFlags & nonblockFlag != 0) }
         guard f.kind == .console else { return .failure(.EBADF) }  // snapshots are read-only
         var buffer = [UInt8](repeating: 0, count: min(count, ioChunk))
         var done = 0
@@ -60,6 +63,8 @@ enum FileSyscalls {
         guard count >= 0 else { return .failure(.EINVAL) }
         if count == 0 { return .success(0) }
         switch f.kind {
+        case .object:
+            return f.object!.read(k, into: address, count: count, nonblocking: f.statusFlags & nonblockFlag != 0)
         case .console:
             var buffer = [UInt8](repeating: 0, count: min(count, ioChunk))
             let n = k.platform.consoleRead(into: &buffer, maximum: buffer.count)
@@ -204,6 +209,17 @@ enum FileSyscalls {
             return statBytes(mode: 0o020620, size: 0, rdev: (4 << 8) | 64, inode: 3, blockSize: 1024, k: k)
         case .snapshot:
             return statBytes(mode: 0o100444, size: 0, rdev: 0, inode: 100 + UInt64(fd), blockSize: 1024, k: k)
+        case .object:
+            return statBytes(mode: f.object!.fileMode, size: 0, rdev: 0, inode: 200 + UInt64(fd), blockSize: 4096, k: k)
+        }
+    }
+
+    /// poll/epoll readiness of an open file description.
+    static func readiness(_ k: KernelState, _ f: OpenFile) -> UInt32 {
+        switch f.kind {
+        case .object: return f.object!.pollEvents(k)
+        case .snapshot: return PollEvents.input | PollEvents.output
+        case .console: return PollEvents.output | (k.platform.consoleHasInput() ? PollEvents.input : 0)
         }
     }
 
@@ -230,8 +246,9 @@ enum FileSyscalls {
     }
 
     static func close(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard case .success(let fd) = a.fd(0), case .success = file(k, fd) else { return .failure(.EBADF) }
+        guard case .success(let fd) = a.fd(0), case .success(let f) = file(k, fd) else { return .failure(.EBADF) }
         k.files[fd] = nil
+        if let o = f.object, !k.files.contains(where: { $0 === f }) { o.closed(k) }
         return .success(0)
     }
 

@@ -1,0 +1,282 @@
+// Epoll — epoll_create1/epoll_ctl/epoll_wait (KernelCore/Events), level- and edge-
+// triggered, EPOLLONESHOT and EPOLLRDHUP (epoll(7)). The interest list holds descriptor
+// numbers and the open file description they named when added; waiting re-scans readiness
+// of every interest, blocking on KernelState.pollWaiters between scans.
+import LinuxABI
+
+public final class EpollInstance: PollableObject {
+    struct Interest {
+        var fd: Int
+        var file: OpenFile
+        var events: UInt32
+        var data: UInt64
+        var disabled = false       // EPOLLONESHOT fired
+        var lastReported: UInt32 = 0
+    }
+    static let edgeTriggered: UInt32 = 1 << 31, oneShot: UInt32 = 1 << 30
+    static let wakeUp: UInt32 = 1 << 29, exclusive: UInt32 = 1 << 28
+    var interests: [Interest] = []
+
+    public var fileMode: UInt32 { 0o600 }
+
+    public func pollEvents(_ k: KernelState) -> UInt32 {
+        ready(k, maximum: 1, consume: false).isEmpty ? 0 : PollEvents.input
+    }
+
+    public func read(_ k: KernelState, into address: UserAddress, count: Int, nonblocking: Bool) -> SyscallResult { .failure(.EINVAL) }
+    public func write(_ k: KernelState, from address: UserAddress, count: Int, nonblocking: Bool) -> SyscallResult { .failure(.EINVAL) }
+    public func closed(_ k: KernelState) { interests.removeAll() }
+
+    /// Ready (events, data) pairs; `consume` applies ONESHOT/edge bookkeeping.
+    func ready(_ k: KernelState, maximum: Int, consume: Bool) -> [(UInt32, UInt64)] {
+        var out: [(UInt32, UInt64)] = []
+        for i in interests.indices where out.count < maximum {
+            let interest = interests[i]
+            if interest.disabled { continue }
+            // A closed descriptor drops out (Linux removes it when the description closes).
+            guard interest.fd < k.files.count, let f = k.files[interest.fd], f === interest.file else { continue }
+            let mask = interest.events | PollEvents.error | PollEvents.hangUp
+            let now = FileSyscalls.readiness(k, f) & mask
+            if now == 0 {
+                if consume { interests[i].lastReported = 0 }
+                continue
+            }
+            if interest.events & EpollInstance.edgeTriggered != 0 && now & ~interests[i].lastReported == 0 { continue }
+            out.append((now, interest.data))
+            if consume {
+                interests[i].lastReported = now
+                if interest.events & EpollInstance.oneShot != 0 { interests[i].disabled = true }
+            }
+        }
+        return out
+    }
+
+    /// The earliest timerfd deadline among the interests, so a wait wakes for it.
+    func nextTimerDeadline() -> UInt64? {
+        var best: UInt64? = nil
+        for i in interests {
+            if let t = i.file.object as? Timer, t.deadline != 0 { best = min(best ?? t.deadline, t.deadline) }
+        }
+        return best
+    }
+}
+
+enum EpollSyscalls {
+    static func create(_ k: KernelState, flags: UInt64) -> SyscallResult {
+        guard flags & ~cloexecFlag == 0 else { return .failure(.EINVAL) }
+        return k.installObject(EpollInstance(), flags: 2, closeOnExec: flags & cloexecFlag != 0)
+    }
+
+    static func epollCreate1(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult { create(k, flags: a[0]) }
+
+    static func epollCreate(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        a.int32(0) <= 0 ? .failure(.EINVAL) : create(k, flags: 0)
+    }
+
+    static func instance(_ k: KernelState, _ fd: Int32) -> Result<EpollInstance, Errno> {
+        guard fd >= 0, Int(fd) < k.files.count, let f = k.files[Int(fd)] else { return .failure(.EBADF) }
+        guard let e = f.object as? EpollInstance else { return .failure(.EINVAL) }
+        return .success(e)
+    }
+
+    /// epoll_ctl(epfd, op, fd, event): EPOLL_CTL_ADD 1, DEL 2, MOD 3.
+    static func epollCtl(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        let ep: EpollInstance
+        switch instance(k, a.int32(0)) {
+        case .failure(let e): return .failure(e)
+        case .success(let i): ep = i
+        }
+        let fd = Int(a.int32(2))
+        guard fd >= 0, fd < k.files.count, let target = k.files[fd] else { return .failure(.EBADF) }
+        if target.object === ep { return .failure(.EINVAL) }
+        if target.kind == .snapshot { return .failure(.EPERM) }  // regular files cannot be polled
+        let op = a.int(1)
+        var events: UInt32 = 0, data: UInt64 = 0
+        if op != 2 {
+            switch k.memory.copyIn(a.address(3), count: 12) {  // packed struct epoll_event
+            case .failure(let e): return .failure(e)
+            case .success(let b):
+                let r = LittleEndianReader(b + [0, 0, 0, 0])
+                events = r.u32(0)
+                data = r.u64(4)
+            }
+        }
+        let index = ep.interests.firstIndex { $0.fd == fd && $0.file === target }
+        switch op {
+        case 1:
+            if index != nil { return .failure(.EEXIST) }
+            ep.interests.append(EpollInstance.Interest(fd: fd, file: target, events: events, data: data))
+        case 2:
+            guard let i = index else { return .failure(.ENOENT) }
+            ep.interests.remove(at: i)
+        case 3:
+            guard let i = index else { return .failure(.ENOENT) }
+            ep.interests[i].events = events
+            ep.interests[i].data = data
+            ep.interests[i].disabled = false
+            ep.interests[i].lastReported = 0
+        default:
+            return .failure(.EINVAL)
+        }
+        k.notifyPollers()
+        return .success(0)
+    }
+
+    static func wait(_ k: KernelState, epfd: Int32, events: UserAddress, maximum: Int, timeoutNs: Int64?) -> SyscallResult {
+        let ep: EpollInstance
+        switch instance(k, epfd) {
+        case .failure(let e): return .failure(e)
+        case .success(let i): ep = i
+        }
+        guard maximum > 0 && maximum <= 1 << 20 else { return .failure(.EINVAL) }
+        let deadline = timeoutNs.map { k.platform.monotonicNanoseconds() &+ UInt64(max(0, $0)) }
+        while true {
+            let ready = ep.ready(k, maximum: maximum, consume: true)
+            if !ready.isEmpty {
+                var w = LittleEndianBytes()
+                for (e, d) in ready { w.u32(e); w.u64(d) }
+                if let err = k.memory.copyOut(events, from: w.bytes) { return .failure(err) }
+                return .success(ready.count)
+            }
+            if let d = deadline, k.platform.monotonicNanoseconds() >= d { return .success(0) }
+            var wake = deadline
+            if let t = ep.nextTimerDeadline() { wake = min(wake ?? t, t) }
+            guard k.wait(on: k.pollWaiters, deadline: wake) else { return .failure(.EINTR) }
+        }
+    }
+
+    static func timeout(ms: Int32) -> Int64? { ms < 0 ? nil : Int64(ms) * 1_000_000 }
+
+    static func epollWait(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        wait(k, epfd: a.int32(0), events: a.address(1), maximum: a.int(2), timeoutNs: timeout(ms: a.int32(3)))
+    }
+
+    /// epoll_pwait: the signal mask argument applies only while waiting.
+    static func epollPwait(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        withTemporaryMask(k, a.address(4), a[5]) {
+            wait(k, epfd: a.int32(0), events: a.address(1), maximum: a.int(2), timeoutNs: timeout(ms: a.int32(3)))
+        }
+    }
+
+    static func epollPwait2(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        var ns: Int64? = nil
+        if !a.address(3).isNull {
+            switch TimeSyscalls.readTimespec(k, a.address(3)) {
+            case .failure(let e): return .failure(e)
+            case .success(let v): ns = v
+            }
+        }
+        return withTemporaryMask(k, a.address(4), a[5]) {
+            wait(k, epfd: a.int32(0), events: a.address(1), maximum: a.int(2), timeoutNs: ns)
+        }
+    }
+
+    static func withTemporaryMask(_ k: KernelState, _ mask: UserAddress, _ size: UInt64, _ body: () -> SyscallResult) -> SyscallResult {
+        if mask.isNull { return body() }
+        guard size == 8 else { return .failure(.EINVAL) }
+        guard case .success(let m) = k.memory.readUInt64(mask) else { return .failure(.EFAULT) }
+        let t = k.currentThread
+        let saved = t.signalMask
+        t.signalMask = m & ~SignalSyscalls.unblockable
+        let result = body()
+        if case .failure(.EINTR) = result { t.savedSignalMask = saved } else { t.signalMask = saved }
+        return result
+    }
+}
+
+enum EventSyscalls {
+    static func eventfd2(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        let flags = a[1]
+        guard flags & ~(cloexecFlag | nonblockFlag | 1) == 0 else { return .failure(.EINVAL) }
+        return k.installObject(EventCounter(initial: UInt64(a.uint32(0)), semaphore: flags & 1 != 0),
+                               flags: 2 | (flags & nonblockFlag), closeOnExec: flags & cloexecFlag != 0)
+    }
+
+    static func eventfd(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        eventfd2(k, SyscallArguments(number: 290, a[0], 0))
+    }
+
+    static func pipe2(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        let flags = a[1]
+        guard flags & ~(cloexecFlag | nonblockFlag | 0o40000) == 0 else { return .failure(.EINVAL) }
+        let buffer = PipeBuffer()
+        guard case .success(let r) = k.installObject(PipeEnd(buffer: buffer, isReadEnd: true), flags: flags & nonblockFlag,
+                                                     closeOnExec: flags & cloexecFlag != 0) else { return .failure(.EMFILE) }
+        guard case .success(let w) = k.installObject(PipeEnd(buffer: buffer, isReadEnd: false), flags: 1 | (flags & nonblockFlag),
+                                                     closeOnExec: flags & cloexecFlag != 0) else {
+            k.files[r] = nil
+            return .failure(.EMFILE)
+        }
+        var b = LittleEndianBytes()
+        b.u32(UInt32(r)); b.u32(UInt32(w))
+        if let e = k.memory.copyOut(a.address(0), from: b.bytes) {
+            k.files[r] = nil
+            k.files[w] = nil
+            return .failure(e)
+        }
+        return .success(0)
+    }
+
+    static func pipe(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        pipe2(k, SyscallArguments(number: 293, a[0], 0))
+    }
+
+    /// timerfd_create(clockid, flags): CLOCK_REALTIME 0, CLOCK_MONOTONIC 1, BOOTTIME 7.
+    static func timerfdCreate(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        let clock = a.int32(0)
+        guard clock == 0 || clock == 1 || clock == 7 else { return .failure(.EINVAL) }
+        let flags = a[1]
+        guard flags & ~(cloexecFlag | nonblockFlag) == 0 else { return .failure(.EINVAL) }
+        return k.installObject(Timer(clock: clock), flags: flags & nonblockFlag, closeOnExec: flags & cloexecFlag != 0)
+    }
+
+    static func timer(_ k: KernelState, _ fd: Int32) -> Result<Timer, Errno> {
+        guard fd >= 0, Int(fd) < k.files.count, let f = k.files[Int(fd)] else { return .failure(.EBADF) }
+        guard let t = f.object as? Timer else { return .failure(.EINVAL) }
+        return .success(t)
+    }
+
+    static func currentSetting(_ k: KernelState, _ t: Timer) -> [UInt8] {
+        let now = k.platform.monotonicNanoseconds()
+        t.update(now)
+        let remaining = t.deadline == 0 ? 0 : Int64(t.deadline - min(t.deadline, now))
+        return TimeSyscalls.timespec(Int64(t.interval)) + TimeSyscalls.timespec(remaining)
+    }
+
+    /// timerfd_settime(fd, flags, new, old): TFD_TIMER_ABSTIME 1.
+    static func timerfdSettime(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        let t: Timer
+        switch timer(k, a.int32(0)) {
+        case .failure(let e): return .failure(e)
+        case .success(let v): t = v
+        }
+        guard a[1] & ~UInt64(3) == 0 else { return .failure(.EINVAL) }
+        guard case .success(let interval) = TimeSyscalls.readTimespec(k, a.address(2)),
+              case .success(let value) = TimeSyscalls.readTimespec(k, a.address(2).advanced(by: 16)) else {
+            return .failure(.EFAULT)
+        }
+        if !a.address(3).isNull, let e = k.memory.copyOut(a.address(3), from: currentSetting(k, t)) { return .failure(e) }
+        let now = k.platform.monotonicNanoseconds()
+        t.expirations = 0
+        t.interval = UInt64(interval)
+        if value == 0 {
+            t.deadline = 0
+        } else if a[1] & 1 != 0 {
+            let clockNow = t.clock == 0 ? k.platform.realtimeNanoseconds() : Int64(now)
+            t.deadline = UInt64(max(1, Int64(now) + (value - clockNow)))
+        } else {
+            t.deadline = now + UInt64(value)
+        }
+        k.notifyPollers()
+        return .success(0)
+    }
+
+    static func timerfdGettime(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        switch timer(k, a.int32(0)) {
+        case .failure(let e): return .failure(e)
+        case .success(let t):
+            if let e = k.memory.copyOut(a.address(1), from: currentSetting(k, t)) { return .failure(e) }
+            return .success(0)
+        }
+    }
+}

@@ -1,0 +1,96 @@
+// EventFD and TimerFD — eventfd(2) counters and timerfd_create(2) timers (KernelCore/Events).
+import LinuxABI
+
+public final class EventCounter: PollableObject {
+    var counter: UInt64
+    let semaphore: Bool
+    init(initial: UInt64, semaphore: Bool) {
+        counter = initial
+        self.semaphore = semaphore
+    }
+
+    public var fileMode: UInt32 { 0o600 }
+
+    public func pollEvents(_ k: KernelState) -> UInt32 {
+        var e: UInt32 = 0
+        if counter > 0 { e |= PollEvents.input }
+        if counter < UInt64.max - 1 { e |= PollEvents.output }
+        return e
+    }
+
+    public func read(_ k: KernelState, into address: UserAddress, count: Int, nonblocking: Bool) -> SyscallResult {
+        guard count >= 8 else { return .failure(.EINVAL) }
+        while counter == 0 {
+            if nonblocking { return .failure(.EAGAIN) }
+            guard k.wait(on: k.pollWaiters) else { return .failure(.EINTR) }
+        }
+        let value = semaphore ? 1 : counter
+        if let e = k.memory.writeUInt64(address, value) { return .failure(e) }
+        counter -= value
+        k.notifyPollers()
+        return .success(8)
+    }
+
+    public func write(_ k: KernelState, from address: UserAddress, count: Int, nonblocking: Bool) -> SyscallResult {
+        guard count >= 8 else { return .failure(.EINVAL) }
+        guard case .success(let value) = k.memory.readUInt64(address) else { return .failure(.EFAULT) }
+        guard value != UInt64.max else { return .failure(.EINVAL) }
+        while UInt64.max - 1 - counter < value {
+            if nonblocking { return .failure(.EAGAIN) }
+            guard k.wait(on: k.pollWaiters) else { return .failure(.EINTR) }
+        }
+        counter += value
+        k.notifyPollers()
+        return .success(8)
+    }
+
+    public func closed(_ k: KernelState) {}
+}
+
+public final class Timer: PollableObject {
+    let clock: Int32
+    /// Next expiry on the monotonic clock (ns), 0 = disarmed; interval 0 = one-shot.
+    var deadline: UInt64 = 0
+    var interval: UInt64 = 0
+    var expirations: UInt64 = 0
+    init(clock: Int32) { self.clock = clock }
+
+    public var fileMode: UInt32 { 0o600 }
+
+    /// Fold the expiries that have passed into `expirations`.
+    func update(_ now: UInt64) {
+        guard deadline != 0, now >= deadline else { return }
+        if interval == 0 {
+            expirations += 1
+            deadline = 0
+        } else {
+            let n = (now - deadline) / interval + 1
+            expirations += n
+            deadline += n * interval
+        }
+    }
+
+    public func pollEvents(_ k: KernelState) -> UInt32 {
+        update(k.platform.monotonicNanoseconds())
+        return expirations > 0 ? PollEvents.input : 0
+    }
+
+    public func read(_ k: KernelState, into address: UserAddress, count: Int, nonblocking: Bool) -> SyscallResult {
+        guard count >= 8 else { return .failure(.EINVAL) }
+        while true {
+            update(k.platform.monotonicNanoseconds())
+            if expirations > 0 { break }
+            if nonblocking { return .failure(.EAGAIN) }
+            guard k.wait(on: k.pollWaiters, deadline: deadline == 0 ? nil : deadline) else { return .failure(.EINTR) }
+        }
+        if let e = k.memory.writeUInt64(address, expirations) { return .failure(e) }
+        expirations = 0
+        return .success(8)
+    }
+
+    public func write(_ k: KernelState, from address: UserAddress, count: Int, nonblocking: Bool) -> SyscallResult {
+        .failure(.EINVAL)
+    }
+
+    public func closed(_ k: KernelState) {}
+}

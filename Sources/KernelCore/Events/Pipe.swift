@@ -1,0 +1,88 @@
+// Pipe — pipe(2)/pipe2(2): a 64 KiB ring shared by a read end and a write end
+// (KernelCore/Events). Reads block while empty and writers exist; writes block while full
+// and readers exist; writing with no reader raises SIGPIPE and fails with EPIPE (pipe(7)).
+import LinuxABI
+
+public final class PipeBuffer {
+    static let capacity = 65536
+    var bytes: [UInt8] = []
+    var start = 0
+    var readers = 1
+    var writers = 1
+    var available: Int { bytes.count - start }
+}
+
+public final class PipeEnd: PollableObject {
+    let buffer: PipeBuffer
+    let isReadEnd: Bool
+    init(buffer: PipeBuffer, isReadEnd: Bool) {
+        self.buffer = buffer
+        self.isReadEnd = isReadEnd
+    }
+
+    public var fileMode: UInt32 { 0o010600 }  // S_IFIFO
+
+    public func pollEvents(_ k: KernelState) -> UInt32 {
+        if isReadEnd {
+            var e: UInt32 = buffer.available > 0 ? PollEvents.input : 0
+            if buffer.writers == 0 { e |= PollEvents.hangUp }
+            return e
+        }
+        if buffer.readers == 0 { return PollEvents.error }
+        return buffer.available < PipeBuffer.capacity ? PollEvents.output : 0
+    }
+
+    public func read(_ k: KernelState, into address: UserAddress, count: Int, nonblocking: Bool) -> SyscallResult {
+        guard isReadEnd else { return .failure(.EBADF) }
+        if count == 0 { return .success(0) }
+        while buffer.available == 0 {
+            if buffer.writers == 0 { return .success(0) }
+            if nonblocking { return .failure(.EAGAIN) }
+            guard k.wait(on: k.pollWaiters) else { return .failure(.EINTR) }
+        }
+        let n = min(count, buffer.available)
+        if let e = k.memory.copyOut(address, from: buffer.bytes, offset: buffer.start, count: n) { return .failure(e) }
+        buffer.start += n
+        if buffer.start == buffer.bytes.count {
+            buffer.bytes.removeAll(keepingCapacity: true)
+            buffer.start = 0
+        } else if buffer.start > PipeBuffer.capacity {
+            buffer.bytes.removeFirst(buffer.start)
+            buffer.start = 0
+        }
+        k.notifyPollers()
+        return .success(n)
+    }
+
+    public func write(_ k: KernelState, from address: UserAddress, count: Int, nonblocking: Bool) -> SyscallResult {
+        guard !isReadEnd else { return .failure(.EBADF) }
+        var done = 0
+        var chunk = [UInt8]()
+        while done < count {
+            if buffer.readers == 0 {
+                k.postThreadSignal(13, to: k.currentThread)  // SIGPIPE
+                return done > 0 ? .success(done) : .failure(.EPIPE)
+            }
+            let room = PipeBuffer.capacity - buffer.available
+            if room == 0 {
+                if nonblocking { return done > 0 ? .success(done) : .failure(.EAGAIN) }
+                guard k.wait(on: k.pollWaiters) else { return done > 0 ? .success(done) : .failure(.EINTR) }
+                continue
+            }
+            let n = min(room, count - done)
+            chunk.removeAll(keepingCapacity: true)
+            if let e = k.memory.copyIn(address.advanced(by: done), count: n, into: &chunk) {
+                return done > 0 ? .success(done) : .failure(e)
+            }
+            buffer.bytes.append(contentsOf: chunk[0..<n])
+            done += n
+            k.notifyPollers()
+        }
+        return .success(done)
+    }
+
+    public func closed(_ k: KernelState) {
+        if isReadEnd { buffer.readers -= 1 } else { buffer.writers -= 1 }
+        k.notifyPollers()
+    }
+}
