@@ -2,6 +2,7 @@
 #
 #   make run      set up (apt-get), build everything, run the hello guest
 #   make test     set up, build, host unit tests + QEMU integration tests
+#   make bench    set up, build, benchmarks vs native and a Linux VM (QUICK=1: short run)
 #   make kernel   the Embedded Swift kernel only (build/kernel/kernel.elf)
 #   make install PREFIX=dir
 #
@@ -37,7 +38,7 @@ UNICODE_TABLES := /opt/swift/usr/lib/swift/embedded/$(KERNEL_TARGET)/libswiftUni
 KMODULES := LinuxABI ELF KernelCore Drivers KernelArch Kernel
 KOBJS    := $(foreach m,$(KMODULES),$(KB)/$(m).o) $(KB)/runtime.o $(KB)/boot.o $(KB)/entry.o $(KB)/ap_boot.o
 
-.PHONY: all setup kernel egg guests run test unit-test integration-test install clean lint
+.PHONY: all setup kernel egg guests run test unit-test integration-test install clean lint bench
 
 all: kernel egg guests
 
@@ -100,6 +101,11 @@ integration-test: all
 	Tests/integration/run.sh
 
 test: setup all unit-test integration-test
+
+# Benchmarks side by side with native and a Linux VM (scripts/bench/bench.sh; QUICK=1 for a
+# short run): Markdown table on stdout, results/bench.json, results/bench.png.
+bench: setup all
+	@scripts/bench/bench.sh $(if $(QUICK),--quick)
 
 install: all
 	install -d $(PREFIX)/bin $(PREFIX)/share/egg

@@ -1,0 +1,523 @@
+#!/usr/bin/env python3
+"""bench.py — `make bench`: egg side by side with its baselines, measured in one run.
+
+Layer: build tooling (called by scripts/bench/bench.sh, which builds Guest/bench first).
+Neighbours: Guest/bench/bench.c (the benchmark program: prints `BENCH name value unit` lines
+natively, under egg and as /init of a Linux VM), Guest/bench/empty-kernel.S (QEMU's own
+start cost), the egg CLI (.build/release/egg) and kernel (build/kernel/kernel.elf).
+
+Baselines:
+  native     the same static binary on this machine
+  Linux VM   the same binary as /init of Debian's linux-image-amd64 kernel (downloaded with
+             `apt-get download`, only /boot/vmlinuz-* extracted into build/bench/linux/) and an
+             initramfs written here (newc cpio: /dev, /dev/console, /init), booted with egg's
+             QEMU flags. bench.c powers the VM off when it is PID 1; the hello guest exits, the
+             kernel panics and `panic=-1` + `-no-reboot` end QEMU.
+  empty      Guest/bench/empty-kernel.S, a multiboot kernel whose first instruction writes to
+             isa-debug-exit: QEMU start + firmware + loader + exit, nothing else.
+
+Accelerator: egg's own choice (`--accel auto`, which probes KVM), used for all three VMs;
+ACCEL=tcg or ACCEL=kvm in the environment forces one.
+
+Output: a Markdown table on stdout (progress goes to stderr), results/bench.json and
+results/bench.png (matplotlib, if importable). Every ratio is egg / baseline of a cost
+(time, memory or bytes), so below 1 means egg is cheaper.
+"""
+import argparse
+import datetime
+import glob
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.path.join(ROOT, "build", "bench")
+RESULTS = os.path.join(ROOT, "results")
+EGG = os.path.join(ROOT, ".build", "release", "egg")
+KERNEL = os.path.join(ROOT, "build", "kernel", "kernel.elf")
+HELLO = os.path.join(ROOT, "build", "guest", "hello-musl")
+BENCH = os.path.join(BUILD, "bench-musl")
+EMPTY = os.path.join(BUILD, "empty-kernel.elf")
+QEMU = os.environ.get("EGG_QEMU", "qemu-system-x86_64")
+HELLO_TEXT = "hello from egg"
+
+
+def log(message):
+    print("bench: " + message, file=sys.stderr, flush=True)
+
+
+def run(cmd, timeout):
+    """Run cmd; return (exit status or None on timeout, stdout, stderr, seconds)."""
+    start = time.monotonic()
+    try:
+        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+        status = p.returncode
+        out, err = p.stdout, p.stderr
+    except subprocess.TimeoutExpired as e:
+        status, out, err = None, e.stdout or b"", e.stderr or b""
+    return (status, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
+            time.monotonic() - start)
+
+
+def parse_bench(text):
+    """BENCH lines -> {name: (value, unit)}; BENCH-DIGEST lines -> {name: hex}."""
+    values, digests = {}, {}
+    for m in re.finditer(r"^BENCH (\S+) (\S+) (\S+)\r?$", text, re.M):
+        values[m.group(1)] = (float(m.group(2)), m.group(3))
+    for m in re.finditer(r"^BENCH-DIGEST (\S+) ([0-9a-f]{40})", text, re.M):
+        digests[m.group(1)] = m.group(2)
+    return values, digests
+
+
+# --- the machine ----------------------------------------------------------------------------
+
+def machine_info():
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    qemu = run([QEMU, "--version"], 10)[1].splitlines()
+    commit = run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], 10)[1].strip()
+    dirty = run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"], 10)[1].strip()
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "host_kernel": platform.release(),
+        "qemu": re.sub(r"^QEMU emulator version (\S+).*", r"QEMU \1", qemu[0]) if qemu else "unknown",
+        "commit": commit + ("+dirty" if dirty else ""),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def choose_accelerator():
+    """ACCEL=tcg|kvm forces one; otherwise egg's own choice (--accel auto probes KVM)."""
+    forced = os.environ.get("ACCEL", "auto")
+    if forced in ("tcg", "kvm"):
+        return forced, "ACCEL=" + forced
+    status, _, err, _ = run([EGG, "run", "--verbose", "--accel", "auto", HELLO], 120)
+    m = re.search(r"accelerator: (\w+) \((.*)\)", err)
+    if status == 0 and m:
+        return m.group(1), "egg --accel auto: " + re.sub(r"^auto: ", "", m.group(2).split(" (cached")[0])
+    return "tcg", "egg --accel auto gave no answer; using tcg"
+
+
+# --- the Linux VM baseline --------------------------------------------------------------------
+
+def linux_kernel():
+    """Path of Debian's vmlinuz in build/bench/linux/, fetched once; or (None, why)."""
+    directory = os.path.join(BUILD, "linux")
+    found = sorted(glob.glob(os.path.join(directory, "boot", "vmlinuz-*")))
+    if found:
+        return found[-1], None
+    if not shutil.which("apt-get"):
+        return None, "no apt-get to download linux-image-amd64"
+    os.makedirs(directory, exist_ok=True)
+    # linux-image-amd64 is a metapackage; the kernel is in the package it depends on.
+    depends = run(["apt-cache", "depends", "linux-image-amd64"], 60)[1]
+    m = re.search(r"Depends: (linux-image-[0-9][^\s]*)", depends)
+    if not m:
+        run(["apt-get", "update", "-qq"], 300)
+        depends = run(["apt-cache", "depends", "linux-image-amd64"], 60)[1]
+        m = re.search(r"Depends: (linux-image-[0-9][^\s]*)", depends)
+    if not m:
+        return None, "apt-cache does not know linux-image-amd64"
+    log("downloading %s (apt-get download; only /boot/vmlinuz is extracted)" % m.group(1))
+    status, _, err, _ = run(["bash", "-c", "cd '%s' && apt-get download -qq '%s'" % (directory, m.group(1))], 600)
+    debs = glob.glob(os.path.join(directory, "*.deb"))
+    if not debs:
+        return None, "apt-get download failed: " + err.strip()[-200:]
+    status, _, err, _ = run(["bash", "-c", "dpkg-deb --fsys-tarfile '%s' | tar -x -C '%s' --wildcards './boot/vmlinuz-*'"
+                             % (debs[0], directory)], 300)
+    for deb in debs:
+        os.remove(deb)
+    found = sorted(glob.glob(os.path.join(directory, "boot", "vmlinuz-*")))
+    return (found[-1], None) if found else (None, "no vmlinuz in the package: " + err.strip()[-200:])
+
+
+def cpio_entry(name, mode, data=b"", rdev=(0, 0), inode=[1000]):
+    """One newc entry (the format of the kernel's Documentation/driver-api/early-userspace/
+    buffer-format.rst): a 110-byte ASCII header, the name, data, each padded to 4 bytes."""
+    inode[0] += 1
+    fields = (inode[0], mode, 0, 0, 1, 0, len(data), 0, 0, rdev[0], rdev[1], len(name) + 1, 0)
+    head = ("070701" + "".join("%08X" % v for v in fields)).encode() + name.encode() + b"\0"
+    head += b"\0" * (-len(head) % 4)
+    return head + data + b"\0" * (-len(data) % 4)
+
+
+def make_initramfs(init_binary, path):
+    """/init = init_binary, plus /dev/console (5,1) for the kernel to open fds 0-2."""
+    with open(init_binary, "rb") as f:
+        program = f.read()
+    archive = (cpio_entry("dev", 0o040755) + cpio_entry("dev/console", 0o020600, rdev=(5, 1))
+               + cpio_entry("init", 0o100755, program) + cpio_entry("TRAILER!!!", 0))
+    with open(path, "wb") as f:
+        f.write(archive)
+    return path
+
+
+def qemu_flags(accel, memory):
+    # The same machine egg boots (`egg run --verbose` prints its command line).
+    return [QEMU, "-M", "pc", "-accel", accel, "-cpu", "max", "-m", memory, "-smp", "1",
+            "-nodefaults", "-no-reboot", "-display", "none", "-vga", "none", "-serial", "stdio"]
+
+
+def linux_vm_cmd(accel, vmlinuz, initrd, args="", memory="256M"):
+    append = "console=ttyS0 quiet panic=-1" + (" -- " + args if args else "")
+    return qemu_flags(accel, memory) + ["-kernel", vmlinuz, "-initrd", initrd, "-append", append]
+
+
+def empty_kernel_cmd(accel):
+    return qemu_flags(accel, "256M") + ["-kernel", EMPTY, "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+
+
+def egg_cmd(accel, binary, args=(), memory="256M", verbose=False):
+    cmd = [EGG, "run", "--accel", accel, "-m", memory, "--timeout", "600"]
+    if verbose:
+        cmd.append("--verbose")
+    cmd.append(binary)
+    if args:
+        cmd += ["--"] + list(args)
+    return cmd
+
+
+# --- measurements ---------------------------------------------------------------------------
+
+def hyperfine(name, cmd, warmup, runs, ignore_failure=False):
+    """Median wall time in ms of cmd (hyperfine, no shell, output discarded), or None."""
+    if not shutil.which("hyperfine"):
+        return None
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        hf = ["hyperfine", "--shell=none", "--style=none", "--warmup", str(warmup), "--runs", str(runs),
+              "--export-json", out.name]
+        if ignore_failure:
+            hf.append("--ignore-failure")
+        status, _, err, _ = run(hf + [subprocess.list2cmdline(cmd)], 1200)
+        if status != 0:
+            log("hyperfine %s failed: %s" % (name, err.strip()[-300:]))
+            return None
+        with open(out.name) as f:
+            result = json.load(f)["results"][0]
+    log("%s: median %.1f ms over %d runs" % (name, result["median"] * 1e3, runs))
+    return {"median_ms": result["median"] * 1e3, "mean_ms": result["mean"] * 1e3,
+            "stddev_ms": (result.get("stddev") or 0) * 1e3, "runs": runs}
+
+
+def first_output_ms(cmd, text, timeout=120):
+    """Milliseconds from launching cmd until `text` appears on its stdout (host-observed)."""
+    start = time.monotonic()
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    seen, buffer = None, b""
+    try:
+        while seen is None:
+            chunk = p.stdout.read1(4096)
+            if not chunk:
+                break
+            buffer += chunk
+            if text.encode() in buffer:
+                seen = (time.monotonic() - start) * 1e3
+        p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+    return seen
+
+
+def median_first_output(name, cmd, count):
+    samples = [t for t in (first_output_ms(cmd, HELLO_TEXT) for _ in range(count)) if t is not None]
+    if not samples:
+        log("%s: no output" % name)
+        return None
+    log("%s: hello's output after %.1f ms (median of %d)" % (name, statistics.median(samples), len(samples)))
+    return statistics.median(samples)
+
+
+def bisect_memory(name, works, high, step):
+    """Smallest -m (MiB, to `step`) at which works(mib) holds, assuming monotonicity."""
+    if not works(high):
+        log("%s: does not run even with %d MiB" % (name, high))
+        return None
+    low = 0  # assumed to fail
+    while high - low > step:
+        middle = (low + high) // 2
+        if works(middle):
+            high = middle
+        else:
+            low = middle
+    log("%s: minimum %d MiB" % (name, high))
+    return high
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="shorter measurements (make bench QUICK=1)")
+    options = parser.parse_args()
+    quick = options.quick
+    started = time.monotonic()
+    for path in (EGG, KERNEL, HELLO, BENCH, EMPTY):
+        if not os.path.exists(path):
+            sys.exit("bench: %s is missing (run `make all` and make -C Guest/bench)" % path)
+    os.makedirs(RESULTS, exist_ok=True)
+
+    machine = machine_info()
+    accel, accel_reason = choose_accelerator()
+    log("accelerator %s (%s); %s, %s cores" % (accel, accel_reason, machine["cpu"], machine["nproc"]))
+    bench_args = ["-q"] if quick else []
+    raw = {"native": {}, "linux_vm": {}, "egg": {}}
+    notes = []
+
+    vmlinuz, why_no_linux = linux_kernel()
+    if vmlinuz:
+        hello_initrd = make_initramfs(HELLO, os.path.join(BUILD, "initramfs-hello.cpio"))
+        bench_initrd = make_initramfs(BENCH, os.path.join(BUILD, "initramfs-bench.cpio"))
+        log("Linux VM: %s" % os.path.basename(vmlinuz))
+    else:
+        log("no Linux VM baseline: " + why_no_linux)
+        notes.append("Linux VM baseline unavailable: " + why_no_linux)
+
+    # 1. The benchmark program in the three places; a full run does it twice, interleaved, and
+    # keeps each benchmark's best (lowest) figure, which damps noise from other load.
+    places = [("native", "natively", [BENCH] + bench_args),
+              ("egg", "under egg", egg_cmd(accel, BENCH, bench_args))]
+    if vmlinuz:
+        places.append(("linux_vm", "as /init in the Linux VM",
+                       linux_vm_cmd(accel, vmlinuz, bench_initrd, " ".join(bench_args))))
+    for env, _, _ in places:
+        raw[env]["bench"], raw[env]["digests"] = {}, {}
+    for round_number in range(1 if quick else 2):
+        for env, where, cmd in places:
+            log("benchmarks %s (round %d)" % (where, round_number + 1))
+            status, out, err, _ = run(cmd, 900)
+            values, found_digests = parse_bench(out)
+            if "done" not in values:
+                log("%s: the benchmark program did not finish (status %s): %s"
+                    % (env, status, (err or out).strip()[-300:]))
+            for name, (value, unit) in values.items():
+                best = raw[env]["bench"].get(name)
+                if best is None or value < best[0]:
+                    raw[env]["bench"][name] = (value, unit)
+            raw[env]["digests"].update(found_digests)
+    digests = {d for env in raw.values() for d in env.get("digests", {}).values()}
+    if len(digests) > 1:
+        notes.append("SHA-1 digests differ between environments: %s" % sorted(digests))
+
+    # 2. Kernel boot: egg's boot-tsc (kmain to the guest's first instruction) over a few runs.
+    boot_ms = []
+    for _ in range(3 if quick else 7):
+        status, out, err, _ = run(egg_cmd(accel, HELLO, verbose=True), 120)
+        tsc = re.search(r"boot-tsc (\d+)", err)
+        mhz = re.search(r"tsc (\d+) MHz", err)
+        if tsc and mhz and int(mhz.group(1)) > 0:
+            boot_ms.append(int(tsc.group(1)) / int(mhz.group(1)) / 1e3)
+    raw["egg"]["boot_ms_samples"] = boot_ms
+
+    # 3. Wall time of hello (and of the empty kernel) with hyperfine, warm cache.
+    fast_runs, slow_runs = (5, 2) if quick else (20, 5)
+    raw["native"]["hello"] = hyperfine("native hello", [HELLO], 3, fast_runs * 5)
+    raw["egg"]["empty_kernel"] = hyperfine("empty kernel", empty_kernel_cmd(accel), 2, fast_runs, ignore_failure=True)
+    raw["egg"]["hello"] = hyperfine("egg run hello", egg_cmd(accel, HELLO), 2, fast_runs)
+    if vmlinuz:
+        raw["linux_vm"]["hello"] = hyperfine("Linux VM hello", linux_vm_cmd(accel, vmlinuz, hello_initrd), 1, slow_runs)
+
+    # 4. Launch to first output, seen from the host: the whole boot path, decompressor included.
+    raw["native"]["hello_output_ms"] = median_first_output("native", [HELLO], 10)
+    raw["egg"]["hello_output_ms"] = median_first_output("egg", egg_cmd(accel, HELLO), 5)
+    if vmlinuz:
+        raw["linux_vm"]["hello_output_ms"] = median_first_output(
+            "Linux VM", linux_vm_cmd(accel, vmlinuz, hello_initrd), 1 if quick else 3)
+
+    # 5. Minimum memory for hello.
+    step = 4 if quick else 1
+
+    refused = []  # sizes `egg run` rejects as a usage error (status 2) before booting
+
+    def egg_works(mib):
+        status, out, _, _ = run(egg_cmd(accel, HELLO, memory="%dM" % max(mib, 1)), 60)
+        if status == 2:
+            refused.append(mib)
+        return status == 0 and HELLO_TEXT in out
+
+    def linux_works(mib):
+        status, out, _, _ = run(linux_vm_cmd(accel, vmlinuz, hello_initrd, memory="%dM" % max(mib, 1)), 60)
+        return HELLO_TEXT in out
+
+    raw["egg"]["min_memory_mib"] = bisect_memory("egg hello -m", egg_works, 256, step)
+    if refused and raw["egg"]["min_memory_mib"] is not None and max(refused) >= raw["egg"]["min_memory_mib"] - step:
+        notes.append("minimum -m: %d MiB is the smallest size `egg run -m` accepts; the kernel may need less"
+                     % raw["egg"]["min_memory_mib"])
+    if vmlinuz:
+        raw["linux_vm"]["min_memory_mib"] = bisect_memory("Linux VM hello -m", linux_works, 256, 4 if quick else 2)
+
+    # 6. Sizes.
+    raw["egg"]["kernel_bytes"] = os.path.getsize(KERNEL)
+    raw["native"]["hello_bytes"] = raw["egg"]["hello_bytes"] = os.path.getsize(HELLO)
+    if vmlinuz:
+        raw["linux_vm"]["kernel_bytes"] = os.path.getsize(vmlinuz)
+        raw["linux_vm"]["hello_bytes"] = os.path.getsize(hello_initrd)
+
+    rows = build_rows(raw, quick)
+    elapsed = time.monotonic() - started
+    report = {"machine": machine, "accelerator": accel, "accelerator_reason": accel_reason,
+              "quick": quick, "seconds": round(elapsed, 1), "linux_kernel": os.path.basename(vmlinuz) if vmlinuz else None,
+              "rows": rows, "raw": raw, "notes": notes}
+    plotted = plot(rows, machine, accel, os.path.join(RESULTS, "bench.png"))
+    if not plotted:
+        notes.append("results/bench.png not written: matplotlib is not importable by %s" % sys.executable)
+    with open(os.path.join(RESULTS, "bench.json"), "w") as f:
+        json.dump(report, f, indent=2)
+    print(markdown(report))
+    log("done in %.0f s: results/bench.json%s" % (elapsed, ", results/bench.png" if plotted else ""))
+
+
+# --- the table ------------------------------------------------------------------------------
+
+def bench_value(raw, env, name):
+    entry = raw[env].get("bench", {}).get(name)
+    return entry[0] if entry else None
+
+
+def hello_ms(raw, env, key="hello"):
+    entry = raw[env].get(key)
+    return entry["median_ms"] if entry else None
+
+
+def build_rows(raw, quick):
+    """Rows of {name, unit, native, linux_vm, egg, ratios}; None where there is no figure."""
+    sha = "sha1_32m" if quick else "sha1_256m"
+    boot = statistics.median(raw["egg"]["boot_ms_samples"]) if raw["egg"]["boot_ms_samples"] else None
+    kib = lambda v: v / 1024 if v is not None else None
+    empty = hello_ms(raw, "egg", "empty_kernel")
+    rows = [
+        ("`hello` wall time (hyperfine, median)", "ms",
+         hello_ms(raw, "native"), hello_ms(raw, "linux_vm"), hello_ms(raw, "egg"), True),
+        ("QEMU start + exit, empty kernel (floor for both VMs)", "ms", None, empty, empty, False),
+        ("launch → hello's output (host-observed)", "ms", raw["native"].get("hello_output_ms"),
+         raw["linux_vm"].get("hello_output_ms"), raw["egg"].get("hello_output_ms"), True),
+        ("kernel entry → guest main (guest clock)", "ms", None, bench_value(raw, "linux_vm", "startup_boottime"), boot, True),
+        ("null syscall (getppid)", "ns", bench_value(raw, "native", "syscall_getppid"),
+         bench_value(raw, "linux_vm", "syscall_getppid"), bench_value(raw, "egg", "syscall_getppid"), True),
+        ("futex ping-pong round trip", "µs", bench_value(raw, "native", "futex_pingpong"),
+         bench_value(raw, "linux_vm", "futex_pingpong"), bench_value(raw, "egg", "futex_pingpong"), True),
+        ("thread create + join", "µs", bench_value(raw, "native", "thread_create_join"),
+         bench_value(raw, "linux_vm", "thread_create_join"), bench_value(raw, "egg", "thread_create_join"), True),
+        ("mmap + touch + munmap 64 MiB", "ms", bench_value(raw, "native", "mmap_touch_64m"),
+         bench_value(raw, "linux_vm", "mmap_touch_64m"), bench_value(raw, "egg", "mmap_touch_64m"), True),
+        ("SHA-1 of %s MiB (CPU-bound)" % sha[5:-1], "s", bench_value(raw, "native", sha),
+         bench_value(raw, "linux_vm", sha), bench_value(raw, "egg", sha), True),
+        ("minimum `-m` for hello", "MiB", None, raw["linux_vm"].get("min_memory_mib"),
+         raw["egg"].get("min_memory_mib"), True),
+        ("kernel image size", "KiB", None, kib(raw["linux_vm"].get("kernel_bytes")), kib(raw["egg"].get("kernel_bytes")), True),
+        ("hello image size (binary; initramfs for Linux)", "KiB", kib(raw["native"].get("hello_bytes")),
+         kib(raw["linux_vm"].get("hello_bytes")), kib(raw["egg"].get("hello_bytes")), True),
+    ]
+    out = []
+    for name, unit, native, linux, egg, ratios in rows:
+        out.append({
+            "benchmark": name, "unit": unit, "native": native, "linux_vm": linux, "egg": egg,
+            "egg_over_native": egg / native if ratios and egg and native else None,
+            "egg_over_linux_vm": egg / linux if ratios and egg and linux else None,
+        })
+    out.append({"benchmark": "HTTP requests/s (wrk)", "unit": "req/s", "native": None, "linux_vm": None,
+                "egg": None, "egg_over_native": None, "egg_over_linux_vm": None,
+                "note": "n/a (networking not yet)"})
+    return out
+
+
+def number(v, unit=""):
+    if v is None:
+        return "—"
+    text = "%.3g" % v if abs(v) < 1000 else "%.0f" % v
+    return text + (" " + unit if unit else "")
+
+
+def markdown(report):
+    m = report["machine"]
+    lines = [
+        "Machine: %s, %s cores, host Linux %s, %s; accelerator **%s** (%s)%s." % (
+            m["cpu"], m["nproc"], m["host_kernel"], m["qemu"], report["accelerator"].upper(),
+            report["accelerator_reason"], "; QUICK run" if report["quick"] else ""),
+        "egg %s, Linux VM: Debian %s; %s; run took %.0f s." % (
+            m["commit"], report["linux_kernel"] or "n/a", m["date"], report["seconds"]),
+        "",
+        "| benchmark | native | Linux VM | egg | egg/native | egg/LinuxVM |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in report["rows"]:
+        if r.get("note"):
+            lines.append("| %s | %s | %s | %s | — | — |" % (r["benchmark"], r["note"], r["note"], r["note"]))
+            continue
+        lines.append("| %s | %s | %s | %s | %s | %s |" % (
+            r["benchmark"], number(r["native"], r["unit"]), number(r["linux_vm"], r["unit"]),
+            number(r["egg"], r["unit"]), number(r["egg_over_native"]) + ("×" if r["egg_over_native"] else ""),
+            number(r["egg_over_linux_vm"]) + ("×" if r["egg_over_linux_vm"] else "")))
+    hello = next(r for r in report["rows"] if r["benchmark"].startswith("`hello`"))
+    empty = next(r for r in report["rows"] if r["benchmark"].startswith("QEMU start"))
+    lines.append("")
+    if hello["egg"] and empty["egg"]:
+        lines.append("`egg run hello` takes %.3g× the empty kernel's QEMU start (%.0f ms above it)%s." % (
+            hello["egg"] / empty["egg"], hello["egg"] - empty["egg"],
+            " and %.3g× the Linux VM's hello" % hello["egg_over_linux_vm"] if hello["egg_over_linux_vm"] else ""))
+    lines.append("Ratios are egg ÷ baseline of a cost (time, memory, bytes): below 1× egg is cheaper. "
+                 "Guest figures are measured inside the guest with clock_gettime; the program pins itself to "
+                 "one CPU, as the VMs have one vCPU. \"kernel entry → guest main\" "
+                 "is egg's boot-tsc (kmain to the first user instruction) and, for Linux, CLOCK_BOOTTIME at "
+                 "/init's main, which starts with Linux's timekeeping and so leaves out the decompressor and "
+                 "early set-up; \"launch → hello's output\" covers everything from the host's side.")
+    for note in report["notes"]:
+        lines.append("Note: " + note)
+    return "\n".join(lines)
+
+
+def plot(rows, machine, accel, path):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    shown = [r for r in rows if r["egg_over_native"] or r["egg_over_linux_vm"]]
+    if not shown:
+        return False
+    labels = [r["benchmark"].replace("`", "") for r in shown]
+    y = range(len(shown))
+    fig, ax = plt.subplots(figsize=(10, 0.55 * len(shown) + 1.8))
+    height = 0.38
+    native = [r["egg_over_native"] or 0 for r in shown]
+    linux = [r["egg_over_linux_vm"] or 0 for r in shown]
+    # Bars grow from 1× (parity) to the ratio: right of the line egg costs more.
+    ax.barh([i - height / 2 for i in y], [a - 1 if a else 0 for a in native], height, left=1,
+            label="egg / native", color="#4c72b0")
+    ax.barh([i + height / 2 for i in y], [b - 1 if b else 0 for b in linux], height, left=1,
+            label="egg / Linux VM", color="#dd8452")
+    for i, (a, b) in enumerate(zip(native, linux)):
+        if a:
+            ax.text(a, i - height / 2, " %.3g×" % a, va="center", fontsize=8)
+        if b:
+            ax.text(b, i + height / 2, " %.3g×" % b, va="center", fontsize=8)
+    ax.axvline(1, color="black", linewidth=0.8)
+    ax.set_xscale("log")
+    ax.set_yticks(list(y))
+    ax.set_yticklabels(labels, fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlabel("egg cost ÷ baseline cost (log scale; < 1 means egg is cheaper)")
+    ax.set_title("egg vs baselines — %s, %s cores, %s" % (machine["cpu"], machine["nproc"], accel.upper()), fontsize=10)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+if __name__ == "__main__":
+    main()
