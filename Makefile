@@ -2,6 +2,7 @@
 #
 #   make run      set up (apt-get), build everything, run the hello guest
 #   make test     set up, build, host unit tests + QEMU integration tests
+#   make lint     style checks (no unsafe code in logic modules, header comments)
 #   make bench    set up, build, benchmarks vs native and a Linux VM (QUICK=1: short run)
 #   make kernel   the Embedded Swift kernel only (build/kernel/kernel.elf)
 #   make install PREFIX=dir
@@ -100,7 +101,10 @@ unit-test:
 integration-test: all
 	Tests/integration/run.sh
 
-test: setup all unit-test integration-test
+lint:
+	@scripts/lint.sh
+
+test: setup lint all unit-test integration-test
 
 # Benchmarks side by side with native and a Linux VM (scripts/bench/bench.sh; QUICK=1 for a
 # short run): Markdown table on stdout, results/bench.json, results/bench.png.
