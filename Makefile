@@ -5,6 +5,7 @@
 #   make lint     style checks (no unsafe code in logic modules, header comments)
 #   make bench    set up, build, benchmarks vs native and a Linux VM (QUICK=1: short run)
 #   make kernel   the Embedded Swift kernel only (build/kernel/kernel.elf)
+#   make iso      build/egg-demo.iso: GRUB image (BIOS + UEFI) of the hello guest (ISO_PROGRAM=...)
 #   make install PREFIX=dir
 #
 # The kernel is built here rather than by SwiftPM: each logic module (LinuxABI, ELF,
@@ -39,7 +40,7 @@ UNICODE_TABLES := /opt/swift/usr/lib/swift/embedded/$(KERNEL_TARGET)/libswiftUni
 KMODULES := LinuxABI ELF KernelCore Drivers KernelArch Kernel
 KOBJS    := $(foreach m,$(KMODULES),$(KB)/$(m).o) $(KB)/runtime.o $(KB)/boot.o $(KB)/entry.o $(KB)/ap_boot.o
 
-.PHONY: all setup kernel egg guests run test unit-test integration-test install clean lint bench
+.PHONY: all setup kernel egg guests run test unit-test integration-test install clean lint bench iso
 
 all: kernel egg guests
 
@@ -100,6 +101,7 @@ unit-test:
 
 integration-test: all
 	Tests/integration/run.sh
+	Tests/integration/iso.sh
 
 lint:
 	@scripts/lint.sh
@@ -110,6 +112,13 @@ test: setup lint all unit-test integration-test
 # short run): Markdown table on stdout, results/bench.json, results/bench.png.
 bench: setup all
 	@scripts/bench/bench.sh $(if $(QUICK),--quick)
+
+# A bootable image of one guest (`egg pack`, Sources/EggHost/ISOImage.swift); e.g.
+# make iso ISO_PROGRAM=build/guest/lissajous-musl ISO_ARGS=30 for the framebuffer demo.
+ISO_PROGRAM ?= $(BUILD)/guest/hello-musl
+ISO_ARGS    ?=
+iso: setup all
+	.build/release/egg pack -o $(BUILD)/egg-demo.iso $(ISO_PROGRAM) $(if $(ISO_ARGS),-- $(ISO_ARGS))
 
 install: all
 	install -d $(PREFIX)/bin $(PREFIX)/share/egg

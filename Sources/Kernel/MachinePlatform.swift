@@ -15,6 +15,8 @@ enum HostChannel {
     }
     static func exit(status: Int) -> Never {
         write("exit \(status)\n")
+        // On a real screen the machine halts below: say why (FramebufferSetup.swift).
+        Screen.console?.write("\negg: the program exited with status \(status)\n")
         hw_outb(0xF4, UInt8(truncatingIfNeeded: status))
         // Not under QEMU (real hardware): stop here.
         CPU.halt()
@@ -57,6 +59,7 @@ final class MachinePlatform: Platform {
         // Bytes go out unchanged: QEMU's stdio backend keeps the host tty's output
         // processing (OPOST), so a terminal still gets \r\n and a pipe gets exact bytes.
         for i in 0..<count { uart.write(bytes[i]) }
+        Screen.console?.write(bytes, count: count)  // the screen, if any (FramebufferSetup.swift)
     }
 
     /// Bytes received on COM1, filled by the receive interrupt (drainInput) so the 16-byte
@@ -159,5 +162,6 @@ final class MachinePlatform: Platform {
 
     func diagnostic(_ text: String) {
         for b in text.utf8 { uart.write(b) }
+        Screen.console?.write(text)
     }
 }

@@ -85,6 +85,8 @@ public func kmain(_ magic: UInt64, _ info: UInt64) {
         egg_heap_add_region(physicalToVirtual(start), UInt64(heapFrames) * 4096)
     }
 
+    Screen.setUp(bootFramebuffer: boot.framebuffer)  // FramebufferSetup.swift: needs the heap and direct map
+
     Clock.calibrate()
     let platform = MachinePlatform()
     machine = platform
@@ -124,6 +126,7 @@ public func kmain(_ magic: UInt64, _ info: UInt64) {
     }
     state.bootRealtimeSeconds = Clock.bootUnixSeconds
     kernel = state
+    Screen.device?.install(in: state)  // /dev/fb0 (Sources/KernelCore/Devices/FramebufferNode.swift)
     state.installRootFileSystem(archive: loaded.fileArchive)
     state.configureTracing(options: loaded.options, output: TraceSerial.write)
     memory.activate(root: loaded.process.addressSpace.pageTable.root)

@@ -1,7 +1,8 @@
 /* boot.S — first instructions of the egg kernel (KernelArch layer).
  *
- * Two ways in, both in 32-bit protected mode with paging off:
+ * Three ways in, all in 32-bit protected mode with paging off:
  *   _start32   multiboot 1 (QEMU -kernel on -M pc/q35, GRUB): eax = 0x2BADB002, ebx = info
+ *              multiboot 2 (GRUB `multiboot2`, BIOS or UEFI): eax = 0x36D76289, ebx = info
  *   _start_pvh PVH direct boot (Xen ELF note 18; -M microvm): ebx = hvm_start_info
  * Both build throw-away page tables that map the first 1 GiB twice (identity, and at the
  * kernel window 0x7f8000000000 where the kernel is linked), enter long mode and call
@@ -18,6 +19,7 @@
 #define MB1_MAGIC 0x1BADB002
 #define MB1_FLAGS 0x00010003  /* page-align modules, memory map, a.out kludge */
 #define PVH_MAGIC 0x336ec578
+#define MB2_MAGIC 0xE85250D6
 
     .section .multiboot, "a"
     .balign 8
@@ -30,6 +32,39 @@ mb1_header:
     .long __load_end - KOFF     /* load_end_addr */
     .long __bss_end - KOFF      /* bss_end_addr */
     .long _start32 - KOFF       /* entry_addr */
+
+    /* Multiboot2 (GRUB's `multiboot2` command, so `egg pack` ISOs on BIOS and UEFI). GRUB
+     * enters _start32 in 32-bit protected mode with eax = 0x36D76289 and ebx = the info
+     * structure, which common32 hands to kmain like multiboot 1's. It loads the ELF by
+     * p_paddr; the entry address tag gives the physical entry (e_entry is virtual). The
+     * header must lie in the first 32 KiB, 8-byte aligned, tags 8-byte aligned.
+     * Reference: Multiboot2 specification 2.0 §3.1. */
+    .balign 8
+mb2_header:
+    .long MB2_MAGIC
+    .long 0                                         /* architecture: i386 protected mode */
+    .long mb2_header_end - mb2_header
+    .long 0x100000000 - (MB2_MAGIC + (mb2_header_end - mb2_header))
+    .balign 8
+mb2_request_tag:                                    /* information request (type 1) */
+    .short 1, 0
+    .long mb2_request_end - mb2_request_tag
+    .long 1, 3, 6, 8                                /* cmdline, modules, memory map, framebuffer */
+mb2_request_end:
+    .balign 8
+    .short 3, 0                                     /* entry address (type 3) */
+    .long 12
+    .long _start32 - KOFF
+    .balign 8
+    .short 5, 1                                     /* framebuffer (type 5), optional */
+    .long 20
+    .long 1024, 768, 32                             /* width, height, depth */
+    .balign 8
+    .short 6, 0                                     /* modules page-aligned (type 6) */
+    .long 8
+    .short 0, 0                                     /* end */
+    .long 8
+mb2_header_end:
 
     .section .note.Xen, "a"
     .balign 4

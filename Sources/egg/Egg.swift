@@ -15,6 +15,7 @@ struct Egg {
             if var run = command as? Run {
                 exit(run.execute())
             }
+            if let pack = command as? Pack { exit(pack.execute()) }
             try command.run()
         } catch {
             let code = EggCommand.exitCode(for: error)
@@ -38,7 +39,7 @@ struct EggCommand: ParsableCommand {
         commandName: "egg",
         abstract: "Run a statically linked x86-64 Linux program as the only program on a machine under QEMU.",
         version: "egg 0.1.0",
-        subcommands: [Run.self])
+        subcommands: [Run.self, Pack.self])
 }
 
 struct Run: ParsableCommand {
@@ -50,6 +51,10 @@ struct Run: ParsableCommand {
             gcc -static, gcc -static-pie, ...). ARGS after `--` become its argv[1...]; argv[0] \
             is "/" + the basename of BINARY. Standard input, output and error are the guest's \
             console.
+
+            BINARY may also be an ISO image made by `egg pack`: it boots from a CD-ROM through \
+            the firmware and GRUB (SeaBIOS; OVMF when $EGG_UEFI_FIRMWARE names its image), with \
+            a screen (-vga std, not shown) and TCG unless --accel kvm.
 
             The kernel is found through --kernel, $EGG_KERNEL, <egg>/../share/egg/kernel.elf, \
             or build/kernel/kernel.elf above egg's directory. $EGG_QEMU overrides \
@@ -112,11 +117,57 @@ struct Run: ParsableCommand {
     }
 
     mutating func execute() -> Int32 {
-        runGuest(RunRequest(
+        // An image from `egg pack` boots from a CD-ROM (Sources/EggHost/ISORun.swift).
+        let boot = isISOImage(atPath: binary) ? runImage : runGuest
+        return boot(RunRequest(
             binaryPath: binary, arguments: arguments, memoryMiB: parseMemorySize(memory)!, cpus: smp,
             environmentEntries: env, accelerator: AcceleratorChoice(rawValue: accel)!,
             machine: MachineType(rawValue: machine)!, kernelPath: kernel, timeoutSeconds: timeout,
             verbose: verbose))
+    }
+
+    mutating func run() throws {
+        throw ExitCode(execute())
+    }
+}
+
+/// `egg pack`: a bootable image (Sources/EggHost/ISOImage.swift).
+struct Pack: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make a bootable ISO (BIOS and UEFI, GRUB) that runs BINARY as the only program.",
+        usage: "egg pack -o app.iso [options] BINARY [-- ARGS...]",
+        discussion: """
+            The image holds GRUB, the egg kernel and the same bundle `egg run` would boot \
+            (BINARY, ARGS, environment). Write it to a USB stick or boot it with `egg run app.iso`. \
+            GRUB and the kernel use COM1 at 115200 baud and the screen. Needs grub-mkrescue, \
+            grub-pc-bin (BIOS), grub-efi-amd64-bin and mtools (UEFI), xorriso.
+
+            Exit status: 0 the image was written; 2 bad input (BINARY cannot run under egg, \
+            usage error); 251 a tool is missing or grub-mkrescue failed.
+            """)
+
+    @Option(name: [.short, .long], help: ArgumentHelp("The image to write.", valueName: "file.iso"))
+    var output: String
+
+    @Option(name: [.customShort("e"), .long],
+            help: ArgumentHelp("Set KEY=VALUE in the guest environment (repeatable).", valueName: "key=value"))
+    var env: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Kernel image to put in the image instead of the installed or built one.", valueName: "path"))
+    var kernel: String?
+
+    @Flag(name: .long, help: "Show grub-mkrescue's own messages.")
+    var verbose = false
+
+    @Argument(help: ArgumentHelp("The static x86-64 program to run.", valueName: "binary"))
+    var binary: String
+
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("Arguments for the program, after --.", valueName: "args"))
+    var arguments: [String] = []
+
+    func execute() -> Int32 {
+        packImage(PackRequest(binaryPath: binary, arguments: arguments, outputPath: output,
+                              environmentEntries: env, kernelPath: kernel, verbose: verbose))
     }
 
     mutating func run() throws {

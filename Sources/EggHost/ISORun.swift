@@ -1,0 +1,130 @@
+// ISORun — `egg run app.iso`: boots an image made by `egg pack` in QEMU from a CD-ROM
+// (EggHost layer, host only).
+//
+// The machine is wired like a -kernel run (QEMUCommand.swift): COM1 on egg's stdin/stdout,
+// the control channel on port 0xE9 and isa-debug-exit at 0xF4, so the guest's exit status
+// comes back the same way (ControlChannel.swift). Differences: firmware (SeaBIOS, or OVMF
+// when $EGG_UEFI_FIRMWARE names its image) and GRUB run first, the display adapter is QEMU's standard VGA
+// (so the kernel has a framebuffer, headless with -display none unless asked), and the
+// accelerator is TCG unless --accel kvm is given (the KVM probe boots a kernel, not an image).
+
+import Foundation
+
+/// Whether `path` is an ISO 9660 image: "CD001" at byte 0x8001 (ECMA-119 §8.4.2).
+public func isISOImage(atPath path: String) -> Bool {
+    guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+    defer { try? handle.close() }
+    guard (try? handle.seek(toOffset: 0x8001)) != nil,
+          let bytes = try? handle.read(upToCount: 5) else { return false }
+    return Array(bytes) == Array("CD001".utf8)
+}
+
+public struct ISOQEMUConfiguration: Equatable {
+    public var imagePath: String
+    public var controlPath: String
+    public var memoryMiB: Int
+    public var cpus: Int
+    public var accelerator: Accelerator
+    public var machine: MachineType
+    /// OVMF firmware image for a UEFI boot (nil: SeaBIOS).
+    public var uefiFirmware: String?
+
+    public init(imagePath: String, controlPath: String, memoryMiB: Int = 256, cpus: Int = 1,
+                accelerator: Accelerator = .tcg, machine: MachineType = .pc, uefiFirmware: String? = nil) {
+        self.imagePath = imagePath
+        self.controlPath = controlPath
+        self.memoryMiB = memoryMiB
+        self.cpus = cpus
+        self.accelerator = accelerator
+        self.machine = machine
+        self.uefiFirmware = uefiFirmware
+    }
+
+    public var arguments: [String] {
+        var arguments = [
+            "-M", machine == .microvm ? MachineType.pc.rawValue : machine.rawValue,
+            "-accel", accelerator.rawValue,
+            "-cpu", accelerator == .kvm ? "max,-arch-capabilities" : "max",
+            "-m", "\(memoryMiB)M",
+            "-smp", "\(cpus)",
+            "-nodefaults", "-no-reboot",
+            "-display", "none", "-vga", "std",
+        ]
+        if let uefiFirmware { arguments += ["-bios", uefiFirmware] }
+        arguments += [
+            "-drive", "file=\(imagePath),media=cdrom,readonly=on,if=ide,index=2",
+            "-boot", "d",
+            "-chardev", "stdio,id=console",
+            "-serial", "chardev:console",
+            "-chardev", "file,id=control,path=\(controlPath)",
+            "-device", "isa-debugcon,iobase=0xe9,chardev=control",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+        ]
+        return arguments
+    }
+}
+
+/// Runs an image; `request.binaryPath` is the ISO. Returns egg's exit status.
+public func runImage(_ request: RunRequest) -> Int32 {
+    installSignalHandlers()
+    let hostEnvironment = ProcessInfo.processInfo.environment
+    let verbose: (String) -> Void = { if request.verbose { complain($0) } }
+    if !request.arguments.isEmpty || !request.environmentEntries.isEmpty {
+        complain("\(request.binaryPath): an image carries its program's arguments and environment; give them to `egg pack`")
+        return EggStatus.badInput
+    }
+    let qemu: String
+    switch locateQEMU(environment: hostEnvironment) {
+    case .success(let found): qemu = found
+    case .failure(let problem):
+        complain(problem.message)
+        return EggStatus.bootFailure
+    }
+    let directory: TemporaryRunDirectory
+    do { directory = try TemporaryRunDirectory() } catch {
+        if case .failed(let text) = error { complain(text) }
+        return EggStatus.bootFailure
+    }
+    defer { directory.remove() }
+    let accelerator: Accelerator = request.accelerator == .kvm ? .kvm : .tcg
+    if accelerator == .kvm, let problem = kvmDeviceProblem() {
+        complain("--accel kvm: \(problem); use --accel tcg (or auto)")
+        return EggStatus.badInput
+    }
+    let controlPath = directory.file("control")
+    let stderrPath = directory.file("qemu-stderr")
+    let configuration = ISOQEMUConfiguration(imagePath: request.binaryPath, controlPath: controlPath,
+                                             memoryMiB: request.memoryMiB, cpus: request.cpus,
+                                             accelerator: accelerator, machine: request.machine,
+                                             uefiFirmware: hostEnvironment["EGG_UEFI_FIRMWARE"].flatMap { $0.isEmpty ? nil : $0 })
+    verbose("accelerator: \(accelerator.rawValue) (\(request.accelerator == .kvm ? "--accel kvm" : "images boot under TCG unless --accel kvm"))")
+    verbose("qemu: " + shellQuoted([qemu] + configuration.arguments))
+
+    let child: ChildResult
+    do {
+        child = try runChild(program: qemu, arguments: configuration.arguments,
+                             stdin: isatty(0) == 1 ? .inherit : .pump, discardStdout: false,
+                             stderrPath: stderrPath, timeout: request.timeoutSeconds)
+    } catch {
+        if case .failed(let text) = error { complain(text) }
+        return EggStatus.bootFailure
+    }
+    let controlText = (try? String(contentsOfFile: controlPath, encoding: .utf8)) ?? ""
+    let qemuStderr = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+    let report = ControlReport(parsing: controlText)
+    let outcome = decideOutcome(report: report, timedOut: child.timedOut, interruptedBy: child.forwardedSignal)
+    if request.verbose {
+        for line in report.diagnostics { complain("kernel: \(line)") }
+        if !qemuStderr.isEmpty { complain("qemu stderr:\n" + qemuStderr) }
+    }
+    switch outcome {
+    case .guestExited(let status): verbose("guest exit status \(status)")
+    case .kernelPanic(let message): complain("kernel panic: \(message)")
+    case .bootFailure:
+        complain("the kernel did not report an exit status (boot failure: is \(request.binaryPath) an `egg pack` image?); rerun with --verbose")
+        if !qemuStderr.isEmpty { FileHandle.standardError.write(Data(qemuStderr.utf8)) }
+    case .timedOut: complain("timed out after \(formatSeconds(request.timeoutSeconds ?? 0)) s; QEMU was stopped")
+    case .interrupted(let signal): verbose("stopped by signal \(signal)")
+    }
+    return outcome.exitStatus
+}
