@@ -119,9 +119,20 @@ public func runGuest(_ request: RunRequest) -> Int32 {
                                           accelerator: decision.accelerator, machine: request.machine)
     verbose("qemu: " + shellQuoted([qemu] + configuration.arguments))
 
+    return superviseQEMU(qemu, arguments: configuration.arguments, controlPath: controlPath,
+                         stderrPath: stderrPath, request: request,
+                         bootFailureHint: "boot failure")
+}
+
+/// Run QEMU to the end and turn what the kernel reported on the control channel into egg's
+/// exit status, with the messages for each outcome. Shared by `egg run` of a program and of
+/// an `egg pack` image (ISORun.swift).
+func superviseQEMU(_ qemu: String, arguments: [String], controlPath: String, stderrPath: String,
+                   request: RunRequest, bootFailureHint: String) -> Int32 {
+    func verbose(_ text: String) { if request.verbose { complain(text) } }
     let child: ChildResult
     do {
-        child = try runChild(program: qemu, arguments: configuration.arguments,
+        child = try runChild(program: qemu, arguments: arguments,
                              stdin: isatty(0) == 1 ? .inherit : .pump, discardStdout: false,
                              stderrPath: stderrPath, timeout: request.timeoutSeconds)
     } catch {
@@ -152,7 +163,7 @@ public func runGuest(_ request: RunRequest) -> Int32 {
     case .kernelPanic(let message):
         complain("kernel panic: \(message)")
     case .bootFailure:
-        complain("the kernel did not report an exit status (boot failure); rerun with --verbose")
+        complain("the kernel did not report an exit status (\(bootFailureHint)); rerun with --verbose")
         if !qemuStderr.isEmpty { FileHandle.standardError.write(Data(qemuStderr.utf8)) }
     case .timedOut:
         complain("timed out after \(formatSeconds(request.timeoutSeconds ?? 0)) s; QEMU was stopped")

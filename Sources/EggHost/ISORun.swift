@@ -100,31 +100,7 @@ public func runImage(_ request: RunRequest) -> Int32 {
     verbose("accelerator: \(accelerator.rawValue) (\(request.accelerator == .kvm ? "--accel kvm" : "images boot under TCG unless --accel kvm"))")
     verbose("qemu: " + shellQuoted([qemu] + configuration.arguments))
 
-    let child: ChildResult
-    do {
-        child = try runChild(program: qemu, arguments: configuration.arguments,
-                             stdin: isatty(0) == 1 ? .inherit : .pump, discardStdout: false,
-                             stderrPath: stderrPath, timeout: request.timeoutSeconds)
-    } catch {
-        if case .failed(let text) = error { complain(text) }
-        return EggStatus.bootFailure
-    }
-    let controlText = (try? String(contentsOfFile: controlPath, encoding: .utf8)) ?? ""
-    let qemuStderr = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
-    let report = ControlReport(parsing: controlText)
-    let outcome = decideOutcome(report: report, timedOut: child.timedOut, interruptedBy: child.forwardedSignal)
-    if request.verbose {
-        for line in report.diagnostics { complain("kernel: \(line)") }
-        if !qemuStderr.isEmpty { complain("qemu stderr:\n" + qemuStderr) }
-    }
-    switch outcome {
-    case .guestExited(let status): verbose("guest exit status \(status)")
-    case .kernelPanic(let message): complain("kernel panic: \(message)")
-    case .bootFailure:
-        complain("the kernel did not report an exit status (boot failure: is \(request.binaryPath) an `egg pack` image?); rerun with --verbose")
-        if !qemuStderr.isEmpty { FileHandle.standardError.write(Data(qemuStderr.utf8)) }
-    case .timedOut: complain("timed out after \(formatSeconds(request.timeoutSeconds ?? 0)) s; QEMU was stopped")
-    case .interrupted(let signal): verbose("stopped by signal \(signal)")
-    }
-    return outcome.exitStatus
+    return superviseQEMU(qemu, arguments: configuration.arguments, controlPath: controlPath,
+                         stderrPath: stderrPath, request: request,
+                         bootFailureHint: "boot failure: is \(request.binaryPath) an `egg pack` image?")
 }
