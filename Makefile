@@ -37,7 +37,7 @@ KCFLAGS := --target=$(KERNEL_TARGET) -ffreestanding -fno-builtin -nostdlib -mno-
 UNICODE_TABLES := /opt/swift/usr/lib/swift/embedded/$(KERNEL_TARGET)/libswiftUnicodeDataTables.a
 
 # Module order matters: each imports the ones before it.
-KMODULES := LinuxABI ELF KernelCore Drivers KernelArch Kernel
+KMODULES := LinuxABI ELF KernelCore Net Drivers KernelArch Kernel
 KOBJS    := $(foreach m,$(KMODULES),$(KB)/$(m).o) $(KB)/runtime.o $(KB)/boot.o $(KB)/entry.o $(KB)/ap_boot.o
 
 .PHONY: all setup kernel egg guests run test unit-test integration-test install clean lint bench iso
@@ -62,7 +62,8 @@ endef
 $(eval $(call kmodule,LinuxABI,,))
 $(eval $(call kmodule,ELF,$(KB)/LinuxABI.o,))
 $(eval $(call kmodule,KernelCore,$(KB)/ELF.o,))
-$(eval $(call kmodule,Drivers,$(KB)/KernelCore.o,))
+$(eval $(call kmodule,Net,$(KB)/LinuxABI.o,))
+$(eval $(call kmodule,Drivers,$(KB)/KernelCore.o $(KB)/Net.o,))
 $(eval $(call kmodule,KernelArch,$(KB)/Drivers.o $(wildcard Sources/KernelArch/include/*),-Xcc -I -Xcc Sources/KernelArch/include -I Sources/KernelArch/include))
 $(eval $(call kmodule,Kernel,$(KB)/KernelArch.o $(wildcard Sources/KernelArch/include/*),-Xcc -I -Xcc Sources/KernelArch/include -I Sources/KernelArch/include))
 
@@ -79,11 +80,19 @@ $(KB)/entry.o: Sources/KernelArch/entry.S | $(KB)
 	@echo "  AS      $<"
 	@$(CLANG) $(KCFLAGS) -c $< -o $@
 
-$(KB)/kernel.elf: $(KOBJS) Sources/KernelArch/kernel.ld
+KLDFLAGS := -nostdlib --no-pie --no-dynamic-linker --gc-sections -z max-page-size=4096
+$(KB)/kernel.elf: $(KOBJS) Sources/KernelArch/kernel.ld $(KB)/kernel-build.txt
 	@echo "  LD      $@"
-	@$(LLD) -nostdlib --no-pie --no-dynamic-linker --gc-sections -z max-page-size=4096 \
+	@$(LLD) $(KLDFLAGS) \
 		-T Sources/KernelArch/kernel.ld -o $@ $(KOBJS) $(UNICODE_TABLES)
 	@echo "  kernel: $$(stat -c %s $@) bytes"
+
+# For `egg run/build --syscalls F.swift` (Sources/EggHost/CustomSyscallKernel.swift): the
+# flags and objects to compile one more Embedded Swift module against these and relink.
+$(KB)/kernel-build.txt: Makefile Sources/KernelArch/kernel.ld | $(KB)
+	@cp Sources/KernelArch/kernel.ld $(KB)/kernel.ld
+	@printf 'swiftflags %s\nobjects %s\nldflags %s\n' '$(filter-out -I $(KB),$(KSWIFTFLAGS))' \
+		'$(notdir $(KOBJS))' '$(KLDFLAGS)' > $@
 
 egg:
 	@echo "  SWIFT   build egg"
@@ -124,6 +133,8 @@ install: all
 	install -d $(PREFIX)/bin $(PREFIX)/share/egg
 	install -m 755 .build/release/egg $(PREFIX)/bin/egg
 	install -m 644 $(KB)/kernel.elf $(PREFIX)/share/egg/kernel.elf
+	install -d $(PREFIX)/share/egg/kernel
+	install -m 644 $(KB)/*.swiftmodule $(KB)/*.o $(KB)/kernel.ld $(KB)/kernel-build.txt $(PREFIX)/share/egg/kernel/
 
 clean:
 	rm -rf $(BUILD) .build

@@ -23,6 +23,7 @@ let package = Package(
         .target(name: "ELF"),
         .target(name: "KernelCore", dependencies: ["LinuxABI", "ELF"]),
         .target(name: "Drivers", dependencies: ["LinuxABI", "KernelCore"]),
+        .target(name: "Net", dependencies: ["LinuxABI"]),
         .systemLibrary(name: "CLibELF", pkgConfig: "libelf", providers: [.apt(["libelf-dev"])]),
         .target(name: "EggHost", dependencies: ["LinuxABI", "ELF", "KernelCore", "CLibELF"]),
         .executableTarget(name: "egg", dependencies: [
@@ -33,5 +34,6 @@ let package = Package(
         .testTarget(name: "ELFTests", dependencies: ["ELF"]),
         .testTarget(name: "KernelCoreTests", dependencies: ["KernelCore", "LinuxABI", "ELF", "Drivers"]),
         .testTarget(name: "EggHostTests", dependencies: ["EggHost"]),
+        .testTarget(name: "NetTests", dependencies: ["Net", "Drivers"]),
     ]
 )

@@ -20,6 +20,14 @@ public struct RunRequest: Equatable {
     public var kernelPath: String?
     public var timeoutSeconds: Double?
     public var verbose: Bool
+    /// --trace and friends (TraceOptions.swift); nil when off.
+    public var trace: TraceRequest? = nil
+    /// --gdb [PORT] (GDBSession.swift).
+    public var gdbPort: Int? = nil
+    /// --syscalls FILE.swift: a kernel with the user's handlers (CustomSyscallKernel.swift).
+    public var syscallsSource: String? = nil
+    /// --files DIR: packed as the guest's root file system (FileArchive.swift).
+    public var filesDirectory: String? = nil
 
     public init(binaryPath: String, arguments: [String] = [], memoryMiB: Int = 256, cpus: Int = 1,
                 environmentEntries: [String] = [], accelerator: AcceleratorChoice = .auto,
@@ -64,7 +72,11 @@ public func runGuest(_ request: RunRequest) -> Int32 {
         complain(problem.message)
         return EggStatus.badInput
     }
-    let kernel: KernelLocation
+    if let problem = request.trace?.validationProblem() {
+        complain(problem)
+        return EggStatus.badInput
+    }
+    var kernel: KernelLocation
     switch locateKernel(option: request.kernelPath, environmentValue: hostEnvironment["EGG_KERNEL"],
                         executablePath: currentExecutablePath(), exists: fileExists) {
     case .success(let found): kernel = found
@@ -87,6 +99,15 @@ public func runGuest(_ request: RunRequest) -> Int32 {
         return EggStatus.bootFailure
     }
     defer { directory.remove() }
+    if let source = request.syscallsSource {  // CustomSyscallKernel.swift
+        switch buildKernelWithSyscalls(source: source, baseKernel: kernel.path, output: directory.file("kernel-custom.elf"),
+                                       verbose: request.verbose) {
+        case .success(let path): kernel = KernelLocation(path: path, source: "built with --syscalls \(source)")
+        case .failure(let problem):
+            complain(problem.message)
+            return EggStatus.badInput
+        }
+    }
 
     let decision: AcceleratorDecision
     switch request.accelerator {
@@ -108,27 +129,54 @@ public func runGuest(_ request: RunRequest) -> Int32 {
     let bundlePath = directory.file("bundle")
     let controlPath = directory.file("control")
     let stderrPath = directory.file("qemu-stderr")
+    var fileArchive: [UInt8]? = nil
+    if let filesDirectory = request.filesDirectory {
+        switch packFileArchive(directory: filesDirectory) {
+        case .success(let archive): fileArchive = archive
+        case .failure(let problem):
+            complain(problem.message)
+            return EggStatus.badInput
+        }
+    }
     let bundle = makeGuestBundle(executable: executable.bytes, hostPath: request.binaryPath,
-                                 arguments: request.arguments, environment: environment)
+                                 arguments: request.arguments, environment: environment,
+                                 options: request.trace?.kernelOptions ?? [], fileArchive: fileArchive)
     guard FileManager.default.createFile(atPath: bundlePath, contents: Data(bundle)) else {
         complain("cannot write \(bundlePath): \(String(cString: strerror(errno)))")
         return EggStatus.bootFailure
     }
-    let configuration = QEMUConfiguration(kernelPath: kernel.path, bundlePath: bundlePath, controlPath: controlPath,
+    var configuration = QEMUConfiguration(kernelPath: kernel.path, bundlePath: bundlePath, controlPath: controlPath,
                                           memoryMiB: request.memoryMiB, cpus: request.cpus,
                                           accelerator: decision.accelerator, machine: request.machine)
+    var relay: TraceRelay? = nil  // TraceRelay.swift
+    if let trace = request.trace {
+        configuration.tracePath = directory.file("trace")
+        do { relay = try TraceRelay(request: trace, path: directory.file("trace")) } catch {
+            if case .failed(let text) = error { complain(text) }
+            return EggStatus.badInput
+        }
+    }
+    configuration.gdbPort = request.gdbPort
     verbose("qemu: " + shellQuoted([qemu] + configuration.arguments))
+    if let port = request.gdbPort {  // GDBSession.swift
+        complain(gdbInstructions(kernelPath: kernel.path, guestPath: request.binaryPath,
+                                 guestLoadBase: guestLoadBase(executable.bytes), port: port))
+    }
+    relay?.start()
 
     return superviseQEMU(qemu, arguments: configuration.arguments, controlPath: controlPath,
                          stderrPath: stderrPath, request: request,
-                         bootFailureHint: "boot failure")
+                         bootFailureHint: "boot failure", relay: relay) { report in
+        symbolizedReport(report, guestPath: request.binaryPath, guest: executable.bytes, kernelPath: kernel.path)
+    }
 }
 
 /// Run QEMU to the end and turn what the kernel reported on the control channel into egg's
 /// exit status, with the messages for each outcome. Shared by `egg run` of a program and of
 /// an `egg pack` image (ISORun.swift).
 func superviseQEMU(_ qemu: String, arguments: [String], controlPath: String, stderrPath: String,
-                   request: RunRequest, bootFailureHint: String) -> Int32 {
+                   request: RunRequest, bootFailureHint: String, relay: TraceRelay? = nil,
+                   symbolize: (ControlReport) -> [String] = { _ in [] }) -> Int32 {
     func verbose(_ text: String) { if request.verbose { complain(text) } }
     let child: ChildResult
     do {
@@ -136,9 +184,11 @@ func superviseQEMU(_ qemu: String, arguments: [String], controlPath: String, std
                              stdin: isatty(0) == 1 ? .inherit : .pump, discardStdout: false,
                              stderrPath: stderrPath, timeout: request.timeoutSeconds)
     } catch {
+        relay?.finish()
         if case .failed(let text) = error { complain(text) }
         return EggStatus.bootFailure
     }
+    relay?.finish()
 
     let controlText = (try? String(contentsOfFile: controlPath, encoding: .utf8)) ?? ""
     let qemuStderr = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
@@ -156,6 +206,10 @@ func superviseQEMU(_ qemu: String, arguments: [String], controlPath: String, std
         }
         complain(note)
         if !qemuStderr.isEmpty && outcome != .bootFailure { complain("qemu stderr:\n" + qemuStderr) }
+    }
+    // Function names for a crash report or a kernel panic (CrashSymbolizer.swift).
+    for line in symbolize(report) {
+        complain(line)
     }
     switch outcome {
     case .guestExited(let status):

@@ -12,9 +12,10 @@ public func guestExecutablePath(forHostPath path: String) -> String {
     return "/" + base
 }
 
-/// Records in a fixed order: the executable, its guest path, argv (argv[0] first), envp.
+/// Records in a fixed order: the executable, its guest path, argv (argv[0] first), envp,
+/// kernel options, then the root file-system archive if there is one.
 public func makeGuestBundle(executable: [UInt8], hostPath: String, arguments: [String],
-                            environment: [String], options: [String] = []) -> [UInt8] {
+                            environment: [String], options: [String] = [], fileArchive: [UInt8]? = nil) -> [UInt8] {
     let guestPath = guestExecutablePath(forHostPath: hostPath)
     var records: [(BootBundleRecordKind, [UInt8])] = [
         (.executable, executable),
@@ -24,5 +25,6 @@ public func makeGuestBundle(executable: [UInt8], hostPath: String, arguments: [S
     for argument in arguments { records.append((.argument, Array(argument.utf8))) }
     for entry in environment { records.append((.environment, Array(entry.utf8))) }
     for option in options { records.append((.option, Array(option.utf8))) }
+    if let fileArchive { records.append((.fileArchive, fileArchive)) }  // --files (FileArchive.swift)
     return BootBundle.build(records)
 }

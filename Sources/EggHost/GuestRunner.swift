@@ -96,7 +96,8 @@ public func receivedSignal() -> Int32? { pendingSignal == 0 ? nil : pendingSigna
 /// by `remove()` and, if a signal arrives while no QEMU runs, by the signal handler.
 public final class TemporaryRunDirectory {
     public let path: String
-    public static let fileNames = ["bundle", "control", "qemu-stderr", "probe-bundle", "probe-control", "probe-stderr"]
+    public static let fileNames = ["bundle", "control", "qemu-stderr", "probe-bundle", "probe-control", "probe-stderr",
+                                   "trace"]
 
     public init() throws(SpawnError) {
         let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"

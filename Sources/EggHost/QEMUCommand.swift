@@ -22,6 +22,10 @@ public struct QEMUConfiguration: Equatable {
     public var cpus: Int
     public var accelerator: Accelerator
     public var machine: MachineType
+    /// --trace: COM2 (0x2F8) into this file (Sources/Kernel/TraceSerial.swift, TraceRelay.swift).
+    public var tracePath: String? = nil
+    /// --gdb: QEMU's gdb stub on this TCP port, CPU stopped until gdb continues (GDBSession.swift).
+    public var gdbPort: Int? = nil
 
     public init(kernelPath: String, bundlePath: String, controlPath: String, memoryMiB: Int = 256,
                 cpus: Int = 1, accelerator: Accelerator = .tcg, machine: MachineType = .pc) {
@@ -65,7 +69,17 @@ public struct QEMUConfiguration: Equatable {
             "-chardev", "file,id=control,path=\(controlPath)",
             "-device", "isa-debugcon,iobase=0xe9,chardev=control",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-        ]
+        ] + traceAndDebugArguments
+    }
+
+    /// The second serial port (COM2) and the gdb stub, only when asked for.
+    var traceAndDebugArguments: [String] {
+        var extra: [String] = []
+        if let tracePath {
+            extra += ["-chardev", "file,id=trace,path=\(tracePath)", "-serial", "chardev:trace"]
+        }
+        if let gdbPort { extra += ["-S", "-gdb", "tcp::\(gdbPort)"] }
+        return extra
     }
 }
 

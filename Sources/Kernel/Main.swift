@@ -115,6 +115,7 @@ public func kmain(_ magic: UInt64, _ info: UInt64) {
     CPU.setKernelStack(top: top)
     ThreadSwitch.current = ArchThread(stackBase: stack, stackTop: top, owned: false)
     let state = KernelState(platform: platform, process: loaded.process, frames: frames)
+    registerUserSyscalls(&state.syscalls)  // egg run --syscalls (UserSyscalls.swift)
     state.cpuCount = cpusOnline
     HostChannel.write("info boot \(boot.protocolName) memory \(frames.totalBytes >> 20) MiB tsc \(Clock.tscHz / 1_000_000) MHz (\(Clock.calibrationSource)), timer \(Clock.ticking ? (SMP.usingAPICTimer ? "local APIC" : "PIT") : "polled"), cpus \(cpusOnline)\n")
     // The idle context, and console reads that block the thread (not the CPU); the 10 ms

@@ -74,7 +74,10 @@ public func trapEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
         if f.vector == 32 { Clock.ticks &+= 1 }
         if f.vector == 36 {
             machine?.drainInput()
-            if let state = kernel { state.wake(state.consoleInput) }
+            if let state = kernel {
+                state.wake(state.consoleInput)
+                state.notifyPollers()
+            }
         }
         if f.vector < 48 { LegacyPIC.endOfInterrupt(irq: Int(f.vector - 32)) }
         if fromUser, let state = kernel {
@@ -111,10 +114,12 @@ public func trapEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
     if f.vector == 6 { code = 2 }
     if f.vector == 0 || f.vector == 3 { code = 1 }
     if state.deliverFault(FaultSignal(signal: info.signal, code: code, address: faultAddress ?? 0)) { return }
-    let report = CrashReport(signal: info.signal, exceptionName: info.name, vector: f.vector,
+    var report = CrashReport(signal: info.signal, exceptionName: info.name, vector: f.vector,
                              errorCode: f.error, faultAddress: faultAddress, registers: registers(of: f),
                              executable: state.process.executablePath)
+    report.captureStack(state.memory)
     state.platform.diagnostic(report.render())
+    HostChannel.write(report.hostChannelLine())  // egg symbolizes it (Sources/EggHost/CrashSymbolizer.swift)
     state.terminate(status: 128 + info.signal)
 }
 

@@ -31,6 +31,12 @@ public struct CrashReport {
     public var faultAddress: UInt64?
     public var registers: CrashRegisters
     public var executable: [UInt8]
+    /// Return addresses walked from rbp (walkFramePointers), innermost first; egg symbolizes
+    /// them with ip from the guest's symbol table (Sources/EggHost/CrashSymbolizer.swift).
+    public var backtrace: [UInt64] = []
+    /// The word at rsp: the return address when the crash happened in a function that keeps
+    /// no frame (a leaf built without frame pointers); egg checks that it follows a call.
+    public var stackTop: UInt64? = nil
 
     public init(signal: Int, exceptionName: String, vector: UInt64, errorCode: UInt64, faultAddress: UInt64?,
                 registers: CrashRegisters, executable: [UInt8]) {
@@ -85,7 +91,50 @@ public struct CrashReport {
             s += "  \(exceptionName) (trap \(vector)) ip \(hex16(registers.rip)) sp \(hex16(registers.rsp)) error \(errorCode)\n"
         }
         s += renderRegisters()
+        if !backtrace.isEmpty {
+            s += "  Call trace (frame pointers):"
+            for address in backtrace { s += " " + hex16(address) }
+            s += "\n"
+        }
         return s
+    }
+
+    /// The control-channel line egg turns into "ip is in function+0xoff" and a symbolized
+    /// backtrace: "crash ip 0x401136 bt 0x401160 0x401020".
+    public func hostChannelLine() -> String {
+        var s = "crash ip 0x" + String(registers.rip, radix: 16)
+        if let stackTop { s += " top 0x" + String(stackTop, radix: 16) }
+        if !backtrace.isEmpty {
+            s += " bt"
+            for address in backtrace { s += " 0x" + String(address, radix: 16) }
+        }
+        return s + "\n"
+    }
+
+    /// Fills `backtrace` and `stackTop` from the guest's stack (never faults: unreadable
+    /// memory just ends the walk).
+    public mutating func captureStack(_ memory: AddressSpace) {
+        backtrace = CrashReport.walkFramePointers(rbp: registers.rbp, memory: memory)
+        if case .success(let word) = memory.readUInt64(UserAddress(registers.rsp)) { stackTop = word }
+    }
+
+    /// Up to `limit` return addresses from the frame-pointer chain starting at `rbp`: each
+    /// frame holds the caller's rbp at [rbp] and the return address at [rbp+8] (System V
+    /// x86-64 psABI §3.4.1, when compiled with frame pointers). Stops at a null, unreadable,
+    /// misaligned or non-increasing frame, so code built without frame pointers just gives
+    /// a short (or empty) list, never a fault.
+    public static func walkFramePointers(rbp: UInt64, memory: AddressSpace, limit: Int = 16) -> [UInt64] {
+        var addresses: [UInt64] = []
+        var frame = rbp
+        while addresses.count < limit && frame != 0 && frame & 7 == 0 {
+            guard case .success(let next) = memory.readUInt64(UserAddress(frame)),
+                  case .success(let returnAddress) = memory.readUInt64(UserAddress(frame &+ 8)) else { break }
+            if returnAddress == 0 { break }
+            addresses.append(returnAddress)
+            if next <= frame { break }
+            frame = next
+        }
+        return addresses
     }
 
     public func renderRegisters() -> String {

@@ -45,8 +45,9 @@ public final class KernelState {
     public var signalMasks = [UInt64](repeating: 0, count: 65)
     /// Signals sent to the process (kill) not yet taken by a thread.
     public var processPendingSignals: UInt64 = 0
-    /// The descriptor table: 0-2 start as the console (FileSyscalls.swift).
-    public var files: [OpenFile?]
+    /// The descriptor table, working directory and file system (Sources/KernelCore/VFS/);
+    /// 0-2 start as the console.
+    public var files: FileTable
     public var consoleTermios: [UInt8]? = nil
     public var consoleRows: UInt16 = 24
     public var consoleColumns: UInt16 = 80
@@ -67,8 +68,8 @@ public final class KernelState {
         self.process = process
         self.frames = frames
         self.syscalls = SyscallTable()
-        let console = OpenFile(kind: .console, statusFlags: 2)  // O_RDWR
-        self.files = [console, console, console]
+        self.files = FileTable(fileSystem: FileSystem(clock: { platform.realtimeNanoseconds() }))
+        files.populateStandardTree(pid: process.pid, executablePath: process.executablePath)
         registerBuiltinSyscalls(&syscalls)
     }
 

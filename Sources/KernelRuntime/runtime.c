@@ -246,3 +246,11 @@ __asm__(
     "  fldcw (%rsp)\n"
     "  addq $8, %rsp\n"
     "  ret\n");
+
+/* Custom syscall handlers (Sources/Kernel/UserSyscalls.swift): `egg run/build --syscalls F`
+ * links a module whose egg_register_user_syscalls replaces this weak no-op
+ * (Sources/EggHost/CustomSyscallKernel.swift). `table` points at the SyscallTable. */
+__attribute__((weak)) void egg_register_user_syscalls(void *table)
+{
+    (void)table;
+}

@@ -11,11 +11,13 @@ import Foundation
 struct Egg {
     static func main() {
         do {
-            var command = try EggCommand.parseAsRoot()
+            // --trace=LIST and --gdb [PORT] take optional values (Sources/EggHost/TraceOptions.swift).
+            var command = try EggCommand.parseAsRoot(rewriteOptionalValueOptions(Array(CommandLine.arguments.dropFirst())))
             if var run = command as? Run {
                 exit(run.execute())
             }
             if let pack = command as? Pack { exit(pack.execute()) }
+            if let build = command as? Build { exit(build.execute()) }
             try command.run()
         } catch {
             let code = EggCommand.exitCode(for: error)
@@ -39,7 +41,7 @@ struct EggCommand: ParsableCommand {
         commandName: "egg",
         abstract: "Run a statically linked x86-64 Linux program as the only program on a machine under QEMU.",
         version: "egg 0.1.0",
-        subcommands: [Run.self, Pack.self])
+        subcommands: [Run.self, Pack.self, Build.self])
 }
 
 struct Run: ParsableCommand {
@@ -91,8 +93,28 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Stop QEMU after this many seconds and exit 124.", valueName: "seconds"))
     var timeout: Double?
 
+    @Option(name: .long, help: ArgumentHelp("Pack DIR (files, directories, symlinks, modes) as the guest's root file system; it is writable in memory during the run.", valueName: "dir"))
+    var files: String?
+
     @Flag(name: .long, help: "Print the QEMU command line, the accelerator and why, and the kernel's diagnostics to stderr.")
     var verbose = false
+
+    // Observability and extension (Sources/EggHost/TraceOptions.swift, GDBSession.swift,
+    // CustomSyscallKernel.swift).
+    @Flag(name: .long, help: ArgumentHelp("Print one strace-style line per system call to stderr. --trace=LIST traces only those calls and classes, like strace -e trace= (e.g. --trace=read,write,%file,%net,%memory,%process,%signal).", valueName: "list"))
+    var trace = false
+    @Option(name: .customLong("trace-filter"), help: .hidden)
+    var traceFilter: String?
+    @Flag(name: .long, help: "With --trace: the time of day (UTC) before each line, like strace -tt.")
+    var traceTime = false
+    @Flag(name: .long, help: "Print strace -c's table of calls, errors and time per system call at the end (alone: only the table).")
+    var traceSummary = false
+    @Option(name: .long, help: ArgumentHelp("Write the trace (and the summary) to this file instead of stderr.", valueName: "file"))
+    var traceFile: String?
+    @Option(name: .customLong("gdb-port"), help: ArgumentHelp("--gdb [PORT]: start QEMU stopped with a gdb stub (default port \(defaultGDBPort)) and print the gdb command that loads the kernel's and the program's symbols.", valueName: "port"))
+    var gdbPort: Int?
+    @Option(name: .long, help: ArgumentHelp("A Swift file defining registerSyscalls(_ table: inout SyscallTable): boot a kernel built with these handlers (see README, Custom system calls).", valueName: "file.swift"))
+    var syscalls: String?
 
     @Argument(help: ArgumentHelp("The static x86-64 program to run.", valueName: "binary"))
     var binary: String
@@ -101,6 +123,7 @@ struct Run: ParsableCommand {
     var arguments: [String] = []
 
     func validate() throws {
+        if let gdbPort, !(1...65535).contains(gdbPort) { throw ValidationError("--gdb \(gdbPort): expected a TCP port, 1 to 65535") }
         guard parseMemorySize(memory) != nil else {
             throw ValidationError("-m \(memory): expected a size such as 64M, 256M or 1G (at least \(minimumMemoryMiB) MiB)")
         }
@@ -119,11 +142,17 @@ struct Run: ParsableCommand {
     mutating func execute() -> Int32 {
         // An image from `egg pack` boots from a CD-ROM (Sources/EggHost/ISORun.swift).
         let boot = isISOImage(atPath: binary) ? runImage : runGuest
-        return boot(RunRequest(
+        var request = RunRequest(
             binaryPath: binary, arguments: arguments, memoryMiB: parseMemorySize(memory)!, cpus: smp,
             environmentEntries: env, accelerator: AcceleratorChoice(rawValue: accel)!,
             machine: MachineType(rawValue: machine)!, kernelPath: kernel, timeoutSeconds: timeout,
-            verbose: verbose))
+            verbose: verbose)
+        request.trace = TraceRequest.from(trace: trace, filter: traceFilter, timeOfDay: traceTime,
+                                          summary: traceSummary, outputPath: traceFile)
+        request.gdbPort = gdbPort
+        request.syscallsSource = syscalls
+        request.filesDirectory = files
+        return boot(request)
     }
 
     mutating func run() throws {

@@ -69,6 +69,19 @@ mkdir -p "$LOGS/results"
 seq 1 4000 > "$LOGS/stdin.txt"
 STDIN_BYTES=$(wc -c < "$LOGS/stdin.txt")
 
+# Files (issue 4): lines for the SHA-1 REPL, and a small tree for `egg run --files DIR` with
+# busybox applets (run natively with DIR as the working directory, under egg as "/").
+printf 'abc\n\nhello world\nThe quick brown fox jumps over the lazy dog\n%s\n' "$(seq -s ' ' 1 300)" > "$LOGS/repl.txt"
+BBROOT="$LOGS/bbroot"
+mkdir -p "$BBROOT/sub/deep"
+printf 'alpha\nbeta\ngamma delta\n' > "$BBROOT/a.txt"
+seq 1 5000 > "$BBROOT/sub/numbers.txt"
+echo "deep file with beta" > "$BBROOT/sub/deep/d.txt"
+ln -s a.txt "$BBROOT/link"
+chmod 600 "$BBROOT/sub/numbers.txt"
+chmod 750 "$BBROOT/sub/deep"
+BUSYBOX="${BUSYBOX:-/bin/busybox}"
+
 # ---------------------------------------------------------------------------------------
 # The case table. Every case is one line of fields separated by '|':
 #   kind    guest: native then egg;  bad: egg must refuse the file;  install: make install
@@ -134,11 +147,26 @@ for v in musl glibc pie; do
 done
 guest_case "oom_touch-musl" oom_touch-musl 0 verdict - "" "" 16
 CASES+=("eggstatus|oom_touch-musl-killed@m48M|137|out of memory|-m 48M $GUEST/oom_touch-musl -- 400")
+for v in musl glibc pie; do
+    guest_case "fs_test-$v" "fs_test-$v" 0 exact - "" ""
+    guest_case "sha1_repl-$v" "sha1_repl-$v" 0 exact "$LOGS/repl.txt" "" ""
+done
+# busybox|name|compare|applet args: compare is exact, sorted (order of readdir differs) or
+# ls (mode, size of files and name of every native line appear under egg).
+CASES+=("busybox|busybox-ls-l|ls|ls -l /")
+CASES+=("busybox|busybox-cat|exact|cat a.txt link sub/deep/d.txt")
+CASES+=("busybox|busybox-sha1sum|exact|sha1sum a.txt sub/numbers.txt sub/deep/d.txt")
+CASES+=("busybox|busybox-wc|exact|wc a.txt sub/numbers.txt")
+CASES+=("busybox|busybox-find|sorted|find a.txt link sub")
+CASES+=("busybox|busybox-grep|sorted|grep -r beta a.txt sub")
+CASES+=("eggstatus|bad-files-missing|2|no such directory|--files $LOGS/no-such-dir $GUEST/hello-musl")
 bad_case bad-text-file "$GUEST/bad/text.txt" "not an ELF"
 bad_case bad-elf32 "$GUEST/bad/elf32" "32-bit"
 bad_case bad-dynamic "$GUEST/bad/hello-dynamic" "dynamically linked"
 bad_case bad-truncated "$GUEST/bad/truncated" "truncated"
 bad_case bad-missing "$GUEST/no-such-program" "No such file"
+# Trace, crash symbols, custom syscalls, gdb (issue 6): cases and their functions.
+source "$ROOT/Tests/integration/observability.sh"
 CASES+=("install|install-and-run-from-root")
 
 selected=()
@@ -293,6 +321,51 @@ run_egg_status_case() { # name status pattern egg-arguments (space-separated)
     fi
 }
 
+# A busybox applet on the --files tree: natively in $BBROOT, under egg with $BBROOT as "/".
+run_busybox_case() { # name compare "applet args"
+    local name=$1 compare=$2 log="$LOGS/$1" t reason=""
+    local args=()
+    read -r -a args <<< "$3"
+    if [ ! -x "$BUSYBOX" ]; then
+        echo "SKIP|$name|no $BUSYBOX (apt-get install busybox-static)"
+        return
+    fi
+    local nargs=("${args[@]}")
+    [ "$compare" = ls ] && nargs=(ls -l .)
+    (cd "$BBROOT" && run_logged "$log.native" - "$NATIVE_TIMEOUT" "$BUSYBOX" "${nargs[@]}"; echo "$rc" > "$log.native.rc")
+    if [ "$(cat "$log.native.rc")" -ne 0 ]; then
+        echo "FAIL|$name|natively: exit status $(cat "$log.native.rc") [logs: ${log#"$ROOT"/}.native.*]"
+        return
+    fi
+    if [ "$native_only" -eq 1 ]; then
+        echo "PASS|$name|native"
+        return
+    fi
+    t=$(now)
+    run_logged "$log.egg" - "$EGG_TIMEOUT" "$EGG" run --accel tcg --files "$BBROOT" "$BUSYBOX" -- "${args[@]}"
+    if [ "$rc" -ne 0 ]; then
+        reason="exit status $rc"
+    else
+        case "$compare" in
+            exact) cmp -s "$log.native.out" "$log.egg.out" || reason="stdout differs from the native run" ;;
+            sorted) cmp -s <(sort "$log.native.out") <(sort "$log.egg.out") || reason="stdout differs from the native run (sorted)" ;;
+            ls)
+                while read -r mode _ _ _ size _ _ _ file rest; do
+                    [ -n "$file" ] || continue
+                    [ "${mode:0:1}" = d ] && size='[0-9]+'
+                    grep -qE "^${mode//./\\.} +[0-9]+ +[a-z]+ +[a-z]+ +$size .* ${file}( |\$)" "$log.egg.out" ||
+                        { reason="no line like '$mode ... $size ... $file'"; break; }
+                done < <(grep -v '^total' "$log.native.out")
+                grep -qE '^dr-xr-xr-x .* proc$' "$log.egg.out" || reason="${reason:-no /proc in ls -l /}" ;;
+        esac
+    fi
+    if [ -z "$reason" ]; then
+        echo "PASS|$name|egg $(elapsed "$t")"
+    else
+        echo "FAIL|$name|egg: $reason [logs: ${log#"$ROOT"/}.*]"
+    fi
+}
+
 run_bad_case() { # name file regex
     local name=$1 file=$2 pattern=$3 log="$LOGS/$1" t reason=""
     if [ "$native_only" -eq 1 ]; then
@@ -356,6 +429,8 @@ run_case() { # index
         bad) out=$(run_bad_case "$name" "${f[0]}" "${f[1]}") || true ;;
         install) out=$(run_install_case "$name") || true ;;
         eggstatus) out=$(run_egg_status_case "$name" "${f[0]}" "${f[1]}" "${f[2]}") || true ;;
+        obs) out=$(run_obs_case "$name" "${f[0]}") || true ;;
+        busybox) out=$(run_busybox_case "$name" "${f[0]}" "${f[1]}") || true ;;
     esac
     [ -n "$out" ] || out="FAIL|$name|internal error in run.sh (no result)"
     echo "$out" > "$LOGS/results/$1.tmp"

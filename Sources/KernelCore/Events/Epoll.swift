@@ -89,7 +89,7 @@ enum EpollSyscalls {
         let fd = Int(a.int32(2))
         guard fd >= 0, fd < k.files.count, let target = k.files[fd] else { return .failure(.EBADF) }
         if target.object === ep { return .failure(.EINVAL) }
-        if target.kind == .snapshot { return .failure(.EPERM) }  // regular files cannot be polled
+        if target.kind == .snapshot || target.kind == .inode { return .failure(.EPERM) }  // files cannot be polled
         let op = a.int(1)
         var events: UInt32 = 0, data: UInt64 = 0
         if op != 2 {

@@ -1,80 +1,170 @@
-// FileSyscalls — file descriptors before the VFS: the console on 0-2 and read-only
-// snapshot files for the /proc entries language runtimes read at start-up (KernelCore).
+// FileSyscalls — system calls on file descriptors (KernelCore layer): read(2), write(2),
+// pread64/pwrite64(2), readv/writev(2), lseek(2), fstat(2), getdents64(2), close(2),
+// dup/dup2/dup3(2), fcntl(2), ftruncate(2), sendfile(2), ioctl_tty(2) on the console, and
+// MAP_PRIVATE mmap of files (for MemorySyscalls.mmap).
 //
-// read(2), write(2), readv/writev(2), ioctl_tty(2) (TCGETS/TCSETS/TIOCGWINSZ), fstat(2),
-// newfstatat with AT_EMPTY_PATH, close, lseek, fcntl, openat, readlink(2) of
-// /proc/self/exe. Paths that name nothing return ENOENT: there is no file system yet.
+// Descriptors and open file descriptions are Sources/KernelCore/VFS/FileTable.swift; the
+// objects behind them are VFS inodes (Inode.swift), the console (the Platform), /proc
+// snapshots, or PollableObjects (pipes, eventfd, timerfd, epoll: Sources/KernelCore/Events).
+// Calls that take paths are PathSyscalls.swift; poll/select are PollSyscalls.swift.
 import LinuxABI
 
-/// An open file description.
-public final class OpenFile {
-    public enum Kind { case console, snapshot, object }
-    public let kind: Kind
-    /// For .object: the pipe, eventfd, timerfd or epoll instance (Sources/KernelCore/Events).
-    public var object: (any PollableObject)? = nil
-    public var bytes: [UInt8]
-    public var offset = 0
-    public var closeOnExec = false
-    public var statusFlags: UInt64
-
-    init(kind: Kind, bytes: [UInt8] = [], statusFlags: UInt64) {
-        self.kind = kind
-        self.bytes = bytes
-        self.statusFlags = statusFlags
-    }
-}
-
 enum FileSyscalls {
-    static let ioChunk = 4096
+    static let ioChunk = 65536
+    static let oAppend: UInt64 = 0o2000, oLargefile: UInt64 = 0o100000
 
     static func file(_ k: KernelState, _ fd: Int) -> Result<OpenFile, Errno> {
-        guard fd >= 0 && fd < k.files.count, let f = k.files[fd] else { return .failure(.EBADF) }
+        guard let f = k.files[fd] else { return .failure(.EBADF) }
         return .success(f)
     }
 
+    static func file(_ k: KernelState, _ a: SyscallArguments, _ i: Int) -> Result<OpenFile, Errno> {
+        switch a.fd(i) {
+        case .failure(let e): return .failure(e)
+        case .success(let fd): return file(k, fd)
+        }
+    }
+
+    // MARK: write
+
     static func write(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard case .success(let fd) = a.fd(0), case .success(let f) = file(k, fd) else { return .failure(.EBADF) }
+        guard case .success(let f) = file(k, a, 0) else { return .failure(.EBADF) }
         return writeBytes(k, f, a.address(1), a.size(2))
     }
 
-    static func writeBytes(_ k: KernelState, _ f: OpenFile, _ address: UserAddress, _ count: Int) -> SyscallResult {
+    /// write(2) at the description's offset (or `position` for pwrite64).
+    static func writeBytes(_ k: KernelState, _ f: OpenFile, _ address: UserAddress, _ count: Int, at position: Int? = nil) -> SyscallResult {
         guard count >= 0 else { return .failure(.EINVAL) }
+        if f.isPathOnly { return .failure(.EBADF) }
         if let o = f.object { return o.write(k, from: address, count: count, nonblocking: f.statusFlags & nonblockFlag != 0) }
-        guard f.kind == .console else { return .failure(.EBADF) }  // snapshots are read-only
-        var buffer = [UInt8](repeating: 0, count: min(count, ioChunk))
-        var done = 0
-        while done < count {
-            let n = min(ioChunk, count - done)
-            if let e = k.memory.copyIn(address.advanced(by: done), count: n, into: &buffer) {
-                return done > 0 ? .success(done) : .failure(e)
+        switch f.kind {
+        case .snapshot, .object:
+            return .failure(.EBADF)  // /proc snapshots are read-only
+        case .console:
+            guard f.canWrite else { return .failure(.EBADF) }
+            var buffer = [UInt8](repeating: 0, count: min(count, 4096))
+            var done = 0
+            while done < count {
+                let n = min(4096, count - done)
+                if let e = k.memory.copyIn(address.advanced(by: done), count: n, into: &buffer) {
+                    return done > 0 ? .success(done) : .failure(e)
+                }
+                k.platform.consoleWrite(buffer, count: n)
+                done += n
             }
-            k.platform.consoleWrite(buffer, count: n)
-            done += n
+            return .success(done)
+        case .inode:
+            guard f.canWrite, let inode = f.inode else { return .failure(.EBADF) }
+            switch inode.kind {
+            case .device(let d):
+                switch d {
+                case .null, .zero, .random, .urandom: return .success(count)
+                default: return .failure(.ENXIO)
+                }
+            case .regular:
+                if count == 0 { return .success(0) }
+                var buffer: [UInt8] = []
+                if let e = k.memory.copyIn(address, count: count, into: &buffer) { return .failure(e) }
+                let start = f.statusFlags & oAppend != 0 ? inode.data.count : (position ?? f.offset)
+                store(buffer, count: count, in: inode, at: start, k)
+                if position == nil { f.offset = start + count }
+                return .success(count)
+            default:
+                return .failure(.EBADF)
+            }
         }
-        return .success(done)
     }
 
+    static func store(_ bytes: [UInt8], count: Int, in inode: Inode, at start: Int, _ k: KernelState) {
+        if inode.data.count < start { inode.data.append(contentsOf: [UInt8](repeating: 0, count: start - inode.data.count)) }
+        let overlap = min(count, inode.data.count - start)
+        if overlap > 0 { inode.data.replaceSubrange(start..<(start + overlap), with: bytes[0..<overlap]) }
+        if overlap < count { inode.data.append(contentsOf: bytes[overlap..<count]) }
+        let now = k.platform.realtimeNanoseconds()
+        inode.modifyTime = now
+        inode.changeTime = now
+    }
+
+    // MARK: read
+
     static func read(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard case .success(let fd) = a.fd(0), case .success(let f) = file(k, fd) else { return .failure(.EBADF) }
+        guard case .success(let f) = file(k, a, 0) else { return .failure(.EBADF) }
         return readBytes(k, f, a.address(1), a.size(2))
     }
 
-    static func readBytes(_ k: KernelState, _ f: OpenFile, _ address: UserAddress, _ count: Int) -> SyscallResult {
+    static func readBytes(_ k: KernelState, _ f: OpenFile, _ address: UserAddress, _ count: Int, at position: Int? = nil) -> SyscallResult {
         guard count >= 0 else { return .failure(.EINVAL) }
-        if count == 0 { return .success(0) }
+        if f.isPathOnly { return .failure(.EBADF) }
         switch f.kind {
         case .object:
             return f.object!.read(k, into: address, count: count, nonblocking: f.statusFlags & nonblockFlag != 0)
         case .console:
-            var buffer = [UInt8](repeating: 0, count: min(count, ioChunk))
+            guard f.canRead else { return .failure(.EBADF) }
+            if count == 0 { return .success(0) }
+            var buffer = [UInt8](repeating: 0, count: min(count, 4096))
             let n = k.platform.consoleRead(into: &buffer, maximum: buffer.count)
             if n > 0, let e = k.memory.copyOut(address, from: buffer, count: n) { return .failure(e) }
             return .success(n)
         case .snapshot:
-            let n = max(0, min(count, f.bytes.count - f.offset))
-            if n > 0, let e = k.memory.copyOut(address, from: f.bytes, offset: f.offset, count: n) { return .failure(e) }
-            f.offset += n
+            guard f.canRead else { return .failure(.EBADF) }
+            let from = position ?? f.offset
+            let n = from >= f.bytes.count ? 0 : min(count, f.bytes.count - from)
+            if n > 0, let e = k.memory.copyOut(address, from: f.bytes, offset: from, count: n) { return .failure(e) }
+            if position == nil { f.offset = from + n }
             return .success(n)
+        case .inode:
+            guard f.canRead, let inode = f.inode else { return .failure(.EBADF) }
+            switch inode.kind {
+            case .directory:
+                return .failure(.EISDIR)
+            case .regular:
+                let from = position ?? f.offset
+                let n = from >= inode.data.count ? 0 : min(count, inode.data.count - from)
+                if n > 0, let e = k.memory.copyOut(address, from: inode.data, offset: from, count: n) { return .failure(e) }
+                if position == nil { f.offset = from + n }
+                return .success(n)
+            case .device(let d):
+                switch d {
+                case .null: return .success(0)
+                case .zero, .random, .urandom:
+                    var done = 0
+                    var buffer = [UInt8](repeating: 0, count: min(count, ioChunk))
+                    while done < count {
+                        let n = min(buffer.count, count - done)
+                        if d != .zero { k.platform.fillRandom(&buffer, count: n) }
+                        if let e = k.memory.copyOut(address.advanced(by: done), from: buffer, count: n) {
+                            return done > 0 ? .success(done) : .failure(e)
+                        }
+                        done += n
+                    }
+                    return .success(done)
+                default:
+                    return .failure(.ENXIO)
+                }
+            default:
+                return .failure(.EINVAL)
+            }
+        }
+    }
+
+    static func pread64(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        guard case .success(let f) = file(k, a, 0) else { return .failure(.EBADF) }
+        guard a.int(3) >= 0 else { return .failure(.EINVAL) }
+        guard isSeekable(f) else { return .failure(.ESPIPE) }
+        return readBytes(k, f, a.address(1), a.size(2), at: a.int(3))
+    }
+
+    static func pwrite64(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        guard case .success(let f) = file(k, a, 0) else { return .failure(.EBADF) }
+        guard a.int(3) >= 0 else { return .failure(.EINVAL) }
+        guard isSeekable(f) else { return .failure(.ESPIPE) }
+        return writeBytes(k, f, a.address(1), a.size(2), at: a.int(3))
+    }
+
+    static func isSeekable(_ f: OpenFile) -> Bool {
+        switch f.kind {
+        case .console, .object: return false
+        case .snapshot, .inode: return true
         }
     }
 
@@ -93,12 +183,12 @@ enum FileSyscalls {
                 total += Int(len)
                 out.append((UserAddress(r.u64(i * 16)), Int(len)))
             }
-            return total < 0 ? .failure(.EINVAL) : .success(out)
+            return .success(out)
         }
     }
 
     static func writev(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard case .success(let fd) = a.fd(0), case .success(let f) = file(k, fd) else { return .failure(.EBADF) }
+        guard case .success(let f) = file(k, a, 0) else { return .failure(.EBADF) }
         switch iovecs(k, a.address(1), a.int(2)) {
         case .failure(let e): return .failure(e)
         case .success(let vectors):
@@ -106,7 +196,9 @@ enum FileSyscalls {
             for (base, len) in vectors where len > 0 {
                 switch writeBytes(k, f, base, len) {
                 case .failure(let e): return total > 0 ? .success(total) : .failure(e)
-                case .success(let n): total += n
+                case .success(let n):
+                    total += n
+                    if n < len { return .success(total) }
                 }
             }
             return .success(total)
@@ -114,7 +206,7 @@ enum FileSyscalls {
     }
 
     static func readv(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard case .success(let fd) = a.fd(0), case .success(let f) = file(k, fd) else { return .failure(.EBADF) }
+        guard case .success(let f) = file(k, a, 0) else { return .failure(.EBADF) }
         switch iovecs(k, a.address(1), a.int(2)) {
         case .failure(let e): return .failure(e)
         case .success(let vectors):
@@ -130,6 +222,8 @@ enum FileSyscalls {
             return .success(total)
         }
     }
+
+    // MARK: the console's ioctls
 
     // termios for the serial console: what Linux's tty layer reports for a fresh ttyS0 in
     // cooked mode (include/uapi/asm-generic/termbits.h).
@@ -147,8 +241,23 @@ enum FileSyscalls {
     }
 
     static func ioctl(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard case .success(let fd) = a.fd(0), case .success(let f) = file(k, fd) else { return .failure(.EBADF) }
+        guard case .success(let f) = file(k, a, 0) else { return .failure(.EBADF) }
         let request = a.uint32(1)
+        if request == 0x5421 {  // FIONBIO: any descriptor
+            guard case .success(let v) = k.memory.copyIn(a.address(2), count: 4) else { return .failure(.EFAULT) }
+            if v != [0, 0, 0, 0] { f.statusFlags |= nonblockFlag } else { f.statusFlags &= ~nonblockFlag }
+            return .success(0)
+        }
+        if request == 0x5451 { k.files.setCloseOnExec(Int(a.int32(0)), true); return .success(0) }   // FIOCLEX
+        if request == 0x5450 { k.files.setCloseOnExec(Int(a.int32(0)), false); return .success(0) }  // FIONCLEX
+        if request == 0x541B {  // FIONREAD
+            var n = 0
+            if f.kind == .inode, let inode = f.inode, inode.isRegular { n = max(0, inode.data.count - f.offset) }
+            else if f.kind == .object, let p = f.object as? PipeEnd { n = p.buffer.available }
+            else if f.kind != .console { return .failure(.ENOTTY) }
+            if let e = k.memory.writeUInt32(a.address(2), UInt32(truncatingIfNeeded: n)) { return .failure(e) }
+            return .success(0)
+        }
         guard f.kind == .console else { return .failure(.ENOTTY) }
         switch request {
         case 0x5401:  // TCGETS
@@ -175,92 +284,194 @@ enum FileSyscalls {
         case 0x540F:  // TIOCGPGRP
             if let e = k.memory.writeUInt32(a.address(2), UInt32(k.process.pid)) { return .failure(e) }
             return .success(0)
-        case 0x5410:  // TIOCSPGRP
-            return .success(0)
-        case 0x5421:  // FIONBIO
+        case 0x5410, 0x540B, 0x5409:  // TIOCSPGRP, TCFLSH, TCSBRK
             return .success(0)
         default:
             return .failure(.ENOTTY)
         }
     }
 
-    /// struct stat on x86-64 (arch/x86/include/uapi/asm/stat.h), 144 bytes.
-    static func statBytes(mode: UInt32, size: Int64, rdev: UInt64, inode: UInt64, blockSize: Int64, k: KernelState) -> [UInt8] {
-        var w = LittleEndianBytes()
-        w.u64(0x15)                   // st_dev
-        w.u64(inode)                  // st_ino
-        w.u64(1)                      // st_nlink
-        w.u32(mode)                   // st_mode
-        w.u32(0); w.u32(0); w.u32(0)  // st_uid, st_gid, pad
-        w.u64(rdev)                   // st_rdev
-        w.i64(size)                   // st_size
-        w.i64(blockSize)              // st_blksize
-        w.i64((size + 511) / 512)     // st_blocks
-        let now = k.platform.realtimeNanoseconds()
-        for _ in 0..<3 { w.i64(now / 1_000_000_000); w.i64(now % 1_000_000_000) }
-        w.zeros(24)
-        return w.bytes
+    // MARK: stat
+
+    static let deviceNumber = encodeDeviceNumber(major: 0, minor: 0x15)
+
+    static func stat(of inode: Inode) -> Stat {
+        var s = Stat()
+        s.dev = deviceNumber
+        s.ino = inode.number
+        s.nlink = UInt64(max(0, inode.linkCount))
+        s.mode = FileMode(inode.mode)
+        s.uid = inode.uid
+        s.gid = inode.gid
+        if let d = inode.device { s.rdev = encodeDeviceNumber(major: d.number.major, minor: d.number.minor) }
+        s.size = inode.synthetic == nil ? Int64(inode.size) : 0
+        s.blksize = 4096
+        s.blocks = inode.isRegular || inode.isDirectory ? Int64((inode.size + 4095) / 4096 * 8) : 0
+        if inode.synthetic != nil { s.blocks = 0; s.blksize = 1024 }
+        s.atime = Timespec(seconds: inode.accessTime / 1_000_000_000, nanoseconds: inode.accessTime % 1_000_000_000)
+        s.mtime = Timespec(seconds: inode.modifyTime / 1_000_000_000, nanoseconds: inode.modifyTime % 1_000_000_000)
+        s.ctime = Timespec(seconds: inode.changeTime / 1_000_000_000, nanoseconds: inode.changeTime % 1_000_000_000)
+        return s
     }
 
-    static func stat(of f: OpenFile, fd: Int, _ k: KernelState) -> [UInt8] {
+    static func stat(of f: OpenFile, fd: Int, _ k: KernelState) -> Stat {
+        if let inode = f.inode { return stat(of: inode) }
+        var s = Stat()
+        let now = k.platform.realtimeNanoseconds()
+        let t = Timespec(seconds: now / 1_000_000_000, nanoseconds: now % 1_000_000_000)
+        s.atime = t; s.mtime = t; s.ctime = t
         switch f.kind {
         case .console:
             // A character device like /dev/ttyS0: major 4, minor 64, crw--w----.
-            return statBytes(mode: 0o020620, size: 0, rdev: (4 << 8) | 64, inode: 3, blockSize: 1024, k: k)
-        case .snapshot:
-            return statBytes(mode: 0o100444, size: 0, rdev: 0, inode: 100 + UInt64(fd), blockSize: 1024, k: k)
+            s.dev = deviceNumber
+            s.mode = FileMode(0o020620)
+            s.rdev = encodeDeviceNumber(major: 4, minor: 64)
+            s.ino = 3
+            s.blksize = 1024
+        case .snapshot, .inode:
+            s.mode = FileMode(0o100444)
+            s.ino = 100 + UInt64(fd)
+            s.blksize = 1024
         case .object:
-            return statBytes(mode: f.object!.fileMode, size: 0, rdev: 0, inode: 200 + UInt64(fd), blockSize: 4096, k: k)
+            // Pipes live on pipefs, eventfd/epoll on anon_inodefs (st_dev 0:14 / 0:15 on Linux).
+            s.dev = encodeDeviceNumber(major: 0, minor: 0x0E)
+            s.mode = FileMode(f.object!.fileMode)
+            s.ino = 200 + UInt64(fd)
         }
+        return s
     }
 
     /// poll/epoll readiness of an open file description.
     static func readiness(_ k: KernelState, _ f: OpenFile) -> UInt32 {
         switch f.kind {
         case .object: return f.object!.pollEvents(k)
-        case .snapshot: return PollEvents.input | PollEvents.output
+        case .snapshot, .inode: return PollEvents.input | PollEvents.output
         case .console: return PollEvents.output | (k.platform.consoleHasInput() ? PollEvents.input : 0)
         }
     }
 
     static func fstat(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
         guard case .success(let fd) = a.fd(0), case .success(let f) = file(k, fd) else { return .failure(.EBADF) }
-        if let e = k.memory.copyOut(a.address(1), from: stat(of: f, fd: fd, k)) { return .failure(e) }
+        if let e = k.memory.copyOut(a.address(1), from: stat(of: f, fd: fd, k).encode()) { return .failure(e) }
         return .success(0)
     }
 
-    static let atFDCWD: Int32 = -100
-    static let atEmptyPath: UInt64 = 0x1000
+    // MARK: descriptors
 
-    static func newfstatat(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard a[3] & ~UInt64(0x1000 | 0x100 | 0x800 | 0x6000) == 0 else { return .failure(.EINVAL) }
-        switch k.memory.readCString(a.address(1)) {
-        case .failure(let e): return .failure(e)
-        case .success(let path):
-            if path.isEmpty {
-                guard a[3] & atEmptyPath != 0 else { return .failure(.ENOENT) }
-                return fstat(k, SyscallArguments(number: 5, a[0], a[2]))
-            }
-            return .failure(.ENOENT)
+    static func close(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        guard case .success(let fd) = a.fd(0) else { return .failure(.EBADF) }
+        return closeDescriptor(k, fd)
+    }
+
+    static func closeDescriptor(_ k: KernelState, _ fd: Int) -> SyscallResult {
+        guard let (f, wasLast) = k.files.remove(fd) else { return .failure(.EBADF) }
+        if wasLast, let o = f.object { o.closed(k) }
+        return .success(0)
+    }
+
+    static func lowestFreeDescriptor(_ k: KernelState, from minimum: Int) -> Int? {
+        k.files.lowestFree(from: minimum)
+    }
+
+    static func dup(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        guard case .success(let f) = file(k, a, 0) else { return .failure(.EBADF) }
+        return k.files.install(f, closeOnExec: false)
+    }
+
+    static func dupTo(_ k: KernelState, old: Int32, new: Int32, closeOnExec: Bool) -> SyscallResult {
+        guard old >= 0, let f = k.files[Int(old)] else { return .failure(.EBADF) }
+        guard new >= 0 && Int(new) < FileTable.limit else { return .failure(.EBADF) }
+        if k.files[Int(new)] != nil { _ = closeDescriptor(k, Int(new)) }
+        k.files.install(f, at: Int(new), closeOnExec: closeOnExec)
+        return .success(Int(new))
+    }
+
+    static func dup2(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        if a.int32(0) == a.int32(1) {
+            guard a.int32(0) >= 0, k.files[Int(a.int32(0))] != nil else { return .failure(.EBADF) }
+            return .success(Int(a.int32(1)))
+        }
+        return dupTo(k, old: a.int32(0), new: a.int32(1), closeOnExec: false)
+    }
+
+    static func dup3(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        guard a[2] & ~cloexecFlag == 0 else { return .failure(.EINVAL) }
+        if a.int32(0) == a.int32(1) { return .failure(.EINVAL) }
+        return dupTo(k, old: a.int32(0), new: a.int32(1), closeOnExec: a[2] != 0)
+    }
+
+    static func fcntl(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        guard case .success(let fd) = a.fd(0), case .success(let f) = file(k, fd) else { return .failure(.EBADF) }
+        switch a.int32(1) {
+        case 0, 1030:  // F_DUPFD, F_DUPFD_CLOEXEC
+            let minimum = a.int32(2)
+            guard minimum >= 0 && Int(minimum) < FileTable.limit else { return .failure(.EINVAL) }
+            return k.files.install(f, closeOnExec: a.int32(1) == 1030, minimum: Int(minimum))
+        case 1:  // F_GETFD
+            return .success(k.files.closeOnExec(fd) ? 1 : 0)
+        case 2:  // F_SETFD
+            k.files.setCloseOnExec(fd, a[2] & 1 != 0)
+            return .success(0)
+        case 3:  // F_GETFL
+            return .success(Int(f.statusFlags))
+        case 4:  // F_SETFL: only O_APPEND, O_NONBLOCK, O_ASYNC, O_DIRECT, O_NOATIME change
+            let changeable: UInt64 = 0o2000 | 0o4000 | 0o20000 | 0o40000 | 0o1000000
+            f.statusFlags = (f.statusFlags & ~changeable) | (a[2] & changeable)
+            k.notifyPollers()
+            return .success(0)
+        case 5, 36:  // F_GETLK, F_OFD_GETLK: nobody else holds locks; l_type = F_UNLCK
+            var w = LittleEndianBytes()
+            w.u16(2)
+            if let e = k.memory.copyOut(a.address(2), from: w.bytes) { return .failure(e) }
+            return .success(0)
+        case 6, 7, 37, 38:  // F_SETLK, F_SETLKW, F_OFD_SETLK(W): one process, always granted
+            guard case .success = k.memory.copyIn(a.address(2), count: 32) else { return .failure(.EFAULT) }
+            return .success(0)
+        case 8, 9, 10, 11:  // F_SETOWN, F_GETOWN, F_SETSIG, F_GETSIG
+            return .success(0)
+        case 1031, 1032:  // F_SETPIPE_SZ, F_GETPIPE_SZ
+            guard f.object is PipeEnd else { return .failure(.EBADF) }
+            return .success(PipeBuffer.capacity)
+        default:
+            return .failure(.EINVAL)
         }
     }
 
-    static func close(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard case .success(let fd) = a.fd(0), case .success(let f) = file(k, fd) else { return .failure(.EBADF) }
-        k.files[fd] = nil
-        if let o = f.object, !k.files.contains(where: { $0 === f }) { o.closed(k) }
-        return .success(0)
-    }
+    // MARK: offsets, directories, sizes
 
     static func lseek(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard case .success(let fd) = a.fd(0), case .success(let f) = file(k, fd) else { return .failure(.EBADF) }
-        guard f.kind == .snapshot else { return .failure(.ESPIPE) }
-        let offset = a.int(1)
+        guard case .success(let f) = file(k, a, 0) else { return .failure(.EBADF) }
+        let offset = a.int(1), whence = a.int32(2)
+        var size: Int
+        switch f.kind {
+        case .console, .object: return .failure(.ESPIPE)
+        case .snapshot:
+            guard whence >= 0 && whence <= 2 else { return .failure(.EINVAL) }  // seq_lseek
+            size = f.bytes.count
+        case .inode:
+            guard let inode = f.inode else { return .failure(.EBADF) }
+            switch inode.kind {
+            case .device: return .success(0)   // /dev/null, /dev/zero: lseek succeeds, position 0
+            case .directory:
+                guard whence == 0 || whence == 1, offset >= 0 || whence == 1 else { return .failure(.EINVAL) }
+                let p = whence == 0 ? offset : f.offset &+ offset
+                guard p >= 0 else { return .failure(.EINVAL) }
+                f.offset = p
+                return .success(p)
+            default: size = inode.data.count
+            }
+        }
         var position: Int
-        switch a.int(2) {
+        switch whence {
         case 0: position = offset
         case 1: position = f.offset &+ offset  // offset and size are >= 0: an overflow wraps negative (EINVAL)
-        case 2: position = f.bytes.count &+ offset
+        case 2: position = size &+ offset
+        case 3:  // SEEK_DATA: the whole file is data
+            guard offset >= 0 && offset < size else { return .failure(.ENXIO) }
+            position = offset
+        case 4:  // SEEK_HOLE: the only hole is at the end
+            guard offset >= 0 && offset < size else { return .failure(.ENXIO) }
+            position = size
         default: return .failure(.EINVAL)
         }
         guard position >= 0 else { return .failure(.EINVAL) }
@@ -268,108 +479,156 @@ enum FileSyscalls {
         return .success(position)
     }
 
-    static func lowestFreeDescriptor(_ k: KernelState, from minimum: Int) -> Int? {
-        var fd = minimum
-        while fd < k.files.count && k.files[fd] != nil { fd += 1 }
-        guard fd < 1024 else { return nil }
-        while k.files.count <= fd { k.files.append(nil) }
-        return fd
-    }
-
-    static func fcntl(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard case .success(let fd) = a.fd(0), case .success(let f) = file(k, fd) else { return .failure(.EBADF) }
-        switch a.int(1) {
-        case 0, 1030:  // F_DUPFD, F_DUPFD_CLOEXEC
-            guard a.int(2) >= 0 && a.int(2) < 1024 else { return .failure(.EINVAL) }
-            guard let new = lowestFreeDescriptor(k, from: a.int(2)) else { return .failure(.EMFILE) }
-            k.files[new] = f
-            return .success(new)
-        case 1:  // F_GETFD
-            return .success(f.closeOnExec ? 1 : 0)
-        case 2:  // F_SETFD
-            f.closeOnExec = a[2] & 1 != 0
-            return .success(0)
-        case 3:  // F_GETFL
-            return .success(Int(f.statusFlags))
-        case 4:  // F_SETFL: only O_APPEND, O_NONBLOCK, O_ASYNC, O_DIRECT, O_NOATIME change
-            let changeable: UInt64 = 0o2000 | 0o4000 | 0o20000 | 0o40000 | 0o1000000
-            f.statusFlags = (f.statusFlags & ~changeable) | (a[2] & changeable)
-            return .success(0)
-        default:
-            return .failure(.EINVAL)
+    /// getdents64(2): "." and ".." then the entries; the file offset is the last entry's
+    /// d_off (a cookie, so entries removed meanwhile do not shift the others).
+    static func getdents64(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        guard case .success(let f) = file(k, a, 0), !f.isPathOnly else { return .failure(.EBADF) }
+        guard f.kind == .inode, let directory = f.inode, directory.isDirectory else { return .failure(.ENOTDIR) }
+        if directory.linkCount == 0 { return .success(0) }   // removed: reads as empty
+        let capacity = a.size(2)
+        var entries: [Dirent64] = []
+        var budget = 0
+        if f.offset < 1 { entries.append(Dirent64(inode: directory.number, offset: 1, type: DirentType.DT_DIR, name: ".")) }
+        if f.offset < 2 {
+            let parent = directory.parent ?? directory
+            entries.append(Dirent64(inode: parent.number, offset: 2, type: DirentType.DT_DIR, name: ".."))
         }
-    }
-
-    static func isProcSelfExe(_ path: [UInt8], _ k: KernelState) -> Bool {
-        let s = String(decoding: path, as: UTF8.self)
-        return s == "/proc/self/exe" || s == "/proc/\(k.process.pid)/exe"
-    }
-
-    static func readlinkCommon(_ k: KernelState, _ pathAddress: UserAddress, _ buffer: UserAddress, _ size: Int) -> SyscallResult {
-        guard size > 0 else { return .failure(.EINVAL) }
-        switch k.memory.readCString(pathAddress) {
-        case .failure(let e): return .failure(e)
-        case .success(let path):
-            guard isProcSelfExe(path, k) else { return .failure(path.isEmpty ? .ENOENT : .ENOENT) }
-            let target = k.process.executablePath
-            let n = min(size, target.count)
-            if let e = k.memory.copyOut(buffer, from: target, count: n) { return .failure(e) }
-            return .success(n)
+        for e in directory.entries where Int64(f.offset) < e.cookie {
+            entries.append(Dirent64(inode: e.inode.number, offset: e.cookie, type: e.inode.direntType,
+                                    name: String(decoding: e.name, as: UTF8.self)))
+            budget += entries.last!.recordLength
+            if budget > capacity { break }
         }
+        if entries.isEmpty { return .success(0) }
+        let packed = Dirent64.pack(entries, capacity: max(0, capacity))
+        if packed.count == 0 { return .failure(.EINVAL) }
+        if let e = k.memory.copyOut(a.address(1), from: packed.bytes) { return .failure(e) }
+        f.offset = Int(entries[packed.count - 1].offset)
+        directory.accessTime = k.platform.realtimeNanoseconds()
+        return .success(packed.bytes.count)
     }
 
-    static func readlink(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        readlinkCommon(k, a.address(0), a.address(1), a.size(2))
+    static func resize(_ inode: Inode, to length: Int, _ k: KernelState) -> SyscallResult {
+        guard length >= 0 else { return .failure(.EINVAL) }
+        if inode.isDirectory { return .failure(.EISDIR) }
+        guard inode.isRegular, !inode.readOnly else { return .failure(.EINVAL) }
+        guard length <= 1 << 40 else { return .failure(.EFBIG) }
+        if length < inode.data.count { inode.data.removeSubrange(length..<inode.data.count) }
+        else if length > inode.data.count { inode.data.append(contentsOf: [UInt8](repeating: 0, count: length - inode.data.count)) }
+        let now = k.platform.realtimeNanoseconds()
+        inode.modifyTime = now
+        inode.changeTime = now
+        return .success(0)
     }
 
-    static func readlinkat(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        readlinkCommon(k, a.address(1), a.address(2), a.size(3))
+    static func ftruncate(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        guard case .success(let f) = file(k, a, 0), !f.isPathOnly else { return .failure(.EBADF) }
+        guard a.int(1) >= 0 else { return .failure(.EINVAL) }
+        guard f.kind == .inode, let inode = f.inode, inode.isRegular else { return .failure(.EINVAL) }
+        guard f.canWrite else { return .failure(.EINVAL) }
+        return resize(inode, to: a.int(1), k)
     }
 
-    /// The synthetic files that exist before the VFS: /proc/self/maps (a snapshot of the
-    /// real mappings) and /dev/null. Everything else is ENOENT.
-    static func openPath(_ k: KernelState, _ pathAddress: UserAddress, _ flags: UInt64) -> SyscallResult {
-        switch k.memory.readCString(pathAddress) {
-        case .failure(let e): return .failure(e)
-        case .success(let path):
-            let s = String(decoding: path, as: UTF8.self)
-            let accessMode = flags & 3
-            var file: OpenFile
-            if s == "/proc/self/maps" || s == "/proc/\(k.process.pid)/maps" {
-                guard accessMode == 0 else { return .failure(.EACCES) }
-                file = OpenFile(kind: .snapshot, bytes: Array(k.memory.map.renderMaps().utf8), statusFlags: flags)
-            } else if s == "/dev/null" {
-                file = OpenFile(kind: .snapshot, bytes: [], statusFlags: flags)
-            } else {
-                return .failure(.ENOENT)
+    /// sendfile(2): from a regular file (at *offset, or its file offset) to any writable
+    /// descriptor, through a kernel buffer.
+    static func sendfile(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        guard case .success(let out) = file(k, a, 0), case .success(let input) = file(k, a, 1) else { return .failure(.EBADF) }
+        guard input.canRead, out.canWrite, !input.isPathOnly, !out.isPathOnly else { return .failure(.EBADF) }
+        guard input.kind == .inode, let source = input.inode, source.isRegular else { return .failure(.EINVAL) }
+        if out.statusFlags & oAppend != 0 { return .failure(.EINVAL) }
+        var position = input.offset
+        let offsetAddress = a.address(2)
+        if !offsetAddress.isNull {
+            switch k.memory.readUInt64(offsetAddress) {
+            case .failure(let e): return .failure(e)
+            case .success(let v):
+                guard Int64(bitPattern: v) >= 0 else { return .failure(.EINVAL) }
+                position = Int(v)
             }
-            file.closeOnExec = flags & 0o2000000 != 0
-            guard let fd = lowestFreeDescriptor(k, from: 0) else { return .failure(.EMFILE) }
-            k.files[fd] = file
-            return .success(fd)
         }
+        let count = min(a.size(3), 0x7fff_f000)
+        guard count >= 0 else { return .failure(.EINVAL) }
+        let n = position >= source.data.count ? 0 : min(count, source.data.count - position)
+        if n > 0 {
+            let chunk = Array(source.data[position..<(position + n)])
+            switch out.kind {
+            case .console:
+                k.platform.consoleWrite(chunk, count: n)
+            case .inode:
+                guard let target = out.inode else { return .failure(.EBADF) }
+                switch target.kind {
+                case .regular:
+                    store(chunk, count: n, in: target, at: out.offset, k)
+                    out.offset += n
+                case .device(let d) where d == .null || d == .zero: break
+                default: return .failure(.EINVAL)
+                }
+            default:
+                return .failure(.EINVAL)   // pipes take user memory; callers fall back to read/write
+            }
+        }
+        if offsetAddress.isNull {
+            input.offset = position + n
+        } else if let e = k.memory.writeUInt64(offsetAddress, UInt64(position + n)) {
+            return .failure(e)
+        }
+        return .success(n)
     }
 
-    static func open(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        openPath(k, a.address(0), a[1])
-    }
-
-    static func openat(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        openPath(k, a.address(1), a[2])
-    }
+    // MARK: mmap of files
 
     /// mmap of a file descriptor (MemorySyscalls.mmap hands non-anonymous mappings here).
-    /// File mappings need the VFS; the console cannot be mapped.
+    /// MAP_PRIVATE mappings of regular files: anonymous memory with the file's bytes copied
+    /// in, then given the requested protection (later writes are private, as with COW).
+    /// MAP_SHARED of a regular file is refused with ENODEV (no shared page cache).
     static func mapFile(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        let fd = a.int32(4)
-        if fd >= 0 && Int(fd) < k.files.count && k.files[Int(fd)] != nil { return .failure(.ENODEV) }
-        return .failure(.EBADF)
-    }
-
-    static func getcwd(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        let cwd: [UInt8] = [0x2F, 0]
-        guard a.size(1) >= cwd.count else { return .failure(.ERANGE) }
-        if let e = k.memory.copyOut(a.address(0), from: cwd) { return .failure(e) }
-        return .success(cwd.count)
+        guard case .success(let f) = file(k, a, 4) else { return .failure(.EBADF) }
+        let length = a[1], flags = a[3], offset = a[5]
+        guard offset & 0xFFF == 0 else { return .failure(.EINVAL) }
+        guard case .success(let prot) = MemorySyscalls.protection(a[2]) else { return .failure(.EINVAL) }
+        guard !f.isPathOnly else { return .failure(.EBADF) }
+        let contents: [UInt8]
+        switch f.kind {
+        case .inode:
+            guard let inode = f.inode else { return .failure(.ENODEV) }
+            if let d = inode.device, d == .zero {
+                contents = []
+            } else {
+                guard inode.isRegular else { return .failure(.ENODEV) }
+                contents = inode.data
+            }
+        case .snapshot: contents = f.bytes
+        default: return .failure(.ENODEV)
+        }
+        guard f.canRead else { return .failure(.EACCES) }
+        let type = flags & 0x03
+        if type != MemorySyscalls.mapPrivate {
+            guard f.canWrite || !prot.contains(.write) else { return .failure(.EACCES) }
+            if !contents.isEmpty { return .failure(.ENODEV) }
+        }
+        let placement: MappingPlacement = flags & MemorySyscalls.mapFixedNoReplace != 0 ? .fixedNoReplace
+            : (flags & MemorySyscalls.mapFixed != 0 ? .fixed : .hint)
+        let mapped: UInt64
+        switch k.memory.map.map(at: a[0], length: length, protection: .readWrite, placement: placement,
+                                backing: .anonymous, shared: type != MemorySyscalls.mapPrivate, name: "") {
+        case .failure(let e): return .failure(e)
+        case .success(let result):
+            for range in result.replaced { k.memory.release(range) }
+            mapped = result.address
+        }
+        let start = Int(min(offset, UInt64(contents.count)))
+        let n = min(Int(min(length, UInt64(Int.max))), contents.count - start)
+        if n > 0, let e = k.memory.copyOut(UserAddress(mapped), from: contents, offset: start, count: n) {
+            _ = k.memory.map.unmap(start: mapped, length: length).map { for r in $0 { k.memory.release(r) } }
+            return .failure(e == .EFAULT ? .ENOMEM : e)
+        }
+        if prot != .readWrite {
+            switch k.memory.map.protect(start: mapped, length: length, protection: prot) {
+            case .failure(let e): return .failure(e)
+            case .success(let changes):
+                for c in changes { k.memory.reprotect(c.range, to: c.newProtection) }
+            }
+        }
+        return .success(Int(mapped))
     }
 }

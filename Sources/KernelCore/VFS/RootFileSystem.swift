@@ -1,7 +1,170 @@
-// RootFileSystem — mounting the guest's root from the bundle's archive (KernelCore/VFS).
-// Placeholder until the VFS lands: there is no file system yet.
+// RootFileSystem — the tree a guest starts with (KernelCore/VFS): the console on
+// descriptors 0-2, /dev and /proc nodes made by the kernel, /tmp, then the contents of the
+// `egg run --files DIR` archive (CpioArchive.swift), then /etc basics the archive lacks.
+// /proc files are generated when opened (SyntheticContent; bytes made here from the
+// kernel's own figures). The namespace logic is FileSystem.swift.
+import LinuxABI
+
+extension FileTable {
+    /// The kernel-made part of the tree, and the console on 0, 1 and 2.
+    public func populateStandardTree(pid: Int, executablePath: [UInt8]) {
+        let console = OpenFile(kind: .console, statusFlags: 2)  // O_RDWR
+        for fd in 0..<3 { install(console, at: fd, closeOnExec: false) }
+        let fs = fileSystem
+        fs.makeDirectories(Array("/tmp".utf8), permissions: 0o1777)
+        fs.makeDirectories(Array("/dev".utf8), permissions: 0o755)
+        fs.makeDirectories(Array("/dev/shm".utf8), permissions: 0o1777)
+        let devices: [(String, DeviceKind, UInt32)] = [
+            ("null", .null, 0o666), ("zero", .zero, 0o666), ("random", .random, 0o666),
+            ("urandom", .urandom, 0o666), ("tty", .tty, 0o666), ("console", .console, 0o600),
+        ]
+        for (name, kind, permissions) in devices {
+            fs.place(fs.makeInode(.device(kind), permissions: permissions), at: Array(("/dev/" + name).utf8))
+        }
+        let proc = fs.makeDirectories(Array("/proc".utf8), permissions: 0o555)
+        proc.readOnly = true
+        let pidName = Array(String(pid).utf8)
+        let pidDirectory = fs.makeDirectories(Array("/proc/".utf8) + pidName, permissions: 0o555)
+        pidDirectory.readOnly = true
+        let exe = fs.makeInode(.symlink, permissions: 0o777)
+        exe.data = executablePath
+        fs.place(exe, at: Array("/proc/".utf8) + pidName + Array("/exe".utf8))
+        let selfLink = fs.makeInode(.symlink, permissions: 0o777)
+        selfLink.data = pidName
+        fs.place(selfLink, at: Array("/proc/self".utf8))
+        let synthetic: [(String, SyntheticContent)] = [
+            ("/proc/cpuinfo", .cpuinfo), ("/proc/meminfo", .meminfo), ("/proc/uptime", .uptime),
+            ("/proc/mounts", .mounts), ("/proc/" + String(pid) + "/maps", .maps),
+            ("/proc/" + String(pid) + "/mounts", .mounts),
+        ]
+        for (path, content) in synthetic {
+            let node = fs.makeInode(.regular, permissions: 0o444)
+            node.synthetic = content
+            node.readOnly = true
+            fs.place(node, at: Array(path.utf8))
+        }
+    }
+
+    /// Unpacks a cpio (newc) archive over the tree. Members are created with their modes,
+    /// owners and times; parents missing from the archive are made 0755.
+    public func unpack(_ members: [CpioMember]) {
+        let fs = fileSystem
+        // Times are applied at the end: creating a child changes its directory's mtime.
+        var times: [(Inode, Int64)] = []
+        defer { for (n, t) in times { n.modifyTime = t; n.accessTime = t; n.changeTime = t } }
+        for m in members {
+            var path: [UInt8] = [FileSystem.slash]
+            path.append(contentsOf: m.name)
+            let parts = FileSystem.components(path).filter { !FileSystem.isDot($0) && !FileSystem.isDotDot($0) }
+            var clean: [UInt8] = []
+            for p in parts { clean.append(FileSystem.slash); clean.append(contentsOf: p) }
+            let permissions = m.mode & 0o7777
+            var node: Inode? = nil
+            switch m.mode & FileMode.S_IFMT {
+            case FileMode.S_IFDIR:
+                node = fs.makeDirectories(clean, permissions: permissions)
+                node?.permissions = permissions
+            case FileMode.S_IFREG:
+                if clean.isEmpty { continue }
+                node = fs.writeFile(clean, contents: m.data, permissions: permissions)
+            case FileMode.S_IFLNK:
+                if clean.isEmpty { continue }
+                let link = fs.makeInode(.symlink, permissions: 0o777)
+                link.data = m.data
+                fs.place(link, at: clean)
+                node = link
+            case FileMode.S_IFCHR:
+                let known: [DeviceKind] = [.null, .zero, .random, .urandom, .tty, .console]
+                guard let kind = known.first(where: { $0.number == (m.rdevMajor, m.rdevMinor) }), !clean.isEmpty else { continue }
+                let device = fs.makeInode(.device(kind), permissions: permissions)
+                fs.place(device, at: clean)
+                node = device
+            case FileMode.S_IFIFO:
+                if clean.isEmpty { continue }
+                let fifo = fs.makeInode(.fifo, permissions: permissions)
+                fs.place(fifo, at: clean)
+                node = fifo
+            default:
+                continue
+            }
+            if let n = node {
+                n.uid = m.uid
+                n.gid = m.gid
+                times.append((n, Int64(m.mtime) * 1_000_000_000))
+            }
+        }
+    }
+
+    /// /etc/hostname, /etc/passwd and /etc/group when the archive has none.
+    public func addSystemFiles(hostname: [UInt8]) {
+        let fs = fileSystem
+        let defaults: [(String, [UInt8])] = [
+            ("hostname", hostname + [0x0A]),
+            ("passwd", Array("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n".utf8)),
+            ("group", Array("root:x:0:\nnogroup:x:65534:\n".utf8)),
+        ]
+        let etc = fs.makeDirectories(Array("/etc".utf8))
+        for (name, contents) in defaults where etc.lookup(Array(name.utf8)) == nil {
+            fs.writeFile(Array(("/etc/" + name).utf8), contents: contents)
+        }
+    }
+}
 
 extension KernelState {
     /// Called once at boot (Sources/Kernel/Main.swift) with the --files archive, if any.
-    public func installRootFileSystem(archive: [UInt8]?) {}
+    public func installRootFileSystem(archive: [UInt8]?) {
+        if let archive {
+            do throws(CpioError) {
+                files.unpack(try CpioArchive.parse(archive))
+            } catch {
+                platform.diagnostic("egg: the --files archive is damaged; the root file system may be incomplete\n")
+            }
+        }
+        if let exe = try? files.fileSystem.resolve(Array(("/proc/" + String(process.pid) + "/exe").utf8),
+                                                   from: files.fileSystem.root, followFinal: false).get() {
+            exe.data = process.executablePath
+        }
+        files.addSystemFiles(hostname: hostname)
+    }
+
+    /// The bytes of a /proc file at the moment it is opened.
+    func syntheticBytes(_ content: SyntheticContent) -> [UInt8] {
+        switch content {
+        case .maps:
+            return Array(memory.map.renderMaps().utf8)
+        case .mounts:
+            return Array("rootfs / rootfs rw 0 0\nproc /proc proc rw,nosuid,nodev,noexec 0 0\n".utf8)
+        case .uptime:
+            let ns = platform.monotonicNanoseconds()
+            let s = ns / 1_000_000_000, cs = (ns / 10_000_000) % 100
+            let text = String(s) + "." + (cs < 10 ? "0" : "") + String(cs)
+            return Array((text + " " + text + "\n").utf8)
+        case .meminfo:
+            func line(_ label: String, _ kb: UInt64) -> String {
+                var l = label + ":"
+                while l.utf8.count < 16 { l += " " }
+                var number = String(kb)
+                while number.utf8.count < 8 { number = " " + number }
+                return l + number + " kB\n"
+            }
+            let total = frames.totalBytes / 1024, free = frames.freeBytes / 1024
+            return Array((line("MemTotal", total) + line("MemFree", free) + line("MemAvailable", free)
+                + line("Buffers", 0) + line("Cached", 0) + line("SwapCached", 0)
+                + line("SwapTotal", 0) + line("SwapFree", 0)).utf8)
+        case .cpuinfo:
+            var text = ""
+            for cpu in 0..<max(1, cpuCount) {
+                text += "processor\t: " + String(cpu) + "\n"
+                text += "vendor_id\t: egg\n"
+                text += "model name\t: egg virtual CPU\n"
+                text += "physical id\t: 0\n"
+                text += "core id\t\t: " + String(cpu) + "\n"
+                text += "cpu cores\t: " + String(max(1, cpuCount)) + "\n"
+                // The x86-64 baseline every CPU egg runs on has (the architecture requires them).
+                text += "flags\t\t: fpu tsc cx8 cmov mmx fxsr sse sse2 syscall lm\n"
+                text += "address sizes\t: 48 bits virtual\n\n"
+            }
+            return Array(text.utf8)
+        }
+    }
 }

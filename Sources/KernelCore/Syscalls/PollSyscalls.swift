@@ -1,0 +1,204 @@
+// PollSyscalls — poll(2), ppoll(2), select(2), pselect6(2) (KernelCore layer).
+//
+// Readiness comes from FileSyscalls.readiness (pipes and other PollableObjects report their
+// own; regular files and devices are always ready; the console is ready to read when the
+// platform has input). Waiting re-scans after every wake of KernelState.pollWaiters, which
+// pipes, eventfds and timers wake; console input does not wake that queue, so while the
+// console is watched the wait is cut into 10 ms slices. epoll is Sources/KernelCore/Events.
+import LinuxABI
+
+enum PollSyscalls {
+    static let pollRdNorm: UInt32 = 0x040, pollWrNorm: UInt32 = 0x100, pollNval: UInt32 = 0x020
+    static let consoleSlice: UInt64 = 10_000_000
+
+    /// Scan with `scan` (returns the number ready, > 0 to stop) until something is ready,
+    /// the deadline passes (nil = forever) or a signal interrupts.
+    static func waitUntilReady(_ k: KernelState, deadline: UInt64?, watchesConsole: () -> Bool,
+                               _ scan: () -> Int) -> SyscallResult {
+        while true {
+            let n = scan()
+            if n > 0 { return .success(n) }
+            let now = k.platform.monotonicNanoseconds()
+            if let d = deadline, now >= d { return .success(0) }
+            var wake = deadline
+            if watchesConsole() { wake = min(wake ?? (now + consoleSlice), now + consoleSlice) }
+            guard k.wait(on: k.pollWaiters, deadline: wake) else { return .failure(.EINTR) }
+        }
+    }
+
+    static func deadline(_ k: KernelState, afterNanoseconds ns: Int64?) -> UInt64? {
+        guard let ns else { return nil }
+        return k.platform.monotonicNanoseconds() &+ UInt64(max(0, ns))
+    }
+
+    // MARK: poll
+
+    static func pollCommon(_ k: KernelState, _ address: UserAddress, _ count: Int, timeoutNs: Int64?) -> SyscallResult {
+        guard count >= 0 && count <= FileTable.limit else { return .failure(.EINVAL) }
+        var entries: [PollFd] = []
+        switch k.memory.copyIn(address, count: count * PollFd.byteSize) {
+        case .failure(let e): return .failure(e)
+        case .success(let bytes):
+            guard let decoded = try? PollFd.decodeArray(from: bytes, count: count) else { return .failure(.EFAULT) }
+            entries = decoded
+        }
+        let end = deadline(k, afterNanoseconds: timeoutNs)
+        let result = waitUntilReady(k, deadline: end, watchesConsole: {
+            entries.contains { $0.fd >= 0 && k.files[Int($0.fd)]?.kind == .console }
+        }) {
+            var ready = 0
+            for i in entries.indices {
+                entries[i].revents = 0
+                let fd = entries[i].fd
+                if fd < 0 { continue }
+                guard let f = k.files[Int(fd)] else {
+                    entries[i].revents = UInt16(pollNval)
+                    ready += 1
+                    continue
+                }
+                let wanted = UInt32(entries[i].events)
+                var now = FileSyscalls.readiness(k, f)
+                if now & PollEvents.input != 0 { now |= pollRdNorm }
+                if now & PollEvents.output != 0 { now |= pollWrNorm }
+                let got = now & (wanted | PollEvents.error | PollEvents.hangUp)
+                entries[i].revents = UInt16(truncatingIfNeeded: got)
+                if got != 0 { ready += 1 }
+            }
+            return ready
+        }
+        if case .success = result, let e = k.memory.copyOut(address, from: encodeArray(entries)) { return .failure(e) }
+        return result
+    }
+
+    static func poll(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        let ms = a.int32(2)
+        return pollCommon(k, a.address(0), a.int(1), timeoutNs: ms < 0 ? nil : Int64(ms) * 1_000_000)
+    }
+
+    static func ppoll(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        var ns: Int64? = nil
+        if !a.address(2).isNull {
+            switch TimeSyscalls.readTimespec(k, a.address(2)) {
+            case .failure(let e): return .failure(e)
+            case .success(let v): ns = v
+            }
+        }
+        return EpollSyscalls.withTemporaryMask(k, a.address(3), a[4]) {
+            pollCommon(k, a.address(0), a.int(1), timeoutNs: ns)
+        }
+    }
+
+    // MARK: select
+
+    /// The fd_set bits (one UInt64 per 64 descriptors) at `address`, or nil for NULL.
+    static func readSet(_ k: KernelState, _ address: UserAddress, words: Int) -> Result<[UInt64]?, Errno> {
+        if address.isNull { return .success(nil) }
+        switch k.memory.copyIn(address, count: words * 8) {
+        case .failure(let e): return .failure(e)
+        case .success(let b):
+            let r = LittleEndianReader(b)
+            return .success((0..<words).map { r.u64($0 * 8) })
+        }
+    }
+
+    static func selectCommon(_ k: KernelState, _ nfdsRaw: Int32, _ addresses: [UserAddress], timeoutNs: Int64?) -> SyscallResult {
+        guard nfdsRaw >= 0 else { return .failure(.EINVAL) }
+        let nfds = min(Int(nfdsRaw), FileTable.limit)
+        let words = (nfds + 63) / 64
+        var sets: [[UInt64]?] = []
+        for address in addresses {
+            switch readSet(k, address, words: words) {
+            case .failure(let e): return .failure(e)
+            case .success(let s): sets.append(s)
+            }
+        }
+        // Every descriptor named must be open.
+        for fd in 0..<nfds {
+            let bit = UInt64(1) << UInt64(fd % 64)
+            var named = false
+            for s in sets { if let s, s[fd / 64] & bit != 0 { named = true } }
+            if named && k.files[fd] == nil { return .failure(.EBADF) }
+        }
+        var out: [[UInt64]] = [[], [], []]
+        let end = deadline(k, afterNanoseconds: timeoutNs)
+        let result = waitUntilReady(k, deadline: end, watchesConsole: {
+            for fd in 0..<nfds where k.files[fd]?.kind == .console {
+                if let s = sets[0], s[fd / 64] & (UInt64(1) << UInt64(fd % 64)) != 0 { return true }
+            }
+            return false
+        }) {
+            var ready = 0
+            out = [[UInt64]](repeating: [UInt64](repeating: 0, count: words), count: 3)
+            for fd in 0..<nfds {
+                let word = fd / 64, bit = UInt64(1) << UInt64(fd % 64)
+                guard let f = k.files[fd] else { continue }
+                let now = FileSyscalls.readiness(k, f)
+                let masks: [UInt32] = [PollEvents.input | PollEvents.hangUp | PollEvents.error,
+                                       PollEvents.output | PollEvents.error, PollEvents.priority]
+                for i in 0..<3 {
+                    if let s = sets[i], s[word] & bit != 0, now & masks[i] != 0 {
+                        out[i][word] |= bit
+                        ready += 1
+                    }
+                }
+            }
+            return ready
+        }
+        if case .failure = result { return result }
+        for i in 0..<3 where !addresses[i].isNull {
+            var w = LittleEndianBytes()
+            for v in (result == .success(0) ? [UInt64](repeating: 0, count: words) : out[i]) { w.u64(v) }
+            if let e = k.memory.copyOut(addresses[i], from: w.bytes) { return .failure(e) }
+        }
+        return result
+    }
+
+    /// select(2) with a struct timeval; Linux writes back the time left.
+    static func select(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        var ns: Int64? = nil
+        if !a.address(4).isNull {
+            switch k.memory.copyIn(a.address(4), count: 16) {
+            case .failure(let e): return .failure(e)
+            case .success(let b):
+                let r = LittleEndianReader(b)
+                let s = r.i64(0), us = r.i64(8)
+                guard s >= 0 && us >= 0 && us < 1_000_000 else { return .failure(.EINVAL) }
+                ns = s &* 1_000_000_000 &+ us * 1000
+            }
+        }
+        let start = k.platform.monotonicNanoseconds()
+        let result = selectCommon(k, a.int32(0), [a.address(1), a.address(2), a.address(3)], timeoutNs: ns)
+        if let ns, !a.address(4).isNull {
+            let spent = Int64(k.platform.monotonicNanoseconds() &- start)
+            let left = max(0, ns - spent)
+            var w = LittleEndianBytes()
+            w.i64(left / 1_000_000_000); w.i64((left % 1_000_000_000) / 1000)
+            _ = k.memory.copyOut(a.address(4), from: w.bytes)
+        }
+        return result
+    }
+
+    /// pselect6: the sixth argument points at { const sigset_t *ss; size_t ss_len; }.
+    static func pselect6(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        var ns: Int64? = nil
+        if !a.address(4).isNull {
+            switch TimeSyscalls.readTimespec(k, a.address(4)) {
+            case .failure(let e): return .failure(e)
+            case .success(let v): ns = v
+            }
+        }
+        var mask = UserAddress(0), size: UInt64 = 0
+        if !a.address(5).isNull {
+            switch k.memory.copyIn(a.address(5), count: 16) {
+            case .failure(let e): return .failure(e)
+            case .success(let b):
+                let r = LittleEndianReader(b)
+                mask = UserAddress(r.u64(0))
+                size = r.u64(8)
+            }
+        }
+        return EpollSyscalls.withTemporaryMask(k, mask, size) {
+            selectCommon(k, a.int32(0), [a.address(1), a.address(2), a.address(3)], timeoutNs: ns)
+        }
+    }
+}

@@ -1,0 +1,411 @@
+// FileSystem — the guest's one in-memory file system: path resolution and the namespace
+// operations (KernelCore/VFS, pure logic; host-tested in Tests/KernelCoreTests/VFS*.swift).
+//
+// Path walking follows path_resolution(7) and fs/namei.c: "." and "..", ".." of the root is
+// the root, symbolic links are followed (at most 40 per lookup, then ELOOP), a trailing slash
+// demands a directory, a component over NAME_MAX (255) is ENAMETOOLONG (PATH_MAX is enforced
+// when the string is copied in). The guest runs as root, so permission bits never forbid
+// reading, writing or searching; they are stored and reported as Linux does. Error choices
+// for unlink/rmdir/rename/mkdir follow do_unlinkat, do_rmdir, do_renameat2 and do_mkdirat.
+// Objects are Inode.swift; descriptors are FileTable.swift; syscalls are Syscalls/.
+import LinuxABI
+
+public final class FileSystem {
+    public static let nameMax = 255
+    public static let pathMax = 4096
+    public static let symlinkLimit = 40
+
+    public let root: Inode
+    var nextInodeNumber: UInt64 = 2
+    /// Realtime nanoseconds for timestamps (the platform clock in the kernel).
+    public var clock: () -> Int64
+
+    public init(clock: @escaping () -> Int64 = { 0 }) {
+        self.clock = clock
+        root = Inode(kind: .directory, number: 1, permissions: 0o755, now: clock())
+        root.parent = root
+    }
+
+    public func makeInode(_ kind: Inode.Kind, permissions: UInt32) -> Inode {
+        nextInodeNumber += 1
+        return Inode(kind: kind, number: nextInodeNumber, permissions: permissions, now: clock())
+    }
+
+    // MARK: path resolution
+
+    static let slash: UInt8 = 0x2F, dot: UInt8 = 0x2E
+
+    static func components(_ path: [UInt8]) -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        var current: [UInt8] = []
+        for b in path {
+            if b == slash {
+                if !current.isEmpty { out.append(current); current = [] }
+            } else {
+                current.append(b)
+            }
+        }
+        if !current.isEmpty { out.append(current) }
+        return out
+    }
+
+    static func isDot(_ c: [UInt8]) -> Bool { c.count == 1 && c[0] == dot }
+    static func isDotDot(_ c: [UInt8]) -> Bool { c.count == 2 && c[0] == dot && c[1] == dot }
+
+    /// The inode `path` names, relative to `base` unless absolute. `followFinal` false is
+    /// lstat/O_NOFOLLOW: a final symlink is returned itself (a trailing slash still follows).
+    public func resolve(_ path: [UInt8], from base: Inode, followFinal: Bool = true) -> Result<Inode, Errno> {
+        var links = 0
+        return walk(path, from: base, followFinal: followFinal, links: &links)
+    }
+
+    func walk(_ path: [UInt8], from base: Inode, followFinal: Bool, links: inout Int) -> Result<Inode, Errno> {
+        guard !path.isEmpty else { return .failure(.ENOENT) }
+        var current = path[0] == FileSystem.slash ? root : base
+        let parts = FileSystem.components(path)
+        let trailingSlash = path.last == FileSystem.slash
+        for (i, c) in parts.enumerated() {
+            guard current.isDirectory else { return .failure(.ENOTDIR) }
+            if FileSystem.isDot(c) { continue }
+            if FileSystem.isDotDot(c) { current = current.parent ?? root; continue }
+            guard c.count <= FileSystem.nameMax else { return .failure(.ENAMETOOLONG) }
+            guard let child = current.lookup(c) else { return .failure(.ENOENT) }
+            let isLast = i == parts.count - 1
+            if child.isSymlink && (!isLast || followFinal || trailingSlash) {
+                links += 1
+                guard links <= FileSystem.symlinkLimit else { return .failure(.ELOOP) }
+                switch walk(child.data, from: current, followFinal: true, links: &links) {
+                case .failure(let e): return .failure(e)
+                case .success(let target): current = target
+                }
+            } else {
+                current = child
+            }
+        }
+        if trailingSlash && !current.isDirectory { return .failure(.ENOTDIR) }
+        return .success(current)
+    }
+
+    /// The directory that will hold the last component of `path`, and that component.
+    public struct ParentLookup {
+        public var directory: Inode
+        /// Empty for "/" (the root has no name in any directory).
+        public var name: [UInt8]
+        public var trailingSlash: Bool
+        /// What the name refers to now, without following a final symlink.
+        public var existing: Inode?
+        public var isDot: Bool { FileSystem.isDot(name) }
+        public var isDotDot: Bool { FileSystem.isDotDot(name) }
+        /// "." "..", or the root: not an ordinary name (LAST_DOT/LAST_DOTDOT/LAST_ROOT).
+        public var isSpecial: Bool { name.isEmpty || isDot || isDotDot }
+    }
+
+    public func resolveParent(_ path: [UInt8], from base: Inode) -> Result<ParentLookup, Errno> {
+        var links = 0
+        return parentWalk(path, from: base, links: &links)
+    }
+
+    func parentWalk(_ path: [UInt8], from base: Inode, links: inout Int) -> Result<ParentLookup, Errno> {
+        guard !path.isEmpty else { return .failure(.ENOENT) }
+        var end = path.count
+        while end > 0 && path[end - 1] == FileSystem.slash { end -= 1 }
+        let trailingSlash = end < path.count
+        if end == 0 {   // "/" or "///"
+            return .success(ParentLookup(directory: root, name: [], trailingSlash: true, existing: root))
+        }
+        var start = end
+        while start > 0 && path[start - 1] != FileSystem.slash { start -= 1 }
+        let name = Array(path[start..<end])
+        var directory = base
+        if start > 0 {
+            switch walk(Array(path[0..<start]), from: base, followFinal: true, links: &links) {
+            case .failure(let e): return .failure(e)
+            case .success(let d): directory = d
+            }
+        }
+        guard directory.isDirectory else { return .failure(.ENOTDIR) }
+        guard name.count <= FileSystem.nameMax else { return .failure(.ENAMETOOLONG) }
+        var existing: Inode? = nil
+        if FileSystem.isDot(name) { existing = directory }
+        else if FileSystem.isDotDot(name) { existing = directory.parent ?? root }
+        else { existing = directory.lookup(name) }
+        return .success(ParentLookup(directory: directory, name: name, trailingSlash: trailingSlash, existing: existing))
+    }
+
+    // MARK: namespace operations
+
+    /// open(O_CREAT): the existing inode (following a final symlink unless `followFinal` is
+    /// false), or a new regular file. `exclusive` is O_EXCL: anything at the name is EEXIST.
+    public func openOrCreate(_ path: [UInt8], from base: Inode, permissions: UInt32, exclusive: Bool,
+                             followFinal: Bool) -> Result<(inode: Inode, created: Bool), Errno> {
+        var links = 0
+        return openOrCreate(path, from: base, permissions: permissions, exclusive: exclusive,
+                            followFinal: followFinal, links: &links)
+    }
+
+    func openOrCreate(_ path: [UInt8], from base: Inode, permissions: UInt32, exclusive: Bool,
+                      followFinal: Bool, links: inout Int) -> Result<(inode: Inode, created: Bool), Errno> {
+        let p: ParentLookup
+        switch parentWalk(path, from: base, links: &links) {
+        case .failure(let e): return .failure(e)
+        case .success(let v): p = v
+        }
+        if let existing = p.existing {
+            if exclusive { return .failure(.EEXIST) }
+            if existing.isSymlink {
+                guard followFinal else { return .failure(.ELOOP) }
+                links += 1
+                guard links <= FileSystem.symlinkLimit else { return .failure(.ELOOP) }
+                // A dangling link is created through (open(2): O_CREAT follows the link).
+                return openOrCreate(existing.data, from: p.directory, permissions: permissions,
+                                    exclusive: false, followFinal: true, links: &links)
+            }
+            if p.trailingSlash && !existing.isDirectory { return .failure(.ENOTDIR) }
+            if existing.isDirectory { return .failure(.EISDIR) }   // O_CREAT on a directory
+            return .success((existing, false))
+        }
+        if p.trailingSlash { return .failure(.EISDIR) }
+        if p.directory.readOnly { return .failure(.EACCES) }
+        let inode = makeInode(.regular, permissions: permissions)
+        p.directory.link(p.name, inode, now: clock())
+        return .success((inode, true))
+    }
+
+    /// mkdir(2): `permissions` already has the umask applied.
+    @discardableResult
+    public func makeDirectory(_ path: [UInt8], from base: Inode, permissions: UInt32) -> Result<Inode, Errno> {
+        makeNode(path, from: base, kind: .directory, permissions: permissions, allowTrailingSlash: true)
+    }
+
+    /// mknod-like creation of any kind of node (directories, devices, fifos, files).
+    @discardableResult
+    public func makeNode(_ path: [UInt8], from base: Inode, kind: Inode.Kind, permissions: UInt32,
+                         allowTrailingSlash: Bool = false) -> Result<Inode, Errno> {
+        let p: ParentLookup
+        switch resolveParent(path, from: base) {
+        case .failure(let e): return .failure(e)
+        case .success(let v): p = v
+        }
+        if p.existing != nil { return .failure(.EEXIST) }
+        if p.trailingSlash && !allowTrailingSlash { return .failure(.ENOENT) }
+        if p.directory.readOnly { return .failure(.EACCES) }
+        let inode = makeInode(kind, permissions: permissions)
+        p.directory.link(p.name, inode, now: clock())
+        return .success(inode)
+    }
+
+    /// symlink(2): `target` is stored as given (it may dangle).
+    @discardableResult
+    public func makeSymlink(_ path: [UInt8], target: [UInt8], from base: Inode) -> Result<Inode, Errno> {
+        guard !target.isEmpty else { return .failure(.ENOENT) }
+        let p: ParentLookup
+        switch resolveParent(path, from: base) {
+        case .failure(let e): return .failure(e)
+        case .success(let v): p = v
+        }
+        if p.existing != nil { return .failure(.EEXIST) }
+        if p.trailingSlash { return .failure(.ENOENT) }
+        if p.directory.readOnly { return .failure(.EACCES) }
+        let inode = makeInode(.symlink, permissions: 0o777)
+        inode.data = target
+        p.directory.link(p.name, inode, now: clock())
+        return .success(inode)
+    }
+
+    /// link(2): a new name for a non-directory.
+    public func makeHardLink(_ oldPath: [UInt8], from oldBase: Inode, to newPath: [UInt8], from newBase: Inode,
+                             followFinal: Bool) -> Result<Void, Errno> {
+        let old: Inode
+        switch resolve(oldPath, from: oldBase, followFinal: followFinal) {
+        case .failure(let e): return .failure(e)
+        case .success(let v): old = v
+        }
+        if old.isDirectory { return .failure(.EPERM) }
+        let p: ParentLookup
+        switch resolveParent(newPath, from: newBase) {
+        case .failure(let e): return .failure(e)
+        case .success(let v): p = v
+        }
+        if p.existing != nil { return .failure(.EEXIST) }
+        if p.trailingSlash { return .failure(.ENOENT) }
+        if p.directory.readOnly { return .failure(.EACCES) }
+        p.directory.link(p.name, old, now: clock())
+        old.linkCount += 1
+        old.changeTime = clock()
+        return .success(())
+    }
+
+    /// unlink(2): removes a name of a non-directory.
+    public func unlink(_ path: [UInt8], from base: Inode) -> Result<Void, Errno> {
+        let p: ParentLookup
+        switch resolveParent(path, from: base) {
+        case .failure(let e): return .failure(e)
+        case .success(let v): p = v
+        }
+        if p.isSpecial { return .failure(.EISDIR) }
+        guard let victim = p.existing else { return .failure(.ENOENT) }
+        if victim.isDirectory { return .failure(.EISDIR) }
+        if p.trailingSlash { return .failure(.ENOTDIR) }
+        if p.directory.readOnly { return .failure(.EACCES) }
+        p.directory.unlink(p.name, now: clock())
+        victim.linkCount -= 1
+        victim.changeTime = clock()
+        return .success(())
+    }
+
+    /// rmdir(2): removes an empty directory.
+    public func removeDirectory(_ path: [UInt8], from base: Inode) -> Result<Void, Errno> {
+        let p: ParentLookup
+        switch resolveParent(path, from: base) {
+        case .failure(let e): return .failure(e)
+        case .success(let v): p = v
+        }
+        if p.name.isEmpty { return .failure(.EBUSY) }
+        if p.isDot { return .failure(.EINVAL) }
+        if p.isDotDot { return .failure(.ENOTEMPTY) }
+        guard let victim = p.existing else { return .failure(.ENOENT) }
+        guard victim.isDirectory else { return .failure(.ENOTDIR) }
+        if victim === root { return .failure(.EBUSY) }
+        guard victim.entries.isEmpty else { return .failure(.ENOTEMPTY) }
+        if p.directory.readOnly { return .failure(.EACCES) }
+        p.directory.unlink(p.name, now: clock())
+        detach(victim)
+        return .success(())
+    }
+
+    func detach(_ inode: Inode) {
+        if inode.isDirectory {
+            inode.linkCount = 0
+            inode.parent = nil
+        } else {
+            inode.linkCount -= 1
+        }
+        inode.changeTime = clock()
+    }
+
+    public static let renameNoReplace: UInt32 = 1, renameExchange: UInt32 = 2, renameWhiteout: UInt32 = 4
+
+    /// rename(2)/renameat2(2) with RENAME_NOREPLACE and RENAME_EXCHANGE.
+    public func rename(_ oldPath: [UInt8], from oldBase: Inode, to newPath: [UInt8], from newBase: Inode,
+                       flags: UInt32 = 0) -> Result<Void, Errno> {
+        guard flags & ~(FileSystem.renameNoReplace | FileSystem.renameExchange) == 0,
+              flags != FileSystem.renameNoReplace | FileSystem.renameExchange else { return .failure(.EINVAL) }
+        let o: ParentLookup, n: ParentLookup
+        switch resolveParent(oldPath, from: oldBase) {
+        case .failure(let e): return .failure(e)
+        case .success(let v): o = v
+        }
+        switch resolveParent(newPath, from: newBase) {
+        case .failure(let e): return .failure(e)
+        case .success(let v): n = v
+        }
+        if o.isSpecial || n.isSpecial { return .failure(.EBUSY) }
+        guard let source = o.existing else { return .failure(.ENOENT) }
+        if (o.trailingSlash || n.trailingSlash) && !source.isDirectory { return .failure(.ENOTDIR) }
+        if o.directory.readOnly || n.directory.readOnly { return .failure(.EACCES) }
+        let now = clock()
+        if flags & FileSystem.renameExchange != 0 {
+            guard let target = n.existing else { return .failure(.ENOENT) }
+            if source === target { return .success(()) }
+            if source.isDirectory && source.isAncestor(of: n.directory) { return .failure(.EINVAL) }
+            if target.isDirectory && target.isAncestor(of: o.directory) { return .failure(.EINVAL) }
+            o.directory.unlink(o.name, now: now)
+            n.directory.unlink(n.name, now: now)
+            o.directory.link(o.name, target, now: now)
+            n.directory.link(n.name, source, now: now)
+            source.changeTime = now
+            target.changeTime = now
+            return .success(())
+        }
+        if let target = n.existing {
+            if flags & FileSystem.renameNoReplace != 0 { return .failure(.EEXIST) }
+            if source === target { return .success(()) }   // same file: nothing happens
+            if source.isDirectory {
+                guard target.isDirectory else { return .failure(.ENOTDIR) }
+                guard target.entries.isEmpty else { return .failure(.ENOTEMPTY) }
+            } else if target.isDirectory {
+                return .failure(.EISDIR)
+            }
+        }
+        if source.isDirectory && source.isAncestor(of: n.directory) { return .failure(.EINVAL) }
+        if let target = n.existing {
+            n.directory.unlink(n.name, now: now)
+            detach(target)
+        }
+        o.directory.unlink(o.name, now: now)
+        n.directory.link(n.name, source, now: now)
+        source.changeTime = now
+        return .success(())
+    }
+
+    /// The absolute path of a directory (getcwd(2)); ENOENT once it has been removed.
+    public func path(of directory: Inode) -> Result<[UInt8], Errno> {
+        if directory === root { return .success([FileSystem.slash]) }
+        var names: [[UInt8]] = []
+        var node = directory
+        while node !== root {
+            guard let parent = node.parent, let entry = parent.entries.first(where: { $0.inode === node }) else {
+                return .failure(.ENOENT)
+            }
+            names.append(entry.name)
+            node = parent
+            if names.count > FileSystem.pathMax { return .failure(.ENAMETOOLONG) }
+        }
+        var out: [UInt8] = []
+        for name in names.reversed() {
+            out.append(FileSystem.slash)
+            out.append(contentsOf: name)
+        }
+        return .success(out)
+    }
+
+    // MARK: conveniences for building the tree (boot, tests)
+
+    /// Creates every missing directory along `path` (mkdir -p), returning the last.
+    @discardableResult
+    public func makeDirectories(_ path: [UInt8], permissions: UInt32 = 0o755) -> Inode {
+        var current = root
+        for c in FileSystem.components(path) {
+            if FileSystem.isDot(c) { continue }
+            if FileSystem.isDotDot(c) { current = current.parent ?? root; continue }
+            if let existing = current.lookup(c), existing.isDirectory {
+                current = existing
+            } else if current.lookup(c) == nil {
+                let d = makeInode(.directory, permissions: permissions)
+                current.link(c, d, now: clock())
+                current = d
+            } else {
+                break
+            }
+        }
+        return current
+    }
+
+    /// Creates or replaces the regular file `path` with `contents` (parents made as needed).
+    @discardableResult
+    public func writeFile(_ path: [UInt8], contents: [UInt8], permissions: UInt32 = 0o644) -> Inode {
+        var parts = FileSystem.components(path)
+        let name = parts.removeLast()
+        var dirPath: [UInt8] = []
+        for p in parts { dirPath.append(FileSystem.slash); dirPath.append(contentsOf: p) }
+        let directory = makeDirectories(dirPath)
+        if let old = directory.lookup(name) {
+            directory.unlink(name, now: clock())
+            detach(old)
+        }
+        let inode = makeInode(.regular, permissions: permissions)
+        inode.data = contents
+        directory.link(name, inode, now: clock())
+        return inode
+    }
+
+    /// Adds `inode` at `path` if the name is free (parents made as needed).
+    public func place(_ inode: Inode, at path: [UInt8]) {
+        var parts = FileSystem.components(path)
+        guard let name = parts.popLast() else { return }
+        var dirPath: [UInt8] = []
+        for p in parts { dirPath.append(FileSystem.slash); dirPath.append(contentsOf: p) }
+        let directory = makeDirectories(dirPath)
+        if directory.lookup(name) == nil { directory.link(name, inode, now: clock()) }
+    }
+}

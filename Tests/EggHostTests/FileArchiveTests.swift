@@ -1,0 +1,33 @@
+// FileArchiveTests — `egg run --files DIR` packing (Sources/EggHost/FileArchive.swift): a
+// host directory round-trips through the cpio archive the kernel parses
+// (Sources/KernelCore/VFS/CpioArchive.swift).
+import Foundation
+import KernelCore
+import XCTest
+@testable import EggHost
+
+final class FileArchiveTests: XCTestCase {
+    func testDirectoryRoundTripsWithModesAndSymlinks() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("egg-files-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/sub", withIntermediateDirectories: true)
+        try Data("hello\n".utf8).write(to: URL(fileURLWithPath: dir + "/sub/a.txt"))
+        chmod(dir + "/sub/a.txt", 0o640)
+        chmod(dir + "/sub", 0o750)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/link", withDestinationPath: "sub/a.txt")
+        let archive = try packFileArchive(directory: dir).get()
+        let members = try CpioArchive.parse(archive)
+        let byName = Dictionary(uniqueKeysWithValues: members.map { (String(decoding: $0.name, as: UTF8.self), $0) })
+        XCTAssertEqual(byName["sub/a.txt"]?.data, Array("hello\n".utf8))
+        XCTAssertEqual(byName["sub/a.txt"]?.mode, 0o100640)
+        XCTAssertEqual(byName["sub"]?.mode, 0o040750)
+        XCTAssertEqual((byName["link"]?.mode ?? 0) & 0o170000, 0o120000, "a symlink")
+        XCTAssertEqual(byName["link"]?.data, Array("sub/a.txt".utf8))
+        XCTAssertNotNil(byName["."])
+    }
+
+    func testMissingDirectoryIsAClearError() {
+        guard case .failure(let e) = packFileArchive(directory: "/no/such/egg-dir") else { return XCTFail("packed a missing directory") }
+        XCTAssertEqual(e.message, "--files /no/such/egg-dir: no such directory")
+    }
+}

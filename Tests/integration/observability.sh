@@ -1,0 +1,216 @@
+# Tests/integration/observability.sh — integration cases for issue 6: the syscall trace
+# (--trace, filters, --trace-summary), symbolized crash reports, custom Swift syscall handlers
+# (--syscalls) and the gdb stub (--gdb). Sourced by Tests/integration/run.sh, which provides
+# $EGG, $GUEST, $LOGS, $native_only, run_logged, now and elapsed; each case prints one
+# "STATUS|name|detail" line like the others there.
+#
+# Cases: obs|name|function — run_obs_case calls obs_<function> with the name (a name's
+# last word picks the variant, e.g. trace-lines-glibc).
+
+for c in trace-lines-musl:trace_lines trace-lines-glibc:trace_lines trace-filter:trace_filter \
+         trace-summary:trace_summary crash-symbols-musl:crash_symbols crash-symbols-pie:crash_symbols \
+         custom-syscall-musl:custom_syscall_musl custom-syscall-glibc:custom_syscall_glibc \
+         custom-syscall-swift:custom_syscall_swift custom-syscall-stock:custom_syscall_stock \
+         custom-syscall-compile-error:custom_syscall_compile_error gdb-stub:gdb_stub; do
+    CASES+=("obs|${c%%:*}|${c##*:}")
+done
+
+# The lines egg must print for Guest/c/trace_target.c from its first write on, exactly as
+# strace 6.1 prints them on Linux (getpid is 1 under egg).
+obs_expected_trace() {
+    cat <<'LINES'
+write(1, "hi\n", 3)                     = 3
+openat(AT_FDCWD, "/nonexistent", O_RDONLY) = -1 ENOENT (No such file or directory)
+close(-1)                               = -1 EBADF (Bad file descriptor)
+getpid()                                = 1
+write(1, "0123456789abcdefghijklmnopqrstuv"..., 41) = 41
+write(1, "PASS trace_target: 6 calls trace"..., 34) = 34
+exit_group(0)                           = ?
++++ exited with 0 +++
+LINES
+}
+
+# Skips a case that needs egg in --native-only mode; returns 1 then.
+obs_need_egg() {
+    if [ "$native_only" -eq 1 ]; then
+        echo "SKIP|$1|needs egg"
+        return 1
+    fi
+}
+
+obs_trace_lines() { # name: trace_target under --trace, compared line by line
+    local name=$1 variant=${1##*-} log="$LOGS/$1" t reason=""
+    local bin="$GUEST/trace_target-$variant"
+    run_logged "$log.native" - "$NATIVE_TIMEOUT" "$bin"
+    [ "$rc" -eq 0 ] || { echo "FAIL|$name|natively: exit status $rc"; return; }
+    # Where strace exists, the expectation itself is checked against Linux first.
+    if command -v strace > /dev/null; then
+        strace -o "$log.strace" "$bin" > /dev/null 2>&1 || true
+        sed -n '/^write(1, "hi/,$p' "$log.strace" | sed -E 's/^(getpid\(\) +)= [0-9]+$/\1= 1/' > "$log.strace.tail"
+        if ! cmp -s "$log.strace.tail" <(obs_expected_trace); then
+            echo "FAIL|$name|strace on Linux prints other lines than expected (diff ${log#"$ROOT"/}.strace.tail)"
+            return
+        fi
+    fi
+    obs_need_egg "$name" || return
+    t=$(now)
+    run_logged "$log.egg" - "$EGG_TIMEOUT" "$EGG" run --accel tcg --trace --trace-file "$log.trace" "$bin"
+    obs_expected_trace > "$log.expected"
+    if [ "$rc" -ne 0 ]; then
+        reason="exit status $rc"
+    elif ! cmp -s "$log.native.out" "$log.egg.out"; then
+        reason="stdout differs from the native run: the trace must not reach the console"
+    elif ! sed -n '/^write(1, "hi/,$p' "$log.trace" | cmp -s - "$log.expected"; then
+        reason="trace differs: diff ${log#"$ROOT"/}.expected <(sed -n '/^write(1, \"hi/,\$p' ${log#"$ROOT"/}.trace)"
+    elif [ "$variant" = musl ] && ! head -n1 "$log.trace" | grep -qx 'arch_prctl(ARCH_SET_FS, 0x[0-9a-f]*) *= 0'; then
+        reason="first line is not musl's arch_prctl(ARCH_SET_FS, ...): $(head -n1 "$log.trace")"
+    fi
+    [ -z "$reason" ] && echo "PASS|$name|egg $(elapsed "$t"), $(wc -l < "$log.trace") lines" ||
+        echo "FAIL|$name|$reason [logs: ${log#"$ROOT"/}.*]"
+}
+
+obs_trace_filter() { # name: --trace=close,%file keeps openat and close only
+    local name=$1 log="$LOGS/$1" reason=""
+    obs_need_egg "$name" || return
+    run_logged "$log.egg" - "$EGG_TIMEOUT" "$EGG" run --accel tcg --trace=close,%file "$GUEST/trace_target-musl"
+    local calls
+    calls=$(grep -oE '^[a-z_0-9]+\(' "$log.egg.err" | tr -d '(' | sort -u | tr '\n' ' ')
+    if [ "$rc" -ne 0 ]; then
+        reason="exit status $rc"
+    elif [ "$calls" != "close openat " ]; then
+        reason="traced calls are '$calls', expected 'close openat '"
+    fi
+    run_logged "$log.bad" - "$EGG_TIMEOUT" "$EGG" run --accel tcg --trace=close,nosuchcall "$GUEST/trace_target-musl"
+    if [ -z "$reason" ] && { [ "$rc" -ne 2 ] || ! grep -q "unknown system call 'nosuchcall'" "$log.bad.err"; }; then
+        reason="--trace=close,nosuchcall: status $rc, expected 2 and a message naming nosuchcall"
+    fi
+    [ -z "$reason" ] && echo "PASS|$name|egg" || echo "FAIL|$name|$reason [logs: ${log#"$ROOT"/}.*]"
+}
+
+obs_trace_summary() { # name: --trace-summary alone prints strace -c's table, no lines
+    local name=$1 log="$LOGS/$1" reason=""
+    obs_need_egg "$name" || return
+    run_logged "$log.egg" - "$EGG_TIMEOUT" "$EGG" run --accel tcg --trace-summary "$GUEST/trace_target-musl"
+    if [ "$rc" -ne 0 ]; then
+        reason="exit status $rc"
+    elif ! head -n1 "$log.egg.err" | grep -qx '% time     seconds  usecs/call     calls    errors syscall'; then
+        reason="no strace -c header first on stderr"
+    elif ! grep -qE '^ +[0-9.]+ +[0-9.]+ +[0-9]+ +3 +write$' "$log.egg.err"; then
+        reason="no row for 3 writes"
+    elif ! grep -qE '^ +[0-9.]+ +[0-9.]+ +[0-9]+ +1 +1 openat$' "$log.egg.err"; then
+        reason="no row for 1 failed openat"
+    elif ! grep -qE '^100\.00 +[0-9.]+ +[0-9]+ +[0-9]+ +2 total$' "$log.egg.err"; then
+        reason="total row does not count 2 errors"
+    elif grep -q '^write(' "$log.egg.err"; then
+        reason="trace lines printed without --trace"
+    fi
+    [ -z "$reason" ] && echo "PASS|$name|egg" || echo "FAIL|$name|$reason [logs: ${log#"$ROOT"/}.*]"
+}
+
+obs_crash_symbols() { # name: the crash report names the function and its callers
+    local name=$1 variant=${1##*-} log="$LOGS/$1" t reason=""
+    local bin="$GUEST/crash_backtrace-$variant"
+    run_logged "$log.native" - "$NATIVE_TIMEOUT" "$bin"
+    [ "$rc" -eq 139 ] || { echo "FAIL|$name|natively: exit status $rc, expected 139"; return; }
+    obs_need_egg "$name" || return
+    t=$(now)
+    run_logged "$log.egg" - "$EGG_TIMEOUT" "$EGG" run --accel tcg "$bin"
+    if [ "$rc" -ne 139 ]; then
+        reason="exit status $rc, expected 139"
+    elif ! grep -qE "ip 0x[0-9a-f]+ is in crash_inner\+0x[0-9a-f]+$" "$log.egg.err"; then
+        reason="the report does not say the ip is in crash_inner"
+    elif ! grep -qE '#1 0x[0-9a-f]+ in crash_middle\+' "$log.egg.err" ||
+         ! grep -qE '#2 0x[0-9a-f]+ in crash_outer\+' "$log.egg.err" ||
+         ! grep -qE '#3 0x[0-9a-f]+ in main\+' "$log.egg.err"; then
+        reason="the backtrace is not crash_middle, crash_outer, main"
+    fi
+    [ -z "$reason" ] && echo "PASS|$name|egg $(elapsed "$t")" || echo "FAIL|$name|$reason [logs: ${log#"$ROOT"/}.*]"
+}
+
+obs_custom_run() { # name bin: natively (stock: custom part skipped), then egg --syscalls
+    local name=$1 bin=$2 log="$LOGS/$1" t reason=""
+    run_logged "$log.native" - "$NATIVE_TIMEOUT" env -u EGG_CUSTOM "$bin"
+    if [ "$rc" -ne 0 ] || ! grep -q '^PASS .*ENOSYS' "$log.native.out"; then
+        echo "FAIL|$name|natively: status $rc: $(head -n1 "$log.native.out")"
+        return
+    fi
+    obs_need_egg "$name" || return
+    t=$(now)
+    run_logged "$log.egg" - "$EGG_TIMEOUT" "$EGG" run --accel tcg --syscalls Guest/syscalls/MySyscalls.swift \
+        -e EGG_CUSTOM=1 "$bin"
+    if [ "$rc" -ne 0 ] || ! grep -q '^PASS .*custom syscall 500 and wrapped uname' "$log.egg.out"; then
+        reason="status $rc: $(head -n1 "$log.egg.out")"
+    fi
+    [ -z "$reason" ] && echo "PASS|$name|egg $(elapsed "$t") (compile + boot)" ||
+        echo "FAIL|$name|egg: $reason [logs: ${log#"$ROOT"/}.*]"
+}
+obs_custom_syscall_musl() { obs_custom_run "$1" "$GUEST/custom_syscall-musl"; }
+obs_custom_syscall_glibc() { obs_custom_run "$1" "$GUEST/custom_syscall-glibc"; }
+obs_custom_syscall_swift() { obs_custom_run "$1" "$GUEST/custom_syscall-swift"; }
+
+obs_custom_syscall_stock() { # name: the stock kernel has no call 500; the guest says so
+    local name=$1 log="$LOGS/$1"
+    obs_need_egg "$name" || return
+    run_logged "$log.egg" - "$EGG_TIMEOUT" "$EGG" run --accel tcg "$GUEST/custom_syscall-pie"
+    if [ "$rc" -eq 0 ] && grep -q '^PASS .*ENOSYS' "$log.egg.out"; then
+        echo "PASS|$name|egg"
+    else
+        echo "FAIL|$name|status $rc: $(head -n1 "$log.egg.out") [logs: ${log#"$ROOT"/}.*]"
+    fi
+}
+
+obs_custom_syscall_compile_error() { # name: the compiler's message reaches the user, status 2
+    local name=$1 log="$LOGS/$1"
+    obs_need_egg "$name" || return
+    cat > "$log.swift" <<'SWIFT'
+import KernelCore
+func registerSyscalls(_ table: inout SyscallTable) {
+    table.register(500) { k, a in .success(undefinedThing) }
+}
+SWIFT
+    run_logged "$log.egg" - "$EGG_TIMEOUT" "$EGG" run --accel tcg --syscalls "$log.swift" "$GUEST/hello-musl"
+    if [ "$rc" -eq 2 ] && grep -q "$log.swift:3:.*error: cannot find 'undefinedThing' in scope" "$log.egg.err"; then
+        echo "PASS|$name|egg"
+    else
+        echo "FAIL|$name|status $rc, expected 2 and swiftc's error with the file's path [logs: ${log#"$ROOT"/}.*]"
+    fi
+}
+
+obs_gdb_stub() { # name: --gdb stops QEMU; gdb with egg's command line stops in the guest's main
+    local name=$1 log="$LOGS/$1" port
+    obs_need_egg "$name" || return
+    if ! command -v gdb > /dev/null; then
+        echo "SKIP|$name|no gdb"
+        return
+    fi
+    port=$(( 20000 + RANDOM % 20000 ))
+    timeout 60 "$EGG" run --accel tcg --gdb "$port" "$GUEST/hello-musl" > "$log.egg.out" 2> "$log.egg.err" &
+    local egg_pid=$!
+    local cmd=""
+    for _ in $(seq 1 50); do
+        cmd=$(grep -oE "gdb -q .*target remote localhost:$port'" "$log.egg.err" || true)
+        [ -n "$cmd" ] && break
+        sleep 0.2
+    done
+    if [ -z "$cmd" ]; then
+        kill "$egg_pid" 2> /dev/null || true
+        echo "FAIL|$name|egg printed no gdb command line [logs: ${log#"$ROOT"/}.*]"
+        return
+    fi
+    # Run egg's own command line, then stop at the guest's main and let it finish.
+    eval "timeout 60 $cmd -batch -ex 'break main' -ex continue -ex 'info symbol \$pc' -ex continue" \
+        > "$log.gdb" 2>&1 < /dev/null || true
+    wait "$egg_pid"
+    local egg_rc=$?
+    if ! grep -q '^main in section .text' "$log.gdb"; then
+        echo "FAIL|$name|gdb did not stop in main [logs: ${log#"$ROOT"/}.*]"
+    elif [ "$egg_rc" -ne 0 ] || [ "$(cat "$log.egg.out")" != "hello from egg" ]; then
+        echo "FAIL|$name|after gdb continued: status $egg_rc, stdout '$(head -c 80 "$log.egg.out")'"
+    else
+        echo "PASS|$name|gdb stopped in main"
+    fi
+}
+
+run_obs_case() { # name function
+    "obs_$2" "$1"
+}
