@@ -92,16 +92,21 @@ public struct SymbolTable {
             let mid = (low + high) / 2
             if symbols[mid].start <= address { low = mid + 1 } else { high = mid }
         }
-        var index = low - 1
-        // Prefer a sized symbol that contains the address among those starting at the same place.
-        while index >= 0 {
+        let last = low - 1
+        guard last >= 0 else { return nil }
+        // A function (sized symbol) that contains the address wins over labels such as
+        // __text_start or a local loop label; look back a little for the nearest one.
+        var index = last
+        while index >= 0 && index > last - 64 {
             let s = symbols[index]
-            if s.size > 0 ? address < s.start + s.size : true {
-                if s.size == 0, index + 1 < symbols.count, symbols[index + 1].start <= address { return nil }
-                return (s, address - s.start)
-            }
-            if index > 0 && symbols[index - 1].start == s.start { index -= 1; continue }
-            return nil
+            if s.size > 0 && address < s.start + s.size { return (s, address - s.start) }
+            index -= 1
+        }
+        // Else a sizeless label (assembly such as _start) covers up to the next symbol.
+        var sizeless = last
+        while sizeless >= 0 && symbols[sizeless].start == symbols[last].start {
+            if symbols[sizeless].size == 0 { return (symbols[sizeless], address - symbols[sizeless].start) }
+            sizeless -= 1
         }
         return nil
     }
@@ -216,16 +221,16 @@ extension String {
     }
 }
 
-/// "$s6Kernel5panicyyF+0x12" → "Kernel.panic() + 0x12" via the toolchain's swift-demangle
+/// "$e6Kernel5panicyyF+0x12" (Embedded Swift mangles with $e, Swift with $s) → "panic() + 0x12" via the toolchain's swift-demangle
 /// when it is installed; the name unchanged otherwise.
 public func demangleSwiftSymbol(_ text: String) -> String {
-    guard text.hasPrefix("$s") else { return text }
+    guard text.hasPrefix("$s") || text.hasPrefix("$e") else { return text }
     let parts = text.components(separatedBy: "+0x")
     let candidates = ["/opt/swift/usr/bin/swift-demangle", "/usr/bin/swift-demangle", "/usr/local/bin/swift-demangle"]
     guard let tool = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return text }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: tool)
-    process.arguments = ["--simplified", parts[0]]
+    process.arguments = ["--simplified", "--compact", parts[0]]
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = FileHandle.nullDevice

@@ -57,6 +57,9 @@ public func trapEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
     let fromUser = f.cs & 3 == 3
     if f.vector == UInt64(LocalAPIC.shootdownVector) { SMP.handleShootdown(); return }
     if f.vector == UInt64(LocalAPIC.spuriousVector) { return }
+    // A CPU exception in kernel code (e.g. inside a syscall, which holds the kernel lock):
+    // panic at once; taking the lock again would deadlock instead of reporting.
+    if !fromUser && f.vector < 32 { kernelFault(f) }
     hw_kernel_lock()
     defer { hw_kernel_unlock() }
     if f.vector == UInt64(LocalAPIC.timerVector) {

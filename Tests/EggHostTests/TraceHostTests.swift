@@ -150,6 +150,17 @@ final class TraceHostTests: XCTestCase {
         XCTAssertEqual(table.describe(0x2010), "_start+0x10", "a sizeless label covers up to the next symbol")
     }
 
+    func testFunctionsWinOverLabelsAtOrInsideThem() {
+        let kernel = SymbolTable(symbols: [
+            .init(start: 0x7f80_0010_1000, size: 0, name: "__text_start"),
+            .init(start: 0x7f80_0010_1000, size: 0x20, name: "explode"),
+            .init(start: 0x7f80_0010_1010, size: 0, name: "local_loop"),
+        ])
+        XCTAssertEqual(kernel.describe(0x7f80_0010_1009), "explode+0x9")
+        XCTAssertEqual(kernel.describe(0x7f80_0010_1018), "explode+0x18")
+        XCTAssertEqual(kernel.describe(0x7f80_0010_1030), "local_loop+0x20", "past the function: the label")
+    }
+
     func testCrashLineBecomesNamedFrames() {
         let lines = symbolizeCrash(controlLine: "crash ip 0x1007 bt 0x102c 0x1050", guest: table, loadBase: 0,
                                    programName: "/prog")

@@ -11,7 +11,8 @@ for c in trace-lines-musl:trace_lines trace-lines-glibc:trace_lines trace-filter
          trace-summary:trace_summary crash-symbols-musl:crash_symbols crash-symbols-pie:crash_symbols \
          custom-syscall-musl:custom_syscall_musl custom-syscall-glibc:custom_syscall_glibc \
          custom-syscall-swift:custom_syscall_swift custom-syscall-stock:custom_syscall_stock \
-         custom-syscall-compile-error:custom_syscall_compile_error gdb-stub:gdb_stub; do
+         custom-syscall-compile-error:custom_syscall_compile_error kernel-panic-symbols:kernel_panic_symbols \
+         gdb-stub:gdb_stub; do
     CASES+=("obs|${c%%:*}|${c##*:}")
 done
 
@@ -173,6 +174,28 @@ SWIFT
         echo "PASS|$name|egg"
     else
         echo "FAIL|$name|status $rc, expected 2 and swiftc's error with the file's path [logs: ${log#"$ROOT"/}.*]"
+    fi
+}
+
+obs_kernel_panic_symbols() { # name: a fault in kernel code panics (250) and egg names the function
+    local name=$1 log="$LOGS/$1"
+    obs_need_egg "$name" || return
+    # A custom getpid that dereferences a null-page address in kernel mode.
+    cat > "$log.swift" <<'SWIFT'
+import KernelCore
+@inline(never)
+func explode(_ address: UInt64) -> UInt8 {
+    UnsafePointer<UInt8>(bitPattern: UInt(address))!.pointee
+}
+func registerSyscalls(_ table: inout SyscallTable) {
+    table.register(39) { k, a in .success(Int(explode(0x10))) }
+}
+SWIFT
+    run_logged "$log.egg" - "$EGG_TIMEOUT" "$EGG" run --accel tcg --syscalls "$log.swift" "$GUEST/trace_target-musl"
+    if [ "$rc" -eq 250 ] && grep -qE 'kernel rip 0x[0-9a-f]+ is in (explode|\$e12UserSyscalls7explode)' "$log.egg.err"; then
+        echo "PASS|$name|egg"
+    else
+        echo "FAIL|$name|status $rc (expected 250) or no 'kernel rip ... is in explode' [logs: ${log#"$ROOT"/}.*]"
     fi
 }
 
