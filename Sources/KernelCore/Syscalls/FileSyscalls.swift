@@ -187,14 +187,17 @@ enum FileSyscalls {
         }
     }
 
-    static func writev(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    /// readv/writev: move each iovec in turn; a short transfer or an error after some bytes
+    /// ends the call with the count so far, as Linux does.
+    static func transferVectors(_ k: KernelState, _ a: SyscallArguments,
+                                _ move: (OpenFile, UserAddress, Int) -> SyscallResult) -> SyscallResult {
         guard case .success(let f) = file(k, a, 0) else { return .failure(.EBADF) }
         switch iovecs(k, a.address(1), a.int(2)) {
         case .failure(let e): return .failure(e)
         case .success(let vectors):
             var total = 0
             for (base, len) in vectors where len > 0 {
-                switch writeBytes(k, f, base, len) {
+                switch move(f, base, len) {
                 case .failure(let e): return total > 0 ? .success(total) : .failure(e)
                 case .success(let n):
                     total += n
@@ -205,22 +208,12 @@ enum FileSyscalls {
         }
     }
 
+    static func writev(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        transferVectors(k, a) { f, base, len in writeBytes(k, f, base, len) }
+    }
+
     static func readv(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard case .success(let f) = file(k, a, 0) else { return .failure(.EBADF) }
-        switch iovecs(k, a.address(1), a.int(2)) {
-        case .failure(let e): return .failure(e)
-        case .success(let vectors):
-            var total = 0
-            for (base, len) in vectors where len > 0 {
-                switch readBytes(k, f, base, len) {
-                case .failure(let e): return total > 0 ? .success(total) : .failure(e)
-                case .success(let n):
-                    total += n
-                    if n < len { return .success(total) }   // short read: stop like Linux
-                }
-            }
-            return .success(total)
-        }
+        transferVectors(k, a) { f, base, len in readBytes(k, f, base, len) }
     }
 
     // MARK: the console's ioctls
