@@ -37,7 +37,7 @@ KCFLAGS := --target=$(KERNEL_TARGET) -ffreestanding -fno-builtin -nostdlib -mno-
 UNICODE_TABLES := /opt/swift/usr/lib/swift/embedded/$(KERNEL_TARGET)/libswiftUnicodeDataTables.a
 
 # Module order matters: each imports the ones before it.
-KMODULES := LinuxABI ELF KernelCore Net Drivers KernelArch Kernel
+KMODULES := LinuxABI ELF Net KernelCore Drivers KernelArch Kernel
 KOBJS    := $(foreach m,$(KMODULES),$(KB)/$(m).o) $(KB)/runtime.o $(KB)/boot.o $(KB)/entry.o $(KB)/ap_boot.o
 
 .PHONY: all setup kernel egg guests run test unit-test integration-test install clean lint bench iso
@@ -61,8 +61,8 @@ $(KB)/$(1).o: $(wildcard Sources/$(1)/*.swift Sources/$(1)/*/*.swift) $(2) Makef
 endef
 $(eval $(call kmodule,LinuxABI,,))
 $(eval $(call kmodule,ELF,$(KB)/LinuxABI.o,))
-$(eval $(call kmodule,KernelCore,$(KB)/ELF.o,))
 $(eval $(call kmodule,Net,$(KB)/LinuxABI.o,))
+$(eval $(call kmodule,KernelCore,$(KB)/ELF.o $(KB)/Net.o,))
 $(eval $(call kmodule,Drivers,$(KB)/KernelCore.o $(KB)/Net.o,))
 $(eval $(call kmodule,KernelArch,$(KB)/Drivers.o $(wildcard Sources/KernelArch/include/*),-Xcc -I -Xcc Sources/KernelArch/include -I Sources/KernelArch/include))
 $(eval $(call kmodule,Kernel,$(KB)/KernelArch.o $(wildcard Sources/KernelArch/include/*),-Xcc -I -Xcc Sources/KernelArch/include -I Sources/KernelArch/include))

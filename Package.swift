@@ -21,7 +21,7 @@ let package = Package(
     targets: [
         .target(name: "LinuxABI"),
         .target(name: "ELF"),
-        .target(name: "KernelCore", dependencies: ["LinuxABI", "ELF"]),
+        .target(name: "KernelCore", dependencies: ["LinuxABI", "ELF", "Net"]),
         .target(name: "Drivers", dependencies: ["LinuxABI", "KernelCore"]),
         .target(name: "Net", dependencies: ["LinuxABI"]),
         .systemLibrary(name: "CLibELF", pkgConfig: "libelf", providers: [.apt(["libelf-dev"])]),
@@ -32,7 +32,7 @@ let package = Package(
         ]),
         .testTarget(name: "LinuxABITests", dependencies: ["LinuxABI"]),
         .testTarget(name: "ELFTests", dependencies: ["ELF"]),
-        .testTarget(name: "KernelCoreTests", dependencies: ["KernelCore", "LinuxABI", "ELF", "Drivers"]),
+        .testTarget(name: "KernelCoreTests", dependencies: ["KernelCore", "LinuxABI", "ELF", "Drivers", "Net"]),
         .testTarget(name: "EggHostTests", dependencies: ["EggHost"]),
         .testTarget(name: "NetTests", dependencies: ["Net", "Drivers"]),
     ]

@@ -3,6 +3,7 @@
 // One instance per machine, created by Sources/Kernel/Main.swift after boot. Handlers get it
 // as their first argument; it owns the process, the syscall table and the platform services.
 import LinuxABI
+import Net
 
 public final class Process {
     public let pid: Int
@@ -58,6 +59,10 @@ public final class KernelState {
     /// poll/select/epoll waiters: woken whenever any descriptor's readiness may change.
     public let pollWaiters = WaitQueue()
     public var futexes = FutexTable()
+    /// The TCP/IP stack (Sources/Net/) and the card under it (nil: no card; loopback
+    /// still works when the stack exists). Set up by Sources/Kernel/ at boot.
+    public var network: NetworkStack? = nil
+    public var networkInterface: (any NetworkInterface)? = nil
     /// The thread running now.
     public var currentThread: Thread { scheduler.current }
 
