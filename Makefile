@@ -110,7 +110,9 @@ unit-test:
 
 integration-test: all
 	Tests/integration/run.sh
+	Tests/integration/net.sh
 	Tests/integration/iso.sh
+	Tests/integration/tty.sh
 
 lint:
 	@scripts/lint.sh

@@ -28,6 +28,9 @@ public struct RunRequest: Equatable {
     public var syscallsSource: String? = nil
     /// --files DIR: packed as the guest's root file system (FileArchive.swift).
     public var filesDirectory: String? = nil
+    /// -p/--publish values and --net (NetworkOptions.swift); nil mode: the default, a card.
+    public var publish: [String] = []
+    public var networkMode: String? = nil
 
     public init(binaryPath: String, arguments: [String] = [], memoryMiB: Int = 256, cpus: Int = 1,
                 environmentEntries: [String] = [], accelerator: AcceleratorChoice = .auto,
@@ -74,6 +77,14 @@ public func runGuest(_ request: RunRequest) -> Int32 {
     }
     if let problem = request.trace?.validationProblem() {
         complain(problem)
+        return EggStatus.badInput
+    }
+    let network: GuestNetwork?
+    switch planGuestNetwork(mode: request.networkMode, publish: request.publish, machine: request.machine,
+                            checkHostPort: checkHostPortFree) {
+    case .success(let planned): network = planned
+    case .failure(let problem):
+        complain(problem.message)
         return EggStatus.badInput
     }
     var kernel: KernelLocation
@@ -140,7 +151,9 @@ public func runGuest(_ request: RunRequest) -> Int32 {
     }
     let bundle = makeGuestBundle(executable: executable.bytes, hostPath: request.binaryPath,
                                  arguments: request.arguments, environment: environment,
-                                 options: request.trace?.kernelOptions ?? [], fileArchive: fileArchive)
+                                 options: (request.trace?.kernelOptions ?? []) + networkKernelOptions(network)
+                                     + ConsoleMode.current().kernelOptions,
+                                 fileArchive: fileArchive)
     guard FileManager.default.createFile(atPath: bundlePath, contents: Data(bundle)) else {
         complain("cannot write \(bundlePath): \(String(cString: strerror(errno)))")
         return EggStatus.bootFailure
@@ -157,6 +170,8 @@ public func runGuest(_ request: RunRequest) -> Int32 {
         }
     }
     configuration.gdbPort = request.gdbPort
+    configuration.console = .current()  // ConsoleMode.swift: ^C to the guest when stdin is a tty
+    configuration.network = network
     verbose("qemu: " + shellQuoted([qemu] + configuration.arguments))
     if let port = request.gdbPort {  // GDBSession.swift
         complain(gdbInstructions(kernelPath: kernel.path, guestPath: request.binaryPath,

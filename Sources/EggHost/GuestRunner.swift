@@ -2,12 +2,13 @@
 //
 // Standard streams: QEMU's stdout is egg's (the guest's COM1 output reaches it unchanged).
 // Its stdin is egg's own when that is a terminal — QEMU's stdio chardev puts the terminal
-// in raw mode with ISIG kept, so ^C still interrupts and ^D reaches the kernel as EOF. When
-// egg's stdin is a pipe, a file or /dev/null, a thread copies it into a pipe to QEMU and ends
-// it with ^D (twice when the last line has no newline), because a serial line has no end of
-// file of its own; the kernel's console read treats ^D as a terminal does
-// (Sources/Kernel/MachinePlatform.swift, consoleRead). QEMU's stderr goes to a file that egg
-// shows on failure or with --verbose.
+// in raw mode, and with signal=off (ConsoleMode.swift) clears ISIG too, so ^C reaches the
+// guest's line discipline as a byte (SIGINT there) and ^D as end of file; the terminal's
+// settings are restored here after QEMU, however it ended. When egg's stdin is a pipe, a
+// file or /dev/null, a thread copies it into a pipe to QEMU and ends it with ^D (twice when
+// the last line has no newline), because a serial line has no end of file of its own; the
+// kernel's terminal treats ^D as Linux's does (Sources/KernelCore/Devices/Terminal.swift).
+// QEMU's stderr goes to a file that egg shows on failure or with --verbose.
 //
 // Signals: SIGINT, SIGTERM and SIGHUP sent to egg are forwarded to QEMU; egg then exits
 // 128+N. With no QEMU running, the handler removes egg's temporary files itself and exits.

@@ -112,10 +112,24 @@ func describeSize(_ bytes: Int) -> String {
     return "\((bytes + 1023) >> 10) KiB"
 }
 
-/// Runs `egg pack`; returns egg's exit status with every message printed.
-public func packImage(_ request: PackRequest) -> Int32 {
+/// What every image format holds: the checked program, its bundle and the kernel.
+public struct PackInputs {
+    public var executable: ValidatedExecutable
+    public var bundle: [UInt8]
+    public var kernel: KernelLocation
+    /// The path the guest sees (the menu title).
+    public var guestPath: String
+}
+
+/// Writes one progress line of `egg pack` on stderr.
+func packStep(_ text: String) { FileHandle.standardError.write(Data(("egg pack: " + text + "\n").utf8)) }
+
+/// Steps 1-3 of `egg pack` for any format (one progress line each): check the program,
+/// build the same bundle `egg run` passes as the initrd, find the kernel. On failure the
+/// message has been printed and the exit status is returned.
+public func preparePackInputs(_ request: PackRequest) -> Result<PackInputs, PackFailure> {
     let hostEnvironment = ProcessInfo.processInfo.environment
-    func step(_ text: String) { FileHandle.standardError.write(Data(("egg pack: " + text + "\n").utf8)) }
+    let step = packStep
 
     // 1. The program.
     let executable: ValidatedExecutable
@@ -123,7 +137,7 @@ public func packImage(_ request: PackRequest) -> Int32 {
     case .success(let checked): executable = checked
     case .failure(let problem):
         complain("\(request.binaryPath): \(problem.message)")
-        return EggStatus.badInput
+        return .failure(PackFailure(status: EggStatus.badInput))
     }
     step("program \(request.binaryPath) (\(describeSize(executable.bytes.count)), static x86-64 ELF)")
 
@@ -134,22 +148,43 @@ public func packImage(_ request: PackRequest) -> Int32 {
     case .success(let merged): environment = merged
     case .failure(let problem):
         complain(problem.message)
-        return EggStatus.badInput
+        return .failure(PackFailure(status: EggStatus.badInput))
     }
     let bundle = makeGuestBundle(executable: executable.bytes, hostPath: request.binaryPath,
                                  arguments: request.arguments, environment: environment)
     step("bundle \(describeSize(bundle.count)): \(guestExecutablePath(forHostPath: request.binaryPath)) with \(request.arguments.count) argument(s)")
 
-    // 3. The kernel and the tools.
+    // 3. The kernel.
     let kernel: KernelLocation
     switch locateKernel(option: request.kernelPath, environmentValue: hostEnvironment["EGG_KERNEL"],
                         executablePath: currentExecutablePath(), exists: fileExists) {
     case .success(let found): kernel = found
     case .failure(let problem):
         complain(problem.message)
-        return request.kernelPath == nil ? EggStatus.bootFailure : EggStatus.badInput
+        return .failure(PackFailure(status: request.kernelPath == nil ? EggStatus.bootFailure : EggStatus.badInput))
     }
     step("kernel \(kernel.path) (\(kernel.source))")
+    return .success(PackInputs(executable: executable, bundle: bundle, kernel: kernel,
+                               guestPath: guestExecutablePath(forHostPath: request.binaryPath)))
+}
+
+/// `egg pack` stopped; the message is printed, `status` is egg's exit status.
+public struct PackFailure: Error, Equatable {
+    public var status: Int32
+}
+
+/// Runs `egg pack`; returns egg's exit status with every message printed.
+public func packImage(_ request: PackRequest) -> Int32 {
+    let hostEnvironment = ProcessInfo.processInfo.environment
+    let step = packStep
+    let inputs: PackInputs
+    switch preparePackInputs(request) {
+    case .success(let prepared): inputs = prepared
+    case .failure(let failure): return failure.status
+    }
+    let bundle = inputs.bundle, kernel = inputs.kernel
+
+    // 4. The tools.
     guard let mkrescue = findOnPath("grub-mkrescue", environment: hostEnvironment) else {
         complain("grub-mkrescue not found on PATH: install grub-common, grub-pc-bin, grub-efi-amd64-bin, xorriso and mtools (scripts/setup.sh does)")
         return EggStatus.bootFailure
@@ -169,7 +204,7 @@ public func packImage(_ request: PackRequest) -> Int32 {
         return EggStatus.bootFailure
     }
 
-    // 4. The tree.
+    // 5. The tree.
     let staging: String
     do { staging = try makeStagingDirectory() } catch {
         complain("cannot create a temporary directory: \(error)")
@@ -182,7 +217,7 @@ public func packImage(_ request: PackRequest) -> Int32 {
         try fm.createDirectory(atPath: staging + "/boot/grub", withIntermediateDirectories: true)
         try fm.copyItem(atPath: kernel.path, toPath: staging + "/" + ISOLayout.kernel)
         try Data(bundle).write(to: URL(fileURLWithPath: staging + "/" + ISOLayout.bundle))
-        try Data(grubConfiguration(title: guestExecutablePath(forHostPath: request.binaryPath)).utf8)
+        try Data(grubConfiguration(title: inputs.guestPath).utf8)
             .write(to: URL(fileURLWithPath: staging + "/" + ISOLayout.grubConfiguration))
     } catch {
         complain("cannot lay out the image tree in \(staging): \(error.localizedDescription)")
@@ -190,7 +225,7 @@ public func packImage(_ request: PackRequest) -> Int32 {
     }
     step("grub.cfg: multiboot2 /\(ISOLayout.kernel), module2 /\(ISOLayout.bundle), serial COM1 115200 and screen")
 
-    // 5. grub-mkrescue.
+    // 6. grub-mkrescue.
     let firmware = grubPlatforms.filter { p in platforms.found.contains { $0.hasSuffix(p.directory) } }.map(\.firmware)
     step("grub-mkrescue (\(firmware.joined(separator: " + "))) -> \(request.outputPath)")
     let arguments = grubMkrescueArguments(output: request.outputPath, root: staging)

@@ -28,6 +28,13 @@ public struct ISOQEMUConfiguration: Equatable {
     public var machine: MachineType
     /// OVMF firmware image for a UEFI boot (nil: SeaBIOS).
     public var uefiFirmware: String?
+    /// The network card (NetworkOptions.swift); the kernel in the image configures it by DHCP.
+    public var network: GuestNetwork? = nil
+    /// A raw disk image from `egg pack --format raw` (RawDiskImage.swift): the first IDE
+    /// hard disk, writable (a copy-on-write snapshot, so the file stays as packed), not a CD.
+    public var hardDisk = false
+    /// egg's stdin a terminal or not: COM1's chardev options (ConsoleMode.swift).
+    public var console = ConsoleMode(stdinIsTerminal: false)
 
     public init(imagePath: String, controlPath: String, memoryMiB: Int = 256, cpus: Int = 1,
                 accelerator: Accelerator = .tcg, machine: MachineType = .pc, uefiFirmware: String? = nil) {
@@ -51,16 +58,17 @@ public struct ISOQEMUConfiguration: Equatable {
             "-display", "none", "-vga", "std",
         ]
         if let uefiFirmware { arguments += ["-bios", uefiFirmware] }
+        arguments += hardDisk
+            ? ["-drive", "file=\(imagePath),format=raw,if=ide,index=0,snapshot=on", "-boot", "c"]
+            : ["-drive", "file=\(imagePath),media=cdrom,readonly=on,if=ide,index=2", "-boot", "d"]
         arguments += [
-            "-drive", "file=\(imagePath),media=cdrom,readonly=on,if=ide,index=2",
-            "-boot", "d",
-            "-chardev", "stdio,id=console",
+            "-chardev", console.chardev,
             "-serial", "chardev:console",
             "-chardev", "file,id=control,path=\(controlPath)",
             "-device", "isa-debugcon,iobase=0xe9,chardev=control",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
         ]
-        return arguments
+        return arguments + (network?.qemuArguments ?? [])
     }
 }
 
@@ -93,11 +101,23 @@ public func runImage(_ request: RunRequest) -> Int32 {
     }
     let controlPath = directory.file("control")
     let stderrPath = directory.file("qemu-stderr")
-    let configuration = ISOQEMUConfiguration(imagePath: request.binaryPath, controlPath: controlPath,
+    let network: GuestNetwork?
+    switch planGuestNetwork(mode: request.networkMode, publish: request.publish,
+                            machine: request.machine == .microvm ? .pc : request.machine,
+                            checkHostPort: checkHostPortFree) {
+    case .success(let planned): network = planned
+    case .failure(let problem):
+        complain(problem.message)
+        return EggStatus.badInput
+    }
+    var configuration = ISOQEMUConfiguration(imagePath: request.binaryPath, controlPath: controlPath,
                                              memoryMiB: request.memoryMiB, cpus: request.cpus,
                                              accelerator: accelerator, machine: request.machine,
                                              uefiFirmware: hostEnvironment["EGG_UEFI_FIRMWARE"].flatMap { $0.isEmpty ? nil : $0 })
     verbose("accelerator: \(accelerator.rawValue) (\(request.accelerator == .kvm ? "--accel kvm" : "images boot under TCG unless --accel kvm"))")
+    configuration.console = .current()  // ConsoleMode.swift: ^C to the guest when stdin is a tty
+    configuration.hardDisk = !isISOImage(atPath: request.binaryPath)
+    configuration.network = network
     verbose("qemu: " + shellQuoted([qemu] + configuration.arguments))
 
     return superviseQEMU(qemu, arguments: configuration.arguments, controlPath: controlPath,

@@ -2,7 +2,8 @@
 // host only). Pure: Tests/EggHostTests checks it; GuestRunner.swift executes it.
 //
 // Wiring (matches Sources/Kernel/MachinePlatform.swift):
-//   COM1       -serial on a stdio chardev: egg's stdin (or a pipe egg fills) in, stdout out
+//   COM1       -serial on a stdio chardev: egg's stdin (or a pipe egg fills) in, stdout out;
+//              signal=off when stdin is a terminal, so ^C reaches the guest (ConsoleMode.swift)
 //   port 0xE9  isa-debugcon → <tmp>/control, the control channel (ControlChannel.swift)
 //   port 0xF4  isa-debug-exit, so the kernel can end QEMU
 // -no-reboot turns a triple fault into QEMU exiting (a boot failure egg reports) rather than
@@ -26,6 +27,10 @@ public struct QEMUConfiguration: Equatable {
     public var tracePath: String? = nil
     /// --gdb: QEMU's gdb stub on this TCP port, CPU stopped until gdb continues (GDBSession.swift).
     public var gdbPort: Int? = nil
+    /// The virtio-net card on user networking (NetworkOptions.swift); nil: --net none.
+    public var network: GuestNetwork? = nil
+    /// egg's stdin a terminal or not: COM1's chardev options (ConsoleMode.swift).
+    public var console = ConsoleMode(stdinIsTerminal: false)
 
     public init(kernelPath: String, bundlePath: String, controlPath: String, memoryMiB: Int = 256,
                 cpus: Int = 1, accelerator: Accelerator = .tcg, machine: MachineType = .pc) {
@@ -64,12 +69,12 @@ public struct QEMUConfiguration: Equatable {
             "-display", "none", "-vga", "none",
             "-kernel", kernelPath,
             "-initrd", bundlePath,
-            "-chardev", "stdio,id=console",
+            "-chardev", console.chardev,
             "-serial", "chardev:console",
             "-chardev", "file,id=control,path=\(controlPath)",
             "-device", "isa-debugcon,iobase=0xe9,chardev=control",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-        ] + traceAndDebugArguments
+        ] + (network?.qemuArguments ?? []) + traceAndDebugArguments
     }
 
     /// The second serial port (COM2) and the gdb stub, only when asked for.

@@ -24,6 +24,8 @@ struct BootInfo {
     var protocolName = "unknown"
     /// The linear framebuffer the boot loader set up (multiboot 2 tag 8, RGB type only).
     var framebuffer: FramebufferDescription? = nil
+    /// A copy of the ACPI RSDP (multiboot 2 tags 14 and 15); nil: SMP.swift scans the BIOS area.
+    var acpiRSDP: [UInt8]? = nil
 
     static func parse(magic: UInt64, info: UInt64, memory: DirectMapMemory) -> BootInfo? {
         var boot = BootInfo()
@@ -135,6 +137,10 @@ extension BootInfo {
                         }
                         e += entrySize
                     }
+                }
+            case 14, 15:  // ACPI old / new RSDP, copied in the tag after its 8-byte header
+                if boot.acpiRSDP == nil || type == 15 {
+                    boot.acpiRSDP = (tag + 8 < end) ? (tag + 8 ..< end).map { u8($0) } : nil
                 }
             case 8:  // framebuffer: addr u64, pitch, width, height u32, bpp u8, type u8, reserved u16, colour info
                 if u8(tag + 29) == 1 {  // direct RGB (0 = indexed, 2 = EGA text)

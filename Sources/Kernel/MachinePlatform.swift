@@ -1,6 +1,7 @@
 // MachinePlatform — KernelCore's Platform on real (or QEMU) hardware (Kernel layer).
 //
-// Console: COM1. Host control channel: text lines on I/O port 0xE9 (QEMU isa-debugcon,
+// Console: COM1 and the PS/2 keyboard in (raw bytes for the kernel's line discipline), COM1
+// and the screen out. Host control channel: text lines on I/O port 0xE9 (QEMU isa-debugcon,
 // read by egg: "exit N", "panic MESSAGE"), then isa-debug-exit at 0xF4 ends QEMU.
 // Randomness: RDSEED/RDRAND when the CPU has them, mixed into a ChaCha20 generator
 // (Sources/KernelCore/Entropy.swift) that is otherwise seeded from TSC jitter.
@@ -29,7 +30,7 @@ final class MachinePlatform: Platform {
 
     init() {
         uart.enableReceiveInterrupt()
-        waitForInput = { hw_pause() }
+        keyboard.initialize()
         var seed = [UInt8](repeating: 0, count: 32)
         MachinePlatform.hardwareEntropy(&seed)
         random = EntropyPool(seed: seed)
@@ -62,49 +63,29 @@ final class MachinePlatform: Platform {
         Screen.console?.write(bytes, count: count)  // the screen, if any (FramebufferSetup.swift)
     }
 
-    /// Bytes received on COM1, filled by the receive interrupt (drainInput) so the 16-byte
-    /// UART FIFO never overflows while the guest is busy.
+    /// Console input not yet taken by the kernel: bytes received on COM1, drained by its
+    /// receive interrupt (drainInput) so the UART never overflows while the guest is busy,
+    /// and keys typed on the PS/2 keyboard (drainKeyboard, IRQ 1). The meaning of the bytes
+    /// (echo, editing, ^C) is the kernel's line discipline, Sources/KernelCore/Devices/.
     var input: [UInt8] = []
-    /// Blocks the calling thread until input may have arrived (set in Main.swift to a wait
-    /// on KernelState.consoleInput, which the COM1 interrupt wakes).
-    var waitForInput: () -> Void = {}
-    var inputStart = 0
+    let keyboard = PS2Keyboard(io: X86PortIO())
+    var keys = PS2KeyboardDecoder()
 
     func drainInput() {
         while let b = uart.readByte() { input.append(b) }
     }
 
-    func consoleRead(into buffer: inout [UInt8], maximum: Int) -> Int {
-        var n = 0
-        while true {
-            drainInput()
-            while n < maximum && inputStart < input.count {
-                let b = input[inputStart]
-                inputStart += 1
-                if b == 0x04 {  // ^D: ends the read; at its start it means end of input
-                    compactInput()
-                    return n
-                }
-                buffer[n] = b == 0x0D ? 0x0A : b  // ICRNL
-                n += 1
-                if b == 0x0A || b == 0x0D { break }
-            }
-            compactInput()
-            if n > 0 { return n }
-            waitForInput()
-        }
+    /// One scancode per IRQ 1 (the i8042 holds one byte at a time).
+    func drainKeyboard() {
+        while let code = keyboard.readScancode() { input += keys.decode(code) }
     }
 
-    func consoleHasInput() -> Bool {
+    func consoleTakeInput() -> [UInt8] {
         drainInput()
-        return inputStart < input.count
-    }
-
-    func compactInput() {
-        if inputStart == input.count {
-            input.removeAll(keepingCapacity: true)
-            inputStart = 0
-        }
+        drainKeyboard()  // also polled: input keeps flowing if an interrupt is lost
+        let bytes = input
+        input.removeAll(keepingCapacity: true)
+        return bytes
     }
 
     func monotonicNanoseconds() -> UInt64 { Clock.nanosecondsSinceBoot() }
@@ -158,7 +139,10 @@ final class MachinePlatform: Platform {
     func captureFPUState() -> [UInt8] { ThreadSwitch.captureFPU() }
     func restoreFPUState(_ image: [UInt8]) { ThreadSwitch.restoreFPU(image) }
 
-    func powerOff(status: Int) -> Never { HostChannel.exit(status: status) }
+    func powerOff(status: Int) -> Never {
+        NetworkDevice.lingerBeforeExit()  // let queued TCP data reach the peer (NetworkSetup.swift)
+        HostChannel.exit(status: status)
+    }
 
     func diagnostic(_ text: String) {
         for b in text.utf8 { uart.write(b) }

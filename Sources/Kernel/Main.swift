@@ -84,6 +84,7 @@ public func kmain(_ magic: UInt64, _ info: UInt64) {
     if let start = frames.allocator.allocateContiguous(frameCount: heapFrames) {
         egg_heap_add_region(physicalToVirtual(start), UInt64(heapFrames) * 4096)
     }
+    heapFramePool = frames  // the heap may grow later (HeapGrowth.swift)
 
     Screen.setUp(bootFramebuffer: boot.framebuffer)  // FramebufferSetup.swift: needs the heap and direct map
 
@@ -92,13 +93,14 @@ public func kmain(_ magic: UInt64, _ info: UInt64) {
     machine = platform
     SMP.setUpBootCPU()
     if SMP.usingAPICTimer {
-        LegacyPIC.remapAndMask(except: 1 << 4)                // COM1; the APIC timer ticks
+        LegacyPIC.remapAndMask(except: (1 << 1) | (1 << 4))  // keyboard, COM1; the APIC timer ticks
     } else {
         Clock.startTicks(hz: 250)
-        LegacyPIC.remapAndMask(except: (1 << 0) | (1 << 4))  // PIT timer, COM1
+        LegacyPIC.remapAndMask(except: (1 << 0) | (1 << 1) | (1 << 4))  // PIT timer, keyboard, COM1
     }
     Clock.checkTicking(hz: 250)
-    let cpusOnline = SMP.startApplicationProcessors(count: SMP.cpuCountFromFirmware(), kernelTable: table, memory: memory)
+    let cpusOnline = SMP.startApplicationProcessors(apicIDs: SMP.processorAPICIDs(rsdp: boot.acpiRSDP, memory: memory),
+                                                   kernelTable: table, memory: memory)
 
     let bundleBytes = PhysicalBytes(memory: memory, base: module.start, count: Int(module.end - module.start))
     let loaded: LoadedProgram
@@ -117,19 +119,17 @@ public func kmain(_ magic: UInt64, _ info: UInt64) {
     let state = KernelState(platform: platform, process: loaded.process, frames: frames)
     registerUserSyscalls(&state.syscalls)  // egg run --syscalls (UserSyscalls.swift)
     state.cpuCount = cpusOnline
-    HostChannel.write("info boot \(boot.protocolName) memory \(frames.totalBytes >> 20) MiB tsc \(Clock.tscHz / 1_000_000) MHz (\(Clock.calibrationSource)), timer \(Clock.ticking ? (SMP.usingAPICTimer ? "local APIC" : "PIT") : "polled"), cpus \(cpusOnline)\n")
-    // The idle context, and console reads that block the thread (not the CPU); the 10 ms
-    // deadline keeps input flowing on machines whose serial interrupt never arrives.
+    HostChannel.write("info boot \(boot.protocolName) memory \(frames.totalBytes >> 20) MiB tsc \(Clock.tscHz / 1_000_000) MHz (\(Clock.calibrationSource)), timer \(Clock.ticking ? (SMP.usingAPICTimer ? "local APIC" : "PIT") : "polled"), cpus \(cpusOnline) (\(SMP.cpuSource))\n")
+    // The idle context: blocked threads (console reads among them) wait there, not the CPU.
     let idle = ThreadSwitch.makeKernelThread(entry: idleEntryAddress())
     state.scheduler.idleThread = Thread(tid: 0, context: idle)
-    platform.waitForInput = {
-        _ = state.wait(on: state.consoleInput, deadline: state.platform.monotonicNanoseconds() + 10_000_000)
-    }
+    state.configureConsole(options: loaded.options)  // "console=pipe" (Devices/ConsoleTerminal.swift)
     state.bootRealtimeSeconds = Clock.bootUnixSeconds
     kernel = state
     Screen.device?.install(in: state)  // /dev/fb0 (Sources/KernelCore/Devices/FramebufferNode.swift)
     state.installRootFileSystem(archive: loaded.fileArchive)
     state.configureTracing(options: loaded.options, output: TraceSerial.write)
+    NetworkDevice.setUp(state: state, options: loaded.options, kernelTable: table)  // NetworkSetup.swift
     memory.activate(root: loaded.process.addressSpace.pageTable.root)
 
     HostChannel.write("boot-tsc \(hw_rdtsc() &- bootTSC)\n")

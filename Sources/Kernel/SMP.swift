@@ -1,13 +1,15 @@
 // SMP — the local APIC, starting the other CPUs, TLB shootdown (Kernel layer).
 //
-// CPUs: QEMU's fw_cfg says how many (key 0x05, FW_CFG_NB_CPUS; QEMU docs/specs/fw_cfg.txt)
-// and numbers their APIC ids 0..n-1; a real PC would need the ACPI MADT instead (not done).
+// CPUs: the ACPI MADT lists their APIC ids (Sources/Drivers/ACPITables.swift; on a PC and
+// under QEMU's SeaBIOS/OVMF alike); without ACPI, QEMU's fw_cfg says how many (key 0x05,
+// FW_CFG_NB_CPUS; QEMU docs/specs/fw_cfg.txt) and QEMU numbers their APIC ids 0..n-1.
 // Each AP is woken with INIT-SIPI-SIPI (Intel SDM vol. 3 §8.4.4) into ap_boot.S, sets up
 // its own GDT/TSS/per-CPU block and local APIC timer, then idles in the scheduler.
 // Locking: one big kernel lock (hw.h) taken on every entry from ring 3 and released on the
 // way back and while idle — simple and correct; finer locks are future work.
 // TLB shootdown: after unmapping or reprotecting, the CPU holding the lock sends vector
 // 0xF0 to all others and waits until each has reloaded CR3 (DirectMapMemory).
+import Drivers
 import HW
 import KernelArch
 import KernelCore
@@ -72,6 +74,8 @@ enum LocalAPIC {
 enum SMP {
     static let tickHz: UInt64 = 250
     nonisolated(unsafe) static var usingAPICTimer = false
+    /// Where the CPU list came from, for the boot info line: "acpi" or "fw_cfg".
+    nonisolated(unsafe) static var cpuSource = "fw_cfg"
 
     /// Number of CPUs QEMU was started with (fw_cfg), 1 if it cannot tell.
     static func cpuCountFromFirmware() -> Int {
@@ -81,6 +85,40 @@ enum SMP {
         hw_outw(0x510, 0x0005)                      // FW_CFG_NB_CPUS
         let n = Int(hw_inb(0x511)) | Int(hw_inb(0x511)) << 8
         return max(1, min(n, CPU.maximumCPUs))
+    }
+
+    /// APIC ids of the CPUs to run, the boot CPU's first: the MADT's enabled processors
+    /// (RSDP from the boot loader, else found in the EBDA or 0xE0000-0xFFFFF, ACPI 6.5
+    /// §5.2.5.1), else fw_cfg's count. xAPIC IPIs reach ids up to 254 only.
+    static func processorAPICIDs(rsdp bootRSDP: [UInt8]?, memory: DirectMapMemory) -> [UInt32] {
+        let boot = LocalAPIC.present ? LocalAPIC.id : 0
+        func read(_ physical: UInt64, _ count: Int) -> [UInt8] {
+            guard physical < 0x1_0000_0000, count > 0, count <= 1 << 20 else { return [] }  // the direct map's 4 GiB
+            var out = [UInt8](repeating: 0, count: count)
+            memory.read(physical, into: &out, offset: 0, count: count)
+            return out
+        }
+        var rsdp = bootRSDP
+        if rsdp == nil {
+            let ebda = UInt64(read(0x40E, 2).reduce(0) { $0 >> 8 | UInt32($1) << 8 }) << 4
+            for (base, size) in [(ebda, 1024), (UInt64(0xE0000), 0x20000)] where base >= 0x400 {
+                let region = read(base, size)
+                if let at = ACPITables.findRSDP(in: region) {
+                    rsdp = Array(region[at..<min(at + 36, region.count)])
+                    break
+                }
+            }
+        }
+        if let rsdp, let machine = ACPITables.machine(rsdp: rsdp, read: read) {
+            cpuSource = "acpi"
+            var ids = [boot]
+            for id in machine.enabledAPICIDs where id != boot && id < 255 && ids.count < CPU.maximumCPUs {
+                ids.append(id)
+            }
+            return ids
+        }
+        let count = cpuCountFromFirmware()
+        return [boot] + (0..<UInt32(CPU.maximumCPUs)).filter { $0 != boot }.prefix(count - 1)
     }
 
     /// Boot CPU: local APIC on, timer calibrated and started (it replaces the PIT tick).
@@ -95,8 +133,10 @@ enum SMP {
         DirectMapMemory.shootdown = shootdown
     }
 
-    /// Start CPUs 1..<count; returns how many CPUs are online.
-    static func startApplicationProcessors(count: Int, kernelTable: PageTable, memory: DirectMapMemory) -> Int {
+    /// Start the CPUs with APIC ids `apicIDs[1...]` (numbered 1, 2, … in that order);
+    /// returns how many CPUs are online.
+    static func startApplicationProcessors(apicIDs: [UInt32], kernelTable: PageTable, memory: DirectMapMemory) -> Int {
+        let count = apicIDs.count
         guard count > 1, LocalAPIC.present, usingAPICTimer else { return 1 }
         // The trampoline runs at physical 0x8000 with paging turning on under it: identity-map
         // the first 2 MiB in the kernel's tables while APs start.
@@ -115,7 +155,7 @@ enum SMP {
             hw_store64(params + 24, efer)
             hw_store64(params + 32, UInt64(cpu))
             let before = hw_atomic_load32(&egg_cpus_online)
-            let apic = UInt32(cpu)
+            let apic = apicIDs[cpu]
             LocalAPIC.sendIPI(to: apic, command: 0x4500)          // INIT
             delay(microseconds: 10_000)
             for _ in 0..<2 {

@@ -65,6 +65,7 @@ public func trapEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
     if f.vector == UInt64(LocalAPIC.timerVector) {
         LocalAPIC.endOfInterrupt()
         if CPU.index == 0 { Clock.ticks &+= 1 }
+        if CPU.index == 0 { NetworkDevice.tick() }  // the stack's timers (NetworkSetup.swift)
         if fromUser, let state = kernel {
             state.scheduler.preempt(state)
             state.returnToUser()
@@ -73,14 +74,15 @@ public func trapEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
     }
     if f.vector >= 32 {
         // Hardware interrupt: the PIT tick wakes a halted CPU and, when it interrupted the
-        // guest, ends its time slice; COM1 input is buffered.
+        // guest, ends its time slice; console input goes to the terminal.
         if f.vector == 32 { Clock.ticks &+= 1 }
-        if f.vector == 36 {
-            machine?.drainInput()
-            if let state = kernel {
-                state.wake(state.consoleInput)
-                state.notifyPollers()
-            }
+        if f.vector == 32 { NetworkDevice.tick() }
+        if NetworkDevice.irq >= 0 && f.vector == UInt64(32 + NetworkDevice.irq) { NetworkDevice.interrupt() }
+        if f.vector == 33 || f.vector == 36 {
+            // Console input (PS/2 keyboard IRQ 1, COM1 IRQ 4): raw bytes into the line
+            // discipline, which echoes, sends ^C's SIGINT and wakes readers
+            // (Sources/KernelCore/Devices/ConsoleTerminal.swift).
+            if let state = kernel { state.pullConsoleInput() } else { machine?.drainInput(); machine?.drainKeyboard() }
         }
         if f.vector < 48 { LegacyPIC.endOfInterrupt(irq: Int(f.vector - 32)) }
         if fromUser, let state = kernel {

@@ -51,6 +51,9 @@ public struct CrashReport {
 
     public static func signalName(_ s: Int) -> String {
         switch s {
+        case 1: return "SIGHUP"
+        case 2: return "SIGINT"
+        case 3: return "SIGQUIT"
         case 4: return "SIGILL"
         case 5: return "SIGTRAP"
         case 6: return "SIGABRT"
@@ -58,12 +61,18 @@ public struct CrashReport {
         case 8: return "SIGFPE"
         case 9: return "SIGKILL"
         case 11: return "SIGSEGV"
+        case 13: return "SIGPIPE"
+        case 14: return "SIGALRM"
+        case 15: return "SIGTERM"
         default: return "signal \(s)"
         }
     }
 
     public static func signalDescription(_ s: Int) -> String {
         switch s {
+        case 1: return "Hangup"
+        case 2: return "Interrupt"
+        case 3: return "Quit"
         case 4: return "Illegal instruction"
         case 5: return "Trace/breakpoint trap"
         case 6: return "Aborted"
@@ -71,6 +80,9 @@ public struct CrashReport {
         case 8: return "Floating point exception"
         case 9: return "Killed"
         case 11: return "Segmentation fault"
+        case 13: return "Broken pipe"
+        case 14: return "Alarm clock"
+        case 15: return "Terminated"
         default: return "Killed by signal \(s)"
         }
     }

@@ -49,9 +49,9 @@ public final class KernelState {
     /// The descriptor table, working directory and file system (Sources/KernelCore/VFS/);
     /// 0-2 start as the console.
     public var files: FileTable
-    public var consoleTermios: [UInt8]? = nil
-    public var consoleRows: UInt16 = 24
-    public var consoleColumns: UInt16 = 80
+    /// The console's line discipline, termios and window size
+    /// (Sources/KernelCore/Devices/Terminal.swift, ConsoleTerminal.swift).
+    public let terminal = Terminal()
 
     public let scheduler: Scheduler
     /// Threads waiting for console input; the console interrupt wakes them.

@@ -6,10 +6,10 @@
 public protocol Platform: AnyObject {
     /// Guest console output (fd 1 and 2 when they are the console).
     func consoleWrite(_ bytes: [UInt8], count: Int)
-    /// Blocks until at least one byte is available; returns 0 only at end of input.
-    func consoleRead(into buffer: inout [UInt8], maximum: Int) -> Int
-    /// Whether a console read would return at once (poll/epoll readiness).
-    func consoleHasInput() -> Bool
+    /// Console input that arrived since the last call (serial line, keyboard), oldest first,
+    /// as raw bytes; never blocks. The kernel's line discipline gives them meaning
+    /// (Sources/KernelCore/Devices/Terminal.swift).
+    func consoleTakeInput() -> [UInt8]
     /// Nanoseconds since boot, monotonic.
     func monotonicNanoseconds() -> UInt64
     /// Nanoseconds since the Unix epoch.

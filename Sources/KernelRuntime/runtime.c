@@ -9,7 +9,10 @@
  * free page runs. Every block has a 16-byte header recording its class or page count, so
  * free() needs no size. The heap starts with a 4 MiB arena in .bss and grows by regions the
  * kernel hands over (egg_heap_add_region) once the physical frame allocator runs
- * (Sources/Kernel/Boot.swift). Single CPU, interrupts off in the kernel: no lock yet.
+ * (Sources/Kernel/Boot.swift). When no run is big enough the heap asks the kernel for more
+ * frames (egg_heap_grow, Sources/Kernel/HeapGrowth.swift) before giving up, so kernel memory
+ * can grow with what the guest makes it hold (sockets, pipes, files) until RAM runs out.
+ * Callers hold the big kernel lock: no lock of its own.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -119,6 +122,14 @@ static void *take_pages(uint64_t pages) {
     return 0;
 }
 
+_Bool egg_heap_grow(uint64_t pages);
+
+static void *take_pages_or_grow(uint64_t pages) {
+    void *p = take_pages(pages);
+    if (!p && egg_heap_grow(pages)) p = take_pages(pages);
+    return p;
+}
+
 static int class_of(uint64_t total) {
     int c = 0;
     uint64_t size = 32;
@@ -131,7 +142,7 @@ static void *alloc_block(uint64_t size) {
     if (total <= (32UL << (CLASSES - 1))) {
         int c = class_of(total);
         if (!class_free[c]) {
-            unsigned char *chunk = take_pages(CHUNK / PAGE);
+            unsigned char *chunk = take_pages_or_grow(CHUNK / PAGE);
             if (!chunk) return 0;
             uint64_t bsize = 32UL << c;
             for (uint64_t off = 0; off + bsize <= CHUNK; off += bsize) {
@@ -148,7 +159,7 @@ static void *alloc_block(uint64_t size) {
         return (char *)b + HEADER;
     }
     uint64_t pages = (total + PAGE - 1) / PAGE;
-    uint64_t *h = take_pages(pages);
+    uint64_t *h = take_pages_or_grow(pages);
     if (!h) return 0;
     h[0] = TAG_LARGE | pages;
     heap_in_use += pages * PAGE;

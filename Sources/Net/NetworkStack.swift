@@ -492,9 +492,11 @@ public final class NetworkStack {
         case .synSent, .synReceived:
             return .failure(.EAGAIN)
         case .closed:
-            return .failure(c.wasConnected || c.aborted ? .EPIPE : .ENOTCONN)
+            // tcp_sendmsg → sk_stream_wait_connect: any state but SYN_SENT/SYN_RECV is EPIPE,
+            // also on a socket that never connected or is listening (checked on Linux 6.x).
+            return .failure(.EPIPE)
         default:
-            return .failure(c.state == .listen ? .ENOTCONN : .EPIPE)
+            return .failure(.EPIPE)
         }
         if bytes.isEmpty { return .success(0) }
         let n = c.write(bytes, now: now)

@@ -156,6 +156,9 @@ public struct SocketAddress: Equatable, Hashable, Sendable {
 /// A fixed-capacity byte ring: TCP send and receive buffers. Storage is allocated on the
 /// first append, so idle and listening sockets cost nothing.
 public struct ByteRing {
+    /// The ring itself: starts empty and doubles (from 2 KiB) only as far as the bytes held
+    /// need, up to `capacity` — an idle connection with a 128 KiB window costs nothing, and
+    /// a kernel with hundreds of connections does not reserve every window up front.
     private var storage: [UInt8] = []
     private var head = 0
     public private(set) var capacity: Int
@@ -165,6 +168,8 @@ public struct ByteRing {
 
     public var free: Int { capacity - count }
     public var isEmpty: Bool { count == 0 }
+    /// Bytes of memory the ring holds now (for tests and accounting).
+    public var reservedBytes: Int { storage.count }
 
     /// Changes the capacity; only allowed while empty (SO_SNDBUF / SO_RCVBUF before use).
     public mutating func resize(_ newCapacity: Int) {
@@ -174,21 +179,36 @@ public struct ByteRing {
         head = 0
     }
 
+    /// Makes the ring at least `needed` bytes long (needed <= capacity), keeping the
+    /// bytes in order from index 0.
+    private mutating func reserve(_ needed: Int) {
+        guard needed > storage.count else { return }
+        var size = max(storage.count, 2048)
+        while size < needed { size *= 2 }
+        size = min(size, capacity)
+        var grown = [UInt8](repeating: 0, count: size)
+        let ring = storage.count
+        for i in 0..<count { grown[i] = storage[(head + i) % ring] }
+        storage = grown
+        head = 0
+    }
+
     /// Appends as much of `bytes[start..<start+length]` as fits; returns how much.
     @discardableResult
     public mutating func append(_ bytes: [UInt8], from start: Int = 0, count length: Int? = nil) -> Int {
         let wanted = min(length ?? (bytes.count - start), free)
         if wanted <= 0 { return 0 }
-        if storage.isEmpty { storage = [UInt8](repeating: 0, count: capacity) }
-        var tail = (head + count) % capacity
+        reserve(count + wanted)
+        let ring = storage.count
+        var tail = (head + count) % ring
         var index = start
         var left = wanted
         while left > 0 {
-            let run = min(left, capacity - tail)
+            let run = min(left, ring - tail)
             for k in 0..<run { storage[tail + k] = bytes[index + k] }
             index += run
             left -= run
-            tail = (tail + run) % capacity
+            tail = (tail + run) % ring
         }
         count += wanted
         return wanted
@@ -198,21 +218,24 @@ public struct ByteRing {
     public func peek(offset: Int, count length: Int) -> [UInt8] {
         let n = max(0, min(length, count - offset))
         var out = [UInt8]()
+        if n == 0 { return out }
         out.reserveCapacity(n)
-        var index = (head + offset) % capacity
+        let ring = storage.count
+        var index = (head + offset) % ring
         var left = n
         while left > 0 {
-            let run = min(left, capacity - index)
+            let run = min(left, ring - index)
             out.append(contentsOf: storage[index..<(index + run)])
             left -= run
-            index = (index + run) % capacity
+            index = (index + run) % ring
         }
         return out
     }
 
     public mutating func discard(_ length: Int) {
         let n = min(length, count)
-        head = (head + n) % capacity
+        if n == 0 { return }
+        head = (head + n) % storage.count
         count -= n
         if count == 0 { head = 0 }
     }

@@ -96,6 +96,13 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Pack DIR (files, directories, symlinks, modes) as the guest's root file system; it is writable in memory during the run.", valueName: "dir"))
     var files: String?
 
+    // Networking (Sources/EggHost/NetworkOptions.swift).
+    @Option(name: [.customShort("p"), .long],
+            help: ArgumentHelp("Publish a guest port on the host: HOST:GUEST, HOST:GUEST/udp or ADDRESS:HOST:GUEST (repeatable), e.g. -p 8080:80.", valueName: "host:guest"))
+    var publish: [String] = []
+    @Option(name: .long, help: ArgumentHelp("user (default: a virtio-net card on QEMU user networking, guest 10.0.2.15, outbound NAT) or none.", valueName: "mode"))
+    var net: String?
+
     @Flag(name: .long, help: "Print the QEMU command line, the accelerator and why, and the kernel's diagnostics to stderr.")
     var verbose = false
 
@@ -141,7 +148,8 @@ struct Run: ParsableCommand {
 
     mutating func execute() -> Int32 {
         // An image from `egg pack` boots from a CD-ROM (Sources/EggHost/ISORun.swift).
-        let boot = isISOImage(atPath: binary) ? runImage : runGuest
+        // ... and so does a raw disk image from `egg pack --format raw`, as a hard disk.
+        let boot = isISOImage(atPath: binary) || isRawDiskImage(atPath: binary) ? runImage : runGuest
         var request = RunRequest(
             binaryPath: binary, arguments: arguments, memoryMiB: parseMemorySize(memory)!, cpus: smp,
             environmentEntries: env, accelerator: AcceleratorChoice(rawValue: accel)!,
@@ -152,6 +160,8 @@ struct Run: ParsableCommand {
         request.gdbPort = gdbPort
         request.syscallsSource = syscalls
         request.filesDirectory = files
+        request.publish = publish
+        request.networkMode = net
         return boot(request)
     }
 
@@ -164,12 +174,14 @@ struct Run: ParsableCommand {
 struct Pack: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Make a bootable ISO (BIOS and UEFI, GRUB) that runs BINARY as the only program.",
-        usage: "egg pack -o app.iso [options] BINARY [-- ARGS...]",
+        usage: "egg pack -o app.iso [--format iso|raw] [options] BINARY [-- ARGS...]",
         discussion: """
             The image holds GRUB, the egg kernel and the same bundle `egg run` would boot \
             (BINARY, ARGS, environment). Write it to a USB stick or boot it with `egg run app.iso`. \
             GRUB and the kernel use COM1 at 115200 baud and the screen. Needs grub-mkrescue, \
-            grub-pc-bin (BIOS), grub-efi-amd64-bin and mtools (UEFI), xorriso.
+            grub-pc-bin (BIOS), grub-efi-amd64-bin and mtools (UEFI), xorriso. \
+            --format raw writes a partitioned (GPT) disk image instead, for dd to a disk or \
+            `egg run app.img`; it needs grub-mkimage and mtools, not grub-mkrescue or xorriso.
 
             Exit status: 0 the image was written; 2 bad input (BINARY cannot run under egg, \
             usage error); 251 a tool is missing or grub-mkrescue failed.
@@ -188,6 +200,13 @@ struct Pack: ParsableCommand {
     @Flag(name: .long, help: "Show grub-mkrescue's own messages.")
     var verbose = false
 
+    @Option(name: .long, help: ArgumentHelp("iso (default: a hybrid CD/USB image from grub-mkrescue) or raw (a GPT disk image with a BIOS boot partition and an EFI system partition; Sources/EggHost/RawDiskImage.swift).", valueName: "format"))
+    var format: String = "iso"
+
+    func validate() throws {
+        guard format == "iso" || format == "raw" else { throw ValidationError("--format \(format): expected iso or raw") }
+    }
+
     @Argument(help: ArgumentHelp("The static x86-64 program to run.", valueName: "binary"))
     var binary: String
 
@@ -195,7 +214,7 @@ struct Pack: ParsableCommand {
     var arguments: [String] = []
 
     func execute() -> Int32 {
-        packImage(PackRequest(binaryPath: binary, arguments: arguments, outputPath: output,
+        (format == "raw" ? packRawDisk : packImage)(PackRequest(binaryPath: binary, arguments: arguments, outputPath: output,
                               environmentEntries: env, kernelPath: kernel, verbose: verbose))
     }
 

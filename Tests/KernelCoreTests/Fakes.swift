@@ -66,8 +66,11 @@ final class FakePhysicalMemory: PhysicalMemory {
 
 final class FakePlatform: Platform {
     private(set) var consoleOutput: [UInt8] = []
-    /// Bytes consoleRead hands out, in order; empty means end of input.
+    /// Bytes consoleTakeInput hands over (all of them, at the next call): what was "typed".
     var consoleInput: [UInt8] = []
+    /// Input that arrives later: each idle() (a blocked thread waiting) moves the next chunk
+    /// into consoleInput, so tests can drive blocking console reads.
+    var consoleInputOnIdle: [[UInt8]] = []
     var monotonic: UInt64 = 5_000_000_000
     /// Added to `monotonic` on every monotonicNanoseconds() call, so sleeps terminate.
     var monotonicStep: UInt64 = 1_000_000
@@ -83,14 +86,11 @@ final class FakePlatform: Platform {
 
     func consoleWrite(_ bytes: [UInt8], count: Int) { consoleOutput.append(contentsOf: bytes[0..<count]) }
 
-    func consoleRead(into buffer: inout [UInt8], maximum: Int) -> Int {
-        let n = min(maximum, consoleInput.count)
-        for i in 0..<n { buffer[i] = consoleInput[i] }
-        consoleInput.removeFirst(n)
-        return n
+    func consoleTakeInput() -> [UInt8] {
+        let bytes = consoleInput
+        consoleInput.removeAll()
+        return bytes
     }
-
-    func consoleHasInput() -> Bool { !consoleInput.isEmpty }
 
     func monotonicNanoseconds() -> UInt64 {
         monotonic += monotonicStep
@@ -113,7 +113,10 @@ final class FakePlatform: Platform {
     func fsBase() -> UInt64 { fsBaseValue }
     func setGSBase(_ value: UInt64) { gsBaseValue = value }
     func gsBase() -> UInt64 { gsBaseValue }
-    func idle() { idleCalls += 1 }
+    func idle() {
+        idleCalls += 1
+        if !consoleInputOnIdle.isEmpty { consoleInput += consoleInputOnIdle.removeFirst() }
+    }
 
     /// Tests never take exit paths (they cannot return); reaching this is a test failure.
     func powerOff(status: Int) -> Never {

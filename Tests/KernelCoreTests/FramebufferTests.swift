@@ -379,7 +379,10 @@ final class FramebufferDeviceTests: XCTestCase {
         assertSuccess(s.call(.read, UInt64(fd), s.scratch + 0x100, 4), 4)
         XCTAssertEqual(s.memory.bytes(at: FramebufferDeviceTests.framebufferBase + 6, count: 4),
                        try! s.space.copyIn(UserAddress(s.scratch + 0x100), count: 4).get())
+        assertSuccess(s.call(.lseek, UInt64(fd), 0, 0), 0)
+        assertSuccess(s.call(.read, UInt64(fd), s.scratch + 0x200, 3), 3)
+        XCTAssertEqual(try! s.space.copyIn(UserAddress(s.scratch + 0x200), count: 3).get(), [1, 2, 3], "lseek moves the device position")
         assertSuccess(s.call(.close, UInt64(fd)), 0)
-        XCTAssertTrue(s.device.nodes.isEmpty, "closing the last descriptor forgets the node")
+        assertFailure(s.call(.read, UInt64(fd), s.scratch, 1), .EBADF)
     }
 }

@@ -105,11 +105,11 @@ final class SyscallHandlerTests: XCTestCase {
     // MARK: read(2)
 
     func testReadFromConsole() {
-        k.platform.consoleInput = Array("typed\n".utf8)
+        k.platform.consoleInput = Array("typed\n\u{4}".utf8)
         let buf = k.scratch + 200
         assertSuccess(k.call(.read, 0, buf, 100), 6)
         XCTAssertEqual(k.peek(buf, count: 7), Array("typed\n".utf8) + [0])
-        assertSuccess(k.call(.read, 0, buf, 100), 0)  // end of input
+        assertSuccess(k.call(.read, 0, buf, 100), 0)  // ^D at the start of a line: end of input
     }
 
     // MARK: brk(2)
@@ -214,7 +214,7 @@ final class SyscallHandlerTests: XCTestCase {
         XCTAssertNil(k.space.copyOut(UserAddress(a + 4096), from: [1]), "second page still writable")
         // A read-only buffer is fine for write(2) but not as a read(2) target.
         assertSuccess(k.call(.write, 1, a, 3), 3)
-        k.platform.consoleInput = [1]
+        k.platform.consoleInput = Array("x\n".utf8)
         assertFailure(k.call(.read, 0, a, 1), .EFAULT)
         assertSuccess(k.call(.mprotect, a, 4096, 3), 0)
         XCTAssertNil(k.space.copyOut(UserAddress(a), from: [1]))

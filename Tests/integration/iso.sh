@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Tests/integration/iso.sh — bootable images and the screen: `egg pack` ISOs booted by
-# SeaBIOS and by OVMF (UEFI), `egg run app.iso`, and screenshots of the Lissajous guest
-# (Guest/c/lissajous.c) drawing on /dev/fb0, both from an ISO (multiboot 2 framebuffer from
-# GRUB) and from a -kernel boot with `-vga std` (the kernel programs the Bochs display).
+# Tests/integration/iso.sh — bootable images and the screen: `egg pack` ISOs and
+# `egg pack --format raw` GPT disk images booted by SeaBIOS and by OVMF (UEFI) through
+# `egg run app.iso` / `egg run app.img`, and screenshots of the Lissajous guests
+# (Guest/c/lissajous.c, Guest/swift/lissajous.swift) drawing on /dev/fb0, from an ISO and a
+# raw disk (multiboot 2 framebuffer from GRUB) and from a -kernel boot with `-vga std` (the
+# kernel programs the Bochs display); /dev/fb0 listed by `ls -l /dev` as a device node.
 #
 # Layer: tests. Called by Tests/integration/run.sh (the "iso" case); runs alone too:
 #   Tests/integration/iso.sh [--keep]
 # Needs: .build/release/egg (EGG=path), build/kernel/kernel.elf, build/guest/{hello,
-# exit_code,lissajous}-musl, grub-mkrescue + xorriso + mtools, qemu-system-x86_64, python3
-# (PPM check); OVMF for the UEFI cases (SKIP without it).
+# exit_code,lissajous}-musl and lissajous-swift, grub-mkrescue + grub-mkimage + xorriso +
+# mtools, qemu-system-x86_64, python3 (PPM and GPT checks), busybox (BUSYBOX=path, for
+# ls -l /dev); OVMF for the UEFI cases (SKIP without it).
 # Screenshots: QEMU's monitor on a unix socket, `screendump FILE.ppm` once the guest says it
 # is drawing; the check wants many pixels of the curve colour (#ffc000) inside the box the
 # guest prints, none outside it, and the guest's background colour around it — a picture
@@ -32,7 +35,7 @@ for f in /usr/share/ovmf/OVMF.fd /usr/share/OVMF/OVMF.fd /usr/share/qemu/OVMF.fd
     [ -f "$f" ] && { OVMF=$f; break; }
 done
 
-WORK="$ROOT/build/integration/iso"
+WORK="${ISO_WORK:-$ROOT/build/integration/iso}"   # ISO_WORK=dir: elsewhere (run.sh clears build/integration)
 rm -rf "$WORK"
 mkdir -p "$WORK"
 passed=0 failed=0 skipped=0
@@ -43,7 +46,7 @@ report() { # STATUS name detail
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
 
-for need in "$EGG" "$KERNEL" "$GUEST/hello-musl" "$GUEST/exit_code-musl" "$GUEST/lissajous-musl"; do
+for need in "$EGG" "$KERNEL" "$GUEST/hello-musl" "$GUEST/exit_code-musl" "$GUEST/lissajous-musl" "$GUEST/lissajous-swift"; do
     if [ ! -e "$need" ]; then
         echo "iso.sh: $need missing: build first (make all)" >&2
         exit 1
@@ -76,6 +79,61 @@ pack() { # name binary args...
 pack hello "$GUEST/hello-musl"
 pack exit42 "$GUEST/exit_code-musl" -- 42
 pack lissajous "$GUEST/lissajous-musl" -- 6
+pack lissajous-swift "$GUEST/lissajous-swift" -- 6
+
+# Raw GPT disk images (egg pack --format raw): the same guests on a BIOS boot partition
+# (GRUB i386-pc core.img) and an EFI system partition (FAT, GRUB x86_64-efi). The image's
+# protective MBR, both GPT headers with their CRCs, the partition types and the FAT are
+# checked before anything boots it.
+check_raw_image() {
+    python3 - "$1" <<'EOF'
+import struct, sys, zlib
+d = open(sys.argv[1], "rb").read()
+def check(ok, what):
+    if not ok:
+        print(what); sys.exit()
+check(d[510:512] == b"\x55\xaa" and d[0x1be + 4] == 0xee, "no protective MBR")
+h = d[512:1024]
+check(h[:8] == b"EFI PART", "no GPT signature at LBA 1")
+size, crc = struct.unpack_from("<II", h, 12)
+check(zlib.crc32(h[:16] + b"\0\0\0\0" + h[20:size]) == crc, "GPT header CRC")
+backup = struct.unpack_from("<Q", h, 32)[0]
+check((backup + 1) * 512 == len(d) and d[backup * 512:backup * 512 + 8] == b"EFI PART", "no backup header on the last LBA")
+check(zlib.crc32(d[1024:1024 + 128 * 128]) == struct.unpack_from("<I", h, 88)[0], "GPT entries CRC")
+check(d[1024:1040] == b"Hah!IdontNeedEFI", "partition 1 is not a BIOS boot partition")
+check(d[1152:1168] == bytes.fromhex("28732ac11ff8d211ba4b00a0c93ec93b"), "partition 2 is not an EFI system partition")
+esp = struct.unpack_from("<Q", d, 1152 + 32)[0] * 512
+check(d[esp + 54:esp + 59] == b"FAT16" or d[esp + 82:esp + 87] == b"FAT32" or d[esp + 54:esp + 59] == b"FAT12", "no FAT on the ESP")
+EOF
+}
+pack_raw() { # name binary args...
+    local name=$1 t reason
+    shift
+    t=$(now)
+    if "$EGG" pack --format raw -o "$WORK/$name.img" "$@" > "$WORK/$name.pack.out" 2> "$WORK/$name.pack.err"; then
+        local steps
+        steps=$(grep -c '^egg pack: ' "$WORK/$name.pack.err")
+        reason=$(check_raw_image "$WORK/$name.img")
+        if [ "$steps" -lt 7 ] || ! grep -q "wrote $WORK/$name.img" "$WORK/$name.pack.err"; then
+            report FAIL "pack-raw-$name" "progress lines missing [$WORK/$name.pack.err]"
+        elif [ -n "$reason" ]; then
+            report FAIL "pack-raw-$name" "$reason [$WORK/$name.img]"
+        else
+            report PASS "pack-raw-$name" "$(elapsed "$t"), $steps progress lines, $(du -h --apparent-size "$WORK/$name.img" | cut -f1)"
+            return 0
+        fi
+    else
+        report FAIL "pack-raw-$name" "egg pack --format raw failed: $(tail -n 3 "$WORK/$name.pack.err" | tr '\n' ' ')"
+    fi
+    return 1
+}
+if command -v grub-mkimage >/dev/null && command -v mformat >/dev/null; then
+    pack_raw hello "$GUEST/hello-musl"
+    pack_raw exit42 "$GUEST/exit_code-musl" -- 42
+    pack_raw lissajous "$GUEST/lissajous-musl" -- 6
+else
+    report SKIP pack-raw "grub-mkimage/mtools not installed (scripts/setup.sh installs them)"
+fi
 
 # A usage error is reported clearly (no image written).
 if "$EGG" pack -o "$WORK/bad.iso" "$GUEST/bad/text.txt" > /dev/null 2> "$WORK/bad.pack.err"; then
@@ -115,6 +173,19 @@ run_image iso-bios-hello "$WORK/hello.iso" 0 bios "hello from egg"
 run_image iso-bios-exit42 "$WORK/exit42.iso" 42 bios ""
 run_image iso-uefi-hello "$WORK/hello.iso" 0 uefi "hello from egg"
 run_image iso-uefi-exit42 "$WORK/exit42.iso" 42 uefi ""
+if [ -f "$WORK/hello.img" ]; then
+    sum_before=$(md5sum < "$WORK/hello.img")
+    run_image raw-bios-hello "$WORK/hello.img" 0 bios "hello from egg"
+    run_image raw-bios-exit42 "$WORK/exit42.img" 42 bios ""
+    run_image raw-uefi-hello "$WORK/hello.img" 0 uefi "hello from egg"
+    run_image raw-uefi-exit42 "$WORK/exit42.img" 42 uefi ""
+    # egg run boots a raw image through a copy-on-write snapshot: the file stays as packed.
+    if [ "$(md5sum < "$WORK/hello.img")" = "$sum_before" ]; then
+        report PASS raw-image-unchanged "two boots left $WORK/hello.img as packed"
+    else
+        report FAIL raw-image-unchanged "booting changed the image file"
+    fi
+fi
 
 # ---- screenshots of the Lissajous curve ------------------------------------------------
 # check_screenshot PPM SERIAL-LOG → prints a reason, or nothing when the curve is there.
@@ -172,6 +243,8 @@ EOF
 
 # screenshot_case NAME QEMU-ARGS... : boots with a monitor, waits for the guest's "drawing"
 # line, takes a screendump, lets the guest finish, checks picture, verdict and exit status.
+# SHOT_GUEST is the guest's name in those lines (lissajous, lissajous-swift).
+SHOT_GUEST=lissajous
 screenshot_case() {
     local name=$1 t
     shift
@@ -185,7 +258,7 @@ screenshot_case() {
         -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
         -monitor "unix:$sock,server,nowait" < /dev/null > "$WORK/$name.qemu.out" 2>&1 &
     local pid=$! waited=0
-    while ! grep -q "lissajous: drawing" "$serial" 2>/dev/null; do
+    while ! grep -q "$SHOT_GUEST: drawing" "$serial" 2>/dev/null; do
         if ! kill -0 "$pid" 2>/dev/null || [ "$waited" -ge $((LIMIT * 10)) ]; then break; fi
         sleep 0.1
         waited=$((waited + 1))
@@ -212,7 +285,7 @@ EOF
         reason="no screendump (QEMU status $rc) [$WORK/$name.*]"
     elif [ "$rc" -ne 1 ]; then
         reason="QEMU exit code $rc, expected 1 (guest exit 0) [$WORK/$name.serial]"
-    elif ! grep -qE '^PASS lissajous: [0-9]+ frames on 1024x768' "$serial"; then
+    elif ! grep -qE "^PASS $SHOT_GUEST: [0-9]+ frames on 1024x768" "$serial"; then
         reason="no drawing verdict: $(grep -E '^(PASS|FAIL) ' "$serial" | head -n1) [$serial]"
     else
         reason=$(check_screenshot "$ppm" "$serial")
@@ -243,6 +316,59 @@ if [ -f "$WORK/lissajous.iso" ]; then
 else
     report FAIL screen-iso-bios "no lissajous image (pack failed)"
 fi
+# The C program from the raw disk image under UEFI (GOP framebuffer from GRUB's efi_gop).
+if [ -f "$WORK/lissajous.img" ]; then
+    if [ -n "$OVMF" ]; then
+        screenshot_case screen-raw-uefi -vga std -bios "$OVMF" \
+            -drive "file=$WORK/lissajous.img,format=raw,if=ide,index=0,snapshot=on" -boot c
+    else
+        report SKIP screen-raw-uefi "no OVMF image"
+    fi
+    screenshot_case screen-raw-bios -vga std -drive "file=$WORK/lissajous.img,format=raw,if=ide,index=0,snapshot=on" -boot c
+fi
+# The Swift program (static glibc Swift, ~10 MB) drawing the same curve, from its ISO.
+SHOT_GUEST=lissajous-swift
+if [ -f "$WORK/lissajous-swift.iso" ]; then
+    screenshot_case screen-iso-bios-swift -vga std \
+        -drive "file=$WORK/lissajous-swift.iso,media=cdrom,readonly=on,if=ide,index=2" -boot d
+else
+    report FAIL screen-iso-bios-swift "no lissajous-swift image (pack failed)"
+fi
+SHOT_GUEST=lissajous
+# Natively (no framebuffer here, or one we may not open) the Swift program says so and
+# passes, the C program's convention; with a usable /dev/fb0 it would draw and pass.
+native=$(timeout 30 "$GUEST/lissajous-swift" 0 1 2>&1); rc=$?
+if [ "$rc" -eq 0 ] && grep -qE '^PASS lissajous-swift: (no framebuffer, skipped \(open /dev/fb0: .+\)|[0-9]+ frames on [0-9]+x[0-9]+)$' <<<"$native"; then
+    report PASS lissajous-swift-native "$(tail -n1 <<<"$native" | cut -c1-70)"
+else
+    report FAIL lissajous-swift-native "status $rc: $native"
+fi
+
+# /dev/fb0 is a character-device node (major 29, minor 0) in the VFS when there is a
+# framebuffer: busybox `ls -l /dev` under a -kernel boot with -vga std lists it.
+BUSYBOX="${BUSYBOX:-/bin/busybox}"
+fb_node_case() {
+    local name=fb0-device-node t
+    [ -x "$BUSYBOX" ] || { report SKIP "$name" "no busybox at $BUSYBOX"; return; }
+    t=$(now)
+    if ! "$EGG" pack -o "$WORK/lsdev.iso" "$BUSYBOX" -- ls -l /dev > /dev/null 2>&1 \
+        || ! xorriso -osirrox on -indev "$WORK/lsdev.iso" -extract /boot/egg/bundle "$WORK/lsdev.bundle" > /dev/null 2>&1; then
+        report FAIL "$name" "cannot pack busybox ls -l /dev"
+        return
+    fi
+    timeout --kill-after=5 "$LIMIT" "$QEMU" -M pc -accel tcg -cpu max -m 256M -nodefaults -no-reboot -display none \
+        -vga std -kernel "$KERNEL" -initrd "$WORK/lsdev.bundle" -serial "file:$WORK/$name.serial" \
+        -device isa-debug-exit,iobase=0xf4,iosize=0x04 < /dev/null > "$WORK/$name.qemu.out" 2>&1
+    local rc=$?
+    if [ "$rc" -ne 1 ]; then
+        report FAIL "$name" "QEMU exit code $rc, expected 1 (ls exit 0) [$WORK/$name.serial]"
+    elif ! tr -d '\r' < "$WORK/$name.serial" | grep -qE '^crw-rw----[[:space:]]+1 root[[:space:]]+root[[:space:]]+29,[[:space:]]+0 .* fb0$'; then
+        report FAIL "$name" "no 'crw-rw---- ... 29, 0 ... fb0' line [$WORK/$name.serial]"
+    else
+        report PASS "$name" "$(elapsed "$t"), $(tr -d '\r' < "$WORK/$name.serial" | grep 'fb0$' | tr -s ' ' | cut -c1-50)"
+    fi
+}
+fb_node_case
 
 # The kernel's text console: the hello image without isa-debug-exit, so the machine halts
 # with the picture on the screen instead of QEMU exiting; the first text row must hold

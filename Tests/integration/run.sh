@@ -146,9 +146,15 @@ for v in musl glibc pie; do
     guest_case "oom-$v" "oom-$v" 0 exact - "" ""
 done
 guest_case "oom_touch-musl" oom_touch-musl 0 verdict - "" "" 16
+# Sockets (issue 5): loopback TCP/UDP, socketpair, epoll on sockets (Guest/c/sockets_test.c).
+for v in musl glibc pie; do
+    guest_case "sockets_test-$v" "sockets_test-$v" 0 exact - "" ""
+done
+guest_case "sockets_test-musl@smp2" sockets_test-musl 0 exact - "" ""
 CASES+=("eggstatus|oom_touch-musl-killed@m48M|137|out of memory|-m 48M $GUEST/oom_touch-musl -- 400")
 for v in musl glibc pie; do
     guest_case "fs_test-$v" "fs_test-$v" 0 exact - "" ""
+    guest_case "fifo_test-$v" "fifo_test-$v" 0 exact - "" ""
     guest_case "sha1_repl-$v" "sha1_repl-$v" 0 exact "$LOGS/repl.txt" "" ""
 done
 # busybox|name|compare|applet args: compare is exact, sorted (order of readdir differs) or

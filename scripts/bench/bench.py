@@ -16,6 +16,13 @@ Baselines:
   empty      Guest/bench/empty-kernel.S, a multiboot kernel whose first instruction writes to
              isa-debug-exit: QEMU start + firmware + loader + exit, nothing else.
 
+HTTP: wrk against Guest/c/httpd.c (epoll, keep-alive) natively, under `egg run -p`, and in the
+Linux VM with the same QEMU network flags (user networking, virtio-net-pci). Debian builds
+virtio_net and its dependencies as modules, so that VM's initramfs also holds them (extracted
+from the same linux-image package), busybox-static and an /init script that loads them,
+configures eth0 as QEMU's user network expects (10.0.2.15/24 via 10.0.2.2) and execs the
+server.
+
 Accelerator: egg's own choice (`--accel auto`, which probes KVM), used for all three VMs;
 ACCEL=tcg or ACCEL=kvm in the environment forces one.
 
@@ -47,6 +54,14 @@ BENCH = os.path.join(BUILD, "bench-musl")
 EMPTY = os.path.join(BUILD, "empty-kernel.elf")
 QEMU = os.environ.get("EGG_QEMU", "qemu-system-x86_64")
 HELLO_TEXT = "hello from egg"
+HTTPD = os.path.join(ROOT, "build", "guest", "httpd-musl")
+BUSYBOX = "/bin/busybox"
+# Load order (each module's "depends=" in Debian's 6.1 kernel): virtio needs virtio_ring,
+# virtio_pci the two transport libraries, virtio_net net_failover and the virtio core.
+LINUX_NET_MODULES = ["virtio_ring", "virtio", "virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio_pci",
+                     "failover", "net_failover", "virtio_net"]
+HTTP_GUEST_PORT = 8000
+HTTP_BODY = b"hello from httpd\n"
 
 
 def log(message):
@@ -119,7 +134,7 @@ def linux_kernel():
     """Path of Debian's vmlinuz in build/bench/linux/, fetched once; or (None, why)."""
     directory = os.path.join(BUILD, "linux")
     found = sorted(glob.glob(os.path.join(directory, "boot", "vmlinuz-*")))
-    if found:
+    if found and linux_net_modules():
         return found[-1], None
     if not shutil.which("apt-get"):
         return None, "no apt-get to download linux-image-amd64"
@@ -133,13 +148,18 @@ def linux_kernel():
         m = re.search(r"Depends: (linux-image-[0-9][^\s]*)", depends)
     if not m:
         return None, "apt-cache does not know linux-image-amd64"
-    log("downloading %s (apt-get download; only /boot/vmlinuz is extracted)" % m.group(1))
+    log("downloading %s (apt-get download; /boot/vmlinuz and the virtio-net modules are extracted)" % m.group(1))
     status, _, err, _ = run(["bash", "-c", "cd '%s' && apt-get download -qq '%s'" % (directory, m.group(1))], 600)
     debs = glob.glob(os.path.join(directory, "*.deb"))
     if not debs:
         return None, "apt-get download failed: " + err.strip()[-200:]
-    status, _, err, _ = run(["bash", "-c", "dpkg-deb --fsys-tarfile '%s' | tar -x -C '%s' --wildcards './boot/vmlinuz-*'"
-                             % (debs[0], directory)], 300)
+    modules = " ".join("'./lib/modules/*/%s.ko*'" % name for name in
+                       ["kernel/drivers/virtio/virtio", "kernel/drivers/virtio/virtio_ring",
+                        "kernel/drivers/virtio/virtio_pci_modern_dev", "kernel/drivers/virtio/virtio_pci_legacy_dev",
+                        "kernel/drivers/virtio/virtio_pci", "kernel/net/core/failover",
+                        "kernel/drivers/net/net_failover", "kernel/drivers/net/virtio_net"])
+    status, _, err, _ = run(["bash", "-c", "dpkg-deb --fsys-tarfile '%s' | tar -x -C '%s' --wildcards './boot/vmlinuz-*' %s"
+                             % (debs[0], directory, modules)], 300)
     for deb in debs:
         os.remove(deb)
     found = sorted(glob.glob(os.path.join(directory, "boot", "vmlinuz-*")))
@@ -165,6 +185,60 @@ def make_initramfs(init_binary, path):
     with open(path, "wb") as f:
         f.write(archive)
     return path
+
+
+def linux_net_modules():
+    """Paths of LINUX_NET_MODULES (decompressed if the package had .ko.xz) in load order,
+    or None if any is missing."""
+    paths = []
+    for name in LINUX_NET_MODULES:
+        found = glob.glob(os.path.join(BUILD, "linux", "lib", "modules", "*", "kernel", "**", name + ".ko*"),
+                          recursive=True)
+        if not found:
+            return None
+        path = found[0]
+        if path.endswith(".xz"):
+            if not os.path.exists(path[:-3]):
+                run(["xz", "-dk", path], 60)
+            path = path[:-3]
+        if not os.path.exists(path):
+            return None
+        paths.append(path)
+    return paths
+
+
+def make_net_initramfs(server, args, path):
+    """/init is a busybox script: load the virtio-net modules, set up eth0 for QEMU's user
+    network, exec the server. None when busybox-static or the modules are missing."""
+    modules = linux_net_modules()
+    if not modules or not os.path.exists(BUSYBOX):
+        return None
+    script = ["#!/bin/busybox sh"]
+    script += ["/bin/busybox insmod /lib/modules/%s" % os.path.basename(m) for m in modules]
+    script += ["/bin/busybox ip link set lo up", "/bin/busybox ip link set eth0 up",
+               "/bin/busybox ip addr add 10.0.2.15/24 dev eth0", "/bin/busybox ip route add default via 10.0.2.2",
+               "exec /server " + " ".join(args), ""]
+    with open(BUSYBOX, "rb") as f:
+        busybox = f.read()
+    with open(server, "rb") as f:
+        program = f.read()
+    archive = (cpio_entry("dev", 0o040755) + cpio_entry("dev/console", 0o020600, rdev=(5, 1))
+               + cpio_entry("bin", 0o040755) + cpio_entry("bin/busybox", 0o100755, busybox)
+               + cpio_entry("lib", 0o040755) + cpio_entry("lib/modules", 0o040755))
+    for m in modules:
+        with open(m, "rb") as f:
+            archive += cpio_entry("lib/modules/" + os.path.basename(m), 0o100644, f.read())
+    archive += (cpio_entry("server", 0o100755, program)
+                + cpio_entry("init", 0o100755, "\n".join(script).encode()) + cpio_entry("TRAILER!!!", 0))
+    with open(path, "wb") as f:
+        f.write(archive)
+    return path
+
+
+def qemu_network_flags(host_port, guest_port):
+    """What `egg run -p HOST:GUEST` adds (Sources/EggHost/NetworkOptions.swift, GuestNetwork)."""
+    return ["-netdev", "user,id=net0,ipv6=off,hostfwd=tcp::%d-:%d" % (host_port, guest_port),
+            "-device", "virtio-net-pci,netdev=net0,romfile=,mac=52:54:00:12:34:56"]
 
 
 def qemu_flags(accel, memory):
@@ -243,6 +317,68 @@ def median_first_output(name, cmd, count):
     return statistics.median(samples)
 
 
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(port, path, timeout=5):
+    """(status, body) of GET path on 127.0.0.1:port, or (None, error text)."""
+    import http.client
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        c.request("GET", path)
+        r = c.getresponse()
+        body = r.read()
+        c.close()
+        return r.status, body
+    except (OSError, http.client.HTTPException) as e:
+        return None, str(e)
+
+
+def wrk_requests_per_second(name, cmd, port, duration, connections, boot_timeout):
+    """Starts the server (cmd), waits for GET / to answer, runs wrk against it, then ends
+    the server with GET /exit. Returns {requests_per_s, latency, errors} or None."""
+    if not shutil.which("wrk"):
+        log("%s: wrk is not installed (scripts/setup.sh installs it)" % name)
+        return None
+    log("wrk: %s (%d connections, %d s)" % (name, connections, duration))
+    server = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + boot_timeout
+        while True:
+            status, body = http_get(port, "/", 2)
+            if status == 200 and body == HTTP_BODY:
+                break
+            if server.poll() is not None or time.monotonic() > deadline:
+                log("%s: the server never answered (%s)" % (name, body[:80] if isinstance(body, str) else status))
+                return None
+            time.sleep(0.2)
+        status, out, err, _ = run(["wrk", "-t", "2", "-c", str(connections), "-d", "%ds" % duration,
+                                   "--timeout", "5s", "http://127.0.0.1:%d/" % port], duration + 60)
+        m = re.search(r"Requests/sec:\s+([0-9.]+)", out)
+        if not m:
+            log("%s: no figure from wrk (status %s): %s" % (name, status, (err or out).strip()[-200:]))
+            return None
+        latency = re.search(r"Latency\s+(\S+)", out)
+        errors = re.search(r"Socket errors: (.*)", out)
+        non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        result = {"requests_per_s": float(m.group(1)), "latency_avg": latency.group(1) if latency else None,
+                  "errors": (errors.group(1) if errors else "") + (" non-2xx %s" % non2xx.group(1) if non2xx else "")}
+        log("%s: %.0f requests/s, average latency %s%s" % (name, result["requests_per_s"], result["latency_avg"],
+                                                          ", " + result["errors"] if result["errors"] else ""))
+        return result
+    finally:
+        http_get(port, "/exit", 5)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
 def bisect_memory(name, works, high, step):
     """Smallest -m (MiB, to `step`) at which works(mib) holds, assuming monotonicity."""
     if not works(high):
@@ -265,7 +401,7 @@ def main():
     options = parser.parse_args()
     quick = options.quick
     started = time.monotonic()
-    for path in (EGG, KERNEL, HELLO, BENCH, EMPTY):
+    for path in (EGG, KERNEL, HELLO, BENCH, EMPTY, HTTPD):
         if not os.path.exists(path):
             sys.exit("bench: %s is missing (run `make all` and make -C Guest/bench)" % path)
     os.makedirs(RESULTS, exist_ok=True)
@@ -359,7 +495,27 @@ def main():
     if vmlinuz:
         raw["linux_vm"]["min_memory_mib"] = bisect_memory("Linux VM hello -m", linux_works, 256, 4 if quick else 2)
 
-    # 6. Sizes.
+    # 6. HTTP throughput: wrk against the C epoll httpd, the same binary in all three places.
+    duration, connections = (3, 16) if quick else (10, 16)
+    port = free_port()
+    raw["native"]["http"] = wrk_requests_per_second(
+        "native httpd", [HTTPD, str(port)], port, duration, connections, 10)
+    port = free_port()
+    raw["egg"]["http"] = wrk_requests_per_second(
+        "egg httpd", [EGG, "run", "--accel", accel, "-p", "%d:%d" % (port, HTTP_GUEST_PORT), "--timeout", "600",
+                      HTTPD, "--", str(HTTP_GUEST_PORT)], port, duration, connections, 60)
+    if vmlinuz:
+        httpd_initrd = make_net_initramfs(HTTPD, [str(HTTP_GUEST_PORT)], os.path.join(BUILD, "initramfs-httpd.cpio"))
+        if httpd_initrd:
+            port = free_port()
+            raw["linux_vm"]["http"] = wrk_requests_per_second(
+                "Linux VM httpd", linux_vm_cmd(accel, vmlinuz, httpd_initrd) + qemu_network_flags(port, HTTP_GUEST_PORT),
+                port, duration, connections, 180)
+        else:
+            notes.append("Linux VM HTTP baseline unavailable: busybox-static (%s) or the virtio-net modules are missing"
+                         % BUSYBOX)
+
+    # 7. Sizes.
     raw["egg"]["kernel_bytes"] = os.path.getsize(KERNEL)
     raw["native"]["hello_bytes"] = raw["egg"]["hello_bytes"] = os.path.getsize(HELLO)
     if vmlinuz:
@@ -428,9 +584,13 @@ def build_rows(raw, quick):
             "egg_over_native": egg / native if ratios and egg and native else None,
             "egg_over_linux_vm": egg / linux if ratios and egg and linux else None,
         })
-    out.append({"benchmark": "HTTP requests/s (wrk)", "unit": "req/s", "native": None, "linux_vm": None,
-                "egg": None, "egg_over_native": None, "egg_over_linux_vm": None,
-                "note": "n/a (networking not yet)"})
+    # Throughput: the ratios are of the cost, time per request (baseline req/s ÷ egg req/s), so
+    # that below 1× still means egg is cheaper.
+    rps = {env: (raw[env].get("http") or {}).get("requests_per_s") for env in ("native", "linux_vm", "egg")}
+    out.append({"benchmark": "HTTP GET / requests/s (wrk, C epoll httpd; ratio of time per request)", "unit": "req/s",
+                "native": rps["native"], "linux_vm": rps["linux_vm"], "egg": rps["egg"],
+                "egg_over_native": rps["native"] / rps["egg"] if rps["native"] and rps["egg"] else None,
+                "egg_over_linux_vm": rps["linux_vm"] / rps["egg"] if rps["linux_vm"] and rps["egg"] else None})
     return out
 
 

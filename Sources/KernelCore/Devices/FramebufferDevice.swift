@@ -8,8 +8,9 @@
 // holds what a guest sees: the FBIOGET_VSCREENINFO / FBIOGET_FSCREENINFO / FBIOPAN_DISPLAY
 // ioctls and mmap of the device, which maps the framebuffer's physical pages straight into
 // the guest (MAP_SHARED), so a Linux fbdev program draws unmodified. The file-descriptor
-// side (open("/dev/fb0"), the descriptor's ioctl/mmap/read/write calls) belongs to the VFS
-// (Sources/KernelCore/VFS/), which calls the handlers below.
+// side belongs to the VFS: /dev/fb0 is a character-device inode (FramebufferNode.swift)
+// whose driver is this object (Sources/KernelCore/VFS/CharacterDevice.swift), so
+// FileSyscalls.swift calls the handlers below for its descriptors.
 // References: include/uapi/linux/fb.h; Documentation/fb/api.rst; mmap(2).
 import LinuxABI
 
@@ -91,8 +92,6 @@ public final class FramebufferDevice {
     /// Called when a guest maps the framebuffer: the kernel's text console stops drawing,
     /// as Linux's fbcon does when a program switches the VT to graphics mode.
     public var onMap: (() -> Void)? = nil
-    /// Open descriptions of the device (FramebufferNode.swift).
-    var nodes: [FramebufferNode] = []
 
     public init(description: FramebufferDescription, name: [UInt8] = Array("egg-fb".utf8)) {
         self.description = description

@@ -37,10 +37,10 @@ public final class EpollInstance: PollableObject {
             guard interest.fd < k.files.count, let f = k.files[interest.fd], f === interest.file else { continue }
             let mask = interest.events | PollEvents.error | PollEvents.hangUp
             let now = FileSyscalls.readiness(k, f) & mask
-            if now == 0 {
-                if consume { interests[i].lastReported = 0 }
-                continue
-            }
+            // Edge bookkeeping forgets each condition that went away (EPOLLIN drained while
+            // the socket stays writable), so its next arrival is an edge again.
+            if consume { interests[i].lastReported &= now }
+            if now == 0 { continue }
             if interest.events & EpollInstance.edgeTriggered != 0 && now & ~interests[i].lastReported == 0 { continue }
             out.append((now, interest.data))
             if consume {

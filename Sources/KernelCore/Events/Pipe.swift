@@ -1,6 +1,8 @@
 // Pipe — pipe(2)/pipe2(2): a 64 KiB ring shared by a read end and a write end
 // (KernelCore/Events). Reads block while empty and writers exist; writes block while full
 // and readers exist; writing with no reader raises SIGPIPE and fails with EPIPE (pipe(7)).
+// A named FIFO (mkfifo) shares one PipeBuffer among every open of its inode:
+// Sources/KernelCore/VFS/Fifo.swift.
 import LinuxABI
 
 public final class PipeBuffer {
@@ -55,9 +57,29 @@ public final class PipeEnd: PollableObject {
     }
 
     public func write(_ k: KernelState, from address: UserAddress, count: Int, nonblocking: Bool) -> SyscallResult {
+        var chunk = [UInt8]()
+        return push(k, count: count, nonblocking: nonblocking) { done, n in
+            chunk.removeAll(keepingCapacity: true)
+            if let e = k.memory.copyIn(address.advanced(by: done), count: n, into: &chunk) { return e }
+            buffer.bytes.append(contentsOf: chunk[0..<n])
+            return nil
+        }
+    }
+
+    /// A write of bytes the kernel already holds (sendfile(2) into a pipe), with the same
+    /// blocking, EPIPE and SIGPIPE rules as write(2).
+    func write(_ k: KernelState, bytes: [UInt8], nonblocking: Bool) -> SyscallResult {
+        push(k, count: bytes.count, nonblocking: nonblocking) { done, n in
+            buffer.bytes.append(contentsOf: bytes[done..<(done + n)])
+            return nil
+        }
+    }
+
+    /// The write loop: `append(done, n)` adds the next n bytes (from byte `done` of the
+    /// caller's data) to the buffer, or returns the error that stops the copy.
+    func push(_ k: KernelState, count: Int, nonblocking: Bool, append: (Int, Int) -> Errno?) -> SyscallResult {
         guard !isReadEnd else { return .failure(.EBADF) }
         var done = 0
-        var chunk = [UInt8]()
         while done < count {
             if buffer.readers == 0 {
                 k.postThreadSignal(13, to: k.currentThread)  // SIGPIPE
@@ -70,11 +92,7 @@ public final class PipeEnd: PollableObject {
                 continue
             }
             let n = min(room, count - done)
-            chunk.removeAll(keepingCapacity: true)
-            if let e = k.memory.copyIn(address.advanced(by: done), count: n, into: &chunk) {
-                return done > 0 ? .success(done) : .failure(e)
-            }
-            buffer.bytes.append(contentsOf: chunk[0..<n])
+            if let e = append(done, n) { return done > 0 ? .success(done) : .failure(e) }
             done += n
             k.notifyPollers()
         }

@@ -134,6 +134,23 @@ func registerBuiltinSyscalls(_ t: inout SyscallTable) {
     t.register(.uname, SystemSyscalls.uname)
     t.register(.sysinfo, SystemSyscalls.sysinfo)
     t.register(.getrandom, SystemSyscalls.getrandom)
+    // Sockets (Sources/KernelCore/Sockets): TCP/UDP over Net's stack, socketpair in-kernel
+    t.register(.socket, SocketSyscalls.socket)
+    t.register(.socketpair, SocketSyscalls.socketpair)
+    t.register(.bind, SocketSyscalls.bind)
+    t.register(.listen, SocketSyscalls.listen)
+    t.register(.accept, SocketSyscalls.accept)
+    t.register(.accept4, SocketSyscalls.accept4)
+    t.register(.connect, SocketSyscalls.connect)
+    t.register(.sendto, SocketSyscalls.sendto)
+    t.register(.recvfrom, SocketSyscalls.recvfrom)
+    t.register(.sendmsg, SocketSyscalls.sendmsg)
+    t.register(.recvmsg, SocketSyscalls.recvmsg)
+    t.register(.shutdown, SocketSyscalls.shutdown)
+    t.register(.getsockname, SocketSyscalls.getsockname)
+    t.register(.getpeername, SocketSyscalls.getpeername)
+    t.register(.setsockopt, SocketSyscalls.setsockopt)
+    t.register(.getsockopt, SocketSyscalls.getsockopt)
 }
 
 extension SyscallTable {

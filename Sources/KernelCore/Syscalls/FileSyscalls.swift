@@ -4,7 +4,7 @@
 // MAP_PRIVATE mmap of files (for MemorySyscalls.mmap).
 //
 // Descriptors and open file descriptions are Sources/KernelCore/VFS/FileTable.swift; the
-// objects behind them are VFS inodes (Inode.swift), the console (the Platform), /proc
+// objects behind them are VFS inodes (Inode.swift), the console (Devices/ConsoleTerminal.swift), /proc
 // snapshots, or PollableObjects (pipes, eventfd, timerfd, epoll: Sources/KernelCore/Events).
 // Calls that take paths are PathSyscalls.swift; poll/select are PollSyscalls.swift.
 import LinuxABI
@@ -55,6 +55,12 @@ enum FileSyscalls {
             return .success(done)
         case .inode:
             guard f.canWrite, let inode = f.inode else { return .failure(.EBADF) }
+            if let driver = inode.characterDevice {   // /dev/fb0 (Sources/KernelCore/VFS/CharacterDevice.swift)
+                let start = position ?? f.offset
+                let result = driver.write(k, from: address, count: count, offset: start)
+                if position == nil, case .success(let n) = result { f.offset = start + n }
+                return result
+            }
             switch inode.kind {
             case .device(let d):
                 switch d {
@@ -99,12 +105,7 @@ enum FileSyscalls {
         case .object:
             return f.object!.read(k, into: address, count: count, nonblocking: f.statusFlags & nonblockFlag != 0)
         case .console:
-            guard f.canRead else { return .failure(.EBADF) }
-            if count == 0 { return .success(0) }
-            var buffer = [UInt8](repeating: 0, count: min(count, 4096))
-            let n = k.platform.consoleRead(into: &buffer, maximum: buffer.count)
-            if n > 0, let e = k.memory.copyOut(address, from: buffer, count: n) { return .failure(e) }
-            return .success(n)
+            return ConsoleTerminal.read(k, f, address, count)  // Sources/KernelCore/Devices/ConsoleTerminal.swift
         case .snapshot:
             guard f.canRead else { return .failure(.EBADF) }
             let from = position ?? f.offset
@@ -114,6 +115,12 @@ enum FileSyscalls {
             return .success(n)
         case .inode:
             guard f.canRead, let inode = f.inode else { return .failure(.EBADF) }
+            if let driver = inode.characterDevice {
+                let start = position ?? f.offset
+                let result = driver.read(k, into: address, count: count, offset: start)
+                if position == nil, case .success(let n) = result { f.offset = start + n }
+                return result
+            }
             switch inode.kind {
             case .directory:
                 return .failure(.EISDIR)
@@ -218,21 +225,6 @@ enum FileSyscalls {
 
     // MARK: the console's ioctls
 
-    // termios for the serial console: what Linux's tty layer reports for a fresh ttyS0 in
-    // cooked mode (include/uapi/asm-generic/termbits.h).
-    static func consoleTermios(_ k: KernelState) -> [UInt8] {
-        if let saved = k.consoleTermios { return saved }
-        var w = LittleEndianBytes()
-        w.u32(0x0500)          // c_iflag: ICRNL | IXON
-        w.u32(0x0005)          // c_oflag: OPOST | ONLCR
-        w.u32(0x00BF)          // c_cflag: B38400 | CS8 | CREAD
-        w.u32(0x8A3B)          // c_lflag: ISIG ICANON ECHO ECHOE ECHOK ECHOCTL ECHOKE IEXTEN
-        w.u8(0)                // c_line
-        let cc: [UInt8] = [3, 0x1C, 0x7F, 0x15, 4, 0, 1, 0, 0x11, 0x13, 0x1A, 0, 0x12, 0x0F, 0x17, 0x16, 0, 0, 0]
-        for c in cc { w.u8(c) }
-        return w.bytes
-    }
-
     static func ioctl(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
         guard case .success(let f) = file(k, a, 0) else { return .failure(.EBADF) }
         let request = a.uint32(1)
@@ -247,41 +239,23 @@ enum FileSyscalls {
             var n = 0
             if f.kind == .inode, let inode = f.inode, inode.isRegular { n = max(0, inode.data.count - f.offset) }
             else if f.kind == .object, let p = f.object as? PipeEnd { n = p.buffer.available }
-            else if f.kind != .console { return .failure(.ENOTTY) }
+            else if f.kind == .object, let p = f.object as? FifoEnd { n = p.buffer.available }  // VFS/Fifo.swift
+            else if f.kind == .object, let s = f.object as? KernelSocket {  // Sockets/KernelSocket.swift
+                switch s.inputQueueLength(k) {
+                case .failure(let e): return .failure(e)
+                case .success(let v): n = v
+                }
+            }
+            else if f.kind == .console { k.pullConsoleInput(); n = k.terminal.readableByteCount }
+            else { return .failure(.ENOTTY) }
             if let e = k.memory.writeUInt32(a.address(2), UInt32(truncatingIfNeeded: n)) { return .failure(e) }
             return .success(0)
         }
-        guard f.kind == .console else { return .failure(.ENOTTY) }
-        switch request {
-        case 0x5401:  // TCGETS
-            if let e = k.memory.copyOut(a.address(2), from: consoleTermios(k)) { return .failure(e) }
-            return .success(0)
-        case 0x5402, 0x5403, 0x5404:  // TCSETS, TCSETSW, TCSETSF
-            switch k.memory.copyIn(a.address(2), count: 36) {
-            case .failure(let e): return .failure(e)
-            case .success(let t): k.consoleTermios = t; return .success(0)
-            }
-        case 0x5413:  // TIOCGWINSZ
-            var w = LittleEndianBytes()
-            w.u16(k.consoleRows); w.u16(k.consoleColumns); w.u16(0); w.u16(0)
-            if let e = k.memory.copyOut(a.address(2), from: w.bytes) { return .failure(e) }
-            return .success(0)
-        case 0x5414:  // TIOCSWINSZ
-            switch k.memory.copyIn(a.address(2), count: 8) {
-            case .failure(let e): return .failure(e)
-            case .success(let b):
-                k.consoleRows = UInt16(b[0]) | UInt16(b[1]) << 8
-                k.consoleColumns = UInt16(b[2]) | UInt16(b[3]) << 8
-                return .success(0)
-            }
-        case 0x540F:  // TIOCGPGRP
-            if let e = k.memory.writeUInt32(a.address(2), UInt32(k.process.pid)) { return .failure(e) }
-            return .success(0)
-        case 0x5410, 0x540B, 0x5409:  // TIOCSPGRP, TCFLSH, TCSBRK
-            return .success(0)
-        default:
-            return .failure(.ENOTTY)
+        if f.kind == .inode, let driver = f.inode?.characterDevice, !f.isPathOnly {
+            return driver.ioctl(k, request: a[1], argument: a[2])   // /dev/fb0's FBIOGET_* ...
         }
+        guard f.kind == .console else { return .failure(.ENOTTY) }
+        return ConsoleTerminal.ioctl(k, request, a)  // termios, window size, process group, flush
     }
 
     // MARK: stat
@@ -339,7 +313,7 @@ enum FileSyscalls {
         switch f.kind {
         case .object: return f.object!.pollEvents(k)
         case .snapshot, .inode: return PollEvents.input | PollEvents.output
-        case .console: return PollEvents.output | (k.platform.consoleHasInput() ? PollEvents.input : 0)
+        case .console: return ConsoleTerminal.readiness(k)
         }
     }
 
@@ -444,7 +418,8 @@ enum FileSyscalls {
         case .inode:
             guard let inode = f.inode else { return .failure(.EBADF) }
             switch inode.kind {
-            case .device: return .success(0)   // /dev/null, /dev/zero: lseek succeeds, position 0
+            case .device where inode.characterDevice == nil: return .success(0)   // /dev/null, /dev/zero: lseek succeeds, position 0
+            case .device: size = 0   // /dev/fb0: default_llseek, SEEK_END from i_size 0
             case .directory:
                 guard whence == 0 || whence == 1, offset >= 0 || whence == 1 else { return .failure(.EINVAL) }
                 let p = whence == 0 ? offset : f.offset &+ offset
@@ -522,8 +497,8 @@ enum FileSyscalls {
         return resize(inode, to: a.int(1), k)
     }
 
-    /// sendfile(2): from a regular file (at *offset, or its file offset) to any writable
-    /// descriptor, through a kernel buffer.
+    /// sendfile(2): from a regular file (at *offset, or its file offset) to a regular file,
+    /// the console, /dev/null or a pipe, through a kernel buffer.
     static func sendfile(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
         guard case .success(let out) = file(k, a, 0), case .success(let input) = file(k, a, 1) else { return .failure(.EBADF) }
         guard input.canRead, out.canWrite, !input.isPathOnly, !out.isPathOnly else { return .failure(.EBADF) }
@@ -541,7 +516,7 @@ enum FileSyscalls {
         }
         let count = min(a.size(3), 0x7fff_f000)
         guard count >= 0 else { return .failure(.EINVAL) }
-        let n = position >= source.data.count ? 0 : min(count, source.data.count - position)
+        var n = position >= source.data.count ? 0 : min(count, source.data.count - position)
         if n > 0 {
             let chunk = Array(source.data[position..<(position + n)])
             switch out.kind {
@@ -556,8 +531,20 @@ enum FileSyscalls {
                 case .device(let d) where d == .null || d == .zero: break
                 default: return .failure(.EINVAL)
                 }
+            case .object:
+                // Into a pipe or FIFO (Linux does this through splice): write(2)'s rules for
+                // blocking, EAGAIN, EPIPE; a short write moves the offset only that far.
+                let nonblocking = out.statusFlags & nonblockFlag != 0
+                let written: SyscallResult
+                if let pipe = out.object as? PipeEnd { written = pipe.write(k, bytes: chunk, nonblocking: nonblocking) }
+                else if let fifo = out.object as? FifoEnd { written = fifo.write(k, bytes: chunk, nonblocking: nonblocking) }
+                else { return .failure(.EINVAL) }   // eventfd, epoll...
+                switch written {
+                case .failure(let e): return .failure(e)
+                case .success(let m): n = m
+                }
             default:
-                return .failure(.EINVAL)   // pipes take user memory; callers fall back to read/write
+                return .failure(.EINVAL)
             }
         }
         if offsetAddress.isNull {
@@ -569,6 +556,23 @@ enum FileSyscalls {
     }
 
     // MARK: mmap of files
+
+    /// mmap of a character device with a driver (/dev/fb0): mmap(2)'s checks on the mapping
+    /// type, then the driver maps its own pages (shared whatever the type, like fb_mmap).
+    static func mapDevice(_ k: KernelState, _ a: SyscallArguments, _ f: OpenFile, _ driver: any CharacterDevice) -> SyscallResult {
+        let flags = a[3]
+        guard case .success(let protection) = MemorySyscalls.protection(a[2]) else { return .failure(.EINVAL) }
+        let type = flags & 0x03
+        guard type == MemorySyscalls.mapShared || type == MemorySyscalls.mapPrivate
+                || type == MemorySyscalls.mapSharedValidate else { return .failure(.EINVAL) }
+        if type == MemorySyscalls.mapSharedValidate && flags & ~MemorySyscalls.mapKnown != 0 { return .failure(.EOPNOTSUPP) }
+        guard f.canRead else { return .failure(.EACCES) }
+        if type != MemorySyscalls.mapPrivate && protection.contains(.write) && !f.canWrite { return .failure(.EACCES) }
+        let placement: MappingPlacement = flags & MemorySyscalls.mapFixedNoReplace != 0 ? .fixedNoReplace
+            : (flags & MemorySyscalls.mapFixed != 0 ? .fixed : .hint)
+        return driver.mmap(k, address: a[0], length: a[1], protection: protection, placement: placement,
+                           offset: a[5], handle: 0xC400_0000 | (f.inode?.number ?? 0))
+    }
 
     /// mmap of a file descriptor (MemorySyscalls.mmap hands non-anonymous mappings here).
     /// MAP_PRIVATE mappings of regular files: anonymous memory with the file's bytes copied
@@ -584,6 +588,7 @@ enum FileSyscalls {
         switch f.kind {
         case .inode:
             guard let inode = f.inode else { return .failure(.ENODEV) }
+            if let driver = inode.characterDevice { return mapDevice(k, a, f, driver) }
             if let d = inode.device, d == .zero {
                 contents = []
             } else {

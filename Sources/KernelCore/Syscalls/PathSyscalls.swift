@@ -17,7 +17,7 @@ enum PathSyscalls {
 
     static let oCreat: UInt64 = 0o100, oExcl: UInt64 = 0o200, oNoctty: UInt64 = 0o400, oTrunc: UInt64 = 0o1000
     static let oDirectory: UInt64 = 0o200000, oNofollow: UInt64 = 0o400000, oPath: UInt64 = 0o10000000
-    static let oTmpfile: UInt64 = 0o20200000
+    static let oTmpfile: UInt64 = 0o20200000, oTmpfileBit: UInt64 = 0o20000000   // O_TMPFILE, __O_TMPFILE
 
     static func readPath(_ k: KernelState, _ address: UserAddress) -> Result<[UInt8], Errno> {
         k.memory.readCString(address, maximum: FileSystem.pathMax)
@@ -38,6 +38,7 @@ enum PathSyscalls {
         switch readPath(k, address) {
         case .failure(let e): return .failure(e)
         case .success(let path):
+            guard !path.isEmpty else { return .failure(.ENOENT) }   // before dirfd is looked at (getname)
             switch base(k, dirfd, path) {
             case .failure(let e): return .failure(e)
             case .success(let b): return .success((path, b))
@@ -99,7 +100,7 @@ enum PathSyscalls {
         case .failure(let e): return .failure(e)
         case .success(let v): (path, start) = v
         }
-        if flags & oTmpfile == oTmpfile { return .failure(.EOPNOTSUPP) }
+        if flags & oTmpfileBit != 0 { return openTemporary(k, path, start, flags, mode) }
         if flags & oCreat != 0 && flags & oDirectory != 0 { return .failure(.EINVAL) }
         let fs = k.files.fileSystem
         let follow = flags & oNofollow == 0
@@ -138,9 +139,9 @@ enum PathSyscalls {
             file = OpenFile(kind: .console, statusFlags: statusFlags)
             file.inode = inode
         } else if case .fifo = inode.kind {
-            return .failure(.ENXIO)
-        } else if let device = inode.device, device == .framebuffer {
-            return .failure(.ENODEV)
+            return k.openFifo(inode, statusFlags: statusFlags, closeOnExec: closeOnExec)   // VFS/Fifo.swift
+        } else if let device = inode.device, device == .framebuffer, inode.characterDevice == nil {
+            return .failure(.ENXIO)   // a node with no driver behind it (chrdev_open)
         } else {
             if inode.isRegular && flags & oTrunc != 0 && !created && !inode.data.isEmpty {
                 _ = FileSyscalls.resize(inode, to: 0, k)
@@ -148,6 +149,29 @@ enum PathSyscalls {
             file = OpenFile(inode: inode, statusFlags: statusFlags)
         }
         return k.files.install(file, closeOnExec: closeOnExec)
+    }
+
+    /// open(2) with O_TMPFILE: an unnamed regular file in the directory `path` names, with
+    /// link count 0. open(2) and build_open_flags: __O_TMPFILE needs O_DIRECTORY and no
+    /// O_CREAT, and write access (else EINVAL); the path must be a directory (ENOTDIR,
+    /// ENOENT); a file system without tmpfile support (/proc here) is EOPNOTSUPP. Without
+    /// O_EXCL, linkat(fd, "", dirfd, name, AT_EMPTY_PATH) may give the file a name later.
+    static func openTemporary(_ k: KernelState, _ path: [UInt8], _ start: Inode, _ flags: UInt64, _ mode: UInt32) -> SyscallResult {
+        guard flags & (oTmpfile | oCreat) == oTmpfile else { return .failure(.EINVAL) }
+        let accessMode = flags & 3
+        guard accessMode == 1 || accessMode == 2 else { return .failure(.EINVAL) }
+        let directory: Inode
+        switch k.files.fileSystem.resolve(path, from: start, followFinal: flags & oNofollow == 0) {
+        case .failure(let e): return .failure(e)
+        case .success(let d): directory = d
+        }
+        guard directory.isDirectory else { return .failure(.ENOTDIR) }
+        if directory.readOnly { return .failure(.EOPNOTSUPP) }
+        let inode = k.files.fileSystem.makeInode(.regular, permissions: mode & 0o7777 & ~k.process.umask)
+        inode.linkCount = 0
+        inode.linkable = flags & oExcl == 0
+        let statusFlags = (flags & ~(oCreat | oExcl | oNoctty | oTrunc | cloexecFlag)) | FileSyscalls.oLargefile
+        return k.files.install(OpenFile(inode: inode, statusFlags: statusFlags), closeOnExec: flags & cloexecFlag != 0)
     }
 
     // MARK: stat
@@ -254,7 +278,8 @@ enum PathSyscalls {
         mkdirAt(k, a.int32(0), a.address(1), a.uint32(2))
     }
 
-    /// mknod(2)/mknodat(2): regular files and FIFOs (device nodes need the kernel's list).
+    /// mknod(2)/mknodat(2): regular files and FIFOs (mkfifo(3) calls mknodat with S_IFIFO;
+    /// opening one is VFS/Fifo.swift). Device nodes need the kernel's list: EPERM.
     static func mknodAt(_ k: KernelState, _ dirfd: Int32, _ address: UserAddress, _ mode: UInt32) -> SyscallResult {
         let kind: Inode.Kind
         switch mode & FileMode.S_IFMT {
@@ -319,6 +344,23 @@ enum PathSyscalls {
     static func linkAt(_ k: KernelState, _ oldDirfd: Int32, _ old: UserAddress, _ newDirfd: Int32, _ new: UserAddress,
                        _ flags: UInt64) -> SyscallResult {
         guard flags & ~(atSymlinkFollow | atEmptyPath) == 0 else { return .failure(.EINVAL) }
+        if flags & atEmptyPath != 0 {
+            // linkat(2) AT_EMPTY_PATH: an empty old path names the file open at oldDirfd
+            // (an O_TMPFILE file among others; the guest is root, so CAP_DAC_READ_SEARCH holds).
+            switch readPath(k, old) {
+            case .failure(let e): return .failure(e)
+            case .success(let p) where p.isEmpty:
+                guard oldDirfd != atFDCWD else { return .failure(.ENOENT) }   // the cwd: a directory
+                guard oldDirfd >= 0, let f = k.files[Int(oldDirfd)] else { return .failure(.EBADF) }
+                guard let inode = f.inode else { return .failure(.ENOENT) }   // pipes, the console
+                switch pathAndBase(k, newDirfd, new) {
+                case .failure(let e): return .failure(e)
+                case .success(let (path, start)):
+                    return k.files.fileSystem.link(inode, to: path, from: start).map { 0 }
+                }
+            case .success: break
+            }
+        }
         let o: ([UInt8], Inode), n: ([UInt8], Inode)
         switch pathAndBase(k, oldDirfd, old) {
         case .failure(let e): return .failure(e)

@@ -39,6 +39,7 @@ enum TraceArgument {
     case sigactionIn, sigactionOut
     case fdPairOut      // pipe/pipe2: [3, 4]
     case sockaddrIn(Int) // length in argument N
+    case socket(SocketTraceArgument)  // the socket calls' kinds (SocketTraceText.swift)
 }
 
 /// How the return value is shown.
@@ -283,6 +284,8 @@ public struct SyscallTraceFormatter {
         case .iovecOut(let countIndex):
             guard let total = succeeded(result) else { return TraceText.pointer(v) }
             return iovec(v, count: a.int(countIndex), bytesAvailable: total, memory: memory)
+        case .socket(let kind):
+            return socketArgument(kind, a, index: i, result: result, memory: memory)
         case .sockaddrIn(let lengthIndex):
             let length = a.int(lengthIndex)
             guard length >= 16 else { return TraceText.pointer(v) }
@@ -360,6 +363,10 @@ public struct SyscallTraceFormatter {
             text += outputValue(a[2], result: result, memory: memory) { TraceText.winsize($0) }
         } else if request == .TIOCSWINSZ {
             text += inputValue(a[2], count: 8, memory: memory) { TraceText.winsize($0) }
+        } else if request == .FIONREAD {
+            text += socketArgument(.lengthOut, a, index: 2, result: result, memory: memory)
+        } else if request == .FIONBIO {
+            text += socketArgument(.lengthIn, a, index: 2, result: result, memory: memory)
         } else {
             text += hexString(a[2])
         }
@@ -501,14 +508,21 @@ public struct SyscallTraceFormatter {
         case .timerfd_create: return [.clockId, .openFlags]
         case .timerfd_settime: return [.int, .hex, .pointer, .pointer]
         case .timerfd_gettime: return [.int, .pointer]
-        case .socket: return [.int, .int, .int]
-        case .connect, .bind: return [.int, .sockaddrIn(2), .int]
-        case .sendto: return [.int, .inBuffer(2), .ulong, .hex, .sockaddrIn(5), .int]
-        case .recvfrom: return [.int, .outBuffer, .ulong, .hex, .pointer, .pointer]
+        // Sockets: strace's printers (SocketTraceText.swift)
+        case .socket: return [.socket(.family), .socket(.type), .socket(.protocolNumber(0))]
+        case .socketpair: return [.socket(.family), .socket(.type), .socket(.protocolNumber(0)), .fdPairOut]
+        case .connect, .bind: return [.int, .socket(.addressIn(2)), .int]
+        case .sendto: return [.int, .inBuffer(2), .ulong, .socket(.messageFlags), .socket(.addressIn(5)), .int]
+        case .recvfrom:
+            return [.int, .socket(.receivedBuffer(2)), .ulong, .socket(.messageFlags), .socket(.addressOut(5)), .socket(.lengthOut)]
+        case .sendmsg: return [.int, .socket(.messageIn), .socket(.messageFlags)]
+        case .recvmsg: return [.int, .socket(.messageOut), .socket(.messageFlags)]
         case .listen: return [.int, .int]
-        case .accept: return [.int, .pointer, .pointer]
-        case .accept4: return [.int, .pointer, .pointer, .openFlags]
-        case .shutdown: return [.int, .int]
+        case .accept, .getsockname, .getpeername: return [.int, .socket(.addressOut(2)), .socket(.lengthOut)]
+        case .accept4: return [.int, .socket(.addressOut(2)), .socket(.lengthOut), .socket(.acceptFlags)]
+        case .shutdown: return [.int, .socket(.shutdownHow)]
+        case .setsockopt: return [.int, .socket(.level), .socket(.optionName(1)), .socket(.optionIn(2, 4)), .int]
+        case .getsockopt: return [.int, .socket(.level), .socket(.optionName(1)), .socket(.optionOut(2, 4)), .socket(.lengthOut)]
         case .umask: return [.mode]
         case .chmod: return [.path, .mode]
         case .fchmod: return [.int, .mode]

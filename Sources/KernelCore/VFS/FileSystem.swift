@@ -220,7 +220,14 @@ public final class FileSystem {
         case .failure(let e): return .failure(e)
         case .success(let v): old = v
         }
-        if old.isDirectory { return .failure(.EPERM) }
+        return link(old, to: newPath, from: newBase)
+    }
+
+    /// A new name for `inode` (link(2), and linkat(2) AT_EMPTY_PATH for an open file). A file
+    /// whose last name is gone is ENOENT unless it is a linkable O_TMPFILE file (vfs_link's
+    /// I_LINKABLE rule), which then stops being linkable that way.
+    public func link(_ inode: Inode, to newPath: [UInt8], from newBase: Inode) -> Result<Void, Errno> {
+        if inode.isDirectory { return .failure(.EPERM) }
         let p: ParentLookup
         switch resolveParent(newPath, from: newBase) {
         case .failure(let e): return .failure(e)
@@ -229,9 +236,11 @@ public final class FileSystem {
         if p.existing != nil { return .failure(.EEXIST) }
         if p.trailingSlash { return .failure(.ENOENT) }
         if p.directory.readOnly { return .failure(.EACCES) }
-        p.directory.link(p.name, old, now: clock())
-        old.linkCount += 1
-        old.changeTime = clock()
+        if inode.linkCount <= 0 && !inode.linkable { return .failure(.ENOENT) }
+        p.directory.link(p.name, inode, now: clock())
+        inode.linkCount = max(0, inode.linkCount) + 1
+        inode.linkable = false
+        inode.changeTime = clock()
         return .success(())
     }
 

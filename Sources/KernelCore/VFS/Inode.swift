@@ -56,6 +56,15 @@ public final class Inode {
     public var changeTime: Int64
     /// A read-only node (/proc): opening for writing is EACCES even for root.
     public var readOnly = false
+    /// A character device with a driver (/dev/fb0): open/read/write/ioctl/mmap go to it
+    /// (CharacterDevice.swift). The simple devices (null, zero, random) need none.
+    public var characterDevice: (any CharacterDevice)? = nil
+    /// A FIFO's pipe, made at its first open and shared by every open of the node
+    /// (Fifo.swift); dropped when the last end closes, as Linux frees pipe_inode_info.
+    var fifoChannel: FifoChannel? = nil
+    /// An O_TMPFILE file opened without O_EXCL: linkat(AT_EMPTY_PATH) may give it a name
+    /// although its link count is 0 (I_LINKABLE in fs/namei.c).
+    public var linkable = false
 
     public init(kind: Kind, number: UInt64, permissions: UInt32, now: Int64) {
         self.kind = kind

@@ -1,0 +1,170 @@
+// ConsoleTerminal — the console as a terminal: input arriving from the machine, and read(2),
+// poll readiness and the tty ioctls on console descriptors (KernelCore layer).
+//
+// The line discipline itself is Terminal.swift (pure). The machine hands raw bytes over
+// through Platform.consoleTakeInput (Sources/Kernel/MachinePlatform.swift: COM1's receive
+// interrupt, vector 36, and the PS/2 keyboard, vector 33, both call receiveConsoleInput via
+// Traps.swift); readers also pull on every try, so input flows even where the serial
+// interrupt never arrives. FileSyscalls.swift sends console reads, readiness and ioctls
+// here. References: termios(3) for VMIN/VTIME, ioctl_tty(2) (TIOC*), drivers/tty/n_tty.c
+// (n_tty_read, n_tty_ioctl) and tty_io.c / tty_jobctrl.c for what Linux returns.
+import LinuxABI
+
+extension KernelState {
+    /// Typed input from the machine: through the line discipline, echo written to the
+    /// console, signals (^C, ^\) sent to the process, blocked readers and pollers woken.
+    public func receiveConsoleInput(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        let effects = terminal.receive(bytes)
+        if !effects.echo.isEmpty { platform.consoleWrite(effects.echo, count: effects.echo.count) }
+        for s in effects.signals { postProcessSignal(s) }
+        wake(consoleInput)
+        notifyPollers()
+    }
+
+    /// Pull whatever the platform received since the last look.
+    public func pullConsoleInput() {
+        receiveConsoleInput(platform.consoleTakeInput())
+    }
+
+    /// The bundle's console options (Sources/EggHost/EggRun.swift): "console=pipe" when
+    /// egg's stdin is not a terminal (Terminal.configureForPipedInput).
+    public func configureConsole(options: [String]) {
+        if options.contains("console=pipe") { terminal.configureForPipedInput() }
+    }
+}
+
+enum ConsoleTerminal {
+    /// How long a blocked reader waits before looking at the platform again.
+    static let pollSlice: UInt64 = 10_000_000
+
+    // MARK: read(2)
+
+    /// read(2) on the console: canonical — one line (or what fits of it), 0 at end of file;
+    /// non-canonical — termios(3)'s four VMIN/VTIME cases (n_tty_read): MIN 0 TIME 0 returns
+    /// what is there; MIN 0 TIME t waits up to t tenths of a second for a byte; MIN m TIME 0
+    /// waits for min(m, count) bytes; MIN m TIME t also returns once t passes after a byte
+    /// with no new one.
+    static func read(_ k: KernelState, _ f: OpenFile, _ address: UserAddress, _ count: Int) -> SyscallResult {
+        guard f.canRead else { return .failure(.EBADF) }
+        if count == 0 { return .success(0) }
+        let nonblocking = f.statusFlags & nonblockFlag != 0
+        let t = k.terminal
+        var collected: [UInt8] = []
+        var readDeadline: UInt64? = nil      // MIN 0, TIME > 0: from the start of the read
+        var byteDeadline: UInt64? = nil      // MIN > 0, TIME > 0: after the latest byte
+        func deliver(_ bytes: [UInt8]) -> SyscallResult {
+            if !bytes.isEmpty, let e = k.memory.copyOut(address, from: bytes) { return .failure(e) }
+            return .success(bytes.count)
+        }
+        while true {
+            k.pullConsoleInput()
+            let now = k.platform.monotonicNanoseconds()
+            var wakeAt = now + pollSlice
+            if t.isCanonical {
+                if !collected.isEmpty { return deliver(collected) }  // the mode changed mid-read
+                if let line = t.readLine(maximum: min(count, 1 << 16)) { return deliver(line) }
+            } else {
+                let minimum = Int(t.settings.controlCharacters[TermiosBits.VMIN])
+                let time = UInt64(t.settings.controlCharacters[TermiosBits.VTIME]) * 100_000_000
+                let fresh = t.takeQueued(maximum: min(count, 1 << 16) - collected.count)
+                collected += fresh
+                if minimum == 0 {
+                    if !collected.isEmpty || time == 0 { return deliver(collected) }
+                    let end = readDeadline ?? now + time
+                    readDeadline = end
+                    if now >= end { return deliver(collected) }
+                    wakeAt = min(wakeAt, end)
+                } else {
+                    if collected.count >= min(minimum, count) || collected.count >= 1 << 16 { return deliver(collected) }
+                    if time > 0 && !collected.isEmpty {
+                        if !fresh.isEmpty { byteDeadline = now + time }
+                        if let end = byteDeadline {
+                            if now >= end { return deliver(collected) }
+                            wakeAt = min(wakeAt, end)
+                        }
+                    }
+                }
+            }
+            if nonblocking { return collected.isEmpty ? .failure(.EAGAIN) : deliver(collected) }
+            guard k.wait(on: k.consoleInput, deadline: wakeAt) else {
+                return collected.isEmpty ? .failure(.EINTR) : deliver(collected)
+            }
+        }
+    }
+
+    /// poll/epoll readiness of a console descriptor.
+    static func readiness(_ k: KernelState) -> UInt32 {
+        k.pullConsoleInput()
+        return PollEvents.output | (k.terminal.pollReadable ? PollEvents.input : 0)
+    }
+
+    // MARK: ioctl_tty(2)
+
+    static func ioctl(_ k: KernelState, _ request: UInt32, _ a: SyscallArguments) -> SyscallResult {
+        let t = k.terminal
+        let argument = a.address(2)
+        switch request {
+        case IoctlRequest.TCGETS.rawValue:
+            if let e = k.memory.copyOut(argument, from: t.settings.encode()) { return .failure(e) }
+            return .success(0)
+        case IoctlRequest.TCSETS.rawValue, IoctlRequest.TCSETSW.rawValue, IoctlRequest.TCSETSF.rawValue:
+            // TCSETSW waits for output to drain: console writes are synchronous, so at once.
+            switch k.memory.copyIn(argument, count: Termios.byteSize) {
+            case .failure(let e): return .failure(e)
+            case .success(let bytes):
+                guard let new = try? Termios.decode(from: bytes) else { return .failure(.EFAULT) }
+                t.apply(new, flushInput: request == IoctlRequest.TCSETSF.rawValue)
+                k.wake(k.consoleInput)
+                k.notifyPollers()
+                return .success(0)
+            }
+        case IoctlRequest.TIOCGWINSZ.rawValue:
+            if let e = k.memory.copyOut(argument, from: t.windowSize.encode()) { return .failure(e) }
+            return .success(0)
+        case IoctlRequest.TIOCSWINSZ.rawValue:
+            switch k.memory.copyIn(argument, count: Winsize.byteSize) {
+            case .failure(let e): return .failure(e)
+            case .success(let bytes):
+                guard let size = try? Winsize.decode(from: bytes) else { return .failure(.EFAULT) }
+                // tty_do_resize: a change sends SIGWINCH to the foreground process group.
+                if size != t.windowSize {
+                    t.windowSize = size
+                    k.postProcessSignal(28)
+                }
+                return .success(0)
+            }
+        case IoctlRequest.TIOCGPGRP.rawValue, IoctlRequest.TIOCGSID.rawValue:
+            // One process: it leads its session and its process group, which is the
+            // terminal's foreground group (getpgid/getsid answer the same).
+            if let e = k.memory.writeUInt32(argument, UInt32(k.process.pid)) { return .failure(e) }
+            return .success(0)
+        case IoctlRequest.TIOCSPGRP.rawValue:
+            switch k.memory.copyIn(argument, count: 4) {
+            case .failure(let e): return .failure(e)
+            case .success(let b):
+                let group = Int32(bitPattern: UInt32(b[0]) | UInt32(b[1]) << 8 | UInt32(b[2]) << 16 | UInt32(b[3]) << 24)
+                if group < 0 { return .failure(.EINVAL) }
+                return Int(group) == k.process.pid ? .success(0) : .failure(.ESRCH)  // tiocspgrp
+            }
+        case IoctlRequest.TCFLSH.rawValue:
+            switch a.uint32(2) {
+            case TermiosBits.TCIFLUSH, TermiosBits.TCIOFLUSH:
+                t.flushInput()
+                k.notifyPollers()
+                return .success(0)
+            case TermiosBits.TCOFLUSH: return .success(0)  // output is never queued
+            default: return .failure(.EINVAL)
+            }
+        case IoctlRequest.TIOCOUTQ.rawValue:
+            if let e = k.memory.writeUInt32(argument, 0) { return .failure(e) }
+            return .success(0)
+        case 0x5409, 0x540A, IoctlRequest.TIOCSCTTY.rawValue:
+            // TCSBRK (tcdrain: nothing queued), TCXONC (no flow control), TIOCSCTTY (it is
+            // already the controlling terminal).
+            return .success(0)
+        default:
+            return .failure(.ENOTTY)
+        }
+    }
+}

@@ -1,0 +1,276 @@
+// KernelSocket — the open file description behind a socket descriptor (KernelCore/Sockets).
+//
+// A PollableObject (Sources/KernelCore/Events/PollableObject.swift), so read(2), write(2),
+// close(2), poll/select/epoll and fcntl(O_NONBLOCK) work on sockets through the same paths as
+// pipes. It wraps either a SocketID in Net's NetworkStack (AF_INET TCP and UDP) or one end of
+// a socketpair (LocalSocketPair.swift). The byte-moving loops that send(2), recv(2),
+// sendmsg(2) and recvmsg(2) share are here; argument decoding and the other socket calls are
+// SocketSyscalls.swift; moving frames and waking waiters is NetworkPump.swift.
+//
+// Blocking follows socket(7): a call blocks unless O_NONBLOCK or MSG_DONTWAIT; SO_RCVTIMEO /
+// SO_SNDTIMEO bound the wait and end it with EAGAIN (or the partial count); a signal ends it
+// with EINTR (or the partial count). A stream send blocks until all bytes are queued.
+import LinuxABI
+import Net
+
+public final class KernelSocket: PollableObject {
+    public enum Backing {
+        case internet(SocketID)
+        case local(LocalSocketEnd)
+    }
+    public let backing: Backing
+    /// AF_INET or AF_UNIX; SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET; the protocol number.
+    public let domain: UInt16
+    public let type: UInt32
+    public let protocolNumber: Int32
+    /// SO_RCVTIMEO / SO_SNDTIMEO in nanoseconds; 0 waits for ever.
+    var receiveTimeout: UInt64 = 0
+    var sendTimeout: UInt64 = 0
+    /// SO_SNDBUF / SO_RCVBUF as getsockopt reports them (already doubled).
+    var sendBufferOption: Int
+    var receiveBufferOption: Int
+    /// Options accepted and remembered but without effect here: (level, name, value).
+    var otherOptions: [(level: Int32, name: Int32, value: Int32)] = []
+
+    init(_ backing: Backing, domain: UInt16, type: UInt32, protocolNumber: Int32) {
+        self.backing = backing
+        self.domain = domain
+        self.type = type
+        self.protocolNumber = protocolNumber
+        // Linux's defaults: tcp_wmem[1] 16384 and tcp_rmem[1] 131072 for TCP,
+        // net.core.wmem_default/rmem_default 212992 for the others.
+        let isTCP = domain == AddressFamily.AF_INET && type == SocketType.SOCK_STREAM
+        sendBufferOption = isTCP ? 16384 : SocketBufferLimits.defaultSize
+        receiveBufferOption = isTCP ? 131_072 : SocketBufferLimits.defaultSize
+    }
+
+    public var fileMode: UInt32 { 0o140777 }   // S_IFSOCK | 0777, as Linux's sockfs reports
+
+    /// Message semantics (one datagram per call) rather than a byte stream.
+    public var keepsBoundaries: Bool { type != SocketType.SOCK_STREAM }
+
+    var socketID: SocketID? {
+        if case .internet(let id) = backing { return id }
+        return nil
+    }
+
+    // MARK: PollableObject
+
+    public func pollEvents(_ k: KernelState) -> UInt32 {
+        switch backing {
+        case .internet(let id):
+            if k.networkTimerDue(now: k.platform.monotonicNanoseconds()) { k.pumpNetwork() }
+            return k.networkStack().readiness(id).rawValue
+        case .local(let end):
+            return end.readiness()
+        }
+    }
+
+    public func read(_ k: KernelState, into address: UserAddress, count: Int, nonblocking: Bool) -> SyscallResult {
+        receive(k, [(address, count)], flags: 0, nonblocking: nonblocking).map { $0.count }
+    }
+
+    public func write(_ k: KernelState, from address: UserAddress, count: Int, nonblocking: Bool) -> SyscallResult {
+        send(k, [(address, count)], flags: 0, nonblocking: nonblocking, to: nil)
+    }
+
+    public func closed(_ k: KernelState) {
+        switch backing {
+        case .internet(let id):
+            k.networkStack().close(id, now: k.platform.monotonicNanoseconds())
+            k.pumpNetwork()
+        case .local(let end):
+            end.close()
+        }
+        k.notifyPollers()
+    }
+
+    /// FIONREAD (SIOCINQ): bytes a read would return, or the next datagram's size; EINVAL
+    /// on a listening socket (tcp_ioctl).
+    public func inputQueueLength(_ k: KernelState) -> Result<Int, Errno> {
+        switch backing {
+        case .internet(let id):
+            let stack = k.networkStack()
+            if stack.tcpState(id) == .listen { return .failure(.EINVAL) }
+            return .success(stack.bytesAvailable(id))
+        case .local(let end):
+            return .success(end.available)
+        }
+    }
+
+    // MARK: one attempt, never blocking
+
+    func attemptSend(_ k: KernelState, _ data: [UInt8], to destination: SocketAddress?) -> Result<Int, Errno> {
+        let now = k.platform.monotonicNanoseconds()
+        let result: Result<Int, Errno>
+        switch backing {
+        case .internet(let id):
+            let stack = k.networkStack()
+            if let destination, keepsBoundaries {
+                result = stack.sendTo(id, data, to: destination, now: now)
+            } else {
+                result = stack.send(id, data, now: now)
+            }
+            k.pumpNetwork()
+        case .local(let end):
+            result = end.send(data)
+            k.notifyPollers()
+        }
+        return result
+    }
+
+    /// Bytes (empty at end of stream), the datagram's full length, and its sender.
+    func attemptReceive(_ k: KernelState, maximum: Int, peek: Bool)
+        -> Result<(data: [UInt8], fullLength: Int, from: SocketAddress?), Errno> {
+        let now = k.platform.monotonicNanoseconds()
+        switch backing {
+        case .internet(let id):
+            let stack = k.networkStack()
+            let result: Result<(data: [UInt8], fullLength: Int, from: SocketAddress?), Errno>
+            if keepsBoundaries {
+                result = stack.receiveFrom(id, maximum: maximum, peek: peek, now: now).map { ($0.data, $0.fullLength, $0.from) }
+            } else {
+                result = stack.receive(id, maximum: maximum, peek: peek, now: now).map { ($0, $0.count, nil) }
+            }
+            k.pumpNetwork()
+            return result
+        case .local(let end):
+            if let got = end.receive(maximum: maximum, peek: peek) {
+                k.notifyPollers()
+                return .success((got.data, got.fullLength, nil))
+            }
+            return end.atEndOfFile ? .success(([], 0, nil)) : .failure(.EAGAIN)
+        }
+    }
+
+    /// epoll(7)'s edge-triggered mode reports a descriptor again once its readiness fell
+    /// and rose. EpollInstance (Sources/KernelCore/Events/Epoll.swift) only notices a fall
+    /// when a scan happens to see it; a socket is writable nearly always, so a fall of
+    /// EPOLLIN alone would go unseen and the next arrival would never be reported. A socket
+    /// call that finds nothing to read, no room, or drains the queue therefore tells the
+    /// epoll instances watching it, as the scan would have.
+    func readinessFell(_ k: KernelState) {
+        let now = pollEvents(k)
+        for fd in 0..<k.files.count {
+            guard let f = k.files[fd], let ep = f.object as? EpollInstance else { continue }
+            for i in ep.interests.indices where ep.interests[i].file.object === self {
+                ep.interests[i].lastReported &= now
+            }
+        }
+    }
+
+    // MARK: the loops behind send/recv/sendmsg/recvmsg/read/write
+
+    func deadline(_ k: KernelState, _ timeout: UInt64) -> UInt64? {
+        timeout == 0 ? nil : k.platform.monotonicNanoseconds() &+ timeout
+    }
+
+    /// send(2): every byte of `vectors` (a stream may take them in pieces and block between
+    /// them), or one datagram. EPIPE raises SIGPIPE unless MSG_NOSIGNAL (send(2)).
+    func send(_ k: KernelState, _ vectors: [(UserAddress, Int)], flags: UInt32, nonblocking: Bool,
+              to destination: SocketAddress?) -> SyscallResult {
+        let dontWait = nonblocking || flags & MessageFlags.MSG_DONTWAIT.rawValue != 0
+        var total = 0
+        for v in vectors { total += v.1 }
+        let until = deadline(k, sendTimeout)
+        var done = 0
+        while true {
+            let chunk = keepsBoundaries ? total : min(total - done, 65536)
+            let data: [UInt8]
+            switch SocketIO.gather(k, vectors, from: done, count: chunk) {
+            case .failure(let e): return done > 0 ? .success(done) : .failure(e)
+            case .success(let d): data = d
+            }
+            switch attemptSend(k, data, to: destination) {
+            case .success(let n):
+                done += n
+                if keepsBoundaries || done >= total { return .success(done) }
+            case .failure(.EAGAIN):
+                readinessFell(k)
+                if dontWait { return done > 0 ? .success(done) : .failure(.EAGAIN) }
+                if let until, k.platform.monotonicNanoseconds() >= until {
+                    return done > 0 ? .success(done) : .failure(.EAGAIN)
+                }
+                guard k.waitForNetwork(until: until) else { return done > 0 ? .success(done) : .failure(.EINTR) }
+            case .failure(let e):
+                if e == .EPIPE && flags & MessageFlags.MSG_NOSIGNAL.rawValue == 0 {
+                    k.postThreadSignal(13, to: k.currentThread)   // SIGPIPE
+                }
+                return done > 0 ? .success(done) : .failure(e)
+            }
+        }
+    }
+
+    /// recv(2): what is there (at least one byte, or end of stream), all of it with
+    /// MSG_WAITALL on a stream, or one datagram (`fullLength` is its real size).
+    func receive(_ k: KernelState, _ vectors: [(UserAddress, Int)], flags: UInt32, nonblocking: Bool)
+        -> Result<(count: Int, fullLength: Int, from: SocketAddress?), Errno> {
+        let dontWait = nonblocking || flags & MessageFlags.MSG_DONTWAIT.rawValue != 0
+        let peek = flags & MessageFlags.MSG_PEEK.rawValue != 0
+        let waitAll = flags & MessageFlags.MSG_WAITALL.rawValue != 0 && !keepsBoundaries && !peek
+        var total = 0
+        for v in vectors { total += v.1 }
+        if total == 0 && !keepsBoundaries { return .success((0, 0, nil)) }
+        let until = deadline(k, receiveTimeout)
+        var done = 0
+        while true {
+            switch attemptReceive(k, maximum: total - done, peek: peek) {
+            case .success(let got):
+                if got.data.isEmpty && !keepsBoundaries { return .success((done, done, nil)) }   // end of stream
+                if let e = SocketIO.scatter(k, vectors, at: done, got.data) {
+                    return done > 0 ? .success((done, done, nil)) : .failure(e)
+                }
+                done += got.data.count
+                if !peek, pollEvents(k) & PollEvents.input == 0 { readinessFell(k) }
+                if keepsBoundaries { return .success((done, got.fullLength, got.from)) }
+                if !waitAll || done >= total || dontWait { return .success((done, done, nil)) }
+            case .failure(.EAGAIN):
+                readinessFell(k)
+                if done > 0 && (dontWait || !waitAll) { return .success((done, done, nil)) }
+                if dontWait { return .failure(.EAGAIN) }
+                if let until, k.platform.monotonicNanoseconds() >= until {
+                    return done > 0 ? .success((done, done, nil)) : .failure(.EAGAIN)
+                }
+                guard k.waitForNetwork(until: until) else {
+                    return done > 0 ? .success((done, done, nil)) : .failure(.EINTR)
+                }
+            case .failure(let e):
+                return done > 0 ? .success((done, done, nil)) : .failure(e)
+            }
+        }
+    }
+}
+
+/// Moving bytes between iovec lists in guest memory and kernel arrays, through the checked
+/// copy path (AddressSpace.copyIn/copyOut: EFAULT on a bad address).
+enum SocketIO {
+    /// `count` bytes starting `offset` bytes into the concatenation of `vectors`.
+    static func gather(_ k: KernelState, _ vectors: [(UserAddress, Int)], from offset: Int, count: Int) -> Result<[UInt8], Errno> {
+        var out: [UInt8] = []
+        out.reserveCapacity(count)
+        var skip = offset, need = count
+        for (base, length) in vectors where need > 0 {
+            if skip >= length { skip -= length; continue }
+            let n = min(length - skip, need)
+            var piece: [UInt8] = []
+            if let e = k.memory.copyIn(base.advanced(by: skip), count: n, into: &piece) { return .failure(e) }
+            out.append(contentsOf: piece)
+            need -= n
+            skip = 0
+        }
+        return .success(out)
+    }
+
+    /// Write `data` starting `offset` bytes into the concatenation of `vectors`.
+    static func scatter(_ k: KernelState, _ vectors: [(UserAddress, Int)], at offset: Int, _ data: [UInt8]) -> Errno? {
+        var skip = offset, written = 0
+        for (base, length) in vectors where written < data.count {
+            if skip >= length { skip -= length; continue }
+            let n = min(length - skip, data.count - written)
+            if let e = k.memory.copyOut(base.advanced(by: skip), from: data, offset: written, count: n) { return e }
+            written += n
+            skip = 0
+        }
+        return nil
+    }
+}
