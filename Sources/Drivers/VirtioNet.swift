@@ -1,6 +1,7 @@
 // VirtioNet — the virtio network device driver (Drivers layer; virtio 1.2 §5.1).
 //
-// Modern PCI transport only (VirtioPCI.swift); VERSION_1 + MAC + STATUS, no merged receive
+// Over either modern transport (VirtioTransport: PCI in VirtioPCI.swift, MMIO in
+// VirtioMMIO.swift); VERSION_1 + MAC + STATUS, no merged receive
 // buffers and no offloads, so every packet is a 12-byte virtio_net_hdr plus one Ethernet
 // frame in a single 2 KiB buffer. The receive queue keeps every buffer posted. Interrupt
 // friendly: the kernel's handler calls `acknowledgeInterrupt()`, then `poll()` (from the
@@ -13,13 +14,13 @@ public enum VirtioNetFeature {
     public static let status: UInt64 = 1 << 16
 }
 
-public final class VirtioNet<Config: PCIConfigAccess, Bus: MMIOAccess, Memory: DMAMemory> {
+public final class VirtioNet<Transport: VirtioTransport, Memory: DMAMemory> {
     public static var headerLength: Int { 12 }     // struct virtio_net_hdr with num_buffers
     public static var bufferSize: Int { 2048 }
     public static var receiveQueueIndex: UInt16 { 0 }
     public static var transmitQueueIndex: UInt16 { 1 }
 
-    public let transport: VirtioPCITransport<Config, Bus>
+    public let transport: Transport
     let memory: Memory
     public let features: UInt64
     /// The device's MAC address (six bytes), from its configuration space.
@@ -33,22 +34,21 @@ public final class VirtioNet<Config: PCIConfigAccess, Bus: MMIOAccess, Memory: D
     public private(set) var framesReceived = 0
     public private(set) var transmitRingFull = 0
 
-    /// Probes and starts the device at `address` (virtio 1.2 §3.1.1).
-    public init(pci: PCIBus<Config>, bus: Bus, memory: Memory, address: PCIAddress,
+    /// Starts the device behind `transport` (virtio 1.2 §3.1.1). `interruptLine` is only
+    /// reported back (the PCI INTx line; 0 when unknown).
+    public init(transport: Transport, memory: Memory, interruptLine: UInt8 = 0,
                 queueSize: UInt16 = 256) throws(VirtioError) {
-        pci.enableMemoryAndBusMaster(address)
-        let transport = try VirtioPCITransport(pci: pci, bus: bus, address: address)
         self.transport = transport
         self.memory = memory
         features = try transport.negotiate(wanted: VirtioNetFeature.mac | VirtioNetFeature.status)
         receiveQueue = try transport.setUpQueue(VirtioNet.receiveQueueIndex, maximumSize: queueSize, memory: memory)
         transmitQueue = try transport.setUpQueue(VirtioNet.transmitQueueIndex, maximumSize: queueSize, memory: memory)
         if features & VirtioNetFeature.mac != 0 {
-            mac = (0..<6).map { bus.read8(transport.layout.device + UInt64($0)) }
+            mac = (0..<6).map { transport.readDeviceConfig8(UInt64($0)) }
         } else {
             mac = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56]
         }
-        interruptLine = pci.access.read8(address, offset: PCIRegister.interruptLine)
+        self.interruptLine = interruptLine
         receiveBuffers = []
         transmitBuffers = []
         for _ in 0..<Int(receiveQueue.size) {
@@ -73,8 +73,7 @@ public final class VirtioNet<Config: PCIConfigAccess, Bus: MMIOAccess, Memory: D
     /// Whether the link is up (STATUS feature), else assumed up.
     public var linkUp: Bool {
         guard features & VirtioNetFeature.status != 0 else { return true }
-        let s = UInt16(transport.bus.read8(transport.layout.device + 6))
-            | UInt16(transport.bus.read8(transport.layout.device + 7)) << 8
+        let s = UInt16(transport.readDeviceConfig8(6)) | UInt16(transport.readDeviceConfig8(7)) << 8
         return s & 1 != 0
     }
 
@@ -148,7 +147,18 @@ public final class VirtioNet<Config: PCIConfigAccess, Bus: MMIOAccess, Memory: D
         return frames
     }
 
-    /// Call from the interrupt handler (INTx): reads and so clears the ISR; true when the
+    /// Call from the interrupt handler: reads and clears the interrupt status; true when the
     /// interrupt was this device's.
-    public func acknowledgeInterrupt() -> Bool { transport.readInterruptStatus() != 0 }
+    public func acknowledgeInterrupt() -> Bool { transport.acknowledgeInterrupt() != 0 }
+
+    /// Probes and starts the virtio-net PCI function at `address`.
+    public convenience init<Config: PCIConfigAccess, Bus: MMIOAccess>(
+        pci: PCIBus<Config>, bus: Bus, memory: Memory, address: PCIAddress, queueSize: UInt16 = 256
+    ) throws(VirtioError) where Transport == VirtioPCITransport<Config, Bus> {
+        pci.enableMemoryAndBusMaster(address)
+        let transport = try VirtioPCITransport(pci: pci, bus: bus, address: address)
+        try self.init(transport: transport, memory: memory,
+                      interruptLine: pci.access.read8(address, offset: PCIRegister.interruptLine),
+                      queueSize: queueSize)
+    }
 }

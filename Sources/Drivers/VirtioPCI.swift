@@ -5,7 +5,8 @@
 // (Tests/NetTests/FakeVirtioNetDevice.swift): PCI config space (PCIBus.swift), MMIO for the
 // BAR registers, and DMA memory that hands out physically contiguous buffers. The kernel
 // implements them with port I/O, its direct map and its frame allocator.
-// VirtioNet.swift is the network device built on this.
+// VirtioNet.swift is the network device built on this; VirtioMMIO.swift is the other
+// transport (VirtioTransport below).
 
 /// Register access to device memory (BARs), by physical address.
 public protocol MMIOAccess {
@@ -42,6 +43,61 @@ public enum VirtioError: Error, Equatable, Sendable {
     case queueUnavailable(UInt16)
     case outOfMemory
     case resetTimedOut
+    /// virtio-mmio: a register window without the magic value, or the legacy (version 1)
+    /// layout, which this driver does not speak.
+    case unsupportedVersion(UInt32)
+}
+
+/// What VirtioNet needs from a transport (virtio 1.2 §4): the PCI one below and the MMIO one
+/// in VirtioMMIO.swift conform.
+public protocol VirtioTransport {
+    var status: UInt8 { get }
+    func setStatus(_ value: UInt8)
+    func reset() throws(VirtioError)
+    func deviceFeatures() -> UInt64
+    func setDriverFeatures(_ features: UInt64)
+    /// Sets up queue `index` with at most `maximumSize` entries (a power of two).
+    func setUpQueue<Memory: DMAMemory>(_ index: UInt16, maximumSize: UInt16,
+                                       memory: Memory) throws(VirtioError) -> SplitVirtqueue
+    func notify(_ queue: SplitVirtqueue)
+    /// Reads and acknowledges the interrupt status: bit 0 = queue work, bit 1 = configuration
+    /// change; 0 when the interrupt was not this device's.
+    func acknowledgeInterrupt() -> UInt8
+    /// One byte of the device-specific configuration space.
+    func readDeviceConfig8(_ offset: UInt64) -> UInt8
+}
+
+extension VirtioTransport {
+    public func addStatus(_ bits: UInt8) { setStatus(status | bits) }
+
+    /// §3.1.1 steps 1-6: reset, acknowledge, negotiate `wanted` ∩ offered (VERSION_1 is
+    /// required), FEATURES_OK. Returns the accepted features.
+    public func negotiate(wanted: UInt64) throws(VirtioError) -> UInt64 {
+        try reset()
+        addStatus(VirtioStatus.acknowledge)
+        addStatus(VirtioStatus.driver)
+        let offered = deviceFeatures()
+        guard offered & VirtioFeature.version1 != 0 else {
+            addStatus(VirtioStatus.failed)
+            throw .versionOneNotOffered
+        }
+        let accepted = offered & (wanted | VirtioFeature.version1)
+        setDriverFeatures(accepted)
+        addStatus(VirtioStatus.featuresOK)
+        guard status & VirtioStatus.featuresOK != 0 else {
+            addStatus(VirtioStatus.failed)
+            throw .featuresRejected
+        }
+        return accepted
+    }
+
+    /// Split queue sizes are powers of two: `min(offered, maximum)` rounded down.
+    static func queueSize(offered: UInt16, maximum: UInt16) -> UInt16 {
+        let size = min(offered, maximum)
+        var p: UInt16 = 1
+        while p <= size / 2 { p <<= 1 }
+        return p
+    }
 }
 
 /// Device status bits (virtio 1.2 §2.1).
@@ -87,7 +143,7 @@ enum CommonConfig {
 }
 
 /// The modern PCI transport of one virtio device.
-public struct VirtioPCITransport<Config: PCIConfigAccess, Bus: MMIOAccess> {
+public struct VirtioPCITransport<Config: PCIConfigAccess, Bus: MMIOAccess>: VirtioTransport {
     public let pci: PCIBus<Config>
     public let bus: Bus
     public let address: PCIAddress
@@ -130,8 +186,6 @@ public struct VirtioPCITransport<Config: PCIConfigAccess, Bus: MMIOAccess> {
 
     public var status: UInt8 { bus.read8(layout.common + CommonConfig.deviceStatus) }
     public func setStatus(_ value: UInt8) { bus.write8(layout.common + CommonConfig.deviceStatus, value) }
-    public func addStatus(_ bits: UInt8) { setStatus(status | bits) }
-
     public func reset() throws(VirtioError) {
         setStatus(0)
         var spins = 0
@@ -156,38 +210,13 @@ public struct VirtioPCITransport<Config: PCIConfigAccess, Bus: MMIOAccess> {
         bus.write32(layout.common + CommonConfig.driverFeature, UInt32(truncatingIfNeeded: features >> 32))
     }
 
-    /// §3.1.1 steps 1-6: reset, acknowledge, negotiate `wanted` ∩ offered (VERSION_1 is
-    /// required), FEATURES_OK. Returns the accepted features.
-    public func negotiate(wanted: UInt64) throws(VirtioError) -> UInt64 {
-        try reset()
-        addStatus(VirtioStatus.acknowledge)
-        addStatus(VirtioStatus.driver)
-        let offered = deviceFeatures()
-        guard offered & VirtioFeature.version1 != 0 else {
-            addStatus(VirtioStatus.failed)
-            throw .versionOneNotOffered
-        }
-        let accepted = offered & (wanted | VirtioFeature.version1)
-        setDriverFeatures(accepted)
-        addStatus(VirtioStatus.featuresOK)
-        guard status & VirtioStatus.featuresOK != 0 else {
-            addStatus(VirtioStatus.failed)
-            throw .featuresRejected
-        }
-        return accepted
-    }
-
     /// Sets up queue `index` with at most `maximumSize` entries (§4.1.5.1.3).
     public func setUpQueue<Memory: DMAMemory>(_ index: UInt16, maximumSize: UInt16,
                                               memory: Memory) throws(VirtioError) -> SplitVirtqueue {
         bus.write16(layout.common + CommonConfig.queueSelect, index)
         let offered = bus.read16(layout.common + CommonConfig.queueSize)
         guard offered != 0 else { throw .queueUnavailable(index) }
-        var size = min(offered, maximumSize)
-        // Split queue sizes are powers of two; round down.
-        var p: UInt16 = 1
-        while p <= size / 2 { p <<= 1 }
-        size = p
+        let size = Self.queueSize(offered: offered, maximum: maximumSize)
         bus.write16(layout.common + CommonConfig.queueSize, size)
         guard let queue = SplitVirtqueue(index: index, size: size, memory: memory) else { throw .outOfMemory }
         bus.write16(layout.common + CommonConfig.queueMSIXVector, 0xFFFF)   // VIRTIO_MSI_NO_VECTOR
@@ -211,6 +240,8 @@ public struct VirtioPCITransport<Config: PCIConfigAccess, Bus: MMIOAccess> {
     /// Reading the ISR status acknowledges an INTx interrupt (§4.1.4.5); bit 0 = queue
     /// work, bit 1 = configuration change.
     public func readInterruptStatus() -> UInt8 { bus.read8(layout.isr) }
+    public func acknowledgeInterrupt() -> UInt8 { readInterruptStatus() }
+    public func readDeviceConfig8(_ offset: UInt64) -> UInt8 { bus.read8(layout.device + offset) }
 }
 
 /// A split virtqueue (§2.7): descriptor table, available ring (driver → device), used ring

@@ -121,18 +121,27 @@ public func parsePortForward(_ text: String) -> Result<PortForward, NetworkOptio
 public struct GuestNetwork: Equatable, Sendable {
     public var forwards: [PortForward]
     public var mac: String
+    /// On QEMU's microvm (no PCI): the card is a virtio-mmio device (Sources/Drivers/VirtioMMIO.swift).
+    public var mmio: Bool
 
-    public init(forwards: [PortForward] = [], mac: String = "52:54:00:12:34:56") {
+    public init(forwards: [PortForward] = [], mac: String = "52:54:00:12:34:56", mmio: Bool = false) {
         self.forwards = forwards
         self.mac = mac
+        self.mmio = mmio
     }
 
     /// `-netdev user` (IPv6 off: the kernel speaks IPv4 only, so slirp's router
     /// advertisements would only wake it) and the card, without its option ROM (the
-    /// firmware would load it for nothing on a -kernel boot).
+    /// firmware would load it for nothing on a -kernel boot). On microvm: virtio-net-device
+    /// on the machine's virtio-mmio transports, which QEMU 7.2 makes legacy (version 1) unless
+    /// told otherwise; the kernel speaks version 2 only.
     public var qemuArguments: [String] {
         var netdev = "user,id=net0,ipv6=off"
         for forward in forwards { netdev += ",hostfwd=" + forward.hostfwd }
+        if mmio {
+            return ["-global", "virtio-mmio.force-legacy=false",
+                    "-netdev", netdev, "-device", "virtio-net-device,netdev=net0,mac=\(mac)"]
+        }
         return ["-netdev", netdev, "-device", "virtio-net-pci,netdev=net0,romfile=,mac=\(mac)"]
     }
 
@@ -170,15 +179,12 @@ public func planGuestNetwork(mode: String?, publish: [String], machine: MachineT
     if chosen == "none" {
         return forwards.isEmpty ? .success(nil) : .failure(.publishWithoutNetwork)
     }
-    if machine == .microvm {
-        // microvm has no PCI bus here and the kernel has no virtio-mmio transport yet.
-        if forwards.isEmpty && mode == nil { return .success(nil) }
-        return .failure(.unsupportedMachine(machine.rawValue))
-    }
+    // microvm: a card only when asked for (-p or --net user), so plain runs stay lean.
+    if machine == .microvm && forwards.isEmpty && mode == nil { return .success(nil) }
     for forward in forwards {
         if let problem = checkHostPort(forward) { return .failure(problem) }
     }
-    return .success(GuestNetwork(forwards: forwards))
+    return .success(GuestNetwork(forwards: forwards, mmio: machine == .microvm))
 }
 
 /// Whether QEMU will be able to bind the forward's host port: binds and closes a socket of

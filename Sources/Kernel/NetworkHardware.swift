@@ -108,3 +108,43 @@ final class FrameDMAMemory: DMAMemory {
     /// see through; so there is nothing left to order here.
     func barrier() {}
 }
+
+/// The card's transport, whichever the machine has: a PCI function (pc, q35) or a virtio-mmio
+/// window (microvm). One concrete type, so the driver and the kernel's interface need no
+/// existential; each call is a switch.
+enum KernelVirtioTransport: VirtioTransport {
+    case pci(VirtioPCITransport<PCIConfigPorts, KernelMMIO>)
+    case mmio(VirtioMMIOTransport<KernelMMIO>)
+
+    var status: UInt8 {
+        switch self { case .pci(let t): return t.status; case .mmio(let t): return t.status }
+    }
+    func setStatus(_ value: UInt8) {
+        switch self { case .pci(let t): t.setStatus(value); case .mmio(let t): t.setStatus(value) }
+    }
+    func reset() throws(VirtioError) {
+        switch self { case .pci(let t): try t.reset(); case .mmio(let t): try t.reset() }
+    }
+    func deviceFeatures() -> UInt64 {
+        switch self { case .pci(let t): return t.deviceFeatures(); case .mmio(let t): return t.deviceFeatures() }
+    }
+    func setDriverFeatures(_ features: UInt64) {
+        switch self { case .pci(let t): t.setDriverFeatures(features); case .mmio(let t): t.setDriverFeatures(features) }
+    }
+    func setUpQueue<Memory: DMAMemory>(_ index: UInt16, maximumSize: UInt16,
+                                       memory: Memory) throws(VirtioError) -> SplitVirtqueue {
+        switch self {
+        case .pci(let t): return try t.setUpQueue(index, maximumSize: maximumSize, memory: memory)
+        case .mmio(let t): return try t.setUpQueue(index, maximumSize: maximumSize, memory: memory)
+        }
+    }
+    func notify(_ queue: SplitVirtqueue) {
+        switch self { case .pci(let t): t.notify(queue); case .mmio(let t): t.notify(queue) }
+    }
+    func acknowledgeInterrupt() -> UInt8 {
+        switch self { case .pci(let t): return t.acknowledgeInterrupt(); case .mmio(let t): return t.acknowledgeInterrupt() }
+    }
+    func readDeviceConfig8(_ offset: UInt64) -> UInt8 {
+        switch self { case .pci(let t): return t.readDeviceConfig8(offset); case .mmio(let t): return t.readDeviceConfig8(offset) }
+    }
+}

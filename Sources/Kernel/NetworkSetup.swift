@@ -10,6 +10,10 @@
 // egg passes QEMU user networking's fixed address; otherwise DHCP runs in the background.
 // Interrupts: INTx through the legacy PIC (level-triggered; reading the ISR register
 // deasserts the line, virtio 1.2 §4.1.4.5), vector 32 + line, handled in Traps.swift.
+// Machines without PCI (QEMU microvm): the first virtio-net among the virtio-mmio windows
+// (Sources/Drivers/VirtioMMIO.swift). Its interrupt would arrive through the I/O APIC (GSI
+// 16 + slot), which the kernel does not program yet: that card is polled from the 250 Hz
+// timer tick (`tick` polls whenever no interrupt has been seen).
 import HW
 import Drivers
 import KernelArch
@@ -17,7 +21,7 @@ import KernelCore
 import LinuxABI
 import Net
 
-typealias KernelVirtioNet = VirtioNet<PCIConfigPorts, KernelMMIO, FrameDMAMemory>
+typealias KernelVirtioNet = VirtioNet<KernelVirtioTransport, FrameDMAMemory>
 
 /// The virtio-net card as KernelCore's NetworkInterface. Frames the transmit ring cannot
 /// take wait in a bounded backlog (sent as the device frees descriptors, which it signals
@@ -121,7 +125,13 @@ enum NetworkDevice {
         for b in seedBytes { seed = seed << 8 | UInt64(b) }
 
         let pci = PCIBus(access: PCIConfigPorts())
-        guard let function = pci.enumerate().first(where: { isVirtioNet($0, pci) }) else {
+        let functions = pci.enumerate()
+        guard let function = functions.first(where: { isVirtioNet($0, pci) }) else {
+            // No PCI at all (microvm): look for a virtio-mmio card instead.
+            if functions.isEmpty, let base = findMMIOCard(kernelTable: kernelTable) {
+                bringUpMMIO(state: state, plan: plan, base: base, seed: seed)
+                return
+            }
             state.network = NetworkStack(mac: nil, randomSeed: seed)
             HostChannel.write("info net no network card: loopback only\n")
             return
@@ -139,24 +149,47 @@ enum NetworkDevice {
                 return
             }
         }
-        // Two rings of up to 256 two-KiB buffers plus the rings themselves; half that on
-        // small machines.
-        let queueSize: UInt16 = state.frames.totalBytes >= 64 << 20 ? 256 : 128
-        let dmaBytes = 2 * Int(queueSize) * (KernelVirtioNet.bufferSize + 32) + 64 * 1024
-        guard let dma = FrameDMAMemory(frames: state.frames, bytes: dmaBytes) else {
-            HostChannel.write("info net not enough memory for the card's rings: loopback only\n")
-            state.network = NetworkStack(mac: nil, randomSeed: seed)
-            return
-        }
+        guard let (dma, queueSize) = makeDMA(state: state, seed: seed) else { return }
         let card: KernelVirtioNet
         do {
-            card = try VirtioNet(pci: pci, bus: KernelMMIO(), memory: dma, address: function.address,
+            pci.enableMemoryAndBusMaster(function.address)
+            let transport = try VirtioPCITransport(pci: pci, bus: KernelMMIO(), address: function.address)
+            card = try VirtioNet(transport: KernelVirtioTransport.pci(transport), memory: dma,
+                                 interruptLine: pci.access.read8(function.address, offset: PCIRegister.interruptLine),
                                  queueSize: queueSize)
         } catch {
             HostChannel.write("info net virtio-net at \(pciName(function.address)) failed to start (\(describe(error))): loopback only\n")
             state.network = NetworkStack(mac: nil, randomSeed: seed)
             return
         }
+        start(state: state, plan: plan, card: card, seed: seed)
+
+        let line = Int(card.interruptLine)
+        if function.interruptPin != 0 && line > 0 && line < 16 && line != 2 {
+            irq = line
+            setLevelTriggered(irq: line)
+            unmask(irq: line)
+        }
+        var text = "info net virtio-net \(macText(card.mac)) at \(pciName(function.address))"
+        text += irq >= 0 ? " irq \(irq)" : " polled"
+        announce(state: state, text: text, plan: plan, card: card, queueSize: queueSize)
+    }
+
+    /// The DMA block for two rings of up to 256 two-KiB buffers plus the rings themselves;
+    /// half that on small machines. nil (and a loopback-only stack) when RAM is short.
+    static func makeDMA(state: KernelState, seed: UInt64) -> (FrameDMAMemory, UInt16)? {
+        let queueSize: UInt16 = state.frames.totalBytes >= 64 << 20 ? 256 : 128
+        let dmaBytes = 2 * Int(queueSize) * (KernelVirtioNet.bufferSize + 32) + 64 * 1024
+        guard let dma = FrameDMAMemory(frames: state.frames, bytes: dmaBytes) else {
+            HostChannel.write("info net not enough memory for the card's rings: loopback only\n")
+            state.network = NetworkStack(mac: nil, randomSeed: seed)
+            return nil
+        }
+        return (dma, queueSize)
+    }
+
+    /// The stack over a started card, published in KernelState.
+    static func start(state: KernelState, plan: NetworkBootPlan, card: KernelVirtioNet, seed: UInt64) {
         let nic = VirtioNetworkInterface(card: card)
         let stack = NetworkStack(mac: MACAddress(card.mac), randomSeed: seed)
         switch plan {
@@ -168,15 +201,11 @@ enum NetworkDevice {
         state.network = stack
         state.networkInterface = nic
         interface = nic
+    }
 
-        let line = Int(card.interruptLine)
-        if function.interruptPin != 0 && line > 0 && line < 16 && line != 2 {
-            irq = line
-            setLevelTriggered(irq: line)
-            unmask(irq: line)
-        }
-        var text = "info net virtio-net \(macText(card.mac)) at \(pciName(function.address))"
-        text += irq >= 0 ? " irq \(irq)" : " polled"
+    static func announce(state: KernelState, text: String, plan: NetworkBootPlan, card: KernelVirtioNet,
+                         queueSize: UInt16) {
+        var text = text
         text += " queues \(queueSize)"
         if case .fixed(let c) = plan {
             text += " " + configurationText(c)
@@ -187,6 +216,48 @@ enum NetworkDevice {
         HostChannel.write(text + (card.linkUp ? "\n" : " link down\n"))
         // Frames the stack queued while starting (DHCP discover, gratuitous work).
         pump(state)
+    }
+
+    // MARK: virtio-mmio (QEMU microvm)
+
+    /// QEMU microvm's virtio-mmio transports: 24 windows of 0x200 bytes from 0xFEB00000
+    /// (QEMU hw/i386/microvm.c: VIRTIO_MMIO_BASE, VIRTIO_NUM_TRANSPORTS; interrupts on GSI
+    /// 16 + slot with the second I/O APIC, not used here).
+    static let mmioBase: UInt64 = 0xFEB0_0000
+    static let mmioSlotSize: UInt64 = 0x200
+    static let mmioSlots: UInt64 = 24
+
+    /// Maps the windows uncached and returns the first one holding a modern virtio-net device.
+    static func findMMIOCard(kernelTable: PageTable) -> UInt64? {
+        guard KernelMMIO.mapUncached(mmioBase, length: mmioSlots * mmioSlotSize, in: kernelTable) else { return nil }
+        for slot in 0..<mmioSlots {
+            let base = mmioBase + slot * mmioSlotSize
+            if VirtioMMIOTransport.probe(bus: KernelMMIO(), base: base, deviceID: 1) { return base }
+            // A legacy (version 1) window: say why it is skipped.
+            let bus = KernelMMIO()
+            if bus.read32(base) == VirtioMMIOTransport<KernelMMIO>.magic && bus.read32(base + 4) == 1
+                && bus.read32(base + 8) == 1 {
+                HostChannel.write("info net legacy virtio-mmio card at \(hex(base)) ignored (version 2 only)\n")
+            }
+        }
+        return nil
+    }
+
+    /// Starts the virtio-mmio card at `base`; polled from the timer tick (no I/O APIC set-up).
+    static func bringUpMMIO(state: KernelState, plan: NetworkBootPlan, base: UInt64, seed: UInt64) {
+        guard let (dma, queueSize) = makeDMA(state: state, seed: seed) else { return }
+        let card: KernelVirtioNet
+        do {
+            let transport = try VirtioMMIOTransport(bus: KernelMMIO(), base: base)
+            card = try VirtioNet(transport: KernelVirtioTransport.mmio(transport), memory: dma, queueSize: queueSize)
+        } catch {
+            HostChannel.write("info net virtio-mmio card at \(hex(base)) failed to start (\(describe(error))): loopback only\n")
+            state.network = NetworkStack(mac: nil, randomSeed: seed)
+            return
+        }
+        start(state: state, plan: plan, card: card, seed: seed)
+        announce(state: state, text: "info net virtio-net \(macText(card.mac)) at mmio \(hex(base)) polled",
+                 plan: plan, card: card, queueSize: queueSize)
     }
 
     /// Called from Traps.swift for vector 32 + irq.
@@ -220,6 +291,7 @@ enum NetworkDevice {
     static func lingerBeforeExit(limit: UInt64 = 2_000_000_000) {
         guard let state = kernel, let stack = state.network, let nic = interface else { return }
         let start = Clock.nanosecondsSinceBoot()
+        state.closeSocketsAtExit()  // FIN for what the program left open, as a Linux exit does
         while true {
             pump(state)
             let now = Clock.nanosecondsSinceBoot()
@@ -287,6 +359,7 @@ enum NetworkDevice {
         case .queueUnavailable(let index): return "queue \(index) unavailable"
         case .outOfMemory: return "out of memory"
         case .resetTimedOut: return "reset timed out"
+        case .unsupportedVersion(let version): return "virtio-mmio version \(version)"
         }
     }
 }

@@ -84,7 +84,23 @@ final class NetworkOptionsTests: XCTestCase {
 
     func testMicrovmHasNoCardUnlessAsked() {
         XCTAssertNil(try plan(nil, [], machine: .microvm).get())
-        XCTAssertEqual(plan(nil, ["8080:80"], machine: .microvm), .failure(.unsupportedMachine("microvm")))
+        XCTAssertNotNil(try plan("user", [], machine: .microvm).get())
+    }
+
+    func testMicrovmCardIsVirtioMMIO() throws {
+        let network = try XCTUnwrap(try plan(nil, ["8080:80"], machine: .microvm).get())
+        XCTAssertTrue(network.mmio)
+        let args = network.qemuArguments
+        XCTAssertTrue(args.contains("virtio-net-device,netdev=net0,mac=52:54:00:12:34:56"))
+        XCTAssertFalse(args.contains { $0.hasPrefix("virtio-net-pci") })
+        let global = try XCTUnwrap(args.firstIndex(of: "-global"))
+        XCTAssertEqual(args[global + 1], "virtio-mmio.force-legacy=false")
+        XCTAssertTrue(args.contains { $0.hasPrefix("user,id=net0,") && $0.contains("hostfwd=tcp::8080-:80") })
+        // pc keeps the PCI card.
+        let pc = try XCTUnwrap(try plan(nil, ["8080:80"], machine: .pc).get())
+        XCTAssertFalse(pc.mmio)
+        XCTAssertTrue(pc.qemuArguments.contains { $0.hasPrefix("virtio-net-pci,") })
+        XCTAssertFalse(pc.qemuArguments.contains("-global"))
     }
 
     func testRealPortCheckSeesAListener() throws {

@@ -391,3 +391,23 @@ final class SocketSyscallTests: XCTestCase {
         XCTAssertNil(k.state.network?.mac, "no card: loopback only")
     }
 }
+
+extension SocketSyscallTests {
+    /// Exit closes the sockets still open (once each, dup'ed or not): the peer sees end of
+    /// stream, and the stack forgets them.
+    func testSocketsStillOpenAtExitAreClosedOnce() {
+        let (listener, client, server) = connectedPair(port: 8100)
+        XCTAssertGreaterThanOrEqual(listener, 0)
+        _ = k.call(.dup, UInt64(server))
+        // The client side stands for a peer elsewhere: take it out of the table so exit
+        // closes only the listener and the (dup'ed, so shared) server socket.
+        guard let socket = k.state.files[client]?.object as? KernelSocket,
+              case .internet(let clientID) = socket.backing else { return XCTFail("no client socket") }
+        k.state.files[client] = nil
+        XCTAssertEqual(k.state.closeSocketsAtExit(), 2)
+        let stack = k.state.networkStack()
+        XCTAssertTrue(stack.readiness(clientID).contains(.readable))
+        XCTAssertEqual(stack.receive(clientID, maximum: 10, now: k.platform.monotonicNanoseconds()).map { $0.count }, .success(0))
+        XCTAssertEqual(k.state.closeSocketsAtExit(), 0)   // descriptors remain, their sockets are gone
+    }
+}

@@ -7,7 +7,7 @@ import Net
 
 final class VirtioNetTests: XCTestCase {
     func makeDriver(queueSize: UInt16 = 256) throws -> (FakeVirtioNetDevice, FakeDMAMemory,
-                                                         VirtioNet<FakeVirtioNetDevice, FakeVirtioNetDevice, FakeDMAMemory>) {
+                                                         VirtioNet<VirtioPCITransport<FakeVirtioNetDevice, FakeVirtioNetDevice>, FakeDMAMemory>) {
         let memory = FakeDMAMemory()
         let device = FakeVirtioNetDevice(memory: memory)
         let pci = PCIBus(access: device)

@@ -87,8 +87,9 @@ start_server() {
     if [ "$mode" = native ]; then
         timeout --kill-after=5 "$EGG_TIMEOUT" "$GUEST/$bin" "${args[@]}" > "$log.out" 2> "$log.err" < /dev/null &
     else
+        # EGG_MACHINE (e.g. microvm: the virtio-mmio card) is set by a case for its egg run.
         timeout --kill-after=5 "$EGG_TIMEOUT" "$EGG" run --accel tcg --timeout "$EGG_TIMEOUT" -m "${EGG_MEMORY:-256M}" \
-            -p "$HOST_PORT:$guest_port" "$GUEST/$bin" -- "${args[@]}" > "$log.out" 2> "$log.err" < /dev/null &
+            ${EGG_MACHINE:+--machine "$EGG_MACHINE"} -p "$HOST_PORT:$guest_port" "$GUEST/$bin" -- "${args[@]}" > "$log.out" 2> "$log.err" < /dev/null &
     fi
     SERVER_PID=$!
 }
@@ -223,6 +224,8 @@ publish_case() {
 selected httpd-c-level && httpd_case httpd-c-level httpd-musl httpd @PORT@
 selected httpd-c-edge && httpd_case httpd-c-edge httpd-glibc httpd @PORT@ --edge
 selected httpd-c-pie && httpd_case httpd-c-pie httpd-pie httpd @PORT@
+# microvm has no PCI: the card is virtio-net-device on virtio-mmio (Sources/Drivers/VirtioMMIO.swift).
+selected httpd-c-microvm && EGG_MACHINE=microvm httpd_case httpd-c-microvm httpd-musl httpd @PORT@
 selected httpd-swift && httpd_case httpd-swift httpd-swift httpd-swift @PORT@
 selected httpd-go && httpd_case httpd-go httpd-go httpd-go @PORT@
 # 200 connections at once, at the default memory size: socket buffers grow with the bytes

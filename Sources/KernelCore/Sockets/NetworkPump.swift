@@ -60,3 +60,24 @@ extension KernelState {
         return true
     }
 }
+
+extension KernelState {
+    /// The program is ending: close every Internet socket it still holds, as Linux does when
+    /// a process's files are released at exit, so peers get their FIN (or RST for unread
+    /// data) while the kernel lingers to send what is queued (Sources/Kernel/NetworkSetup.swift).
+    /// Returns how many sockets it closed.
+    @discardableResult
+    public func closeSocketsAtExit() -> Int {
+        guard let stack = network else { return 0 }
+        var closed: [SocketID] = []
+        let now = platform.monotonicNanoseconds()
+        for fd in 0..<files.count {
+            guard let socket = files[fd]?.object as? KernelSocket,
+                  case .internet(let id) = socket.backing, stack.exists(id), !closed.contains(id) else { continue }
+            stack.close(id, now: now)
+            closed.append(id)
+        }
+        if !closed.isEmpty { pumpNetwork() }
+        return closed.count
+    }
+}
