@@ -48,6 +48,14 @@ public struct ByteWriter: Sendable {
         zeros(length - written)
     }
 
+    /// A fixed-size C char field from raw bytes (utsname, fb_fix_screeninfo.id): at most
+    /// size-1 bytes, then NUL padding.
+    public mutating func field(_ text: [UInt8], size: Int) {
+        let n = min(text.count, size - 1)
+        bytes.append(contentsOf: text[0..<n])
+        zeros(size - n)
+    }
+
     /// Pads with zeros up to the next multiple of `alignment` bytes.
     public mutating func align(to alignment: Int) {
         while bytes.count % alignment != 0 { bytes.append(0) }
@@ -79,6 +87,20 @@ public struct ByteReader: Sendable {
     }
 
     public var remaining: Int { bytes.count - offset }
+
+    // Random access at a byte offset, for handlers that pick fields out of a struct image
+    // already copied in at its full size (the caller guarantees the length).
+    public func u32(_ at: Int) -> UInt32 {
+        var v: UInt32 = 0
+        for i in 0..<4 { v |= UInt32(bytes[at + i]) << (8 * UInt32(i)) }
+        return v
+    }
+    public func u64(_ at: Int) -> UInt64 {
+        var v: UInt64 = 0
+        for i in 0..<8 { v |= UInt64(bytes[at + i]) << (8 * UInt64(i)) }
+        return v
+    }
+    public func i64(_ at: Int) -> Int64 { Int64(bitPattern: u64(at)) }
 
     public mutating func u8() throws(ByteDecodingError) -> UInt8 {
         try UInt8(truncatingIfNeeded: readLittleEndian(byteCount: 1))

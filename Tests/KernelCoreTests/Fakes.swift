@@ -267,13 +267,13 @@ final class TestKernel {
     }
 
     func peek64(_ address: UInt64) -> UInt64 {
-        LittleEndianReader(peek(address, count: 8)).u64(0)
+        ByteReader(peek(address, count: 8)).u64(0)
     }
 }
 
 /// Little-endian helpers for building guest-side structs in tests.
 func le64(_ values: UInt64...) -> [UInt8] {
-    var w = LittleEndianBytes()
+    var w = ByteWriter()
     for v in values { w.u64(v) }
     return w.bytes
 }

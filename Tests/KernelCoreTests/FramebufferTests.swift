@@ -306,11 +306,11 @@ final class FramebufferDeviceTests: XCTestCase {
     func testScreenInfoStructures() {
         let d = FramebufferDevice(description: FramebufferDescription(physicalAddress: 0xFD00_0000, width: 1024, height: 768,
                                                                       pitch: 4096, bitsPerPixel: 32))
-        let v = LittleEndianReader(d.variableScreenInfo())
+        let v = ByteReader(d.variableScreenInfo())
         XCTAssertEqual(v.bytes.count, 160)
         XCTAssertEqual([v.u32(0), v.u32(4), v.u32(8), v.u32(12), v.u32(24)], [1024, 768, 1024, 768, 32])
         XCTAssertEqual([v.u32(32), v.u32(36), v.u32(44), v.u32(48), v.u32(56), v.u32(60)], [16, 8, 8, 8, 0, 8], "red, green, blue fields")
-        let f = LittleEndianReader(d.fixedScreenInfo())
+        let f = ByteReader(d.fixedScreenInfo())
         XCTAssertEqual(f.bytes.count, 80)
         XCTAssertEqual(Array(f.bytes[0..<6]), Array("egg-fb".utf8))
         XCTAssertEqual(f.u64(16), 0xFD00_0000, "smem_start")
@@ -324,10 +324,10 @@ final class FramebufferDeviceTests: XCTestCase {
         guard let fd = s.openFramebuffer() else { return }
         XCTAssertEqual(fd, 3)
         assertSuccess(s.call(.ioctl, UInt64(fd), 0x4600, s.scratch), 0)
-        let v = LittleEndianReader(try! s.space.copyIn(UserAddress(s.scratch), count: 160).get())
+        let v = ByteReader(try! s.space.copyIn(UserAddress(s.scratch), count: 160).get())
         XCTAssertEqual([v.u32(0), v.u32(4), v.u32(24)], [64, 48, 32])
         assertSuccess(s.call(.ioctl, UInt64(fd), 0x4602, s.scratch + 0x1000), 0)
-        XCTAssertEqual(LittleEndianReader(try! s.space.copyIn(UserAddress(s.scratch + 0x1000), count: 80).get()).u32(48), 256)
+        XCTAssertEqual(ByteReader(try! s.space.copyIn(UserAddress(s.scratch + 0x1000), count: 80).get()).u32(48), 256)
         // Pan to the origin is fine; anywhere else is EINVAL (no virtual screen beyond the visible one).
         assertSuccess(s.call(.ioctl, UInt64(fd), 0x4606, s.scratch), 0)
         XCTAssertNil(s.space.writeUInt32(UserAddress(s.scratch + 20), 16))

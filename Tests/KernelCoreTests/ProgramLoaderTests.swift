@@ -14,7 +14,7 @@ final class ProgramLoaderTests: XCTestCase {
     /// ELF64 ET_EXEC: PT_LOAD r-x [0x400000, +0x200) from offset 0, PT_LOAD rw- at 0x401010
     /// with 16 file bytes and 0x3000 bytes in memory (the rest is .bss).
     static func makeELF() -> [UInt8] {
-        var w = LittleEndianBytes()
+        var w = ByteWriter()
         for b in [0x7F, 0x45, 0x4C, 0x46, 2, 1, 1, 0] as [UInt8] { w.u8(b) }
         w.zeros(8)
         w.u16(2); w.u16(62); w.u32(1)          // ET_EXEC, EM_X86_64, EV_CURRENT

@@ -47,7 +47,7 @@ final class SocketSyscallTests: XCTestCase {
     }
 
     func peekInt32(_ address: UInt64) -> Int32 {
-        Int32(bitPattern: LittleEndianReader(k.peek(address, count: 4)).u32(0))
+        Int32(bitPattern: ByteReader(k.peek(address, count: 4)).u32(0))
     }
 
     func open(_ type: UInt64, _ domain: UInt64 = AF_INET) -> Int {
@@ -330,7 +330,7 @@ final class SocketSyscallTests: XCTestCase {
         let listener = open(STREAM | NONBLOCK)
         assertSuccess(k.call(.bind, UInt64(listener), sockaddr(SockaddrIn.INADDR_LOOPBACK, 8005, at: 0), 16), 0)
         assertSuccess(k.call(.listen, UInt64(listener), 4), 0)
-        var pfd = LittleEndianBytes()
+        var pfd = ByteWriter()
         pfd.u32(UInt32(listener)); pfd.u32(1)   // fd, events = POLLIN, revents = 0
         let fds = k.poke(pfd.bytes, at: 0x800)
         assertSuccess(k.call(.poll, fds, 1, 0), 0)

@@ -261,7 +261,7 @@ final class SyscallHandlerTests: XCTestCase {
     func testSysinfoReportsMemory() {
         let buf = k.scratch + 2000
         assertSuccess(k.call(.sysinfo, buf), 0)
-        let r = LittleEndianReader(k.peek(buf, count: 112))
+        let r = ByteReader(k.peek(buf, count: 112))
         XCTAssertEqual(r.u64(32), k.machine.pool.totalBytes)
         XCTAssertLessThanOrEqual(r.u64(40), r.u64(32))
         XCTAssertGreaterThan(r.u64(40), 0)
@@ -273,14 +273,14 @@ final class SyscallHandlerTests: XCTestCase {
     func testClockGettimeRealtimeAndMonotonic() {
         let buf = k.scratch + 3000
         assertSuccess(k.call(.clock_gettime, 0, buf), 0)
-        let r = LittleEndianReader(k.peek(buf, count: 16))
+        let r = ByteReader(k.peek(buf, count: 16))
         XCTAssertEqual(r.i64(0), 1_764_000_000)
         XCTAssertEqual(r.i64(8), 123_456_789)
         assertSuccess(k.call(.clock_gettime, 1, buf), 0)
-        let m1 = LittleEndianReader(k.peek(buf, count: 16))
+        let m1 = ByteReader(k.peek(buf, count: 16))
         XCTAssertTrue((0..<1_000_000_000).contains(m1.i64(8)))
         assertSuccess(k.call(.clock_gettime, 1, buf), 0)
-        let m2 = LittleEndianReader(k.peek(buf, count: 16))
+        let m2 = ByteReader(k.peek(buf, count: 16))
         let t1 = m1.i64(0) * 1_000_000_000 + m1.i64(8), t2 = m2.i64(0) * 1_000_000_000 + m2.i64(8)
         XCTAssertGreaterThan(t2, t1, "monotonic advances")
     }
@@ -415,7 +415,7 @@ final class SyscallHandlerTests: XCTestCase {
         let b = k.peek(buf, count: 40)
         XCTAssertEqual(b[36], 0xEE, "struct termios (kernel) is 36 bytes")
         XCTAssertNotEqual(b[35], 0xEE)
-        let r = LittleEndianReader(b)
+        let r = ByteReader(b)
         XCTAssertNotEqual(r.u32(12) & 0x2, 0, "ICANON")
         XCTAssertEqual(b[17 + 4], 4, "VEOF is ^D")
         // TCSETS stores, TCGETS reads it back.
@@ -502,7 +502,7 @@ final class SyscallHandlerTests: XCTestCase {
     func testFstatOfConsoleIsACharacterDevice() {
         let buf = k.scratch + 10_000
         assertSuccess(k.call(.fstat, 1, buf), 0)
-        let r = LittleEndianReader(k.peek(buf, count: 144))
+        let r = ByteReader(k.peek(buf, count: 144))
         XCTAssertEqual(r.u32(24) & 0o170000, 0o020000, "S_IFCHR")
         let empty = k.pokeString("", at: 0)
         assertSuccess(k.call(.newfstatat, 1, empty, buf, 0x1000), 0)  // AT_EMPTY_PATH

@@ -102,10 +102,10 @@ final class ThreadSyscallTests: XCTestCase {
 
     func testSigaltstackRejectsATooSmallStackAndReportsTheInstalledOne() {
         let k = TestKernel()
-        var small = LittleEndianBytes()
+        var small = ByteWriter()
         small.u64(0x6000_0000); small.u32(0); small.u32(0); small.u64(1024)
         XCTAssertEqual(k.call(.sigaltstack, k.poke(small.bytes), 0), .failure(.ENOMEM))
-        var good = LittleEndianBytes()
+        var good = ByteWriter()
         good.u64(0x6000_0000); good.u32(0); good.u32(0); good.u64(65536)
         XCTAssertEqual(k.call(.sigaltstack, k.poke(good.bytes), 0), .success(0))
         let old = k.scratch + 512
@@ -140,7 +140,7 @@ final class EventSyscallTests: XCTestCase {
         let k = TestKernel()
         guard case .success(let efd) = k.call(.eventfd2, 0, 0o4000),
               case .success(let ep) = k.call(.epoll_create1, 0) else { return XCTFail("create") }
-        var ev = LittleEndianBytes()
+        var ev = ByteWriter()
         ev.u32(1); ev.u64(0xABCD)                                   // EPOLLIN, data
         XCTAssertEqual(k.call(.epoll_ctl, UInt64(ep), 1, UInt64(efd), k.poke(ev.bytes)), .success(0))
         let events = k.scratch + 4096

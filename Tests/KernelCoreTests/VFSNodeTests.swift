@@ -50,7 +50,7 @@ final class VFSNodeTests: XCTestCase {
     /// poll(2) on one descriptor with timeout 0: the revents.
     func poll(_ fd: Int, _ events: UInt16) -> UInt16? {
         let buf = k.scratch + 28_000
-        var w = LittleEndianBytes()
+        var w = ByteWriter()
         w.u32(UInt32(fd)); w.u16(events); w.u16(0)
         XCTAssertNil(k.space.copyOut(UserAddress(buf), from: w.bytes))
         guard successValue(k.call(.poll, buf, 1, 0)) != nil else { return nil }
@@ -155,7 +155,7 @@ final class VFSNodeTests: XCTestCase {
         guard let fd = successValue(open("/dev/fb0", 2)) else { return }
         XCTAssertEqual(fstat(fd)?.rdev, encodeDeviceNumber(major: 29, minor: 0))
         assertSuccess(k.call(.ioctl, UInt64(fd), 0x4600, k.scratch), 0)
-        let v = LittleEndianReader(k.peek(k.scratch, count: 160))
+        let v = ByteReader(k.peek(k.scratch, count: 160))
         XCTAssertEqual([v.u32(0), v.u32(4), v.u32(24)], [640, 480, 32])
         assertFailure(k.call(.ioctl, UInt64(fd), 0x5401, k.scratch), .ENOTTY)
         assertFailure(open("/dev/fb0", 2 | Self.oDirectory), .ENOTDIR)

@@ -105,7 +105,7 @@ public final class FramebufferDevice {
     /// framebuffer (drivers/video/fbdev/simplefb.c does the same).
     public func variableScreenInfo() -> [UInt8] {
         let d = description
-        var w = LittleEndianBytes()
+        var w = ByteWriter()
         w.u32(UInt32(d.width)); w.u32(UInt32(d.height))          // xres, yres
         w.u32(UInt32(d.width)); w.u32(UInt32(d.height))          // xres_virtual, yres_virtual
         w.u32(0); w.u32(0)                                       // xoffset, yoffset
@@ -127,7 +127,7 @@ public final class FramebufferDevice {
     /// unsigned long).
     public func fixedScreenInfo() -> [UInt8] {
         let d = description
-        var w = LittleEndianBytes()
+        var w = ByteWriter()
         w.field(name, size: 16)                                  // id[16]
         w.u64(d.physicalAddress)                                 // smem_start
         w.u32(UInt32(truncatingIfNeeded: d.mappableBytes))       // smem_len
@@ -168,7 +168,7 @@ public final class FramebufferDevice {
             case .failure(let e): return .failure(e)
             case .success(let bytes): info = bytes
             }
-            let r = LittleEndianReader(info)
+            let r = ByteReader(info)
             let xoffset = r.u32(16), yoffset = r.u32(20)
             guard xoffset == 0 && yoffset == 0 else { return .failure(.EINVAL) }
             if request & 0xFFFF_FFFF == FramebufferIoctl.putVariableScreenInfo {

@@ -96,7 +96,7 @@ enum EpollSyscalls {
             switch k.memory.copyIn(a.address(3), count: 12) {  // packed struct epoll_event
             case .failure(let e): return .failure(e)
             case .success(let b):
-                let r = LittleEndianReader(b + [0, 0, 0, 0])
+                let r = ByteReader(b + [0, 0, 0, 0])
                 events = r.u32(0)
                 data = r.u64(4)
             }
@@ -133,7 +133,7 @@ enum EpollSyscalls {
         while true {
             let ready = ep.ready(k, maximum: maximum, consume: true)
             if !ready.isEmpty {
-                var w = LittleEndianBytes()
+                var w = ByteWriter()
                 for (e, d) in ready { w.u32(e); w.u64(d) }
                 if let err = k.memory.copyOut(events, from: w.bytes) { return .failure(err) }
                 return .success(ready.count)
@@ -207,7 +207,7 @@ enum EventSyscalls {
             k.files[r] = nil
             return .failure(.EMFILE)
         }
-        var b = LittleEndianBytes()
+        var b = ByteWriter()
         b.u32(UInt32(r)); b.u32(UInt32(w))
         if let e = k.memory.copyOut(a.address(0), from: b.bytes) {
             k.files[r] = nil

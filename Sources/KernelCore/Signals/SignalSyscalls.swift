@@ -20,13 +20,13 @@ enum SignalSyscalls {
             }
         }
         if !a.address(2).isNull {
-            var w = LittleEndianBytes()
+            var w = ByteWriter()
             w.u64(k.signalHandlers[signal]); w.u64(k.signalFlags[signal])
             w.u64(k.signalRestorers[signal]); w.u64(k.signalMasks[signal])
             if let e = k.memory.copyOut(a.address(2), from: w.bytes) { return .failure(e) }
         }
         if let b = newAction {
-            let r = LittleEndianReader(b)
+            let r = ByteReader(b)
             k.signalHandlers[signal] = r.u64(0)
             k.signalFlags[signal] = r.u64(8)
             k.signalRestorers[signal] = r.u64(16)
@@ -128,7 +128,7 @@ enum SignalSyscalls {
         let alt = t.alternateStack
         let onStack = alt.flags & 2 == 0 && rsp > alt.base && rsp <= alt.base + alt.size
         if !a.address(1).isNull {
-            var w = LittleEndianBytes()
+            var w = ByteWriter()
             w.u64(alt.base); w.u32(onStack ? 1 : alt.flags); w.u32(0); w.u64(alt.size)
             if let e = k.memory.copyOut(a.address(1), from: w.bytes) { return .failure(e) }
         }
@@ -136,7 +136,7 @@ enum SignalSyscalls {
             switch k.memory.copyIn(a.address(0), count: 24) {
             case .failure(let e): return .failure(e)
             case .success(let b):
-                let r = LittleEndianReader(b)
+                let r = ByteReader(b)
                 let flags = r.u32(8)
                 guard !onStack else { return .failure(.EPERM) }
                 let mode = flags & ~UInt32(0x8000_0000)  // SS_AUTODISARM is accepted

@@ -89,17 +89,17 @@ extension SocketSyscalls {
     /// An int option value: optlen < 4 is EINVAL, an unreadable pointer EFAULT.
     static func intValue(_ k: KernelState, _ address: UserAddress, _ length: Int) -> Result<Int32, Errno> {
         guard length >= 4 else { return .failure(.EINVAL) }
-        return k.memory.copyIn(address, count: 4).map { Int32(bitPattern: LittleEndianReader($0).u32(0)) }
+        return k.memory.copyIn(address, count: 4).map { Int32(bitPattern: ByteReader($0).u32(0)) }
     }
 
     static func setSocketLevel(_ k: KernelState, _ s: KernelSocket, _ name: Int32, _ value: UserAddress, _ length: Int) -> SyscallResult {
         let stack = s.socketID == nil ? nil : k.networkStack()
         if name == SocketOption.SO_RCVTIMEO || name == SocketOption.SO_SNDTIMEO {
             guard length >= 16 else { return .failure(.EINVAL) }
-            let r: LittleEndianReader
+            let r: ByteReader
             switch k.memory.copyIn(value, count: 16) {
             case .failure(let e): return .failure(e)
-            case .success(let b): r = LittleEndianReader(b)
+            case .success(let b): r = ByteReader(b)
             }
             let seconds = r.i64(0), micros = r.i64(8)
             guard micros >= 0 && micros < 1_000_000 else { return .failure(.EDOM) }
@@ -116,7 +116,7 @@ extension SocketSyscalls {
             switch k.memory.copyIn(value, count: 8) {
             case .failure(let e): return .failure(e)
             case .success(let b):
-                let r = LittleEndianReader(b + [0, 0, 0, 0, 0, 0, 0, 0])
+                let r = ByteReader(b + [0, 0, 0, 0, 0, 0, 0, 0])
                 storeOption(s, SocketLevel.SOL_SOCKET, name, Int32(bitPattern: r.u32(0)) != 0 ? Int32(bitPattern: r.u32(4)) : -1)
                 return .success(0)
             }
@@ -166,7 +166,7 @@ extension SocketSyscalls {
         let given: Int32
         switch k.memory.copyIn(lengthAddress, count: 4) {
         case .failure(let e): return .failure(e)
-        case .success(let b): given = Int32(bitPattern: LittleEndianReader(b).u32(0))
+        case .success(let b): given = Int32(bitPattern: ByteReader(b).u32(0))
         }
         guard given >= 0 else { return .failure(.EINVAL) }
         let bytes: [UInt8]
@@ -181,7 +181,7 @@ extension SocketSyscalls {
     }
 
     static func int32Bytes(_ v: Int32) -> [UInt8] {
-        var w = LittleEndianBytes()
+        var w = ByteWriter()
         w.u32(UInt32(bitPattern: v))
         return w.bytes
     }
@@ -214,13 +214,13 @@ extension SocketSyscalls {
             case SocketOption.SO_SNDLOWAT: return .success(int32Bytes(1))
             case SocketOption.SO_RCVTIMEO, SocketOption.SO_SNDTIMEO:
                 let ns = name == SocketOption.SO_RCVTIMEO ? s.receiveTimeout : s.sendTimeout
-                var w = LittleEndianBytes()
+                var w = ByteWriter()
                 w.u64(ns / 1_000_000_000)
                 w.u64(ns % 1_000_000_000 / 1000)
                 return .success(w.bytes)
             case SocketOption.SO_LINGER:
                 let v = storedOption(s, level, name, initial: -1)
-                var w = LittleEndianBytes()
+                var w = ByteWriter()
                 w.u32(v >= 0 ? 1 : 0)
                 w.u32(UInt32(bitPattern: max(v, 0)))
                 return .success(w.bytes)

@@ -69,7 +69,7 @@ enum SocketSyscalls {
         let given: Int32
         switch k.memory.copyIn(lengthAddress, count: 4) {
         case .failure(let e): return e
-        case .success(let b): given = Int32(bitPattern: LittleEndianReader(b).u32(0))
+        case .success(let b): given = Int32(bitPattern: ByteReader(b).u32(0))
         }
         guard given >= 0 else { return .EINVAL }
         let n = min(Int(given), bytes.count)
@@ -150,7 +150,7 @@ enum SocketSyscalls {
             _ = FileSyscalls.closeDescriptor(k, fd0)
             return .failure(.EMFILE)
         }
-        var w = LittleEndianBytes()
+        var w = ByteWriter()
         w.u32(UInt32(fd0)); w.u32(UInt32(fd1))
         if let e = k.memory.copyOut(a.address(3), from: w.bytes) {
             _ = FileSyscalls.closeDescriptor(k, fd0)

@@ -181,7 +181,7 @@ enum FileSyscalls {
         switch k.memory.copyIn(address, count: count * 16) {
         case .failure(let e): return .failure(e)
         case .success(let bytes):
-            let r = LittleEndianReader(bytes)
+            let r = ByteReader(bytes)
             var out: [(UserAddress, Int)] = []
             var total = 0
             for i in 0..<count {
@@ -387,7 +387,7 @@ enum FileSyscalls {
             k.notifyPollers()
             return .success(0)
         case 5, 36:  // F_GETLK, F_OFD_GETLK: nobody else holds locks; l_type = F_UNLCK
-            var w = LittleEndianBytes()
+            var w = ByteWriter()
             w.u16(2)
             if let e = k.memory.copyOut(a.address(2), from: w.bytes) { return .failure(e) }
             return .success(0)

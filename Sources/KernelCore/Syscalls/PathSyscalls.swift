@@ -547,7 +547,7 @@ enum PathSyscalls {
             switch k.memory.copyIn(a.address(2), count: 32) {
             case .failure(let e): return .failure(e)
             case .success(let b):
-                let r = LittleEndianReader(b)
+                let r = ByteReader(b)
                 let times = [(r.i64(0), r.i64(8)), (r.i64(16), r.i64(24))]
                 var values: [Int64] = []
                 for (i, (s, ns)) in times.enumerated() {

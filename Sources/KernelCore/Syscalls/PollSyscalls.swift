@@ -96,7 +96,7 @@ enum PollSyscalls {
         switch k.memory.copyIn(address, count: words * 8) {
         case .failure(let e): return .failure(e)
         case .success(let b):
-            let r = LittleEndianReader(b)
+            let r = ByteReader(b)
             return .success((0..<words).map { r.u64($0 * 8) })
         }
     }
@@ -146,7 +146,7 @@ enum PollSyscalls {
         }
         if case .failure = result { return result }
         for i in 0..<3 where !addresses[i].isNull {
-            var w = LittleEndianBytes()
+            var w = ByteWriter()
             for v in (result == .success(0) ? [UInt64](repeating: 0, count: words) : out[i]) { w.u64(v) }
             if let e = k.memory.copyOut(addresses[i], from: w.bytes) { return .failure(e) }
         }
@@ -160,7 +160,7 @@ enum PollSyscalls {
             switch k.memory.copyIn(a.address(4), count: 16) {
             case .failure(let e): return .failure(e)
             case .success(let b):
-                let r = LittleEndianReader(b)
+                let r = ByteReader(b)
                 let s = r.i64(0), us = r.i64(8)
                 guard s >= 0 && us >= 0 && us < 1_000_000 else { return .failure(.EINVAL) }
                 ns = s &* 1_000_000_000 &+ us * 1000
@@ -171,7 +171,7 @@ enum PollSyscalls {
         if let ns, !a.address(4).isNull {
             let spent = Int64(k.platform.monotonicNanoseconds() &- start)
             let left = max(0, ns - spent)
-            var w = LittleEndianBytes()
+            var w = ByteWriter()
             w.i64(left / 1_000_000_000); w.i64((left % 1_000_000_000) / 1000)
             _ = k.memory.copyOut(a.address(4), from: w.bytes)
         }
@@ -192,7 +192,7 @@ enum PollSyscalls {
             switch k.memory.copyIn(a.address(5), count: 16) {
             case .failure(let e): return .failure(e)
             case .success(let b):
-                let r = LittleEndianReader(b)
+                let r = ByteReader(b)
                 mask = UserAddress(r.u64(0))
                 size = r.u64(8)
             }

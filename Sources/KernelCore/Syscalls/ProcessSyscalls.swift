@@ -55,7 +55,7 @@ enum ProcessSyscalls {
 
     static func getrlimit(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
         guard let (cur, max) = limit(a.int(0), k) else { return .failure(.EINVAL) }
-        var w = LittleEndianBytes()
+        var w = ByteWriter()
         w.u64(cur); w.u64(max)
         if let e = k.memory.copyOut(a.address(1), from: w.bytes) { return .failure(e) }
         return .success(0)
@@ -77,7 +77,7 @@ enum ProcessSyscalls {
             if newCur != cur || newMax != max { return .failure(.EPERM) }
         }
         if !a.address(3).isNull {
-            var w = LittleEndianBytes()
+            var w = ByteWriter()
             w.u64(cur); w.u64(max)
             if let e = k.memory.copyOut(a.address(3), from: w.bytes) { return .failure(e) }
         }

@@ -9,7 +9,7 @@ enum SystemSyscalls {
     public static let release: [UInt8] = Array("6.1.0-egg".utf8)
 
     static func uname(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        var w = LittleEndianBytes()
+        var w = ByteWriter()
         w.field(Array("Linux".utf8), size: 65)
         w.field(k.hostname, size: 65)
         w.field(release, size: 65)
@@ -22,7 +22,7 @@ enum SystemSyscalls {
 
     /// struct sysinfo (include/uapi/linux/sysinfo.h), 112 bytes on x86-64, mem_unit 1.
     static func sysinfo(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        var w = LittleEndianBytes()
+        var w = ByteWriter()
         w.i64(Int64(k.platform.monotonicNanoseconds() / 1_000_000_000))  // uptime
         w.u64(0); w.u64(0); w.u64(0)                    // loads
         w.u64(k.frames.totalBytes)                      // totalram

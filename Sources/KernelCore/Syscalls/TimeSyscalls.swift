@@ -17,7 +17,7 @@ enum TimeSyscalls {
     }
 
     static func timespec(_ ns: Int64) -> [UInt8] {
-        var w = LittleEndianBytes()
+        var w = ByteWriter()
         w.i64(ns / 1_000_000_000)
         w.i64(ns % 1_000_000_000)
         return w.bytes
@@ -41,7 +41,7 @@ enum TimeSyscalls {
     static func gettimeofday(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
         let ns = k.platform.realtimeNanoseconds()
         if !a.address(0).isNull {
-            var w = LittleEndianBytes()
+            var w = ByteWriter()
             w.i64(ns / 1_000_000_000)
             w.i64((ns % 1_000_000_000) / 1000)
             if let e = k.memory.copyOut(a.address(0), from: w.bytes) { return .failure(e) }
@@ -65,7 +65,7 @@ enum TimeSyscalls {
         switch k.memory.copyIn(address, count: 16) {
         case .failure(let e): return .failure(e)
         case .success(let b):
-            let r = LittleEndianReader(b)
+            let r = ByteReader(b)
             let sec = r.i64(0), nsec = r.i64(8)
             guard sec >= 0, nsec >= 0, nsec < 1_000_000_000 else { return .failure(.EINVAL) }
             let (total, overflow) = sec.multipliedReportingOverflow(by: 1_000_000_000)

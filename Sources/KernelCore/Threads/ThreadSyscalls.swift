@@ -57,7 +57,7 @@ enum ThreadSyscalls {
         switch k.memory.copyIn(a.address(0), count: min(size, 88)) {
         case .failure(let e): return .failure(e)
         case .success(let b):
-            let r = LittleEndianReader(b + [UInt8](repeating: 0, count: max(0, 88 - b.count)))
+            let r = ByteReader(b + [UInt8](repeating: 0, count: max(0, 88 - b.count)))
             let flags = r.u64(0)
             if r.u64(32) & ~0xFF != 0 || flags & clonePidfd != 0 || r.u64(72) != 0 { return .failure(.EINVAL) }
             let stackBase = r.u64(40), stackSize = r.u64(48)
