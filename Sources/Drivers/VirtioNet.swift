@@ -59,6 +59,9 @@ public final class VirtioNet<Transport: VirtioTransport, Memory: DMAMemory> {
             guard let b = memory.allocate(bytes: VirtioNet.bufferSize, alignment: 16) else { throw .outOfMemory }
             transmitBuffers.append(b)
         }
+        // Sent buffers are reclaimed on the next send or receive poll: no interrupt per sent
+        // frame (halves the interrupts of a request/response load).
+        transmitQueue.suppressInterrupts(memory: memory)
         transport.addStatus(VirtioStatus.driverOK)
         // Post every receive buffer (§5.1.6.3: "fill the receive queue").
         while let id = peekFreeReceive() {

@@ -274,6 +274,14 @@ public struct SplitVirtqueue {
 
     public var freeCount: Int { freeDescriptors.count }
 
+    /// Asks the device not to interrupt when it uses buffers of this queue
+    /// (VIRTQ_AVAIL_F_NO_INTERRUPT, virtio 1.2 §2.7.7; a hint the device may ignore). For a
+    /// transmit queue whose used buffers are reclaimed on the next send or receive poll.
+    public func suppressInterrupts<Memory: DMAMemory>(memory: Memory) {
+        memory.write16(availableRing, 1)
+        memory.barrier()
+    }
+
     /// Makes one buffer available to the device; returns its descriptor id, or nil if full.
     public mutating func add<Memory: DMAMemory>(buffer: UInt64, length: Int, deviceWrites: Bool,
                                                 memory: Memory) -> UInt16? {

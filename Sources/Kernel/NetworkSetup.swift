@@ -72,6 +72,8 @@ enum NetworkDevice {
     nonisolated(unsafe) static var interface: VirtioNetworkInterface? = nil
     /// The card's legacy IRQ (PIC line), or -1 when it has none and the tick polls it.
     nonisolated(unsafe) static var irq = -1
+    /// The virtio-mmio card's I/O APIC GSI (microvm, IOAPIC.networkVector), or -1.
+    nonisolated(unsafe) static var gsi = -1
     nonisolated(unsafe) static var interrupts = 0
     nonisolated(unsafe) static var announcedConfiguration = false
 
@@ -222,7 +224,7 @@ enum NetworkDevice {
 
     /// QEMU microvm's virtio-mmio transports: 24 windows of 0x200 bytes from 0xFEB00000
     /// (QEMU hw/i386/microvm.c: VIRTIO_MMIO_BASE, VIRTIO_NUM_TRANSPORTS; interrupts on GSI
-    /// 16 + slot with the second I/O APIC, not used here).
+    /// 24 + slot with the second I/O APIC, see IOAPIC.microvmVirtioGSI).
     static let mmioBase: UInt64 = 0xFEB0_0000
     static let mmioSlotSize: UInt64 = 0x200
     static let mmioSlots: UInt64 = 24
@@ -243,7 +245,8 @@ enum NetworkDevice {
         return nil
     }
 
-    /// Starts the virtio-mmio card at `base`; polled from the timer tick (no I/O APIC set-up).
+    /// Starts the virtio-mmio card at `base`; its interrupt comes through the I/O APIC, or the
+    /// timer tick polls it when that cannot be routed.
     static func bringUpMMIO(state: KernelState, plan: NetworkBootPlan, base: UInt64, seed: UInt64) {
         guard let (dma, queueSize) = makeDMA(state: state, seed: seed) else { return }
         let card: KernelVirtioNet
@@ -256,11 +259,21 @@ enum NetworkDevice {
             return
         }
         start(state: state, plan: plan, card: card, seed: seed)
-        announce(state: state, text: "info net virtio-net \(macText(card.mac)) at mmio \(hex(base)) polled",
-                 plan: plan, card: card, queueSize: queueSize)
+        // Its interrupt through the I/O APIC (IOAPIC.swift) to the boot CPU; polled if that fails.
+        let slot = UInt32((base - mmioBase) / mmioSlotSize)
+        if let kernelTable, let (line, controllers) = IOAPIC.microvmVirtioGSI(slot: slot),
+           let (ioapic, pin) = IOAPIC.route(gsi: line, vector: IOAPIC.networkVector, levelTriggered: true,
+                                            activeLow: false, destination: SMP.bootAPICID,
+                                            controllers: controllers, kernelTable: kernelTable) {
+            gsi = Int(line)
+            IOAPIC.unmask(base: ioapic, pin: pin)
+        }
+        var text = "info net virtio-net \(macText(card.mac)) at mmio \(hex(base))"
+        text += gsi >= 0 ? " irq gsi \(gsi)" : " polled"
+        announce(state: state, text: text, plan: plan, card: card, queueSize: queueSize)
     }
 
-    /// Called from Traps.swift for vector 32 + irq.
+    /// Called from Traps.swift for vector 32 + irq, or IOAPIC.networkVector.
     static func interrupt() {
         guard let nic = interface else { return }
         _ = nic.card.acknowledgeInterrupt()

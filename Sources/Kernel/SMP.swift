@@ -76,6 +76,9 @@ enum SMP {
     nonisolated(unsafe) static var usingAPICTimer = false
     /// Where the CPU list came from, for the boot info line: "acpi" or "fw_cfg".
     nonisolated(unsafe) static var cpuSource = "fw_cfg"
+    /// The parsed MADT (nil without ACPI) and the boot CPU's APIC id, kept for IOAPIC.swift.
+    nonisolated(unsafe) static var acpiMachine: ACPIMachine? = nil
+    nonisolated(unsafe) static var bootAPICID: UInt32 = 0
 
     /// Number of CPUs QEMU was started with (fw_cfg), 1 if it cannot tell.
     static func cpuCountFromFirmware() -> Int {
@@ -92,6 +95,7 @@ enum SMP {
     /// §5.2.5.1), else fw_cfg's count. xAPIC IPIs reach ids up to 254 only.
     static func processorAPICIDs(rsdp bootRSDP: [UInt8]?, memory: DirectMapMemory) -> [UInt32] {
         let boot = LocalAPIC.present ? LocalAPIC.id : 0
+        bootAPICID = boot
         func read(_ physical: UInt64, _ count: Int) -> [UInt8] {
             guard physical < 0x1_0000_0000, count > 0, count <= 1 << 20 else { return [] }  // the direct map's 4 GiB
             var out = [UInt8](repeating: 0, count: count)
@@ -111,6 +115,7 @@ enum SMP {
         }
         if let rsdp, let machine = ACPITables.machine(rsdp: rsdp, read: read) {
             cpuSource = "acpi"
+            acpiMachine = machine
             var ids = [boot]
             for id in machine.enabledAPICIDs where id != boot && id < 255 && ids.count < CPU.maximumCPUs {
                 ids.append(id)

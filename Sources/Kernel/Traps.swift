@@ -72,6 +72,14 @@ public func trapEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
         }
         return
     }
+    if f.vector == UInt64(IOAPIC.networkVector) {
+        // The virtio-mmio card through the I/O APIC (IOAPIC.swift): acknowledge it, then
+        // end the interrupt at the local APIC (which tells the level-triggered I/O APIC pin).
+        NetworkDevice.interrupt()
+        LocalAPIC.endOfInterrupt()
+        if fromUser, let state = kernel { state.returnToUser() }
+        return
+    }
     if f.vector >= 32 {
         // Hardware interrupt: the PIT tick wakes a halted CPU and, when it interrupted the
         // guest, ends its time slice; console input goes to the terminal.

@@ -40,6 +40,9 @@ final class VirtioNetTests: XCTestCase {
         XCTAssertTrue(device.queues[0].enabled && device.queues[1].enabled)
         XCTAssertEqual(device.postedReceiveBuffers, 256)
         XCTAssertGreaterThan(device.notifications[0], 0)
+        // Transmit completions need no interrupt (VIRTQ_AVAIL_F_NO_INTERRUPT); receive does.
+        XCTAssertEqual(device.memory.read16(device.queues[1].avail), 1)
+        XCTAssertEqual(device.memory.read16(device.queues[0].avail), 0)
     }
 
     func testDeviceWithoutVersionOneIsRefused() {

@@ -72,6 +72,7 @@ public struct SyscallTraceFormatter {
             text += " "
         }
         return text + "= " + returnText(arguments, result: result)
+            + resultSuffix(arguments, result: result, memory: memory)
     }
 
     /// `name(arguments)`. Calls with no name print as strace does: syscall_0x1f4(...).
@@ -125,6 +126,10 @@ public struct SyscallTraceFormatter {
         case .futex: return futexArguments(a, memory: memory)
         case .ioctl: return ioctlArguments(a, result: result, memory: memory)
         case .fcntl: return fcntlArguments(a)
+        case .epoll_ctl, .epoll_wait, .epoll_pwait, .poll, .ppoll, .statx, .epoll_create1, .eventfd2, .timerfd_create,
+             .pipe2, .dup3:
+            // EventTraceText.swift
+            if let text = eventArguments(a, result: result, memory: memory) { return text }
         case .clone: return cloneArguments(a, result: result, memory: memory)
         case .clone3: return clone3Arguments(a, memory: memory)
         case .arch_prctl:
@@ -358,8 +363,10 @@ public struct SyscallTraceFormatter {
 
     func ioctlArguments(_ a: SyscallArguments, result: SyscallResult?, memory: AddressSpace) -> String {
         let request = IoctlRequest(a.uint32(1))
-        var text = decimalString(Int64(a.int32(0))) + ", " + request.straceDescription + ", "
-        if request == .TIOCGWINSZ {
+        var text = decimalString(Int64(a.int32(0))) + ", " + ioctlRequestText(request) + ", "
+        if let termios = termiosArgument(a, result: result, memory: memory) {
+            text += termios
+        } else if request == .TIOCGWINSZ {
             text += outputValue(a[2], result: result, memory: memory) { TraceText.winsize($0) }
         } else if request == .TIOCSWINSZ {
             text += inputValue(a[2], count: 8, memory: memory) { TraceText.winsize($0) }
