@@ -129,6 +129,22 @@ final class VFSSyscallTests: XCTestCase {
         assertFailure(k.call(.newfstatat, Self.atFDCWD, path("/proc/self/exe"), k.scratch + 24_000, 0), .ENOENT)
     }
 
+    /// statx reports STATX_MNT_ID as Linux does (egg's tree is one device, so one id).
+    func testStatxReportsTheMountID() {
+        func statx(_ s: String) -> ByteReader? {
+            let buf = k.scratch + 20_000
+            guard successValue(k.call(.statx, Self.atFDCWD, path(s), 0, 0x7ff, buf)) != nil else { return nil }
+            return ByteReader(k.peek(buf, count: 256))
+        }
+        guard let root = statx("/"), let procRoot = statx("/proc"), let proc = statx("/proc/self") else {
+            return XCTFail("statx failed")
+        }
+        XCTAssertEqual(root.u32(0), 0x7ff | 0x1000)           // stx_mask
+        XCTAssertNotEqual(root.u64(0x90), 0)                  // stx_mnt_id
+        XCTAssertEqual(procRoot.u64(0x90), proc.u64(0x90))
+        XCTAssertEqual(root.u64(0x90), proc.u64(0x90))
+    }
+
     func testDevicesReadAndWrite() {
         guard let null = successValue(open("/dev/null", 2)) else { return }
         assertSuccess(write(null, "discard"), 7)

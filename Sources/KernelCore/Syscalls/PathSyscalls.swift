@@ -209,7 +209,7 @@ enum PathSyscalls {
         }
     }
 
-    /// statx(2): the basic fields (STATX_BASIC_STATS); STATX__RESERVED in the mask is EINVAL.
+    /// statx(2): the basic fields (STATX_BASIC_STATS) and STATX_MNT_ID; STATX__RESERVED in the mask is EINVAL.
     static func statx(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
         let flags = a[2]
         guard flags & ~(atSymlinkNofollow | atNoAutomount | atEmptyPath | atStatxSyncType) == 0,
@@ -226,7 +226,10 @@ enum PathSyscalls {
         case .description(let f, let fd): s = FileSyscalls.stat(of: f, fd: fd, k)
         }
         var x = Statx(s)
-        x.mask = StatxMask.STATX_BASIC_STATS
+        // Linux (since 5.8) always adds STATX_MNT_ID. The id is derived from st_dev (egg's
+        // tree reports one device today, so one mount id; never 0).
+        x.mask = StatxMask.STATX_BASIC_STATS.union(.STATX_MNT_ID)
+        x.mountId = 1 + (UInt64(x.devMajor) << 20 | UInt64(x.devMinor))
         if let e = k.memory.copyOut(a.address(4), from: x.encode()) { return .failure(e) }
         return .success(0)
     }
