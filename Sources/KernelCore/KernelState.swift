@@ -81,10 +81,17 @@ public final class KernelState {
     public var memory: AddressSpace { process.addressSpace }
 
     public func dispatch(_ arguments: SyscallArguments) -> SyscallResult {
-        guard let tracer else { return syscalls.dispatch(self, arguments) }
-        tracer.willDispatch(self, arguments)
-        let result = syscalls.dispatch(self, arguments)
-        tracer.didDispatch(self, arguments, result)
+        let result: SyscallResult
+        if let tracer {
+            tracer.willDispatch(self, arguments)
+            result = syscalls.dispatch(self, arguments)
+            tracer.didDispatch(self, arguments, result)
+        } else {
+            result = syscalls.dispatch(self, arguments)
+        }
+        if case .failure(.EINTR) = result, KernelState.isRestartable(arguments.number) {
+            currentThread.restartableSyscall = arguments.number
+        }
         return result
     }
 

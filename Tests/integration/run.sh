@@ -128,6 +128,7 @@ for v in musl glibc pie; do
     guest_case "prime_sieve-$v" "prime_sieve-$v" 0 verdict - "" ""
     guest_case "futex_stress-$v" "futex_stress-$v" 0 exact - "" ""
     guest_case "signals-$v" "signals-$v" 0 exact - "" ""
+    guest_case "sa_restart-$v" "sa_restart-$v" 0 exact - "" ""
 done
 guest_case "threads-swift" threads-swift 0 exact - "" ""
 guest_case "futex_stress-glibc@smp2" futex_stress-glibc 0 exact - "" ""

@@ -22,7 +22,7 @@ public struct FaultSignal {
     }
 }
 
-let saOnStack: UInt64 = 0x0800_0000, saRestorer: UInt64 = 0x0400_0000
+let saOnStack: UInt64 = 0x0800_0000, saRestorer: UInt64 = 0x0400_0000, saRestart: UInt64 = 0x1000_0000
 let saNoDefer: UInt64 = 0x4000_0000, saResetHand: UInt64 = 0x8000_0000, saSigInfo: UInt64 = 4
 
 @inline(__always) func signalBit(_ s: Int) -> UInt64 { 1 << UInt64(s - 1) }
@@ -71,15 +71,46 @@ extension KernelState {
         return setUpHandlerFrame(signal: fault.signal, info: info)
     }
 
+    /// signal(7), "Interruption of system calls and library functions by signal handlers":
+    /// the calls restarted after a handler with SA_RESTART — reads and writes of slow
+    /// devices (console, pipes, FIFOs, sockets), ioctl, open of a FIFO, wait4, accept and
+    /// the socket send/receive calls. The ones with timeouts (poll, select, epoll_wait,
+    /// nanosleep, futex waits) and connect (Linux answers a restarted connect with EALREADY)
+    /// give EINTR.
+    static func isRestartable(_ number: Int) -> Bool {
+        switch SyscallNumber(number) {
+        case .read, .readv, .write, .writev, .pread64, .pwrite64, .ioctl, .open, .openat,
+             .wait4, .accept, .accept4, .recvfrom, .recvmsg, .sendto, .sendmsg:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Makes the interrupted syscall `number` run again: back over the 2-byte `syscall`
+    /// instruction with its number in rax (the other argument registers are unchanged).
+    func rewindSyscall(_ number: Int) {
+        var regs = platform.currentUserRegisters()
+        regs.rax = UInt64(number)
+        regs.rip &-= 2
+        platform.setCurrentUserRegisters(regs)
+    }
+
     /// Called by the arch layer before every return to ring 3.
     public func returnToUser() {
         let t = currentThread
+        let interrupted = t.restartableSyscall
+        t.restartableSyscall = nil
         defer {
             if let saved = t.savedSignalMask { t.signalMask = saved; t.savedSignalMask = nil }
         }
         while true {
             let deliverable = (t.pendingSignals | processPendingSignals) & ~t.signalMask
-            if deliverable == 0 { return }
+            if deliverable == 0 {
+                // No handler ran (the signal was ignored): Linux restarts the call silently.
+                if let n = interrupted { rewindSyscall(n) }
+                return
+            }
             let s = deliverable.trailingZeroBitCount + 1
             let fromThread = t.pendingSignals & signalBit(s) != 0
             if fromThread { t.pendingSignals &= ~signalBit(s) } else { processPendingSignals &= ~signalBit(s) }
@@ -91,6 +122,7 @@ extension KernelState {
             }
             let info = Siginfo(signal: Int32(s), code: fromThread ? -6 : 0,      // SI_TKILL / SI_USER
                                detail: .sender(pid: Int32(process.pid), uid: 0))
+            if let n = interrupted, signalFlags[s] & saRestart != 0 { rewindSyscall(n) }  // the frame saves the rewound state
             if !setUpHandlerFrame(signal: s, info: info) { killedBySignal(11) }
             return  // one frame at a time; the rest are seen on the next return
         }

@@ -37,6 +37,10 @@ public final class Thread {
     public var wakeDeadline: UInt64? = nil
     /// Set when a wake-up came from a signal rather than the event (the call gives EINTR).
     public var interrupted = false
+    /// The syscall that just failed with EINTR and is one signal(7) restarts: the next
+    /// return to user space rewinds it when the signal's handler has SA_RESTART (or no
+    /// handler runs). Set by KernelState.dispatch, taken by returnToUser.
+    public var restartableSyscall: Int? = nil
 
     public init(tid: Int, context: any ThreadContext) {
         self.tid = tid
