@@ -70,15 +70,6 @@ public struct VirtioMMIOTransport<Bus: MMIOAccess>: VirtioTransport {
     public var status: UInt8 { UInt8(truncatingIfNeeded: read(VirtioMMIORegister.status)) }
     public func setStatus(_ value: UInt8) { write(VirtioMMIORegister.status, UInt32(value)) }
 
-    public func reset() throws(VirtioError) {
-        setStatus(0)
-        var spins = 0
-        while status != 0 {
-            spins += 1
-            if spins > 1_000_000 { throw .resetTimedOut }
-        }
-    }
-
     public func deviceFeatures() -> UInt64 {
         write(VirtioMMIORegister.deviceFeaturesSelect, 0)
         let low = read(VirtioMMIORegister.deviceFeatures)

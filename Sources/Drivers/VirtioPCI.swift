@@ -53,7 +53,6 @@ public enum VirtioError: Error, Equatable, Sendable {
 public protocol VirtioTransport {
     var status: UInt8 { get }
     func setStatus(_ value: UInt8)
-    func reset() throws(VirtioError)
     func deviceFeatures() -> UInt64
     func setDriverFeatures(_ features: UInt64)
     /// Sets up queue `index` with at most `maximumSize` entries (a power of two).
@@ -69,6 +68,16 @@ public protocol VirtioTransport {
 
 extension VirtioTransport {
     public func addStatus(_ bits: UInt8) { setStatus(status | bits) }
+
+    /// Writes 0 to the status and waits until the device reads back 0 (§2.1: reset).
+    public func reset() throws(VirtioError) {
+        setStatus(0)
+        var spins = 0
+        while status != 0 {
+            spins += 1
+            if spins > 1_000_000 { throw .resetTimedOut }
+        }
+    }
 
     /// §3.1.1 steps 1-6: reset, acknowledge, negotiate `wanted` ∩ offered (VERSION_1 is
     /// required), FEATURES_OK. Returns the accepted features.
@@ -186,14 +195,6 @@ public struct VirtioPCITransport<Config: PCIConfigAccess, Bus: MMIOAccess>: Virt
 
     public var status: UInt8 { bus.read8(layout.common + CommonConfig.deviceStatus) }
     public func setStatus(_ value: UInt8) { bus.write8(layout.common + CommonConfig.deviceStatus, value) }
-    public func reset() throws(VirtioError) {
-        setStatus(0)
-        var spins = 0
-        while status != 0 {
-            spins += 1
-            if spins > 1_000_000 { throw .resetTimedOut }
-        }
-    }
 
     public func deviceFeatures() -> UInt64 {
         bus.write32(layout.common + CommonConfig.deviceFeatureSelect, 0)

@@ -122,9 +122,6 @@ enum KernelVirtioTransport: VirtioTransport {
     func setStatus(_ value: UInt8) {
         switch self { case .pci(let t): t.setStatus(value); case .mmio(let t): t.setStatus(value) }
     }
-    func reset() throws(VirtioError) {
-        switch self { case .pci(let t): try t.reset(); case .mmio(let t): try t.reset() }
-    }
     func deviceFeatures() -> UInt64 {
         switch self { case .pci(let t): return t.deviceFeatures(); case .mmio(let t): return t.deviceFeatures() }
     }

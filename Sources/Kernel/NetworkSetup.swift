@@ -217,7 +217,7 @@ enum NetworkDevice {
         }
         HostChannel.write(text + (card.linkUp ? "\n" : " link down\n"))
         // Frames the stack queued while starting (DHCP discover, gratuitous work).
-        pump(state)
+        state.pumpNetwork()
     }
 
     // MARK: virtio-mmio (QEMU microvm)
@@ -279,7 +279,7 @@ enum NetworkDevice {
         _ = nic.card.acknowledgeInterrupt()
         interrupts &+= 1
         guard let state = kernel else { return }
-        pump(state)
+        state.pumpNetwork()
     }
 
     /// Called on every timer tick of CPU 0: runs the stack's timers when due, and polls a
@@ -288,7 +288,7 @@ enum NetworkDevice {
         guard let state = kernel, let stack = state.network else { return }
         let polling = interface.map { interrupts == 0 || $0.hasBacklog } ?? false
         if polling || state.networkTimerDue(now: state.platform.monotonicNanoseconds()) {
-            pump(state)
+            state.pumpNetwork()
         }
         if !announcedConfiguration, let c = stack.configuration {
             announcedConfiguration = true
@@ -306,7 +306,7 @@ enum NetworkDevice {
         let start = Clock.nanosecondsSinceBoot()
         state.closeSocketsAtExit()  // FIN for what the program left open, as a Linux exit does
         while true {
-            pump(state)
+            state.pumpNetwork()
             let now = Clock.nanosecondsSinceBoot()
             guard let deadline = stack.nextDeadline(), deadline < now &+ 3_000_000_000,
                   now &- start < limit else { break }
@@ -315,12 +315,6 @@ enum NetworkDevice {
         }
         let lingered = (Clock.nanosecondsSinceBoot() &- start) / 1_000_000
         HostChannel.write("info net frames received \(nic.card.framesReceived) sent \(nic.card.framesSent), interrupts \(interrupts), transmit ring full \(nic.card.transmitRingFull) times, dropped \(nic.droppedFrames), exit linger \(lingered) ms\n")
-    }
-
-    /// Moves frames between the card and the stack and wakes sockets: the socket layer's
-    /// KernelState.pumpNetwork().
-    static func pump(_ state: KernelState) {
-        state.pumpNetwork()
     }
 
     // MARK: Legacy PIC (8259A) and ELCR
