@@ -176,13 +176,16 @@ enum PathSyscalls {
 
     // MARK: stat
 
-    static func writeStat(_ k: KernelState, _ t: Target, _ buffer: UserAddress) -> SyscallResult {
-        let s: Stat
+    /// The struct stat of what a path or descriptor names (stat, fstatat and statx share it).
+    static func stat(of t: Target, _ k: KernelState) -> Stat {
         switch t {
-        case .inode(let i): s = FileSyscalls.stat(of: i)
-        case .description(let f, let fd): s = FileSyscalls.stat(of: f, fd: fd, k)
+        case .inode(let i): return FileSyscalls.stat(of: i)
+        case .description(let f, let fd): return FileSyscalls.stat(of: f, fd: fd, k)
         }
-        if let e = k.memory.copyOut(buffer, from: s.encode()) { return .failure(e) }
+    }
+
+    static func writeStat(_ k: KernelState, _ t: Target, _ buffer: UserAddress) -> SyscallResult {
+        if let e = k.memory.copyOut(buffer, from: stat(of: t, k).encode()) { return .failure(e) }
         return .success(0)
     }
 
@@ -220,12 +223,7 @@ enum PathSyscalls {
         case .failure(let e): return .failure(e)
         case .success(let v): t = v
         }
-        let s: Stat
-        switch t {
-        case .inode(let i): s = FileSyscalls.stat(of: i)
-        case .description(let f, let fd): s = FileSyscalls.stat(of: f, fd: fd, k)
-        }
-        var x = Statx(s)
+        var x = Statx(stat(of: t, k))
         // Linux (since 5.8) always adds STATX_MNT_ID. The id is derived from st_dev (egg's
         // tree reports one device today, so one mount id; never 0).
         x.mask = StatxMask.STATX_BASIC_STATS.union(.STATX_MNT_ID)
