@@ -231,17 +231,10 @@ public func packImage(_ request: PackRequest) -> Int32 {
     let arguments = grubMkrescueArguments(output: request.outputPath, root: staging)
     let logPath = staging + ".log"
     defer { try? FileManager.default.removeItem(atPath: logPath) }
-    let child: ChildResult
-    do {
-        child = try runChild(program: mkrescue, arguments: arguments, stdin: .null, discardStdout: true,
-                             stderrPath: logPath, timeout: 300)
-    } catch {
-        if case .failed(let text) = error { complain(text) }
-        return EggStatus.bootFailure
-    }
-    guard child.exitCode == 0, fileExists(request.outputPath) else {
+    guard runTool(mkrescue, arguments, log: logPath, what: "grub-mkrescue") else { return EggStatus.bootFailure }
+    guard fileExists(request.outputPath) else {
         let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-        complain("grub-mkrescue failed (\(child.exitCode.map { "status \($0)" } ?? "killed")):\n" + log)
+        complain("grub-mkrescue succeeded but wrote no \(request.outputPath):\n" + log)
         return EggStatus.bootFailure
     }
     if request.verbose, let log = try? String(contentsOfFile: logPath, encoding: .utf8), !log.isEmpty {

@@ -267,7 +267,8 @@ public func isRawDiskImage(atPath path: String) -> Bool {
 
 func randomGUID() -> [UInt8] { guidBytes(UUID().uuidString)! }
 
-/// Runs a tool to completion; on failure prints its messages and returns false.
+/// Runs a tool to completion (egg pack's grub-mkrescue, grub-mkimage, mtools); on failure
+/// prints the command and its messages and returns false.
 func runTool(_ program: String, _ arguments: [String], log: String, what: String) -> Bool {
     do {
         let child = try runChild(program: program, arguments: arguments, stdin: .null, discardStdout: true,
