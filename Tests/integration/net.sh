@@ -109,6 +109,25 @@ wait_server() {
 
 stop_server() { kill "$SERVER_PID" 2> /dev/null || true; wait "$SERVER_PID" 2> /dev/null || true; }
 
+# end_round NAME LOG STEM MODE T: ends one native or egg round of a case. It reads and sets
+# the caller's `reason` and `detail` (bash's dynamic scope): the server is stopped when the
+# round already failed, else waited for (a wrong exit fails the round); a failed round is
+# reported and gives status 1 so the caller returns.
+end_round() {
+    local name=$1 log=$2 stem=$3 mode=$4 t=$5
+    if [ -n "$reason" ]; then
+        stop_server
+    else
+        wait_server "$log" 0 "$stem"
+        [ -n "$REASON" ] && reason="$mode: $REASON"
+    fi
+    detail+="$mode $(elapsed "$t") "
+    if [ -n "$reason" ]; then
+        report "$name" "$reason (logs: ${log#"$ROOT"/}.*)"
+        return 1
+    fi
+}
+
 # httpd_case NAME BIN STEM ARGS...: natively, then under egg.
 httpd_case() {
     local name=$1 bin=$2 stem=$3
@@ -139,17 +158,7 @@ httpd_case() {
                 reason="$mode: GET /exit gave status '$status_exit'"
             fi
         fi
-        if [ -n "$reason" ]; then
-            stop_server
-        else
-            wait_server "$log" 0 "$stem"
-            [ -n "$REASON" ] && reason="$mode: $REASON"
-        fi
-        detail+="$mode $(elapsed "$t") "
-        if [ -n "$reason" ]; then
-            report "$name" "$reason (logs: ${log#"$ROOT"/}.*)"
-            return
-        fi
+        end_round "$name" "$log" "$stem" "$mode" "$t" || return
     done
     report "$name" "" "$detail"
 }
@@ -177,17 +186,7 @@ client_case() {
         if [ -z "$reason" ] && [[ "$bin" == httpd* ]]; then
             curl -sS -o /dev/null --max-time 20 "http://127.0.0.1:$HOST_PORT/exit" 2>> "$log.client" || true
         fi
-        if [ -n "$reason" ]; then
-            stop_server
-        else
-            wait_server "$log" 0 "$stem"
-            [ -n "$REASON" ] && reason="$mode: $REASON"
-        fi
-        detail+="$mode $(elapsed "$t") "
-        if [ -n "$reason" ]; then
-            report "$name" "$reason (logs: ${log#"$ROOT"/}.*)"
-            return
-        fi
+        end_round "$name" "$log" "$stem" "$mode" "$t" || return
     done
     report "$name" "" "$detail(${verdict#PASS })"
 }
