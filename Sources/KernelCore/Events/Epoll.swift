@@ -280,3 +280,20 @@ enum EventSyscalls {
         }
     }
 }
+
+extension KernelState {
+    /// epoll(7)'s edge-triggered mode reports a descriptor again once its readiness fell and
+    /// rose. A scan notices a fall only if it happens to run between the two; an object whose
+    /// one condition fell while another stays (a socket drained of input stays writable)
+    /// calls this when the fall happens, so every interest watching it forgets the bits that
+    /// went away, as that scan would have.
+    public func readinessFell(of object: any PollableObject) {
+        let now = object.pollEvents(self)
+        for fd in 0..<files.count {
+            guard let f = files[fd], let ep = f.object as? EpollInstance else { continue }
+            for i in ep.interests.indices where ep.interests[i].file.object === object {
+                ep.interests[i].lastReported &= now
+            }
+        }
+    }
+}

@@ -143,21 +143,9 @@ public final class KernelSocket: PollableObject {
         }
     }
 
-    /// epoll(7)'s edge-triggered mode reports a descriptor again once its readiness fell
-    /// and rose. EpollInstance (Sources/KernelCore/Events/Epoll.swift) only notices a fall
-    /// when a scan happens to see it; a socket is writable nearly always, so a fall of
-    /// EPOLLIN alone would go unseen and the next arrival would never be reported. A socket
-    /// call that finds nothing to read, no room, or drains the queue therefore tells the
-    /// epoll instances watching it, as the scan would have.
-    func readinessFell(_ k: KernelState) {
-        let now = pollEvents(k)
-        for fd in 0..<k.files.count {
-            guard let f = k.files[fd], let ep = f.object as? EpollInstance else { continue }
-            for i in ep.interests.indices where ep.interests[i].file.object === self {
-                ep.interests[i].lastReported &= now
-            }
-        }
-    }
+    /// A socket call found nothing to read, no room, or drained the queue: let edge-triggered
+    /// epoll interests see the fall (KernelState.readinessFell, Events/Epoll.swift).
+    func readinessFell(_ k: KernelState) { k.readinessFell(of: self) }
 
     // MARK: the loops behind send/recv/sendmsg/recvmsg/read/write
 
