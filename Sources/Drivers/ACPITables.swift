@@ -9,6 +9,11 @@
 // "APIC": local APIC address, flags, then interrupt controller structures: type 0 processor
 // local APIC, type 1 I/O APIC, type 2 interrupt source override, type 9 processor local
 // x2APIC). Multiboot 2 hands the kernel a copy of the RSDP (tags 14 and 15) instead.
+// Power-off (`ACPITables.softOff`): §5.2.9 (FADT "FACP": SMI_CMD, ACPI_ENABLE, PM1a/PM1b
+// control blocks, DSDT and their 64-bit X_ forms as Generic Address Structures, §5.2.3.2),
+// §7.4.2 (\_S5 package: SLP_TYPa, SLP_TYPb) and §4.8.3.2.1 (PM1 control: SLP_TYP in bits
+// 10-12, SLP_EN bit 13, SCI_EN bit 0); AML encoding from §20.2 (NameOp 0x08, PackageOp
+// 0x12, PkgLength, BytePrefix 0x0A, ZeroOp, OneOp).
 
 /// One processor the firmware lists.
 public struct ACPIProcessor: Equatable, Sendable {
@@ -156,5 +161,90 @@ public enum ACPITables {
     public static func machine(rsdp: [UInt8], read: (UInt64, Int) -> [UInt8]) -> ACPIMachine? {
         guard let root = parseRSDP(rsdp), let madt = findTable("APIC", root: root, read: read) else { return nil }
         return parseMADT(madt)
+    }
+}
+
+/// How to enter S5 (soft off) on this machine: write `(slpTyp << 10) | SLP_EN` to each PM1
+/// control port. QEMU's DSDT (hw/i386/acpi-build.c) declares \_S5 as {0, 0} on both pc
+/// (PIIX4 PM) and q35 (ICH9 LPC), and QEMU powers off on SLP_TYP 0 (hw/acpi/core.c,
+/// acpi_pm1_cnt_write); real chipsets differ (ICH's S5 is 7), hence the DSDT lookup.
+public struct ACPISoftOff: Equatable, Sendable {
+    public var pm1aControlPort: UInt16
+    /// 0 when the machine has no second PM1 block.
+    public var pm1bControlPort: UInt16
+    public var sleepTypeA: UInt16
+    public var sleepTypeB: UInt16
+    /// Port and value that switch the chipset from legacy (SMM) mode to ACPI mode; 0: none.
+    public var smiCommandPort: UInt16
+    public var acpiEnableValue: UInt8
+
+    public static let sleepEnable: UInt16 = 1 << 13
+    public static let sciEnable: UInt16 = 1
+
+    /// The PM1 control values for S5.
+    public var pm1aValue: UInt16 { (sleepTypeA & 7) << 10 | ACPISoftOff.sleepEnable }
+    public var pm1bValue: UInt16 { (sleepTypeB & 7) << 10 | ACPISoftOff.sleepEnable }
+}
+
+extension ACPITables {
+    /// The FADT's power-management ports and the DSDT's address; nil when `t` is not a FADT.
+    public static func parseFADT(_ t: [UInt8]) -> (pm1a: UInt16, pm1b: UInt16, smiCommand: UInt16, acpiEnable: UInt8, dsdt: UInt64)? {
+        guard t.count >= 76, Array(t[0..<4]) == Array("FACP".utf8) else { return nil }
+        // A port above 0xFFFF (or a GAS not in system I/O space) cannot be reached with out.
+        func port(_ value: UInt64) -> UInt16 { value <= 0xFFFF ? UInt16(value) : 0 }
+        func gasPort(_ at: Int) -> UInt16 {
+            guard t.count >= at + 12, t[at] == 1 else { return 0 }  // address space 1: system I/O
+            return port(u64(t, at + 4))
+        }
+        var pm1a = port(UInt64(u32(t, 64))), pm1b = port(UInt64(u32(t, 68)))
+        if pm1a == 0 { pm1a = gasPort(172) }
+        if pm1b == 0 { pm1b = gasPort(184) }
+        var dsdt = UInt64(u32(t, 40))
+        if t.count >= 148, u64(t, 140) != 0 { dsdt = u64(t, 140) }
+        return (pm1a, pm1b, port(UInt64(u32(t, 48))), t[52], dsdt)
+    }
+
+    /// SLP_TYPa and SLP_TYPb from the DSDT's `Name(\_S5, Package(){a, b, ...})`; nil when
+    /// there is none (the machine declares no S5) or it is not in a form read here.
+    public static func sleepTypeS5(dsdt: [UInt8]) -> (UInt16, UInt16)? {
+        let name = Array("_S5_".utf8)
+        var at = 36
+        while at + 4 <= dsdt.count {
+            defer { at += 1 }
+            guard dsdt[at] == name[0], Array(dsdt[at..<at + 4]) == name else { continue }
+            // NameOp directly before the name, or before a root prefix '\'.
+            let named = (at >= 1 && dsdt[at - 1] == 0x08) || (at >= 2 && dsdt[at - 1] == 0x5C && dsdt[at - 2] == 0x08)
+            var p = at + 4
+            guard named, p < dsdt.count, dsdt[p] == 0x12 else { continue }  // PackageOp
+            p += 1
+            guard p < dsdt.count else { return nil }
+            p += 1 + Int(dsdt[p] >> 6)  // PkgLength: bits 7-6 count the bytes that follow
+            p += 1                       // NumElements
+            var values: [UInt16] = []
+            while values.count < 2 && p < dsdt.count {
+                switch dsdt[p] {
+                case 0x0A:  // BytePrefix
+                    guard p + 1 < dsdt.count else { return nil }
+                    values.append(UInt16(dsdt[p + 1]))
+                    p += 2
+                case 0x00: values.append(0); p += 1   // ZeroOp
+                case 0x01: values.append(1); p += 1   // OneOp
+                default: return values.isEmpty ? nil : (values[0], values[0])
+                }
+            }
+            guard let first = values.first else { return nil }
+            return (first, values.count > 1 ? values[1] : first)
+        }
+        return nil
+    }
+
+    /// Everything in one step: RSDP image → FADT → DSDT → how to power off. nil when a
+    /// table is missing or there is no PM1a control port.
+    public static func softOff(rsdp: [UInt8], read: (UInt64, Int) -> [UInt8]) -> ACPISoftOff? {
+        guard let root = parseRSDP(rsdp), let fadtTable = findTable("FACP", root: root, read: read),
+              let fadt = parseFADT(fadtTable), fadt.pm1a != 0,
+              let dsdt = readTable(at: fadt.dsdt, read: read), let (a, b) = sleepTypeS5(dsdt: dsdt) else { return nil }
+        return ACPISoftOff(pm1aControlPort: fadt.pm1a, pm1bControlPort: fadt.pm1b, sleepTypeA: a, sleepTypeB: b,
+                           smiCommandPort: fadt.smiCommand, acpiEnableValue: fadt.acpiEnable)
     }
 }

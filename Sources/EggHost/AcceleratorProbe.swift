@@ -5,8 +5,11 @@
 // minimal exit(42) program (MinimalExecutable.swift) and trusts KVM only if the control
 // channel then says `exit 42` within 10 s. The verdict is cached in
 // $XDG_CACHE_HOME/egg/kvm-probe (else ~/.cache/egg/kvm-probe), one line per key; the key
-// covers the kernel file (path, size, mtime), QEMU's version, the host kernel release and
-// the machine type, so a rebuilt kernel or an upgraded QEMU is probed again.
+// covers the kernel file's size and mtime (not its path: the same kernel installed or
+// copied elsewhere needs no new probe), QEMU's version, the host kernel release, /dev/kvm's
+// device number and the machine type, so a rebuilt kernel or an upgraded QEMU is probed
+// again. `egg run --syscalls` probes the base kernel, before building its own
+// (EggRun.swift): the custom kernel's path is new on every run and used to miss the cache.
 
 import Foundation
 
@@ -98,15 +101,17 @@ func decideAccelerator(qemu: String, kernel: KernelLocation, machine: MachineTyp
 
 func probeKey(qemu: String, kernel: String, machine: MachineType) -> String {
     var info = stat()
-    var kernelPart = kernel
+    var kernelPart = "?"
     if stat(kernel, &info) == 0 {
-        kernelPart += ":\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+        kernelPart = "\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
     }
+    var device = stat()
+    let kvm = stat("/dev/kvm", &device) == 0 ? "\(device.st_rdev)" : "none"
     var names = utsname()
     uname(&names)
     let release = withUnsafeBytes(of: &names.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
     let cpu = QEMUConfiguration(kernelPath: "", bundlePath: "", controlPath: "", accelerator: .kvm).cpuModel
-    return "kernel=\(kernelPart) qemu=\(qemuVersion(qemu)) host=\(release) machine=\(machine.rawValue) cpu=\(cpu)"
+    return "kernel=\(kernelPart) kvm=\(kvm) qemu=\(qemuVersion(qemu)) host=\(release) machine=\(machine.rawValue) cpu=\(cpu)"
 }
 
 /// QEMU's "QEMU emulator version X" line (or its path if that fails).

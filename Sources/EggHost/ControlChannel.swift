@@ -10,9 +10,18 @@
 
 import Foundation
 
-/// egg's exit statuses besides the guest's own (documented in `egg run --help`).
+/// egg's exit statuses besides the guest's own (documented in `egg run --help` and the
+/// README). 125-127 are docker's reserved statuses (docker run reference, "Exit status"),
+/// so a script can tell egg's own refusals from a program's status 2.
 public enum EggStatus {
-    public static let badInput: Int32 = 2
+    /// egg itself failed or refused its options (usage error, bad -m/-p/-e, --files missing,
+    /// no kernel or QEMU, --syscalls does not compile, ...).
+    public static let eggFailure: Int32 = 125
+    /// The file exists but egg cannot run it: not ELF, 32-bit, dynamically linked, truncated,
+    /// a directory, FIFO or device, not readable.
+    public static let notRunnable: Int32 = 126
+    /// The file does not exist.
+    public static let notFound: Int32 = 127
     public static let timeout: Int32 = 124
     public static let kernelPanic: Int32 = 250
     public static let bootFailure: Int32 = 251

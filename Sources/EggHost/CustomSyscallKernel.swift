@@ -9,6 +9,8 @@
 // the kernel's objects with it. The strong symbol replaces the weak no-op in
 // Sources/KernelRuntime/runtime.c; Sources/Kernel/UserSyscalls.swift calls it at boot.
 // Compiler errors are shown as the compiler printed them, with the user's own path.
+// `egg run --syscalls` caches the kernel it builds by content (cachedKernelWithSyscalls):
+// $XDG_CACHE_HOME/egg/kernels/<SHA-256 of every input>.elf, so a second run boots at once.
 
 import Foundation
 
@@ -133,6 +135,8 @@ func runTool(_ program: String, _ arguments: [String], captureOutput: Bool) -> (
         process.standardError = FileHandle.standardError
     }
     do { try process.run() } catch { return (127, "cannot run \(program): \(error)") }
+    setHelperChild(process.processIdentifier)  // a signal to egg stops it (GuestRunner.swift)
+    defer { setHelperChild(0) }
     var output = ""
     if captureOutput {
         output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -175,4 +179,96 @@ public func buildKernelWithSyscalls(source: String, baseKernel: String, output: 
     let linked = runTool(tools.lld, link, captureOutput: true)
     guard linked.status == 0 else { return .failure(.linkFailed(linked.output)) }
     return .success(output)
+}
+
+// MARK: the cache of built kernels
+
+/// A kernel for --syscalls: where it is and whether it came from the cache.
+public struct BuiltKernel: Equatable {
+    public var path: String
+    public var cached: Bool
+}
+
+/// $XDG_CACHE_HOME/egg/kernels (else ~/.cache/egg/kernels), beside the KVM probe's cache.
+public func kernelCacheDirectory(environment: [String: String]) -> String? {
+    probeCachePath(environment: environment).map { parentDirectory(of: $0) + "/kernels" }
+}
+
+/// The cache key of a --syscalls kernel: SHA-256 over everything the build reads — the
+/// user's file, the generated entry, the recipe, the linker script, every kernel object,
+/// the base kernel and the compiler's identity. Same inputs, same kernel; any change,
+/// a new key. nil when an input cannot be read (then egg builds without the cache).
+public func customKernelCacheKey(source: String, recipe: KernelBuildRecipe, baseKernel: String,
+                                 swiftc: String, read: (String) -> [UInt8]?) -> String? {
+    var hash = SHA256()
+    func add(_ label: String, _ bytes: [UInt8]) {
+        hash.update(Array("\(label)\0\(bytes.count)\0".utf8))
+        hash.update(bytes)
+    }
+    add("format", Array("egg --syscalls kernel 1".utf8))
+    guard let sourceBytes = read(source) else { return nil }
+    add("source", sourceBytes)
+    add("entry", Array(userSyscallsEntrySource.utf8))
+    add("swiftflags", Array(recipe.swiftFlags.joined(separator: " ").utf8))
+    add("ldflags", Array(recipe.linkerFlags.joined(separator: " ").utf8))
+    for name in ["kernel.ld"] + recipe.objects {
+        guard let bytes = read(recipe.directory + "/" + name) else { return nil }
+        add(name, bytes)
+    }
+    guard let kernelBytes = read(baseKernel) else { return nil }
+    add("kernel", kernelBytes)
+    var info = stat()
+    let compiler = stat(swiftc, &info) == 0 ? "\(swiftc):\(info.st_size):\(info.st_mtim.tv_sec)" : swiftc
+    add("swiftc", Array(compiler.utf8))
+    return hash.finish().map { String(format: "%02x", $0) }.joined()
+}
+
+/// `buildKernelWithSyscalls` through the cache: a kernel already built from the same inputs
+/// is used as it is (a second run costs the hashing, tens of milliseconds, not a compile).
+/// The build itself happens in egg's temporary directory; the result is copied into the
+/// cache under a temporary name and renamed, so a run killed midway leaves no half kernel.
+func cachedKernelWithSyscalls(source: String, baseKernel: String, workDirectory: TemporaryRunDirectory,
+                              environment: [String: String], verbose: Bool) -> Result<BuiltKernel, CustomKernelProblem> {
+    let output = workDirectory.file("kernel-custom.elf")
+    guard fileExists(source) else { return .failure(.sourceMissing(source)) }
+    let read: (String) -> [UInt8]? = { path in FileManager.default.contents(atPath: path).map { [UInt8]($0) } }
+    guard let cacheDirectory = kernelCacheDirectory(environment: environment),
+          case .success(let recipe) = KernelBuildRecipe.locate(kernelPath: baseKernel, read: { try? String(contentsOfFile: $0, encoding: .utf8) }),
+          let tools = locateSwiftToolchain(environment: environment),
+          let key = customKernelCacheKey(source: source, recipe: recipe, baseKernel: baseKernel,
+                                         swiftc: tools.swiftc, read: read) else {
+        return buildKernelWithSyscalls(source: source, baseKernel: baseKernel, output: output, verbose: verbose)
+            .map { BuiltKernel(path: $0, cached: false) }
+    }
+    let cached = cacheDirectory + "/" + key + ".elf"
+    if fileExists(cached) {
+        _ = utime(cached, nil)  // most recently used: kept by the pruning below
+        return .success(BuiltKernel(path: cached, cached: true))
+    }
+    switch buildKernelWithSyscalls(source: source, baseKernel: baseKernel, output: output, verbose: verbose) {
+    case .failure(let problem): return .failure(problem)
+    case .success:
+        let staging = cached + ".tmp.\(getpid())"
+        try? FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
+        guard (try? FileManager.default.copyItem(atPath: output, toPath: staging)) != nil,
+              rename(staging, cached) == 0 else {
+            unlink(staging)
+            return .success(BuiltKernel(path: output, cached: false))  // not cacheable: use it this once
+        }
+        pruneKernelCache(cacheDirectory, keep: 8)
+        return .success(BuiltKernel(path: cached, cached: false))
+    }
+}
+
+/// Keeps the `keep` most recently used kernels in the cache.
+func pruneKernelCache(_ directory: String, keep: Int) {
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+    var kernels: [(String, Int)] = []
+    for name in names where name.hasSuffix(".elf") {
+        var info = stat()
+        if stat(directory + "/" + name, &info) == 0 { kernels.append((name, info.st_mtim.tv_sec)) }
+    }
+    for (name, _) in kernels.sorted(by: { $0.1 > $1.1 }).dropFirst(keep) {
+        unlink(directory + "/" + name)
+    }
 }

@@ -1,11 +1,14 @@
 // EggRun — `egg run` from checked options to exit status (EggHost layer, host only).
 //
-// Order: validate the program (ExecutableValidation.swift), build the guest environment
-// (RunSettings.swift), find the kernel and QEMU (KernelLocator.swift), choose the
-// accelerator (AcceleratorProbe.swift), write the bundle (GuestBundle.swift) into a fresh
-// temporary directory, run QEMU (QEMUCommand.swift, GuestRunner.swift), then turn the
-// control channel into egg's status (ControlChannel.swift). Sources/egg/Egg.swift only parses
-// the command line into a RunRequest.
+// Order: start --timeout's clock, validate the program (ExecutableValidation.swift; refused
+// before it is read if it cannot fit in -m), build the guest environment (RunSettings.swift),
+// find the kernel and QEMU (KernelLocator.swift), build the bundle (GuestBundle.swift) with
+// --files and the generated /etc files (GuestSystemFiles.swift) and check it against -m,
+// then in a fresh temporary directory choose the accelerator (AcceleratorProbe.swift), build
+// or reuse a --syscalls kernel (CustomSyscallKernel.swift), run QEMU (QEMUCommand.swift,
+// GuestRunner.swift) and turn the control channel into egg's status (ControlChannel.swift).
+// Every refusal happens before QEMU starts and exits 125, 126 or 127 (EggStatus).
+// Sources/egg/Egg.swift only parses the command line into a RunRequest.
 
 import Foundation
 
@@ -31,6 +34,9 @@ public struct RunRequest: Equatable {
     /// -p/--publish values and --net (NetworkOptions.swift); nil mode: the default, a card.
     public var publish: [String] = []
     public var networkMode: String? = nil
+    /// --hostname and -w/--workdir (GuestSystemFiles.swift); nil: the defaults ("egg", "/").
+    public var hostname: String? = nil
+    public var workdir: String? = nil
 
     public init(binaryPath: String, arguments: [String] = [], memoryMiB: Int = 256, cpus: Int = 1,
                 environmentEntries: [String] = [], accelerator: AcceleratorChoice = .auto,
@@ -51,112 +57,147 @@ public struct RunRequest: Equatable {
 
 /// Writes "egg: TEXT" to stderr.
 public func complain(_ text: String) {
-    FileHandle.standardError.write(Data(("egg: " + text + "\n").utf8))
+    writeStandardError("egg: " + text + "\n")
+}
+
+/// Writes to stderr with write(2), ignoring failure: a closed pipe (EPIPE; SIGPIPE is
+/// ignored) must not end egg, which still has QEMU to reap. FileHandle.write traps there.
+public func writeStandardError(_ text: String) {
+    writeIgnoringErrors(2, Array(text.utf8))
+}
+
+/// All of `bytes` to `fd`, retrying short writes and EINTR, giving up silently on an error.
+public func writeIgnoringErrors(_ fd: Int32, _ bytes: [UInt8]) {
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { return }
+        offset += n
+    }
 }
 
 /// Runs the request and returns egg's exit status; every message has been printed.
+/// Refusals use docker's statuses (ControlChannel.swift, EggStatus): 125 for egg's options
+/// and its own failures, 126 for a file it cannot run, 127 for one that does not exist.
 public func runGuest(_ request: RunRequest) -> Int32 {
     installSignalHandlers()
+    if let timeout = request.timeoutSeconds { armDeadline(seconds: timeout) }  // the whole run, not only QEMU
     let hostEnvironment = ProcessInfo.processInfo.environment
     let verbose: (String) -> Void = { if request.verbose { complain($0) } }
+    func refuse(_ text: String) -> Int32 {
+        complain(text)
+        return EggStatus.eggFailure
+    }
 
+    let capacity = bundleCapacityBytes(memoryMiB: request.memoryMiB)
     let executable: ValidatedExecutable
-    switch validateExecutable(atPath: request.binaryPath) {
+    switch validateExecutable(atPath: request.binaryPath, maximumBytes: capacity) {
     case .success(let checked): executable = checked
     case .failure(let problem):
         complain("\(request.binaryPath): \(problem.message)")
-        return EggStatus.badInput
+        return problem.exitStatus
     }
     let environment: [String]
     switch mergeEnvironment(base: defaultGuestEnvironment(hostTERM: hostEnvironment["TERM"]),
                             overrides: request.environmentEntries, hostValue: { hostEnvironment[$0] }) {
     case .success(let merged): environment = merged
-    case .failure(let problem):
-        complain(problem.message)
-        return EggStatus.badInput
+    case .failure(let problem): return refuse(problem.message)
     }
-    if let problem = request.trace?.validationProblem() {
-        complain(problem)
-        return EggStatus.badInput
-    }
+    if let problem = request.trace?.validationProblem() { return refuse(problem) }
+    if let hostname = request.hostname, let problem = hostnameProblem(hostname) { return refuse(problem) }
+    if let workdir = request.workdir, let problem = workdirProblem(workdir) { return refuse(problem) }
     let network: GuestNetwork?
     switch planGuestNetwork(mode: request.networkMode, publish: request.publish, machine: request.machine,
                             checkHostPort: checkHostPortFree) {
     case .success(let planned): network = planned
-    case .failure(let problem):
-        complain(problem.message)
-        return EggStatus.badInput
+    case .failure(let problem): return refuse(problem.message)
     }
     var kernel: KernelLocation
     switch locateKernel(option: request.kernelPath, environmentValue: hostEnvironment["EGG_KERNEL"],
                         executablePath: currentExecutablePath(), exists: fileExists) {
     case .success(let found): kernel = found
-    case .failure(let problem):
-        complain(problem.message)
-        return request.kernelPath == nil ? EggStatus.bootFailure : EggStatus.badInput
+    case .failure(let problem): return refuse(problem.message)
     }
     let qemu: String
     switch locateQEMU(environment: hostEnvironment) {
     case .success(let found): qemu = found
-    case .failure(let problem):
-        complain(problem.message)
-        return EggStatus.bootFailure
+    case .failure(let problem): return refuse(problem.message)
     }
     verbose("kernel: \(kernel.path) (\(kernel.source))")
+
+    // The root file system: --files, plus the /etc files egg generates (GuestSystemFiles.swift).
+    var fileArchive: [UInt8]? = nil
+    if let filesDirectory = request.filesDirectory {
+        switch packFileArchive(directory: filesDirectory) {
+        case .success(let archive): fileArchive = archive
+        case .failure(let problem): return refuse(problem.message)
+        }
+    }
+    fileArchive = appendingMembers(
+        generatedSystemFiles(hostname: request.hostname ?? defaultGuestHostname, networked: network != nil,
+                             provided: filesDirectoryProvides(root: request.filesDirectory)),
+        to: fileArchive)
+    let bundle = makeGuestBundle(executable: executable.bytes, hostPath: request.binaryPath,
+                                 arguments: request.arguments, environment: environment,
+                                 options: (request.trace?.kernelOptions ?? []) + networkKernelOptions(network)
+                                     + ConsoleMode.current().kernelOptions
+                                     + identityKernelOptions(hostname: request.hostname, workdir: request.workdir),
+                                 fileArchive: fileArchive)
+    fileArchive = nil
+    // QEMU loads the bundle into guest RAM: refuse one that cannot fit before starting it.
+    if let problem = bundleSizeProblem(bytes: UInt64(bundle.count), memoryMiB: request.memoryMiB) {
+        return refuse(problem)
+    }
 
     let directory: TemporaryRunDirectory
     do { directory = try TemporaryRunDirectory() } catch {
         if case .failed(let text) = error { complain(text) }
-        return EggStatus.bootFailure
+        return EggStatus.eggFailure
     }
     defer { directory.remove() }
-    if let source = request.syscallsSource {  // CustomSyscallKernel.swift
-        switch buildKernelWithSyscalls(source: source, baseKernel: kernel.path, output: directory.file("kernel-custom.elf"),
-                                       verbose: request.verbose) {
-        case .success(let path): kernel = KernelLocation(path: path, source: "built with --syscalls \(source)")
-        case .failure(let problem):
-            complain(problem.message)
-            return EggStatus.badInput
-        }
+    func timedOutBeforeStart() -> Int32 {
+        complain("timed out after \(formatSeconds(request.timeoutSeconds ?? 0)) s (before the program started)")
+        return EggStatus.timeout
     }
 
+    // The accelerator is decided for the base kernel: a --syscalls kernel is the same
+    // kernel plus the user's handlers, and its path is new every run (AcceleratorProbe.swift).
     let decision: AcceleratorDecision
     switch request.accelerator {
     case .tcg:
         decision = AcceleratorDecision(accelerator: .tcg, reason: "--accel tcg")
     case .kvm:
         if let problem = kvmDeviceProblem() {
-            complain("--accel kvm: \(problem); use --accel tcg (or auto)")
-            return EggStatus.badInput
+            return refuse("--accel kvm: \(problem); use --accel tcg (or auto)")
         }
         decision = AcceleratorDecision(accelerator: .kvm, reason: "--accel kvm (not probed)")
     case .auto:
         decision = decideAccelerator(qemu: qemu, kernel: kernel, machine: request.machine,
                                      directory: directory, environment: hostEnvironment)
         if let signal = receivedSignal() { return 128 + signal }
+        if deadlineHasPassed() { return timedOutBeforeStart() }
     }
     verbose("accelerator: \(decision.accelerator.rawValue) (\(decision.reason))")
+
+    if let source = request.syscallsSource {  // CustomSyscallKernel.swift, cached by content
+        switch cachedKernelWithSyscalls(source: source, baseKernel: kernel.path, workDirectory: directory,
+                                        environment: hostEnvironment, verbose: request.verbose) {
+        case .success(let built):
+            kernel = KernelLocation(path: built.path, source: "built with --syscalls \(source)\(built.cached ? ", cached" : "")")
+            verbose("kernel: \(kernel.path) (\(kernel.source))")
+        case .failure(let problem):
+            if let signal = receivedSignal() { return 128 + signal }
+            if deadlineHasPassed() { return timedOutBeforeStart() }
+            return refuse(problem.message)
+        }
+    }
 
     let bundlePath = directory.file("bundle")
     let controlPath = directory.file("control")
     let stderrPath = directory.file("qemu-stderr")
-    var fileArchive: [UInt8]? = nil
-    if let filesDirectory = request.filesDirectory {
-        switch packFileArchive(directory: filesDirectory) {
-        case .success(let archive): fileArchive = archive
-        case .failure(let problem):
-            complain(problem.message)
-            return EggStatus.badInput
-        }
-    }
-    let bundle = makeGuestBundle(executable: executable.bytes, hostPath: request.binaryPath,
-                                 arguments: request.arguments, environment: environment,
-                                 options: (request.trace?.kernelOptions ?? []) + networkKernelOptions(network)
-                                     + ConsoleMode.current().kernelOptions,
-                                 fileArchive: fileArchive)
     guard FileManager.default.createFile(atPath: bundlePath, contents: Data(bundle)) else {
-        complain("cannot write \(bundlePath): \(String(cString: strerror(errno)))")
-        return EggStatus.bootFailure
+        return refuse("cannot write \(bundlePath): \(String(cString: strerror(errno)))")
     }
     var configuration = QEMUConfiguration(kernelPath: kernel.path, bundlePath: bundlePath, controlPath: controlPath,
                                           memoryMiB: request.memoryMiB, cpus: request.cpus,
@@ -166,7 +207,7 @@ public func runGuest(_ request: RunRequest) -> Int32 {
         configuration.tracePath = directory.file("trace")
         do { relay = try TraceRelay(request: trace, path: directory.file("trace")) } catch {
             if case .failed(let text) = error { complain(text) }
-            return EggStatus.badInput
+            return EggStatus.eggFailure
         }
     }
     configuration.gdbPort = request.gdbPort
@@ -201,7 +242,7 @@ func superviseQEMU(_ qemu: String, arguments: [String], controlPath: String, std
     } catch {
         relay?.finish()
         if case .failed(let text) = error { complain(text) }
-        return EggStatus.bootFailure
+        return EggStatus.eggFailure  // QEMU could not be started: egg's own failure
     }
     relay?.finish()
 
@@ -233,7 +274,7 @@ func superviseQEMU(_ qemu: String, arguments: [String], controlPath: String, std
         complain("kernel panic: \(message)")
     case .bootFailure:
         complain("the kernel did not report an exit status (\(bootFailureHint)); rerun with --verbose")
-        if !qemuStderr.isEmpty { FileHandle.standardError.write(Data(qemuStderr.utf8)) }
+        if !qemuStderr.isEmpty { writeStandardError(qemuStderr) }
     case .timedOut:
         complain("timed out after \(formatSeconds(request.timeoutSeconds ?? 0)) s; QEMU was stopped")
     case .interrupted(let signal):

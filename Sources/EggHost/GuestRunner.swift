@@ -11,8 +11,15 @@
 // QEMU's stderr goes to a file that egg shows on failure or with --verbose.
 //
 // Signals: SIGINT, SIGTERM and SIGHUP sent to egg are forwarded to QEMU; egg then exits
-// 128+N. With no QEMU running, the handler removes egg's temporary files itself and exits.
-// --timeout arms SIGALRM: SIGTERM to QEMU first, SIGKILL 3 s later.
+// 128+N. With no QEMU running, the handler stops any helper egg is waiting for (the Swift
+// compiler of --syscalls), removes egg's temporary directory itself and exits 128+N.
+// SIGPIPE is ignored: a write to a closed stderr or stdout fails with EPIPE, which egg's
+// writers ignore (writeStandardError), so egg goes on and still reaps QEMU.
+// QEMU is started by fork + execve with PR_SET_PDEATHSIG = SIGKILL (prctl(2)), so whatever
+// ends egg — a crash, SIGKILL — takes QEMU with it; no run leaves a QEMU behind.
+// --timeout is one deadline for the whole run (armDeadline): SIGALRM sends SIGTERM to QEMU
+// (SIGKILL 3 s later); if it fires before QEMU runs (reading the program, the KVM probe,
+// compiling --syscalls), egg cleans up and exits 124 at once.
 
 import Foundation
 
@@ -37,13 +44,20 @@ public enum SpawnError: Error {
 
 // State the signal handlers use. Written only by the main thread while handlers are
 // blocked or before they can look; the handlers only read words and call
-// async-signal-safe functions (kill, unlink, rmdir, _exit, alarm).
+// async-signal-safe functions (kill, unlink, rmdir, fork, execve, waitpid, write, _exit).
 nonisolated(unsafe) private var runningChild: pid_t = 0
+nonisolated(unsafe) private var helperChild: pid_t = 0
 nonisolated(unsafe) private var pendingSignal: Int32 = 0
 nonisolated(unsafe) private var timeoutStage: Int32 = 0   // 0 armed/idle, 1 TERM sent, 2 KILL sent
 nonisolated(unsafe) private var cleanupPaths = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: 8)
 nonisolated(unsafe) private var cleanupCount = 0
 nonisolated(unsafe) private var handlersInstalled = false
+/// `rm -rf DIR` prepared in advance, for a directory the handler cannot empty file by file.
+nonisolated(unsafe) private var removeTreeArguments = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: 4)
+/// The whole-run deadline (CLOCK_MONOTONIC seconds; 0: none) and its message.
+nonisolated(unsafe) private var deadlineSeconds: Double = 0
+nonisolated(unsafe) private var deadlineMessage: UnsafeMutablePointer<CChar>? = nil
+nonisolated(unsafe) private var deadlineExpired = false
 
 private func forwardSignal(_ signal: Int32) {
     if pendingSignal == 0 { pendingSignal = signal }
@@ -52,12 +66,25 @@ private func forwardSignal(_ signal: Int32) {
         return
     }
     // No QEMU to wait for: clean up and go, as the signal's default action would.
+    abandonRun(status: 128 + signal)
+}
+
+/// From a handler: stop the helper, remove the temporary directory, _exit.
+private func abandonRun(status: Int32) -> Never {
+    if helperChild > 0 { kill(helperChild, SIGKILL) }
     removeCleanupPaths()
-    _exit(128 + signal)
+    _exit(status)
 }
 
 private func alarmFired(_: Int32) {
-    guard runningChild > 0 else { return }
+    guard runningChild > 0 else {
+        if deadlineSeconds > 0 {
+            deadlineExpired = true
+            if let message = deadlineMessage { _ = write(2, message, strlen(message)) }
+            abandonRun(status: EggStatus.timeout)
+        }
+        return
+    }
     if timeoutStage == 0 {
         timeoutStage = 1
         kill(runningChild, SIGTERM)
@@ -69,11 +96,25 @@ private func alarmFired(_: Int32) {
 }
 
 private func removeCleanupPaths() {
-    // Files first, the directory (entry 0) last.
+    // Files first, the directory (entry 0) last; anything else in it through rm -rf.
     var i = cleanupCount - 1
     while i >= 0 {
         if let path = cleanupPaths[i] {
-            if i == 0 { rmdir(path) } else { unlink(path) }
+            if i == 0 {
+                if rmdir(path) != 0 && errno != ENOENT && removeTreeArguments[0] != nil {
+                    let child = fork()
+                    if child == 0 {
+                        execve(removeTreeArguments[0]!, removeTreeArguments, environ)
+                        _exit(127)
+                    }
+                    if child > 0 {
+                        var status: Int32 = 0
+                        while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+                    }
+                }
+            } else {
+                unlink(path)
+            }
         }
         i -= 1
     }
@@ -93,14 +134,53 @@ public func installSignalHandlers() {
 /// The signal egg received (and forwarded), if any.
 public func receivedSignal() -> Int32? { pendingSignal == 0 ? nil : pendingSignal }
 
-/// A fresh private directory (mkdtemp under $TMPDIR or /tmp) whose known files are removed
-/// by `remove()` and, if a signal arrives while no QEMU runs, by the signal handler.
+private func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
+
+/// Starts --timeout's clock for the whole run: from now on every wait is bounded by it.
+public func armDeadline(seconds: Double) {
+    installSignalHandlers()
+    deadlineMessage = strdup("egg: timed out after \(formatSeconds(seconds)) s (before the program started)\n")
+    deadlineSeconds = monotonicSeconds() + seconds
+    setTimer(seconds)
+}
+
+/// True once the --timeout deadline has passed.
+public func deadlineHasPassed() -> Bool {
+    deadlineSeconds > 0 && (deadlineExpired || monotonicSeconds() >= deadlineSeconds)
+}
+
+/// Seconds left before the deadline (nil: no deadline).
+private func deadlineRemaining() -> Double? {
+    deadlineSeconds > 0 ? max(deadlineSeconds - monotonicSeconds(), 0) : nil
+}
+
+private func setTimer(_ seconds: Double?) {
+    var timer = itimerval()
+    if let seconds {
+        timer.it_value.tv_sec = Int(seconds)
+        timer.it_value.tv_usec = Int((seconds - Double(Int(seconds))) * 1_000_000)
+        if timer.it_value.tv_sec == 0 && timer.it_value.tv_usec == 0 { timer.it_value.tv_usec = 1 }
+    }
+    setitimer(__itimer_which_t(ITIMER_REAL.rawValue), &timer, nil)
+}
+
+/// A helper process egg waits for outside runChild (the Swift compiler, the linker): a
+/// signal to egg kills it before egg cleans up. 0 when none.
+public func setHelperChild(_ pid: pid_t) { helperChild = pid }
+
+/// A fresh private directory (mkdtemp under $TMPDIR or /tmp) whose files are removed by
+/// `remove()` and, on any signal that ends egg, by the signal handler.
 public final class TemporaryRunDirectory {
     public let path: String
     public static let fileNames = ["bundle", "control", "qemu-stderr", "probe-bundle", "probe-control", "probe-stderr",
                                    "trace"]
 
     public init() throws(SpawnError) {
+        installSignalHandlers()
         let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         var template = Array((base + "/egg.XXXXXX").utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
@@ -112,56 +192,77 @@ public final class TemporaryRunDirectory {
         let all = [path] + TemporaryRunDirectory.fileNames.map { path + "/" + $0 }
         for (i, p) in all.enumerated() where i < 8 { cleanupPaths[i] = strdup(p) }
         cleanupCount = min(all.count, 8)
+        let rm = ["/bin/rm", "/usr/bin/rm"].first { (candidate: String) -> Bool in access(candidate, X_OK) == 0 }
+        if let rm {
+            removeTreeArguments[0] = strdup(rm)
+            removeTreeArguments[1] = strdup("-rf")
+            removeTreeArguments[2] = strdup(path)
+            removeTreeArguments[3] = nil
+        }
     }
 
     public func file(_ name: String) -> String { path + "/" + name }
 
     public func remove() {
+        // Anything else (the --syscalls build) first, then the known files and the directory.
+        if let names = try? FileManager.default.contentsOfDirectory(atPath: path) {
+            for name in names where !TemporaryRunDirectory.fileNames.contains(name) {
+                try? FileManager.default.removeItem(atPath: path + "/" + name)
+            }
+        }
         removeCleanupPaths()
-        // Anything unexpected left behind (should be nothing).
         try? FileManager.default.removeItem(atPath: path)
         for i in 0..<cleanupCount { free(cleanupPaths[i]); cleanupPaths[i] = nil }
         cleanupCount = 0
+        for i in 0..<3 { free(removeTreeArguments[i]); removeTreeArguments[i] = nil }
     }
 }
 
-/// Starts `program arguments`, wires the streams, waits. `timeout` in seconds (nil: none).
+/// pipe(2) with both ends close-on-exec (Glibc's pipe2 is not imported into Swift).
+private func makePipe(_ ends: inout [Int32]) -> Bool {
+    guard pipe(&ends) == 0 else { return false }
+    for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+    return true
+}
+
+typealias PrctlFunction = @convention(c) (Int32, UInt, UInt, UInt, UInt) -> Int32
+/// prctl(2) is variadic in <sys/prctl.h>, which Swift does not import; on x86-64 the
+/// System V calling convention passes these integer arguments the same way either way.
+private let prctlFunction: PrctlFunction? = dlsym(nil, "prctl").map { unsafeBitCast($0, to: PrctlFunction.self) }
+private let PR_SET_PDEATHSIG_OPTION: Int32 = 1
+
+/// Starts `program arguments`, wires the streams, waits. `timeout` in seconds (nil: none);
+/// the run's --timeout deadline (armDeadline) bounds it too.
 public func runChild(program: String, arguments: [String], stdin mode: StandardInputMode,
                      discardStdout: Bool, stderrPath: String, timeout: Double?) throws(SpawnError) -> ChildResult {
     installSignalHandlers()
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
+    func failure(_ what: String) -> SpawnError { .failed("\(what): \(String(cString: strerror(errno)))") }
 
-    // QEMU starts with default dispositions (egg ignores SIGPIPE) and nothing blocked.
-    var defaults = sigset_t()
-    sigemptyset(&defaults)
-    for sig in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGALRM] { sigaddset(&defaults, sig) }
-    posix_spawnattr_setsigdefault(&attributes, &defaults)
-    var empty = sigset_t()
-    sigemptyset(&empty)
-    posix_spawnattr_setsigmask(&attributes, &empty)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
-    var pipeEnds: [Int32] = [-1, -1]
+    // Every descriptor the child needs is opened here, close-on-exec; the child only dup2s.
+    var stdinFD: Int32 = -1, pumpFD: Int32 = -1
     switch mode {
-    case .inherit:
-        break
+    case .inherit: break
     case .null:
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        stdinFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        guard stdinFD >= 0 else { throw failure("/dev/null") }
     case .pump:
-        guard pipe(&pipeEnds) == 0 else {
-            throw .failed("pipe: \(String(cString: strerror(errno)))")
-        }
-        // Neither end may leak into QEMU as an extra descriptor (dup2 gives it its stdin).
-        for end in pipeEnds { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
-        posix_spawn_file_actions_adddup2(&actions, pipeEnds[0], 0)
+        var ends: [Int32] = [-1, -1]
+        guard makePipe(&ends) else { throw failure("pipe") }
+        stdinFD = ends[0]
+        pumpFD = ends[1]
     }
-    if discardStdout { posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0) }
-    posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    defer { if stdinFD >= 0 { close(stdinFD) } }
+    let stdoutFD: Int32 = discardStdout ? open("/dev/null", O_WRONLY | O_CLOEXEC) : -1
+    defer { if stdoutFD >= 0 { close(stdoutFD) } }
+    let stderrFD = open(stderrPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    guard stderrFD >= 0 else {
+        if pumpFD >= 0 { close(pumpFD) }
+        throw failure(stderrPath)
+    }
+    defer { close(stderrFD) }
+    // The child reports a failed execve through this pipe (closed by a successful one).
+    var report: [Int32] = [-1, -1]
+    guard makePipe(&report) else { throw failure("pipe") }
 
     // A terminal's settings are restored after QEMU, even if it was killed mid-run.
     var savedTerminal = termios()
@@ -169,31 +270,65 @@ public func runChild(program: String, arguments: [String], stdin mode: StandardI
 
     let argv: [UnsafeMutablePointer<CChar>?] = ([program] + arguments).map { strdup($0) } + [nil]
     defer { for p in argv { free(p) } }
-    var pid: pid_t = 0
-    let rc = posix_spawn(&pid, program, &actions, &attributes, argv, environ)
-    if mode == .pump { close(pipeEnds[0]) }
-    guard rc == 0 else {
-        if mode == .pump { close(pipeEnds[1]) }
-        throw .failed("cannot start \(program): \(String(cString: strerror(rc)))")
+    let parent = getpid()
+    let reportWrite = report[1]
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    // Signals egg handles reach the child's default actions only after exec: block them
+    // across fork so no handler of egg's runs in the child.
+    var blocked = sigset_t(), previous = sigset_t()
+    sigfillset(&blocked)
+    pthread_sigmask(SIG_SETMASK, &blocked, &previous)
+    let pid = argv.withUnsafeBufferPointer { args -> pid_t in
+        let child = fork()
+        if child != 0 { return child }
+        // The child: async-signal-safe calls only, then execve.
+        _ = prctlFunction?(PR_SET_PDEATHSIG_OPTION, UInt(SIGKILL), 0, 0, 0)
+        if getppid() != parent { _exit(127) }  // egg already gone
+        // (No array literal here: nothing that allocates runs between fork and execve.)
+        signal(SIGPIPE, SIG_DFL); signal(SIGINT, SIG_DFL); signal(SIGTERM, SIG_DFL)
+        signal(SIGHUP, SIG_DFL); signal(SIGALRM, SIG_DFL)
+        if stdinFD >= 0 { dup2(stdinFD, 0) }
+        if stdoutFD >= 0 { dup2(stdoutFD, 1) }
+        dup2(stderrFD, 2)
+        var none = empty
+        pthread_sigmask(SIG_SETMASK, &none, nil)
+        execve(args[0]!, UnsafeMutablePointer(mutating: args.baseAddress!), environ)
+        var code = errno
+        _ = write(reportWrite, &code, 4)
+        _exit(127)
     }
-    runningChild = pid
+    let forkErrno = errno
+    runningChild = pid > 0 ? pid : 0
+    pthread_sigmask(SIG_SETMASK, &previous, nil)
+    close(report[1])
+    var execErrno: Int32 = 0
+    let got = pid > 0 ? read(report[0], &execErrno, 4) : 0
+    close(report[0])
+    if pid <= 0 || got == 4 {
+        if pid > 0 { var status: Int32 = 0; while waitpid(pid, &status, 0) < 0 && errno == EINTR {} }
+        runningChild = 0
+        if pumpFD >= 0 { close(pumpFD) }
+        throw .failed("cannot start \(program): \(String(cString: strerror(pid <= 0 ? forkErrno : execErrno)))")
+    }
     if pendingSignal != 0 { kill(pid, pendingSignal) }
-    if mode == .pump { startStandardInputPump(into: pipeEnds[1]) }
+    if mode == .pump { close(stdinFD); stdinFD = -1; startStandardInputPump(into: pumpFD) }
 
     timeoutStage = 0
-    if let timeout, timeout > 0 {
-        var timer = itimerval()
-        timer.it_value.tv_sec = Int(timeout)
-        timer.it_value.tv_usec = Int((timeout - Double(Int(timeout))) * 1_000_000)
-        if timer.it_value.tv_sec == 0 && timer.it_value.tv_usec == 0 { timer.it_value.tv_usec = 1 }
-        setitimer(__itimer_which_t(ITIMER_REAL.rawValue), &timer, nil)
+    let remaining = deadlineRemaining()
+    let limit: Double? = switch (timeout, remaining) {
+    case (nil, nil): nil
+    case (let t?, nil): t
+    case (nil, let r?): r
+    case (let t?, let r?): min(t, r)
     }
+    setTimer(limit.map { max($0, 0.000_001) })
 
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    var off = itimerval()
-    setitimer(__itimer_which_t(ITIMER_REAL.rawValue), &off, nil)
+    setTimer(nil)
     runningChild = 0
+    if let left = deadlineRemaining() { setTimer(max(left, 0.000_001)) }  // the rest of the run
     if restoreTerminal { tcsetattr(0, TCSANOW, &savedTerminal) }
     // The pump's write end stays open until egg exits: closing it would race the thread.
 

@@ -122,7 +122,7 @@ public struct PackInputs {
 }
 
 /// Writes one progress line of `egg pack` on stderr.
-func packStep(_ text: String) { FileHandle.standardError.write(Data(("egg pack: " + text + "\n").utf8)) }
+func packStep(_ text: String) { writeStandardError("egg pack: " + text + "\n") }
 
 /// Steps 1-3 of `egg pack` for any format (one progress line each): check the program,
 /// build the same bundle `egg run` passes as the initrd, find the kernel. On failure the
@@ -137,7 +137,7 @@ public func preparePackInputs(_ request: PackRequest) -> Result<PackInputs, Pack
     case .success(let checked): executable = checked
     case .failure(let problem):
         complain("\(request.binaryPath): \(problem.message)")
-        return .failure(PackFailure(status: EggStatus.badInput))
+        return .failure(PackFailure(status: problem.exitStatus))
     }
     step("program \(request.binaryPath) (\(describeSize(executable.bytes.count)), static x86-64 ELF)")
 
@@ -148,7 +148,7 @@ public func preparePackInputs(_ request: PackRequest) -> Result<PackInputs, Pack
     case .success(let merged): environment = merged
     case .failure(let problem):
         complain(problem.message)
-        return .failure(PackFailure(status: EggStatus.badInput))
+        return .failure(PackFailure(status: EggStatus.eggFailure))
     }
     let bundle = makeGuestBundle(executable: executable.bytes, hostPath: request.binaryPath,
                                  arguments: request.arguments, environment: environment)
@@ -161,7 +161,7 @@ public func preparePackInputs(_ request: PackRequest) -> Result<PackInputs, Pack
     case .success(let found): kernel = found
     case .failure(let problem):
         complain(problem.message)
-        return .failure(PackFailure(status: request.kernelPath == nil ? EggStatus.bootFailure : EggStatus.badInput))
+        return .failure(PackFailure(status: EggStatus.eggFailure))
     }
     step("kernel \(kernel.path) (\(kernel.source))")
     return .success(PackInputs(executable: executable, bundle: bundle, kernel: kernel,
@@ -187,28 +187,28 @@ public func packImage(_ request: PackRequest) -> Int32 {
     // 4. The tools.
     guard let mkrescue = findOnPath("grub-mkrescue", environment: hostEnvironment) else {
         complain("grub-mkrescue not found on PATH: install grub-common, grub-pc-bin, grub-efi-amd64-bin, xorriso and mtools (scripts/setup.sh does)")
-        return EggStatus.bootFailure
+        return EggStatus.eggFailure
     }
     guard findOnPath("xorriso", environment: hostEnvironment) != nil else {
         complain("xorriso not found on PATH: grub-mkrescue needs it to write the ISO (apt-get install xorriso)")
-        return EggStatus.bootFailure
+        return EggStatus.eggFailure
     }
     let platforms = availableGrubPlatforms(grubLibrary: hostEnvironment["EGG_GRUB_LIB"] ?? "/usr/lib/grub", exists: fileExists)
     guard !platforms.found.isEmpty else {
         complain("no GRUB platform files: " + platforms.missing.joined(separator: "; "))
-        return EggStatus.bootFailure
+        return EggStatus.eggFailure
     }
     for problem in platforms.missing { step("warning: \(problem); the image will not boot that way") }
     if platforms.found.contains(where: { $0.hasSuffix("x86_64-efi") }) && findOnPath("mformat", environment: hostEnvironment) == nil {
         complain("mformat not found on PATH: grub-mkrescue needs mtools for the UEFI boot partition (apt-get install mtools)")
-        return EggStatus.bootFailure
+        return EggStatus.eggFailure
     }
 
     // 5. The tree.
     let staging: String
     do { staging = try makeStagingDirectory() } catch {
         complain("cannot create a temporary directory: \(error)")
-        return EggStatus.bootFailure
+        return EggStatus.eggFailure
     }
     defer { try? FileManager.default.removeItem(atPath: staging) }
     do {
@@ -221,7 +221,7 @@ public func packImage(_ request: PackRequest) -> Int32 {
             .write(to: URL(fileURLWithPath: staging + "/" + ISOLayout.grubConfiguration))
     } catch {
         complain("cannot lay out the image tree in \(staging): \(error.localizedDescription)")
-        return EggStatus.bootFailure
+        return EggStatus.eggFailure
     }
     step("grub.cfg: multiboot2 /\(ISOLayout.kernel), module2 /\(ISOLayout.bundle), serial COM1 115200 and screen")
 
@@ -231,11 +231,11 @@ public func packImage(_ request: PackRequest) -> Int32 {
     let arguments = grubMkrescueArguments(output: request.outputPath, root: staging)
     let logPath = staging + ".log"
     defer { try? FileManager.default.removeItem(atPath: logPath) }
-    guard runTool(mkrescue, arguments, log: logPath, what: "grub-mkrescue") else { return EggStatus.bootFailure }
+    guard runTool(mkrescue, arguments, log: logPath, what: "grub-mkrescue") else { return EggStatus.eggFailure }
     guard fileExists(request.outputPath) else {
         let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
         complain("grub-mkrescue succeeded but wrote no \(request.outputPath):\n" + log)
-        return EggStatus.bootFailure
+        return EggStatus.eggFailure
     }
     if request.verbose, let log = try? String(contentsOfFile: logPath, encoding: .utf8), !log.isEmpty {
         complain("grub-mkrescue said:\n" + log)

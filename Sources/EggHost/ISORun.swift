@@ -12,6 +12,7 @@ import Foundation
 
 /// Whether `path` is an ISO 9660 image: "CD001" at byte 0x8001 (ECMA-119 §8.4.2).
 public func isISOImage(atPath path: String) -> Bool {
+    guard isRegularFile(atPath: path) else { return false }  // a FIFO would block the open
     guard let handle = FileHandle(forReadingAtPath: path) else { return false }
     defer { try? handle.close() }
     guard (try? handle.seek(toOffset: 0x8001)) != nil,
@@ -75,29 +76,30 @@ public struct ISOQEMUConfiguration: Equatable {
 /// Runs an image; `request.binaryPath` is the ISO. Returns egg's exit status.
 public func runImage(_ request: RunRequest) -> Int32 {
     installSignalHandlers()
+    if let timeout = request.timeoutSeconds { armDeadline(seconds: timeout) }
     let hostEnvironment = ProcessInfo.processInfo.environment
     let verbose: (String) -> Void = { if request.verbose { complain($0) } }
     if !request.arguments.isEmpty || !request.environmentEntries.isEmpty {
         complain("\(request.binaryPath): an image carries its program's arguments and environment; give them to `egg pack`")
-        return EggStatus.badInput
+        return EggStatus.eggFailure
     }
     let qemu: String
     switch locateQEMU(environment: hostEnvironment) {
     case .success(let found): qemu = found
     case .failure(let problem):
         complain(problem.message)
-        return EggStatus.bootFailure
+        return EggStatus.eggFailure
     }
     let directory: TemporaryRunDirectory
     do { directory = try TemporaryRunDirectory() } catch {
         if case .failed(let text) = error { complain(text) }
-        return EggStatus.bootFailure
+        return EggStatus.eggFailure
     }
     defer { directory.remove() }
     let accelerator: Accelerator = request.accelerator == .kvm ? .kvm : .tcg
     if accelerator == .kvm, let problem = kvmDeviceProblem() {
         complain("--accel kvm: \(problem); use --accel tcg (or auto)")
-        return EggStatus.badInput
+        return EggStatus.eggFailure
     }
     let controlPath = directory.file("control")
     let stderrPath = directory.file("qemu-stderr")
@@ -108,7 +110,7 @@ public func runImage(_ request: RunRequest) -> Int32 {
     case .success(let planned): network = planned
     case .failure(let problem):
         complain(problem.message)
-        return EggStatus.badInput
+        return EggStatus.eggFailure
     }
     var configuration = ISOQEMUConfiguration(imagePath: request.binaryPath, controlPath: controlPath,
                                              memoryMiB: request.memoryMiB, cpus: request.cpus,

@@ -56,7 +56,7 @@ public enum NetworkOptionError: Error, Equatable {
     case publishWithoutNetwork
     case unsupportedMachine(String)
 
-    /// One line, for `egg: ...` (exit status 2).
+    /// One line, for `egg: ...` (exit status 125).
     public var message: String {
         switch self {
         case .malformedPublish(let text):

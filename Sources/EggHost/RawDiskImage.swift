@@ -256,6 +256,7 @@ public func espSize(contentBytes: Int) -> Int {
 /// Whether `path` is a disk image with a GPT (the "EFI PART" signature at LBA 1) — what
 /// `egg run` boots as a hard disk.
 public func isRawDiskImage(atPath path: String) -> Bool {
+    guard isRegularFile(atPath: path) else { return false }  // a FIFO would block the open
     guard let handle = FileHandle(forReadingAtPath: path) else { return false }
     defer { try? handle.close() }
     guard let bytes = try? handle.read(upToCount: 520), bytes.count == 520 else { return false }
@@ -297,7 +298,7 @@ public func packRawDisk(_ request: PackRequest) -> Int32 {
     for (name, package) in [("grub-mkimage", "grub-common"), ("mformat", "mtools"), ("mmd", "mtools"), ("mcopy", "mtools")] {
         guard let found = findOnPath(name, environment: hostEnvironment) else {
             complain("\(name) not found on PATH: install \(package) (scripts/setup.sh does)")
-            return EggStatus.bootFailure
+            return EggStatus.eggFailure
         }
         tools[name] = found
     }
@@ -305,7 +306,7 @@ public func packRawDisk(_ request: PackRequest) -> Int32 {
     let platforms = availableGrubPlatforms(grubLibrary: grubLibrary, exists: fileExists)
     guard !platforms.found.isEmpty else {
         complain("no GRUB platform files: " + platforms.missing.joined(separator: "; "))
-        return EggStatus.bootFailure
+        return EggStatus.eggFailure
     }
     for problem in platforms.missing { step("warning: \(problem); the image will not boot that way") }
     let biosDirectory = grubLibrary + "/i386-pc", efiDirectory = grubLibrary + "/x86_64-efi"
@@ -314,7 +315,7 @@ public func packRawDisk(_ request: PackRequest) -> Int32 {
     let staging: String
     do { staging = try makeStagingDirectory() } catch {
         complain("cannot create a temporary directory: \(error)")
-        return EggStatus.bootFailure
+        return EggStatus.eggFailure
     }
     defer { try? FileManager.default.removeItem(atPath: staging) }
     let log = staging + "/tool.log"
@@ -324,11 +325,11 @@ public func packRawDisk(_ request: PackRequest) -> Int32 {
     if bios {
         let corePath = staging + "/core.img"
         guard runTool(tools["grub-mkimage"]!, ["-O", "i386-pc", "-d", biosDirectory, "-o", corePath, "-p", RawDisk.biosPrefix]
-                      + RawDisk.biosModules, log: log, what: "grub-mkimage (i386-pc)") else { return EggStatus.bootFailure }
+                      + RawDisk.biosModules, log: log, what: "grub-mkimage (i386-pc)") else { return EggStatus.eggFailure }
         guard let c = FileManager.default.contents(atPath: corePath),
               let b = FileManager.default.contents(atPath: biosDirectory + "/boot.img") else {
             complain("cannot read GRUB's core.img or \(biosDirectory)/boot.img")
-            return EggStatus.bootFailure
+            return EggStatus.eggFailure
         }
         core = Array(c)
         bootImage = Array(b)
@@ -345,13 +346,13 @@ public func packRawDisk(_ request: PackRequest) -> Int32 {
         try Data(grubConfiguration(title: inputs.guestPath).utf8).write(to: URL(fileURLWithPath: files + "/grub.cfg"))
     } catch {
         complain("cannot stage the image's files in \(files): \(error.localizedDescription)")
-        return EggStatus.bootFailure
+        return EggStatus.eggFailure
     }
     var efiBytes = 0
     if efi {
         guard runTool(tools["grub-mkimage"]!, ["-O", "x86_64-efi", "-d", efiDirectory, "-o", files + "/BOOTX64.EFI",
                                                "-p", RawDisk.efiPrefix] + RawDisk.grubModules,
-                      log: log, what: "grub-mkimage (x86_64-efi)") else { return EggStatus.bootFailure }
+                      log: log, what: "grub-mkimage (x86_64-efi)") else { return EggStatus.eggFailure }
         efiBytes = fileSize(files + "/BOOTX64.EFI")
         step("grub-mkimage x86_64-efi: \(RawDisk.efiLoaderPath) \(describeSize(efiBytes)), prefix \(RawDisk.efiPrefix)")
     }
@@ -362,16 +363,16 @@ public func packRawDisk(_ request: PackRequest) -> Int32 {
     let image = "-i"
     guard runTool(tools["mformat"]!, ["-C", image, esp, "-T", String(espBytes / RawDisk.sectorSize), "-h", "64", "-s", "32",
                                       "-H", String(layout.espFirst), "-v", "EGG", "::"],
-                  log: log, what: "mformat") else { return EggStatus.bootFailure }
+                  log: log, what: "mformat") else { return EggStatus.eggFailure }
     var directories = ["::/boot", "::/boot/grub", "::/boot/egg"]
     if efi { directories = ["::/EFI", "::/EFI/BOOT"] + directories }
-    guard runTool(tools["mmd"]!, [image, esp] + directories, log: log, what: "mmd") else { return EggStatus.bootFailure }
+    guard runTool(tools["mmd"]!, [image, esp] + directories, log: log, what: "mmd") else { return EggStatus.eggFailure }
     var copies = [("grub.cfg", "/" + ISOLayout.grubConfiguration), ("kernel.elf", "/" + ISOLayout.kernel),
                   ("bundle", "/" + ISOLayout.bundle)]
     if efi { copies.append(("BOOTX64.EFI", "/" + RawDisk.efiLoaderPath)) }
     for (name, target) in copies {
         guard runTool(tools["mcopy"]!, [image, esp, files + "/" + name, "::" + target], log: log, what: "mcopy") else {
-            return EggStatus.bootFailure
+            return EggStatus.eggFailure
         }
     }
     step("EFI system partition: FAT, \(describeSize(espBytes)): \(efi ? RawDisk.efiLoaderPath + ", " : "")/\(ISOLayout.grubConfiguration), /\(ISOLayout.kernel), /\(ISOLayout.bundle)")
@@ -388,13 +389,13 @@ public func packRawDisk(_ request: PackRequest) -> Int32 {
             try patchGrubCoreImage(&core, firstLBA: layout.biosBootFirst)
         } catch {
             complain("GRUB's boot images are not what egg expects (\(error)); is grub-pc-bin 2.x installed?")
-            return EggStatus.bootFailure
+            return EggStatus.eggFailure
         }
     }
     step("GPT: BIOS boot partition LBA \(layout.biosBootFirst)-\(layout.biosBootLast), EFI system partition LBA \(layout.espFirst)-\(layout.espLast)\(bios ? "; GRUB boot code in the protective MBR" : "")")
     guard let espData = FileManager.default.contents(atPath: esp) else {
         complain("cannot read the FAT image \(esp)")
-        return EggStatus.bootFailure
+        return EggStatus.eggFailure
     }
     do {
         try writeDisk(path: request.outputPath, totalSectors: layout.totalSectors, pieces: [
@@ -405,7 +406,7 @@ public func packRawDisk(_ request: PackRequest) -> Int32 {
         ])
     } catch {
         complain("cannot write \(request.outputPath): \(error.localizedDescription)")
-        return EggStatus.bootFailure
+        return EggStatus.eggFailure
     }
     let firmware = (bios ? ["BIOS"] : []) + (efi ? ["UEFI"] : [])
     step("wrote \(request.outputPath) (\(describeSize(Int(layout.totalSectors) * RawDisk.sectorSize)), GPT, \(firmware.joined(separator: " + "))); boot it with `egg run \(request.outputPath)` or dd it to a USB stick")

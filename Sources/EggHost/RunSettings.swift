@@ -34,6 +34,48 @@ public func parseMemorySize(_ text: String) -> Int? {
 
 public let minimumMemoryMiB = 16
 
+/// The most guest memory `egg run` accepts (MEASURED below in memorySizeProblem's comment).
+public let maximumMemoryMiB = 32 << 10
+
+/// Why `-m` is refused for this machine, nil when QEMU and the kernel can boot it.
+/// The upper bound is what the kernel was measured to boot (see `maximumMemoryMiB`).
+public func memorySizeProblem(_ text: String, machine: MachineType = .pc) -> String? {
+    guard let mib = parseMemorySize(text) else {
+        return "-m \(text): expected a size such as 64M, 256M or 1G, from \(minimumMemoryMiB) MiB to \(maximumMemoryMiB >> 10) GiB"
+    }
+    if mib > maximumMemoryMiB {
+        return "-m \(text): the kernel boots with at most \(maximumMemoryMiB >> 10) GiB of guest memory; give -m \(maximumMemoryMiB >> 10)G or less"
+    }
+    return nil
+}
+
+/// Bytes of the guest's RAM the kernel keeps for itself before any of the bundle: its
+/// image and page tables (4 MiB covers both with room) and its heap, which Main.swift
+/// sizes as an eighth of RAM, at least 8 MiB, at most 256 MiB.
+public func kernelReservedBytes(memoryMiB: Int) -> UInt64 {
+    let ram = UInt64(memoryMiB) << 20
+    return (4 << 20) + min(max(ram / 8, 8 << 20), 256 << 20)
+}
+
+/// The largest bundle (program + --files archive + arguments) the guest's RAM can hold
+/// next to the kernel: QEMU loads the bundle into guest RAM as a boot module.
+public func bundleCapacityBytes(memoryMiB: Int) -> UInt64 {
+    let ram = UInt64(memoryMiB) << 20
+    let reserved = kernelReservedBytes(memoryMiB: memoryMiB)
+    return ram > reserved ? ram - reserved : 0
+}
+
+/// Why a bundle of `bytes` cannot boot with `-m memoryMiB`, nil when it fits.
+public func bundleSizeProblem(bytes: UInt64, memoryMiB: Int) -> String? {
+    let capacity = bundleCapacityBytes(memoryMiB: memoryMiB)
+    guard bytes > capacity else { return nil }
+    var needed = memoryMiB
+    while bundleCapacityBytes(memoryMiB: needed) < bytes && needed <= maximumMemoryMiB { needed += 16 }
+    return "the program and --files come to \(describeBytes(bytes)), more than the guest's memory can hold "
+        + "(-m \(memoryMiB)M leaves \(describeBytes(capacity)) after the kernel's own \(describeBytes(kernelReservedBytes(memoryMiB: memoryMiB)))); "
+        + (needed <= maximumMemoryMiB ? "give -m \(needed)M or more" : "it cannot be booted at any -m")
+}
+
 /// The environment the guest starts with when egg is given no `-e`.
 public func defaultGuestEnvironment(hostTERM: String?) -> [String] {
     let term = (hostTERM?.isEmpty == false) ? hostTERM! : "vt100"

@@ -37,8 +37,8 @@ public final class TraceLineSink {
 public final class TraceRelay: @unchecked Sendable {
     let path: String
     let sink: TraceLineSink
-    let output: FileHandle
-    let closeOutput: Bool
+    /// stderr, or --trace-file opened by egg (closed by finish()).
+    let output: Int32
     let lock = NSLock()
     var stopping = false
     let done = DispatchSemaphore(value: 0)
@@ -50,18 +50,17 @@ public final class TraceRelay: @unchecked Sendable {
             throw .failed("cannot create \(path): \(String(cString: strerror(errno)))")
         }
         if let outputPath = request.outputPath {
-            guard FileManager.default.createFile(atPath: outputPath, contents: nil),
-                  let handle = FileHandle(forWritingAtPath: outputPath) else {
+            let fd = open(outputPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else {
                 throw .failed("--trace-file \(outputPath): \(String(cString: strerror(errno)))")
             }
-            output = handle
-            closeOutput = true
+            output = fd
         } else {
-            output = FileHandle.standardError
-            closeOutput = false
+            output = 2
         }
-        let handle = output
-        sink = TraceLineSink(request: request) { handle.write(Data($0.utf8)) }
+        // write(2), not FileHandle: a closed stderr pipe (EPIPE) must not end egg.
+        let fd = output
+        sink = TraceLineSink(request: request) { writeIgnoringErrors(fd, Array($0.utf8)) }
     }
 
     public func start() {
@@ -105,6 +104,6 @@ public final class TraceRelay: @unchecked Sendable {
         lock.unlock()
         done.wait()
         sink.finish()
-        if closeOutput { try? output.close() }
+        if output != 2 { close(output) }
     }
 }

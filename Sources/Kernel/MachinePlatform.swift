@@ -16,11 +16,17 @@ enum HostChannel {
     }
     static func exit(status: Int) -> Never {
         write("exit \(status)\n")
-        // On a real screen the machine halts below: say why (FramebufferSetup.swift).
-        Screen.console?.write("\negg: the program exited with status \(status)\n")
+        // Under egg's QEMU this ends the run at once, before anything below reaches the
+        // program's stdout.
         hw_outb(0xF4, UInt8(truncatingIfNeeded: status))
-        // Not under QEMU (real hardware): stop here.
-        CPU.halt()
+        // Still here: no isa-debug-exit (a PC, or QEMU started without egg). Say how the
+        // program ended on COM1 and the screen, then switch off (ACPIPowerOff.swift).
+        let line = "\negg: program exited with status \(status)\n"
+        let serial = UART16550(io: X86PortIO(), base: 0x3F8)
+        for b in line.utf8 { serial.write(b) }
+        Screen.console?.write(line)
+        ACPIPowerOff.attempt()
+        CPU.halt()  // no ACPI, or the machine did not switch off
     }
 }
 

@@ -99,6 +99,7 @@ public func kmain(_ magic: UInt64, _ info: UInt64) {
         LegacyPIC.remapAndMask(except: (1 << 0) | (1 << 1) | (1 << 4))  // PIT timer, keyboard, COM1
     }
     Clock.checkTicking(hz: 250)
+    ACPIPowerOff.remember(rsdp: boot.acpiRSDP, memory: memory)  // for a power-off without egg
     let cpusOnline = SMP.startApplicationProcessors(apicIDs: SMP.processorAPICIDs(rsdp: boot.acpiRSDP, memory: memory),
                                                    kernelTable: table, memory: memory)
 
@@ -125,9 +126,22 @@ public func kmain(_ magic: UInt64, _ info: UInt64) {
     state.scheduler.idleThread = Thread(tid: 0, context: idle)
     state.configureConsole(options: loaded.options)  // "console=pipe" (Devices/ConsoleTerminal.swift)
     state.bootRealtimeSeconds = Clock.bootUnixSeconds
+    // egg run --hostname NAME (Sources/EggHost/GuestSystemFiles.swift): before the root file
+    // system, which writes /etc/hostname from it.
+    if let name = BootBundle.optionValue("hostname", in: loaded.options) { state.hostname = Array(name.utf8) }
     kernel = state
     Screen.device?.install(in: state)  // /dev/fb0 (Sources/KernelCore/Devices/FramebufferNode.swift)
     state.installRootFileSystem(archive: loaded.fileArchive)
+    // egg run -w DIR: the program starts there, created if missing as docker run -w does.
+    if let workdir = BootBundle.optionValue("workdir", in: loaded.options) {
+        let path = Array(workdir.utf8), fs = state.files.fileSystem
+        _ = fs.makeDirectories(path)
+        if case .success(let directory) = fs.resolve(path, from: fs.root), directory.isDirectory {
+            state.files.workingDirectory = directory
+        } else {
+            platform.diagnostic("egg: -w \(workdir): not a directory in the guest; starting in /\n")
+        }
+    }
     state.configureTracing(options: loaded.options, output: TraceSerial.write)
     NetworkDevice.setUp(state: state, options: loaded.options, kernelTable: table)  // NetworkSetup.swift
     memory.activate(root: loaded.process.addressSpace.pageTable.root)

@@ -20,6 +20,17 @@ public enum BootBundleRecordKind: UInt32 {
     case option = 6       // "key=value" kernel option (e.g. "trace=1")
 }
 
+extension BootBundle {
+    /// The value of the last "key=value" option for `key` (egg's --hostname gives
+    /// "hostname=NAME", -w/--workdir "workdir=/PATH"); nil when absent.
+    public static func optionValue(_ key: String, in options: [String]) -> String? {
+        let prefix = key + "="
+        var found: String? = nil
+        for option in options where option.hasPrefix(prefix) { found = String(option.dropFirst(prefix.count)) }
+        return found
+    }
+}
+
 public enum BootBundleError: Error, Equatable {
     case badMagic
     case truncated

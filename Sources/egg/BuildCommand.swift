@@ -17,8 +17,8 @@ struct Build: ParsableCommand {
             installed or built kernel and linked into a new kernel image. Boot it with \
             `egg run --kernel kernel.elf BINARY`.
 
-            Exit status: 0 the kernel was written; 2 the Swift file has errors (the compiler's \
-            messages are shown) or a usage error; 251 the kernel's objects or the toolchain are missing.
+            Exit status: 0 the kernel was written; 125 the Swift file has errors (the compiler's \
+            messages are shown), a usage error, or the kernel's objects or the toolchain are missing.
             """)
 
     @Option(name: .long, help: ArgumentHelp("The Swift file with registerSyscalls.", valueName: "file.swift"))
@@ -41,16 +41,13 @@ struct Build: ParsableCommand {
         case .success(let found): base = found
         case .failure(let problem):
             complain(problem.message)
-            return EggStatus.bootFailure
+            return EggStatus.eggFailure
         }
         switch buildKernelWithSyscalls(source: syscalls, baseKernel: base.path, output: output, verbose: verbose) {
         case .success: return 0
         case .failure(let problem):
             complain(problem.message)
-            switch problem {
-            case .compileFailed, .sourceMissing: return EggStatus.badInput
-            default: return EggStatus.bootFailure
-            }
+            return EggStatus.eggFailure
         }
     }
 

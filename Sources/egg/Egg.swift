@@ -1,7 +1,8 @@
 // egg — the host command line (host only; swift-argument-parser).
 //
 // Only parsing lives here: options become an EggHost.RunRequest and Sources/EggHost/EggRun.swift
-// does the work. Usage errors exit 2, like bad input, rather than the parser's default 64.
+// does the work. Usage errors exit 125, docker's status for options egg refuses, rather than
+// the parser's default 64 (EggStatus in Sources/EggHost/ControlChannel.swift).
 
 import ArgumentParser
 import EggHost
@@ -30,8 +31,8 @@ struct Egg {
             if message.contains("unexpected argument") {
                 message += "\nThe program's own arguments go after --: egg run [options] BINARY -- ARGS..."
             }
-            if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
-            exit(code == .validationFailure ? EggStatus.badInput : code.rawValue)
+            if !message.isEmpty { writeStandardError(message + "\n") }
+            exit(EggStatus.eggFailure)
         }
     }
 }
@@ -62,16 +63,22 @@ struct Run: ParsableCommand {
             or build/kernel/kernel.elf above egg's directory. $EGG_QEMU overrides \
             qemu-system-x86_64 on $PATH.
 
-            Exit status:
+            Exit status (125-127 as docker run):
               0-255   the guest's exit status
-              128+N   the guest died of signal N (e.g. 139 for SIGSEGV)
-              2       bad input: egg cannot run BINARY (not ELF, 32-bit, dynamic, ...) or a usage error
-              124     --timeout expired; QEMU was stopped
+              128+N   the guest died of signal N (e.g. 139 for SIGSEGV), or egg was \
+            stopped by signal N (SIGINT, SIGTERM, SIGHUP) and stopped QEMU
+              124     --timeout expired; QEMU was stopped (or never started)
+              125     egg refused its options or failed itself: a usage error, a bad -m, \
+            -p, -e, --hostname or -w, --files missing, the program and --files too large \
+            for -m, no kernel or QEMU, --syscalls does not compile
+              126     BINARY cannot run: not ELF, 32-bit, dynamically linked, truncated, \
+            a directory, FIFO or device, or not readable
+              127     BINARY does not exist
               250     kernel panic
               251     boot failure or QEMU error (no exit status from the kernel)
             """)
 
-    @Option(name: [.short, .long], help: ArgumentHelp("Guest memory: 256M, 1G, or a number of MiB.", valueName: "size"))
+    @Option(name: [.short, .long], help: ArgumentHelp("Guest memory: 256M, 1G, or a number of MiB (\(minimumMemoryMiB) MiB to \(maximumMemoryMiB >> 10) GiB); the program and --files must fit in it.", valueName: "size"))
     var memory: String = "256M"
 
     @Option(name: .long, help: ArgumentHelp("Number of CPUs.", valueName: "n"))
@@ -103,6 +110,12 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("user (default: a virtio-net card on QEMU user networking, guest 10.0.2.15, outbound NAT) or none.", valueName: "mode"))
     var net: String?
 
+    // The guest's identity (Sources/EggHost/GuestSystemFiles.swift).
+    @Option(name: .long, help: ArgumentHelp("The guest's hostname (uname, /etc/hostname, /etc/hosts; default egg).", valueName: "name"))
+    var hostname: String?
+    @Option(name: [.customShort("w"), .long], help: ArgumentHelp("The program's working directory in the guest (absolute; created if missing; default /).", valueName: "dir"))
+    var workdir: String?
+
     @Flag(name: .long, help: "Print the QEMU command line, the accelerator and why, and the kernel's diagnostics to stderr.")
     var verbose = false
 
@@ -131,9 +144,9 @@ struct Run: ParsableCommand {
 
     func validate() throws {
         if let gdbPort, !(1...65535).contains(gdbPort) { throw ValidationError("--gdb \(gdbPort): expected a TCP port, 1 to 65535") }
-        guard parseMemorySize(memory) != nil else {
-            throw ValidationError("-m \(memory): expected a size such as 64M, 256M or 1G (at least \(minimumMemoryMiB) MiB)")
-        }
+        if let problem = memorySizeProblem(memory) { throw ValidationError(problem) }
+        if let hostname, let problem = hostnameProblem(hostname) { throw ValidationError(problem) }
+        if let workdir, let problem = workdirProblem(workdir) { throw ValidationError(problem) }
         guard (1...255).contains(smp) else { throw ValidationError("--smp \(smp): expected 1 to 255") }
         guard AcceleratorChoice(rawValue: accel) != nil else {
             throw ValidationError("--accel \(accel): expected auto, tcg or kvm")
@@ -162,6 +175,8 @@ struct Run: ParsableCommand {
         request.filesDirectory = files
         request.publish = publish
         request.networkMode = net
+        request.hostname = hostname
+        request.workdir = workdir
         return boot(request)
     }
 
@@ -183,8 +198,8 @@ struct Pack: ParsableCommand {
             --format raw writes a partitioned (GPT) disk image instead, for dd to a disk or \
             `egg run app.img`; it needs grub-mkimage and mtools, not grub-mkrescue or xorriso.
 
-            Exit status: 0 the image was written; 2 bad input (BINARY cannot run under egg, \
-            usage error); 251 a tool is missing or grub-mkrescue failed.
+            Exit status: 0 the image was written; 125 a usage error, a missing tool or a \
+            failed grub-mkrescue; 126 BINARY cannot run under egg; 127 BINARY does not exist.
             """)
 
     @Option(name: [.short, .long], help: ArgumentHelp("The image to write.", valueName: "file.iso"))

@@ -194,4 +194,109 @@ final class ExecutableValidationTests: XCTestCase {
         bytes[64] = 4 // PT_NOTE instead of PT_LOAD
         XCTAssertEqual(problem(write("noload", bytes)), .noLoadableSegments)
     }
+
+    // MARK: hostile input (issue 12 item 7): each refusal is prompt, with a true message and
+    // docker's status
+
+    /// The minimal program with one 8-byte program-header field replaced.
+    func minimalWith(programHeaderField offset: Int, _ value: UInt64) -> [UInt8] {
+        var bytes = minimalExitExecutable()
+        for i in 0..<8 { bytes[64 + offset + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))) }
+        return bytes
+    }
+
+    func testOverflowingSegmentOffsetIsRefusedNotTrapped() {
+        // p_offset (at 8 in Elf64_Phdr) + p_filesz wraps around 2^64: used to trap egg (status 132).
+        let bytes = minimalWith(programHeaderField: 8, 0xFFFF_FFFF_FFFF_FFF0)
+        guard case .failure(let p) = validateExecutable(bytes: bytes) else { return XCTFail("accepted") }
+        guard case .truncated(let detail) = p else { return XCTFail("\(p)") }
+        XCTAssertTrue(detail.contains("wraps around"), detail)
+        XCTAssertEqual(p.exitStatus, 126)
+        // The same through a file on disk.
+        XCTAssertEqual(problem(write("wrap", bytes))?.exitStatus, 126)
+    }
+
+    func testSegmentWhoseAddressesWrapIsRefused() {
+        // p_vaddr (at 16) near 2^64: p_vaddr + p_memsz wraps.
+        let p = problem(write("vwrap", minimalWith(programHeaderField: 16, 0xFFFF_FFFF_FFFF_FFF0)))
+        XCTAssertEqual(p, .outsideUserSpace(segment: 0, end: nil))
+    }
+
+    func testSegmentAboveUserSpaceNamesTheRealLimit() {
+        // Ends above 0x7f7ffffff000, where egg's user space stops (README: Architecture).
+        let p = problem(write("high", minimalWith(programHeaderField: 16, 0x7F7F_FFFF_F000)))
+        guard let p, case .outsideUserSpace(0, let end?) = p else { return XCTFail("\(String(describing: p))") }
+        XCTAssertGreaterThan(end, 0x7F7F_FFFF_F000)
+        XCTAssertTrue(p.message.contains("0x7f7ffffff000"), p.message)
+        XCTAssertFalse(p.message.contains("0x800000000000"), p.message)
+        // Just below the limit is fine.
+        let fits = minimalWith(programHeaderField: 16, 0x7F7F_FFFF_F000 - 0x1000)
+        if case .failure(let q) = validateExecutable(bytes: fits), case .outsideUserSpace = q { XCTFail("\(q)") }
+    }
+
+    func testFIFOIsRefusedWithoutOpeningIt() {
+        // Opening a FIFO with no writer blocks: egg used to hang here, ignoring --timeout.
+        let fifo = path("fifo")
+        XCTAssertEqual(mkfifo(fifo, 0o644), 0)
+        let started = Date()
+        let p = problem(fifo)
+        XCTAssertEqual(p, .notRegularFile(kind: "a FIFO (named pipe)"))
+        XCTAssertEqual(p?.exitStatus, 126)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 1)
+        XCTAssertFalse(isRegularFile(atPath: fifo))
+    }
+
+    func testDeviceIsRefusedWithoutReadingIt() {
+        // /dev/zero never ends: egg used to try to read it whole (34 GB) and abort.
+        let p = problem("/dev/zero")
+        XCTAssertEqual(p, .notRegularFile(kind: "a character device"))
+        XCTAssertEqual(p?.exitStatus, 126)
+        XCTAssertEqual(p?.message, "is a character device, not a regular file; give the path of a program")
+    }
+
+    func testDirectoryAndMissingFileGetDockersStatuses() {
+        XCTAssertEqual(problem(directory.path)?.exitStatus, 126)
+        XCTAssertEqual(problem(path("nothing-here"))?.exitStatus, 127)
+        XCTAssertEqual(problem(path("nothing-here") + "/below")?.exitStatus, 127)
+        // Through a file that is not a directory: ENOTDIR, also "not there".
+        let file = write("plain", Array("text".utf8))
+        XCTAssertEqual(problem(file + "/below")?.exitStatus, 127)
+    }
+
+    func testSymlinkToAProgramIsFollowed() {
+        let target = write("real", minimalExitExecutable())
+        let link = path("link")
+        XCTAssertEqual(symlink(target, link), 0)
+        guard case .success = validateExecutable(atPath: link) else { return XCTFail("refused") }
+    }
+
+    func testFileLargerThanGuestMemoryIsRefusedBeforeReadingIt() throws {
+        // A valid header followed by 3 MiB: refused against a 1 MiB limit with status 125.
+        var bytes = minimalExitExecutable()
+        bytes += [UInt8](repeating: 0, count: 3 << 20)
+        let p = write("big", bytes)
+        guard case .failure(let problem) = validateExecutable(atPath: p, maximumBytes: 1 << 20) else {
+            return XCTFail("accepted")
+        }
+        XCTAssertEqual(problem, .tooLarge(bytes: UInt64(bytes.count), maximum: 1 << 20))
+        XCTAssertEqual(problem.exitStatus, 125)
+        XCTAssertTrue(problem.message.contains("give a larger -m"), problem.message)
+        // A text file that large is still "not ELF" (judged from its first bytes).
+        let text = write("bigtext", [UInt8](repeating: 0x41, count: 2 << 20))
+        guard case .failure(.notELF) = validateExecutable(atPath: text, maximumBytes: 1 << 20) else {
+            return XCTFail("not refused as not ELF")
+        }
+        // Within the limit, accepted whole.
+        guard case .success(let exe) = validateExecutable(atPath: p, maximumBytes: 8 << 20) else { return XCTFail("refused") }
+        XCTAssertEqual(exe.bytes.count, bytes.count)
+    }
+
+    func testEveryRefusalHasADockerStatus() {
+        let cases: [(ExecutableProblem, Int32)] = [
+            (.cannotOpen(errno: ENOENT), 127), (.cannotOpen(errno: EACCES), 126), (.isDirectory, 126),
+            (.notELF(startsWith: []), 126), (.elf32, 126), (.dynamic(interpreter: "/lib/ld"), 126),
+            (.truncated(detail: "x"), 126), (.tooLarge(bytes: 2, maximum: 1), 125),
+        ]
+        for (problem, status) in cases { XCTAssertEqual(problem.exitStatus, status, "\(problem)") }
+    }
 }

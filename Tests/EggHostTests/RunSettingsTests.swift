@@ -54,4 +54,39 @@ final class RunSettingsTests: XCTestCase {
         let merged = try? mergeEnvironment(base: ["PATHX=1", "PATH=/bin"], overrides: ["PATH=/sbin"]).get()
         XCTAssertEqual(merged, ["PATHX=1", "PATH=/sbin"])
     }
+
+    // MARK: -m bounds and the bundle (issue 12 item 7)
+
+    func testMemoryAboveWhatTheKernelBootsIsRefusedWithAMessage() {
+        // -m 64G used to reach QEMU and end as a boot failure (251).
+        let problem = memorySizeProblem("64G")
+        XCTAssertNotNil(problem)
+        XCTAssertTrue(problem?.contains("at most \(maximumMemoryMiB >> 10) GiB") == true, problem ?? "")
+        XCTAssertNil(memorySizeProblem("\(maximumMemoryMiB)M"))
+        XCTAssertNotNil(memorySizeProblem("\(maximumMemoryMiB + 1)M"))
+        XCTAssertNil(memorySizeProblem("16M"))
+        XCTAssertNil(memorySizeProblem("256M"))
+        XCTAssertNotNil(memorySizeProblem("8M"))
+        XCTAssertNotNil(memorySizeProblem("lots"))
+    }
+
+    func testBundleMustFitBesideTheKernel() {
+        // 256 MiB: the kernel keeps 4 MiB + a 32 MiB heap.
+        XCTAssertEqual(kernelReservedBytes(memoryMiB: 256), 36 << 20)
+        XCTAssertEqual(bundleCapacityBytes(memoryMiB: 256), 220 << 20)
+        XCTAssertNil(bundleSizeProblem(bytes: 220 << 20, memoryMiB: 256))
+        let problem = bundleSizeProblem(bytes: (220 << 20) + 1, memoryMiB: 256)
+        XCTAssertNotNil(problem)
+        // The suggested -m really holds it.
+        if let problem, let range = problem.range(of: "give -m "), let m = Int(problem[range.upperBound...].prefix { $0.isNumber }) {
+            XCTAssertGreaterThanOrEqual(bundleCapacityBytes(memoryMiB: m), (220 << 20) + 1)
+            XCTAssertNil(memorySizeProblem("\(m)M"))
+        } else {
+            XCTFail("no suggestion in \(String(describing: problem))")
+        }
+        // A 1 GiB file fits at -m 2G (the heap stops growing at 256 MiB).
+        XCTAssertNil(bundleSizeProblem(bytes: 1 << 30, memoryMiB: 2048))
+        // The smallest -m still runs hello (its bundle is a few KiB).
+        XCTAssertNil(bundleSizeProblem(bytes: 64 << 10, memoryMiB: minimumMemoryMiB))
+    }
 }

@@ -202,15 +202,16 @@ wait_for_line() { # file text seconds
     return 1
 }
 
-# publish_case NAME 'EGG ARGS' REGEX: egg must exit 2 with one stderr line matching REGEX.
+# publish_case NAME 'EGG ARGS' REGEX: egg must exit 125 (docker's status for refused options)
+# with one stderr line matching REGEX.
 publish_case() {
     local name=$1 egg_args=$2 regex=$3 rc=0 log="$LOGS/$1"
     local t
     t=$(now)
     # shellcheck disable=SC2086
     timeout 60 "$EGG" run --accel tcg $egg_args "$GUEST/hello-musl" > "$log.out" 2> "$log.err" < /dev/null || rc=$?
-    if [ "$rc" -ne 2 ]; then
-        report "$name" "exit status $rc, expected 2 ($(head -n 2 "$log.err" | tr '\n' ' '))"
+    if [ "$rc" -ne 125 ]; then
+        report "$name" "exit status $rc, expected 125 ($(head -n 2 "$log.err" | tr '\n' ' '))"
     elif [ "$(wc -l < "$log.err")" -ne 1 ] || ! grep -Eq "$regex" "$log.err"; then
         report "$name" "stderr should be one line matching /$regex/: $(tr '\n' '|' < "$log.err")"
     elif [ -s "$log.out" ]; then

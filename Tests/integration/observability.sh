@@ -12,7 +12,7 @@ for c in trace-lines-musl:trace_lines trace-lines-glibc:trace_lines trace-filter
          custom-syscall-musl:custom_syscall_musl custom-syscall-glibc:custom_syscall_glibc \
          custom-syscall-swift:custom_syscall_swift custom-syscall-stock:custom_syscall_stock \
          custom-syscall-compile-error:custom_syscall_compile_error kernel-panic-symbols:kernel_panic_symbols \
-         gdb-stub:gdb_stub trace-events:trace_events; do
+         gdb-stub:gdb_stub trace-events:trace_events custom-syscall-cached:custom_syscall_cached; do
     CASES+=("obs|${c%%:*}|${c##*:}")
 done
 
@@ -129,8 +129,8 @@ obs_trace_filter() { # name: --trace=close,%file keeps openat and close only
         reason="traced calls are '$calls', expected 'close openat '"
     fi
     run_logged "$log.bad" - "$EGG_TIMEOUT" "$EGG" run --accel tcg --trace=close,nosuchcall "$GUEST/trace_target-musl"
-    if [ -z "$reason" ] && { [ "$rc" -ne 2 ] || ! grep -q "unknown system call 'nosuchcall'" "$log.bad.err"; }; then
-        reason="--trace=close,nosuchcall: status $rc, expected 2 and a message naming nosuchcall"
+    if [ -z "$reason" ] && { [ "$rc" -ne 125 ] || ! grep -q "unknown system call 'nosuchcall'" "$log.bad.err"; }; then
+        reason="--trace=close,nosuchcall: status $rc, expected 125 and a message naming nosuchcall"
     fi
     [ -z "$reason" ] && echo "PASS|$name|egg" || echo "FAIL|$name|$reason [logs: ${log#"$ROOT"/}.*]"
 }
@@ -196,6 +196,39 @@ obs_custom_syscall_musl() { obs_custom_run "$1" "$GUEST/custom_syscall-musl"; }
 obs_custom_syscall_glibc() { obs_custom_run "$1" "$GUEST/custom_syscall-glibc"; }
 obs_custom_syscall_swift() { obs_custom_run "$1" "$GUEST/custom_syscall-swift"; }
 
+# A second --syscalls run with the same file reuses the kernel the first one built (cached by
+# content in $XDG_CACHE_HOME/egg/kernels) and skips the compile; --accel auto, so the KVM
+# probe's cache must hit too (it used to miss for every new kernel path and wait ~10 s).
+obs_custom_syscall_cached() { # name
+    local name=$1 log="$LOGS/$1" t1 t2 reason=""
+    obs_need_egg "$name" || return
+    local cache="$LOGS/$name.cache"
+    rm -rf "$cache"
+    mkdir -p "$cache"
+    local first second
+    t1=$(now)
+    run_logged "$log.first" - "$EGG_TIMEOUT" env XDG_CACHE_HOME="$cache" "$EGG" run --verbose --syscalls \
+        Guest/syscalls/MySyscalls.swift -e EGG_CUSTOM=1 "$GUEST/custom_syscall-musl"
+    first=$(elapsed "$t1")
+    [ "$rc" -eq 0 ] || reason="first run: status $rc"
+    t2=$(now)
+    run_logged "$log.second" - "$EGG_TIMEOUT" env XDG_CACHE_HOME="$cache" "$EGG" run --verbose --syscalls \
+        Guest/syscalls/MySyscalls.swift -e EGG_CUSTOM=1 "$GUEST/custom_syscall-musl"
+    second=$(elapsed "$t2")
+    if [ -z "$reason" ] && [ "$rc" -ne 0 ]; then
+        reason="second run: status $rc"
+    elif [ -z "$reason" ] && ! grep -q "built with --syscalls .*, cached)" "$log.second.err"; then
+        reason="second run did not use the cached kernel"
+    elif [ -z "$reason" ] && grep -q "accelerator: .*not cached\|KVM probe passed (cached in\|KVM probe failed: .*(cached in" "$log.second.err"; then
+        reason="second run probed KVM again"
+    elif [ -z "$reason" ] && ! grep -q '^PASS .*custom syscall 500 and wrapped uname' "$log.second.out"; then
+        reason="second run: $(head -n1 "$log.second.out")"
+    fi
+    rm -rf "$cache"
+    [ -z "$reason" ] && echo "PASS|$name|first run $first (compile), second $second (cached)" ||
+        echo "FAIL|$name|$reason [logs: ${log#"$ROOT"/}.*]"
+}
+
 obs_custom_syscall_stock() { # name: the stock kernel has no call 500; the guest says so
     local name=$1 log="$LOGS/$1"
     obs_need_egg "$name" || return
@@ -207,7 +240,7 @@ obs_custom_syscall_stock() { # name: the stock kernel has no call 500; the guest
     fi
 }
 
-obs_custom_syscall_compile_error() { # name: the compiler's message reaches the user, status 2
+obs_custom_syscall_compile_error() { # name: the compiler's message reaches the user, status 125
     local name=$1 log="$LOGS/$1"
     obs_need_egg "$name" || return
     cat > "$log.swift" <<'SWIFT'
@@ -217,10 +250,10 @@ func registerSyscalls(_ table: inout SyscallTable) {
 }
 SWIFT
     run_logged "$log.egg" - "$EGG_TIMEOUT" "$EGG" run --accel tcg --syscalls "$log.swift" "$GUEST/hello-musl"
-    if [ "$rc" -eq 2 ] && grep -q "$log.swift:3:.*error: cannot find 'undefinedThing' in scope" "$log.egg.err"; then
+    if [ "$rc" -eq 125 ] && grep -q "$log.swift:3:.*error: cannot find 'undefinedThing' in scope" "$log.egg.err"; then
         echo "PASS|$name|egg"
     else
-        echo "FAIL|$name|status $rc, expected 2 and swiftc's error with the file's path [logs: ${log#"$ROOT"/}.*]"
+        echo "FAIL|$name|status $rc, expected 125 and swiftc's error with the file's path [logs: ${log#"$ROOT"/}.*]"
     fi
 }
 

@@ -8,8 +8,10 @@
 # Each guest case runs the program natively first — it must pass there, so a test cannot
 # encode a wrong belief about Linux — and then under `egg run --accel tcg` with a time limit,
 # comparing the exit status, the verdict line ("PASS <name>"), and the whole output where it
-# is deterministic. Bad-input cases check that egg refuses what it cannot run with exit
-# status 2 and a message naming the problem. One case installs egg with `make install` into a
+# is deterministic. Bad-input cases check that egg refuses what it cannot run with docker's
+# statuses (125 egg's options, 126 not runnable, 127 missing) and a message naming the
+# problem; host cases check egg's ways out (a closed stderr, SIGTERM, SIGKILL: no QEMU and
+# no temporary files left behind). One case installs egg with `make install` into a
 # temporary prefix and runs it from another directory.
 #
 # Usage: Tests/integration/run.sh [--native-only] [--jobs N] [--keep] [SUBSTRING...]
@@ -30,7 +32,9 @@ EGG_TIMEOUT="${EGG_TIMEOUT:-120}"   # seconds per egg run (TCG is slow; boots ar
 XFAIL_TIMEOUT=40                     # seconds per egg run of a case marked XFAIL
 NATIVE_TIMEOUT=60
 SIGSEGV_STATUS=139                   # 128 + SIGSEGV(11)
-BAD_INPUT_STATUS=2                   # egg's status for a program it refuses to run
+EGG_REFUSED=125                      # egg refuses its options or fails itself (docker run's 125)
+NOT_RUNNABLE=126                     # the file is not something egg can run (docker's 126)
+NOT_FOUND=127                        # the file does not exist (docker's 127)
 
 native_only=0
 keep=0
@@ -93,7 +97,9 @@ BUSYBOX="${BUSYBOX:-/bin/busybox}"
 #   stdin   a file to feed as standard input ("-" for /dev/null)
 #   env     "egg_test" to set EGG_TEST=ok natively and pass `-e EGG_TEST=ok` to egg
 #   xfail   empty, or why the egg half is expected to fail for now (reported as XFAIL)
-# bad:    file | regex (grep -Ei) that egg's stderr must match
+# bad:    file | regex (grep -Ei) that egg's stderr must match | expected status
+# eggstatus: status | regex | egg run arguments (--accel tcg is added)
+# host:   function (run_host_case calls host_<function> with the name)
 # ---------------------------------------------------------------------------------------
 CASES=()
 guest_case() { # name bin status check stdin env xfail args...
@@ -103,7 +109,7 @@ guest_case() { # name bin status check stdin env xfail args...
     [ $# -gt 0 ] && args=$(printf '%q ' "$@")
     CASES+=("guest|$name|$bin|$status|$check|$stdin|$env|$xfail|$args")
 }
-bad_case() { CASES+=("bad|$1|$2|$3"); }
+bad_case() { CASES+=("bad|$1|$2|$3|$4"); }
 
 for v in musl glibc pie; do
     guest_case "hello-$v" "hello-$v" 0 hello - "" ""
@@ -166,12 +172,50 @@ CASES+=("busybox|busybox-sha1sum|exact|sha1sum a.txt sub/numbers.txt sub/deep/d.
 CASES+=("busybox|busybox-wc|exact|wc a.txt sub/numbers.txt")
 CASES+=("busybox|busybox-find|sorted|find a.txt link sub")
 CASES+=("busybox|busybox-grep|sorted|grep -r beta a.txt sub")
-CASES+=("eggstatus|bad-files-missing|2|no such directory|--files $LOGS/no-such-dir $GUEST/hello-musl")
-bad_case bad-text-file "$GUEST/bad/text.txt" "not an ELF"
-bad_case bad-elf32 "$GUEST/bad/elf32" "32-bit"
-bad_case bad-dynamic "$GUEST/bad/hello-dynamic" "dynamically linked"
-bad_case bad-truncated "$GUEST/bad/truncated" "truncated"
-bad_case bad-missing "$GUEST/no-such-program" "No such file"
+# Guest system files (issue 13 item 4): /etc/resolv.conf and /etc/hosts, --hostname, -w.
+if [ -x "$BUSYBOX" ]; then
+    CASES+=("eggstatus|etc-resolv-conf|0|^nameserver 10\.0\.2\.3$|$BUSYBOX -- cat /etc/resolv.conf")
+    CASES+=("eggstatus|etc-resolv-conf-net-none|1|can't open '/etc/resolv.conf': No such file|--net none $BUSYBOX -- cat /etc/resolv.conf")
+    CASES+=("eggstatus|etc-hosts-hostname|0|^10\.0\.2\.15.box$|--hostname box $BUSYBOX -- cat /etc/hosts")
+    CASES+=("eggstatus|hostname-option|0|^box\.example$|--hostname box.example $BUSYBOX -- hostname")
+    CASES+=("eggstatus|workdir-option|0|^/srv/app$|-w /srv/app $BUSYBOX -- pwd")
+    CASES+=("eggstatus|etc-files-from-files-dir|0|^alpha$|--files $LOGS/etcroot $BUSYBOX -- cat /etc/resolv.conf")
+fi
+mkdir -p "$LOGS/etcroot/etc"
+echo alpha > "$LOGS/etcroot/etc/resolv.conf"
+# egg's own refusals: 125 options, 126 not runnable, 127 missing (docker's statuses).
+CASES+=("eggstatus|bad-files-missing|$EGG_REFUSED|no such directory|--files $LOGS/no-such-dir $GUEST/hello-musl")
+CASES+=("eggstatus|bad-memory-64G|$EGG_REFUSED|at most 32 GiB|-m 64G $GUEST/hello-musl")
+CASES+=("eggstatus|bad-memory-8M|$EGG_REFUSED|expected a size|-m 8M $GUEST/hello-musl")
+CASES+=("eggstatus|bad-publish|$EGG_REFUSED|expected HOST:GUEST|-p 8080 $GUEST/hello-musl")
+CASES+=("eggstatus|bad-option|$EGG_REFUSED|Unknown option|--no-such-option $GUEST/hello-musl")
+CASES+=("eggstatus|bad-hostname|$EGG_REFUSED|RFC 1123|--hostname a_b $GUEST/hello-musl")
+CASES+=("eggstatus|bad-workdir|$EGG_REFUSED|absolute path|-w relative $GUEST/hello-musl")
+mkdir -p "$LOGS/bigfiles"
+truncate -s 40M "$LOGS/bigfiles/big.bin"
+CASES+=("eggstatus|bad-bundle-too-large|$EGG_REFUSED|more than the guest's memory can hold.*give -m|-m 32M --files $LOGS/bigfiles $GUEST/hello-musl")
+bad_case bad-text-file "$GUEST/bad/text.txt" "not an ELF" $NOT_RUNNABLE
+bad_case bad-elf32 "$GUEST/bad/elf32" "32-bit" $NOT_RUNNABLE
+bad_case bad-dynamic "$GUEST/bad/hello-dynamic" "dynamically linked" $NOT_RUNNABLE
+bad_case bad-truncated "$GUEST/bad/truncated" "truncated" $NOT_RUNNABLE
+bad_case bad-missing "$GUEST/no-such-program" "No such file" $NOT_FOUND
+bad_case bad-directory "$GUEST" "is a directory" $NOT_RUNNABLE
+bad_case bad-dev-zero /dev/zero "character device" $NOT_RUNNABLE
+mkfifo "$LOGS/fifo"
+bad_case bad-fifo "$LOGS/fifo" "FIFO" $NOT_RUNNABLE
+# hello-musl with its first program header's p_offset set so that p_offset + p_filesz
+# wraps around 2^64 (egg used to trap on the sum, status 132).
+python3 - "$GUEST/hello-musl" "$LOGS/elf-overflow" <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+phoff = struct.unpack_from('<Q', b, 0x20)[0]
+struct.pack_into("<Q", b, phoff + 8, 0xFFFFFFFFFFFFFFF0)
+open(sys.argv[2], 'wb').write(b)
+PY
+bad_case bad-elf-overflow "$LOGS/elf-overflow" "wraps around" $NOT_RUNNABLE
+CASES+=("host|closed-stderr-no-qemu-left|closed_stderr")
+CASES+=("host|sigterm-cleans-up|sigterm_cleanup")
+CASES+=("host|sigkill-takes-qemu-along|sigkill_qemu")
 # Trace, crash symbols, custom syscalls, gdb (issue 6): cases and their functions.
 source "$ROOT/Tests/integration/observability.sh"
 CASES+=("install|install-and-run-from-root")
@@ -373,16 +417,16 @@ run_busybox_case() { # name compare "applet args"
     fi
 }
 
-run_bad_case() { # name file regex
-    local name=$1 file=$2 pattern=$3 log="$LOGS/$1" t reason=""
+run_bad_case() { # name file regex status
+    local name=$1 file=$2 pattern=$3 want=$4 log="$LOGS/$1" t reason=""
     if [ "$native_only" -eq 1 ]; then
         echo "SKIP|$name|needs egg"
         return
     fi
     t=$(now)
     run_logged "$log.egg" - "$EGG_TIMEOUT" "$EGG" run --accel tcg "$file"
-    if [ "$rc" -ne "$BAD_INPUT_STATUS" ]; then
-        reason="exit status $rc, expected $BAD_INPUT_STATUS"
+    if [ "$rc" -ne "$want" ]; then
+        reason="exit status $rc, expected $want"
     elif ! grep -qEi "$pattern" "$log.egg.err"; then
         reason="stderr does not mention '$pattern': $(head -c 200 "$log.egg.err" | tr '\n' ' ')"
     fi
@@ -391,6 +435,116 @@ run_bad_case() { # name file regex
     else
         echo "FAIL|$name|$reason [logs: ${log#"$ROOT"/}.egg.*]"
     fi
+}
+
+# ---------------------------------------------------------------------------------------
+# egg's ways out (issue 12 item 7, issue 13 item 5). Each egg runs with its own TMPDIR, so
+# its QEMU is found by that path on QEMU's command line (the bundle lives there) and its
+# temporary files by listing it.
+# ---------------------------------------------------------------------------------------
+host_qemu_running() { pgrep -f "qemu-system-x86_64.*$1/" > /dev/null 2>&1; }
+host_wait_for_qemu() { # tmpdir: up to 30 s
+    local i
+    for ((i = 0; i < 300; i++)); do
+        host_qemu_running "$1" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+host_leftovers() { # tmpdir → a reason, or nothing (waits up to 5 s for QEMU to go)
+    local i
+    for ((i = 0; i < 50; i++)); do
+        host_qemu_running "$1" || break
+        sleep 0.1
+    done
+    if host_qemu_running "$1"; then
+        echo "a QEMU is still running: $(pgrep -af "qemu-system-x86_64.*$1/" | cut -c1-100)"
+        pkill -KILL -f "qemu-system-x86_64.*$1/" 2> /dev/null || true
+    elif [ -n "$(ls -A "$1")" ]; then
+        echo "left behind in TMPDIR: $(ls -A "$1" | tr '\n' ' ')"
+    fi
+}
+
+# `egg run --trace ./x 2>&1 >/dev/null | head -2`: egg's stderr closes after two lines; egg
+# used to trap (status 132) on the next write and orphan QEMU.
+host_closed_stderr() { # name
+    local name=$1 log="$LOGS/$1" tmp reason="" egg_status
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/egg-host.XXXXXX")
+    set +e
+    TMPDIR="$tmp" timeout --kill-after=5 "$EGG_TIMEOUT" "$EGG" run --accel tcg --trace "$GUEST/trace_target-musl" \
+        2>&1 > /dev/null < /dev/null | head -2 > "$log.head"
+    egg_status=${PIPESTATUS[0]}
+    set -e
+    if [ "$egg_status" -ne 0 ]; then
+        reason="egg exited $egg_status, expected the guest's 0"
+    elif [ "$(wc -l < "$log.head")" -ne 2 ]; then
+        reason="head saw $(wc -l < "$log.head") lines"
+    else
+        reason=$(host_leftovers "$tmp")
+    fi
+    rm -rf "$tmp"
+    [ -z "$reason" ] && echo "PASS|$name|egg exit 0, no QEMU or files left" || echo "FAIL|$name|$reason"
+}
+
+# Starts `sleep 120 | egg run stdin_echo-musl -- TAG` with TMPDIR=$1 in the background (the
+# guest blocks on a stdin that never ends); sets host_pid to egg's pid once QEMU runs.
+host_start_blocked_guest() { # tmpdir tag log
+    host_pid=""
+    (sleep 120 | TMPDIR="$1" exec "$EGG" run --accel tcg "$GUEST/stdin_echo-musl" -- "$2" > "$3.out" 2> "$3.err") &
+    host_wait_for_qemu "$1" || return 1
+    host_pid=$(pgrep -f -n "egg run --accel tcg $GUEST/stdin_echo-musl -- $2\$" || true)
+    [ -n "$host_pid" ]
+}
+host_stop_sleep() { pkill -f "^sleep 120$" -P "$1" 2> /dev/null || true; }
+
+# SIGTERM to egg while the guest runs: QEMU is stopped, /tmp/egg.* removed, status 143.
+host_sigterm_cleanup() { # name
+    local name=$1 log="$LOGS/$1" tmp reason="" sub
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/egg-host.XXXXXX")
+    if ! host_start_blocked_guest "$tmp" 8101 "$log"; then
+        reason="egg or QEMU never started [logs: ${log#"$ROOT"/}.*]"
+    else
+        sub=$!
+        kill -TERM "$host_pid"
+        for _ in $(seq 1 100); do kill -0 "$host_pid" 2> /dev/null || break; sleep 0.1; done
+        host_stop_sleep "$sub"
+        set +e
+        wait "$sub"
+        local st=$?
+        set -e
+        reason=$(host_leftovers "$tmp")
+        [ -z "$reason" ] && [ "$st" -ne 143 ] && reason="egg exited $st, expected 143"
+    fi
+    rm -rf "$tmp"
+    [ -z "$reason" ] && echo "PASS|$name|status 143, QEMU stopped, TMPDIR empty" || echo "FAIL|$name|$reason"
+}
+
+# SIGKILL to egg (no handler can run): QEMU must still go, through PR_SET_PDEATHSIG.
+host_sigkill_qemu() { # name
+    local name=$1 log="$LOGS/$1" tmp reason="" sub
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/egg-host.XXXXXX")
+    if ! host_start_blocked_guest "$tmp" 8102 "$log"; then
+        reason="egg or QEMU never started [logs: ${log#"$ROOT"/}.*]"
+    else
+        sub=$!
+        kill -KILL "$host_pid"
+        host_stop_sleep "$sub"
+        set +e
+        wait "$sub"
+        set -e
+        # Only QEMU is checked: after SIGKILL egg cannot remove its files.
+        reason=$(host_leftovers "$tmp" | grep QEMU || true)
+    fi
+    rm -rf "$tmp"
+    [ -z "$reason" ] && echo "PASS|$name|QEMU ended with egg" || echo "FAIL|$name|$reason"
+}
+
+run_host_case() { # name function
+    if [ "$native_only" -eq 1 ]; then
+        echo "SKIP|$1|needs egg"
+        return
+    fi
+    "host_$2" "$1"
 }
 
 run_install_case() { # name
@@ -433,7 +587,8 @@ run_case() { # index
     local out=""
     case "$kind" in
         guest) out=$(run_guest_case "$name" "${f[0]}" "${f[1]}" "${f[2]}" "${f[3]}" "${f[4]:-}" "${f[5]:-}" "${f[6]:-}") || true ;;
-        bad) out=$(run_bad_case "$name" "${f[0]}" "${f[1]}") || true ;;
+        bad) out=$(run_bad_case "$name" "${f[0]}" "${f[1]}" "${f[2]}") || true ;;
+        host) out=$(run_host_case "$name" "${f[0]}") || true ;;
         install) out=$(run_install_case "$name") || true ;;
         eggstatus) out=$(run_egg_status_case "$name" "${f[0]}" "${f[1]}" "${f[2]}") || true ;;
         obs) out=$(run_obs_case "$name" "${f[0]}") || true ;;
