@@ -34,17 +34,47 @@ public func parseMemorySize(_ text: String) -> Int? {
 
 public let minimumMemoryMiB = 16
 
-/// The most guest memory `egg run` accepts (MEASURED below in memorySizeProblem's comment).
-public let maximumMemoryMiB = 32 << 10
+/// The most guest memory `egg run` accepts from the kernel's side: it maps all RAM into a
+/// 512 GiB window (PML4 slot 255, Sources/Kernel/Main.swift), and on `pc` RAM above 3 GiB
+/// moves above the 4 GiB hole; 256 GiB keeps well inside. (Measured on a 23 GiB host:
+/// -m 23G boots; hosts with more RAM were not available.)
+public let maximumMemoryMiB = 256 << 10
 
-/// Why `-m` is refused for this machine, nil when QEMU and the kernel can boot it.
-/// The upper bound is what the kernel was measured to boot (see `maximumMemoryMiB`).
-public func memorySizeProblem(_ text: String, machine: MachineType = .pc) -> String? {
+/// How much guest RAM this host lets QEMU allocate, in MiB; nil when it does not limit it.
+/// QEMU reserves all of -m at start: with the kernel's default heuristic overcommit
+/// (vm.overcommit_memory = 0, proc(5)) one allocation larger than RAM + swap fails
+/// ("cannot set up guest memory 'pc.ram'"), which used to end as a boot failure (251);
+/// with 2 (strict) the limit is CommitLimit; with 1 there is none.
+public func hostMemoryLimitMiB(overcommitMode: String?, meminfo: String?) -> Int? {
+    let mode = overcommitMode?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "0"
+    if mode == "1" { return nil }
+    var fields: [String: Int] = [:]
+    for line in (meminfo ?? "").split(separator: "\n") {
+        let parts = line.split(whereSeparator: { $0 == ":" || $0 == " " })
+        if parts.count >= 2, let kB = Int(parts[1]) { fields[String(parts[0])] = kB }
+    }
+    if mode == "2" { return fields["CommitLimit"].map { $0 >> 10 } }
+    guard let total = fields["MemTotal"] else { return nil }
+    return (total + (fields["SwapTotal"] ?? 0)) >> 10
+}
+
+/// This machine's limit (reads /proc).
+public func currentHostMemoryLimitMiB() -> Int? {
+    hostMemoryLimitMiB(overcommitMode: try? String(contentsOfFile: "/proc/sys/vm/overcommit_memory", encoding: .utf8),
+                       meminfo: try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8))
+}
+
+/// Why `-m` is refused, nil when QEMU and the kernel can boot it: malformed, below
+/// 16 MiB, above what the kernel maps, or more than this host lets QEMU allocate.
+public func memorySizeProblem(_ text: String, hostLimitMiB: Int? = currentHostMemoryLimitMiB()) -> String? {
     guard let mib = parseMemorySize(text) else {
         return "-m \(text): expected a size such as 64M, 256M or 1G, from \(minimumMemoryMiB) MiB to \(maximumMemoryMiB >> 10) GiB"
     }
     if mib > maximumMemoryMiB {
-        return "-m \(text): the kernel boots with at most \(maximumMemoryMiB >> 10) GiB of guest memory; give -m \(maximumMemoryMiB >> 10)G or less"
+        return "-m \(text): egg boots guests with at most \(maximumMemoryMiB >> 10) GiB of memory; give -m \(maximumMemoryMiB >> 10)G or less"
+    }
+    if let hostLimitMiB, mib > hostLimitMiB {
+        return "-m \(text): this host lets QEMU allocate at most \(hostLimitMiB) MiB (RAM + swap, or CommitLimit; QEMU reserves all of -m at start); give -m \(hostLimitMiB)M or less"
     }
     return nil
 }

@@ -57,17 +57,25 @@ final class RunSettingsTests: XCTestCase {
 
     // MARK: -m bounds and the bundle (issue 12 item 7)
 
-    func testMemoryAboveWhatTheKernelBootsIsRefusedWithAMessage() {
-        // -m 64G used to reach QEMU and end as a boot failure (251).
-        let problem = memorySizeProblem("64G")
-        XCTAssertNotNil(problem)
-        XCTAssertTrue(problem?.contains("at most \(maximumMemoryMiB >> 10) GiB") == true, problem ?? "")
-        XCTAssertNil(memorySizeProblem("\(maximumMemoryMiB)M"))
-        XCTAssertNotNil(memorySizeProblem("\(maximumMemoryMiB + 1)M"))
-        XCTAssertNil(memorySizeProblem("16M"))
-        XCTAssertNil(memorySizeProblem("256M"))
-        XCTAssertNotNil(memorySizeProblem("8M"))
-        XCTAssertNotNil(memorySizeProblem("lots"))
+    func testMemoryAboveWhatTheHostOrKernelAllowsIsRefusedWithAMessage() {
+        // -m 64G used to reach QEMU and end as a boot failure (251) on a 23 GiB host.
+        let problem = memorySizeProblem("64G", hostLimitMiB: 23 * 1024)
+        XCTAssertTrue(problem?.contains("at most 23552 MiB") == true, problem ?? "")
+        XCTAssertNil(memorySizeProblem("23G", hostLimitMiB: 23 * 1024))
+        XCTAssertNil(memorySizeProblem("64G", hostLimitMiB: nil))
+        XCTAssertNotNil(memorySizeProblem("\(maximumMemoryMiB + 1)M", hostLimitMiB: nil))
+        XCTAssertNil(memorySizeProblem("\(maximumMemoryMiB)M", hostLimitMiB: nil))
+        XCTAssertNil(memorySizeProblem("16M", hostLimitMiB: 1024))
+        XCTAssertNotNil(memorySizeProblem("8M", hostLimitMiB: nil))
+        XCTAssertNotNil(memorySizeProblem("lots", hostLimitMiB: nil))
+    }
+
+    func testHostLimitFollowsTheOvercommitMode() {
+        let meminfo = "MemTotal:       24683664 kB\nSwapTotal:        1048576 kB\nCommitLimit:    12341832 kB\n"
+        XCTAssertEqual(hostMemoryLimitMiB(overcommitMode: "0\n", meminfo: meminfo), (24683664 + 1048576) >> 10)
+        XCTAssertEqual(hostMemoryLimitMiB(overcommitMode: "2\n", meminfo: meminfo), 12341832 >> 10)
+        XCTAssertNil(hostMemoryLimitMiB(overcommitMode: "1\n", meminfo: meminfo))
+        XCTAssertNil(hostMemoryLimitMiB(overcommitMode: nil, meminfo: nil))
     }
 
     func testBundleMustFitBesideTheKernel() {
@@ -80,7 +88,7 @@ final class RunSettingsTests: XCTestCase {
         // The suggested -m really holds it.
         if let problem, let range = problem.range(of: "give -m "), let m = Int(problem[range.upperBound...].prefix { $0.isNumber }) {
             XCTAssertGreaterThanOrEqual(bundleCapacityBytes(memoryMiB: m), (220 << 20) + 1)
-            XCTAssertNil(memorySizeProblem("\(m)M"))
+            XCTAssertNil(memorySizeProblem("\(m)M", hostLimitMiB: nil))
         } else {
             XCTFail("no suggestion in \(String(describing: problem))")
         }
