@@ -87,7 +87,9 @@ func decideAccelerator(qemu: String, kernel: KernelLocation, machine: MachineTyp
     }
     let (passed, detail) = runKVMProbe(qemu: qemu, kernel: kernel.path, machine: machine, directory: directory)
     var note = "not cached"
-    if let cachePath {
+    // A probe cut short by --timeout or a signal to egg says nothing about KVM: not cached.
+    let interrupted = deadlineHasPassed() || receivedSignal() != nil
+    if let cachePath, !interrupted {
         let entry = ProbeCacheEntry(key: key, passed: passed, detail: detail)
         try? FileManager.default.createDirectory(atPath: parentDirectory(of: cachePath), withIntermediateDirectories: true)
         if (try? updatedCache(cacheText, with: entry).write(toFile: cachePath, atomically: true, encoding: .utf8)) != nil {

@@ -122,10 +122,18 @@ func locateSwiftToolchain(environment: [String: String]) -> (swiftc: String, lld
 }
 
 /// Runs a tool with its output going to egg's stderr (compiler messages) or captured.
-func runTool(_ program: String, _ arguments: [String], captureOutput: Bool) -> (status: Int32, output: String) {
+/// `temporaryDirectory` becomes the tool's $TMPDIR: the Swift driver keeps its own
+/// TemporaryDirectory.* there, which egg's cleanup then removes even if the tool is killed.
+func runTool(_ program: String, _ arguments: [String], captureOutput: Bool,
+             temporaryDirectory: String? = nil) -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: program)
     process.arguments = arguments
+    if let temporaryDirectory {
+        var environment = ProcessInfo.processInfo.environment
+        environment["TMPDIR"] = temporaryDirectory
+        process.environment = environment
+    }
     let pipe = Pipe()
     if captureOutput {
         process.standardOutput = pipe
@@ -169,14 +177,15 @@ public func buildKernelWithSyscalls(source: String, baseKernel: String, output: 
     let compile = recipe.compileArguments(sources: [source, entry], object: object)
     if verbose { complain("compile: " + shellQuoted([tools.swiftc] + compile)) }
     // -module-cache-path keeps the compiler's cache out of $HOME (CI has none writable).
-    let compiled = runTool(tools.swiftc, compile + ["-module-cache-path", work + "/module-cache"], captureOutput: false)
+    let compiled = runTool(tools.swiftc, compile + ["-module-cache-path", work + "/module-cache"], captureOutput: false,
+                           temporaryDirectory: work)
     guard compiled.status == 0 else { return .failure(.compileFailed(source: source)) }
     let tables = parentDirectory(of: parentDirectory(of: tools.swiftc))
         + "/lib/swift/embedded/x86_64-unknown-none-elf/libswiftUnicodeDataTables.a"
     let link = recipe.linkArguments(userObject: object, output: output,
                                     unicodeTables: fileExists(tables) ? tables : nil)
     if verbose { complain("link: " + shellQuoted([tools.lld] + link)) }
-    let linked = runTool(tools.lld, link, captureOutput: true)
+    let linked = runTool(tools.lld, link, captureOutput: true, temporaryDirectory: work)
     guard linked.status == 0 else { return .failure(.linkFailed(linked.output)) }
     return .success(output)
 }

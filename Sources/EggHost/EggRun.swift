@@ -239,7 +239,9 @@ func superviseQEMU(_ qemu: String, arguments: [String], controlPath: String, std
         child = try runChild(program: qemu, arguments: arguments,
                              stdin: isatty(0) == 1 ? .inherit : .pump, discardStdout: false,
                              stderrPath: stderrPath, timeout: request.timeoutSeconds)
+        disarmDeadline()
     } catch {
+        disarmDeadline()
         relay?.finish()
         if case .failed(let text) = error { complain(text) }
         return EggStatus.eggFailure  // QEMU could not be started: egg's own failure

@@ -148,6 +148,12 @@ public func armDeadline(seconds: Double) {
     setTimer(seconds)
 }
 
+/// Stops the deadline's clock: the guest has run and egg only reports now.
+public func disarmDeadline() {
+    deadlineSeconds = 0
+    setTimer(nil)
+}
+
 /// True once the --timeout deadline has passed.
 public func deadlineHasPassed() -> Bool {
     deadlineSeconds > 0 && (deadlineExpired || monotonicSeconds() >= deadlineSeconds)

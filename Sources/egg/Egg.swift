@@ -63,19 +63,20 @@ struct Run: ParsableCommand {
             or build/kernel/kernel.elf above egg's directory. $EGG_QEMU overrides \
             qemu-system-x86_64 on $PATH.
 
-            Exit status (125-127 as docker run):
-              0-255   the guest's exit status
-              128+N   the guest died of signal N (e.g. 139 for SIGSEGV), or egg was \
-            stopped by signal N (SIGINT, SIGTERM, SIGHUP) and stopped QEMU
-              124     --timeout expired; QEMU was stopped (or never started)
-              125     egg refused its options or failed itself: a usage error, a bad -m, \
-            -p, -e, --hostname or -w, --files missing, the program and --files too large \
-            for -m, no kernel or QEMU, --syscalls does not compile
-              126     BINARY cannot run: not ELF, 32-bit, dynamically linked, truncated, \
-            a directory, FIFO or device, or not readable
-              127     BINARY does not exist
-              250     kernel panic
-              251     boot failure or QEMU error (no exit status from the kernel)
+            Exit status (125, 126 and 127 as docker run uses them):
+              0-255  the guest's exit status
+              128+N  the guest died of signal N (139: SIGSEGV), or egg got
+                     SIGINT, SIGTERM or SIGHUP (N) and stopped QEMU
+              124    --timeout expired (QEMU was stopped, or never started)
+              125    egg refused its options or failed itself: usage error,
+                     bad -m/-p/-e/--hostname/-w, --files missing, program
+                     and --files too large for -m, no kernel or QEMU,
+                     --syscalls file does not compile
+              126    BINARY cannot run: not ELF, 32-bit, dynamically linked,
+                     truncated, a directory, FIFO or device, not readable
+              127    BINARY does not exist
+              250    kernel panic
+              251    boot failure or QEMU error (no status from the kernel)
             """)
 
     @Option(name: [.short, .long], help: ArgumentHelp("Guest memory: 256M, 1G, or a number of MiB (\(minimumMemoryMiB) MiB to \(maximumMemoryMiB >> 10) GiB); the program and --files must fit in it.", valueName: "size"))
