@@ -497,7 +497,7 @@ host_closed_stderr() { # name
 # guest blocks on a stdin that never ends); sets host_pid to egg's pid once QEMU runs.
 host_start_blocked_guest() { # tmpdir tag log
     host_pid=""
-    (sleep 120 | TMPDIR="$1" exec "$EGG" run --accel tcg "$GUEST/stdin_echo-musl" -- "$2" > "$3.out" 2> "$3.err") &
+    (sleep 120 | TMPDIR="$1" exec "$EGG" run --accel tcg "$GUEST/stdin_echo-musl" -- "$2" > "$3.out" 2> "$3.err") 2> /dev/null &
     host_wait_for_qemu "$1" || return 1
     host_pid=$(pgrep -f -n "egg run --accel tcg $GUEST/stdin_echo-musl -- $2\$" || true)
     [ -n "$host_pid" ]
