@@ -237,6 +237,11 @@ public func validateExecutable(bytes: [UInt8]) -> Result<ValidatedExecutable, Ex
         }
         var count = 0
         guard elf_getphdrnum(elf, &count) == 0 else { return .failure(.libelf(libelfError())) }
+        // With e_phnum = PN_XNUM the count comes from section 0's sh_info, another untrusted
+        // field: it must fit the file (56-byte entries) before it indexes anything.
+        guard count >= 0, UInt64(count) <= (fileSize - phoff) / 56 else {
+            return .failure(.truncated(detail: "its program header table (\(count) entries) does not fit in the file's \(bytes.count) bytes"))
+        }
         var loads = 0
         var interpreter: String?
         var truncation: String?

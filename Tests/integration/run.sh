@@ -223,6 +223,7 @@ CASES+=("host|closed-stderr-no-qemu-left|closed_stderr")
 CASES+=("host|sigterm-cleans-up|sigterm_cleanup")
 CASES+=("host|sigkill-takes-qemu-along|sigkill_qemu")
 CASES+=("host|packed-image-powers-off|packed_power_off")
+CASES+=("host|timeout-before-qemu|timeout_before_qemu")
 # Trace, crash symbols, custom syscalls, gdb (issue 6): cases and their functions.
 source "$ROOT/Tests/integration/observability.sh"
 CASES+=("install|install-and-run-from-root")
@@ -579,6 +580,34 @@ host_packed_power_off() { # name
     rm -f "$log.iso"
     [ -z "$reason" ] && echo "PASS|$name|pc and q35 switched off, status 7 on the console" ||
         echo "FAIL|$name|$reason [logs: ${log#"$ROOT"/}.*]"
+}
+
+# --timeout counts from egg's start: here it expires while egg compiles --syscalls (a fresh
+# cache, so nothing is reused); egg must stop the compiler, clean up and exit 124 at once.
+host_timeout_before_qemu() { # name
+    local name=$1 log="$LOGS/$1" tmp cache reason="" st t
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/egg-host.XXXXXX")
+    cache=$(mktemp -d "${TMPDIR:-/tmp}/egg-cache.XXXXXX")
+    t=$(now)
+    set +e
+    TMPDIR="$tmp" XDG_CACHE_HOME="$cache" timeout 60 "$EGG" run --accel tcg --timeout 0.3 \
+        --syscalls Guest/syscalls/MySyscalls.swift "$GUEST/hello-musl" > "$log.out" 2> "$log.err" < /dev/null
+    st=$?
+    set -e
+    local took
+    took=$(elapsed "$t")
+    if [ "$st" -ne 124 ]; then
+        reason="status $st, expected 124"
+    elif ! grep -q "timed out after 0.3 s" "$log.err"; then
+        reason="no timeout message: $(head -c 120 "$log.err")"
+    elif awk -v s="${took%s}" 'BEGIN { exit !(s > 5) }'; then
+        reason="took $took"
+    else
+        sleep 0.3
+        reason=$(host_leftovers "$tmp")
+    fi
+    rm -rf "$tmp" "$cache"
+    [ -z "$reason" ] && echo "PASS|$name|status 124 after $took, TMPDIR empty" || echo "FAIL|$name|$reason [logs: ${log#"$ROOT"/}.*]"
 }
 
 run_host_case() { # name function
