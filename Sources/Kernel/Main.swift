@@ -127,7 +127,12 @@ public func kmain(_ magic: UInt64, _ info: UInt64) {
     state.bootRealtimeSeconds = Clock.bootUnixSeconds
     kernel = state
     Screen.device?.install(in: state)  // /dev/fb0 (Sources/KernelCore/Devices/FramebufferNode.swift)
-    state.installRootFileSystem(archive: loaded.fileArchive)
+    if let r = loaded.fileArchive {   // read in place: the module stays reserved (VFS/FileData.swift)
+        let base = module.start + UInt64(r.offset)
+        state.installRootFileSystem(archive: PhysicalBytes(memory: memory, base: base, count: r.length), physicalBase: base)
+    } else {
+        state.installRootFileSystem(archive: nil)
+    }
     state.configureTracing(options: loaded.options, output: TraceSerial.write)
     NetworkDevice.setUp(state: state, options: loaded.options, kernelTable: table)  // NetworkSetup.swift
     memory.activate(root: loaded.process.addressSpace.pageTable.root)
