@@ -118,6 +118,10 @@ public enum CpioArchive {
     /// Serialises `members` and the trailer.
     public static func build(_ members: [CpioMember]) -> [UInt8] {
         var out: [UInt8] = []
+        // One allocation for the whole archive (a --files tree may hold a 1 GiB file).
+        var capacity = headerSize + trailer.count + 8
+        for m in members { capacity += headerSize + m.name.count + 8 + m.data.count }
+        out.reserveCapacity(capacity)
         var ino: UInt32 = 1
         for m in members {
             append(&out, m, ino: ino)
@@ -130,7 +134,9 @@ public enum CpioArchive {
     static func append(_ out: inout [UInt8], _ m: CpioMember, ino: UInt32) {
         out.append(contentsOf: magic)
         let isDirectory = m.mode & 0o170000 == 0o040000
-        let fields: [UInt32] = [ino, m.mode, m.uid, m.gid, isDirectory ? 2 : 1, m.mtime, UInt32(m.data.count),
+        // Sizes past 8 hex digits cannot be written (the host refuses them first:
+        // Sources/EggHost/FileArchive.swift); truncating keeps the archive parseable.
+        let fields: [UInt32] = [ino, m.mode, m.uid, m.gid, isDirectory ? 2 : 1, m.mtime, UInt32(truncatingIfNeeded: m.data.count),
                                 0, 0, m.rdevMajor, m.rdevMinor, UInt32(m.name.count + 1), 0]
         for f in fields {
             var shift: UInt32 = 28
