@@ -10,7 +10,8 @@
  *                                figures, writing until ENOSPC then deleting and going on,
  *                                and a huge count with a bad pointer (EFAULT)
  *   bigfile_test make PATH SIZE  write SIZE bytes of the check pattern to PATH (set-up)
- *   bigfile_test check PATH SIZE read PATH and compare it with the pattern (a --files file)
+ *   bigfile_test check PATH SIZE read PATH and compare it with the pattern (a --files file),
+ *                                then write two bytes in the middle, check, and undo them
  * Linux references: statfs(2), tmpfs(5) (size= defaults to half of RAM), lseek(2)
  * SEEK_DATA/SEEK_HOLE, write(2) ENOSPC/EFBIG/EFAULT, mm/shmem.c.
  */
@@ -101,18 +102,23 @@ static int check_file(const char *path, uint64_t size)
             fail("check: byte %llu is %u, expected %u", (unsigned long long)(middle - 3 + (uint64_t)i),
                  around[i], expect);
     }
+    /* Put the two bytes back, so that a host file checked natively is left as it was. */
+    unsigned char original[2] = {pattern(middle), pattern(middle + 1)};
+    if (pwrite(fd, original, 2, (off_t)middle) != 2)
+        fail("check: restoring the two bytes: %s", strerror(errno));
     close(fd);
     return pass("%llu bytes", (unsigned long long)done);
 }
 
 static char dir[16] = "/tmp";
 
+/* DIR/NAME.PID: runs of the three builds side by side (run.sh --jobs) must not meet. */
 static const char *in_dir(const char *name)
 {
     static char paths[4][64];
     static int next;
     char *p = paths[next++ & 3];
-    snprintf(p, 64, "%s/%s", dir, name);
+    snprintf(p, 64, "%s/%s.%d", dir, name, (int)getpid());
     return p;
 }
 
@@ -213,14 +219,16 @@ int main(int argc, char **argv)
         fail("fstatfs f_type %#lx", (unsigned long)full.f_type);
     if (written > limit)
         fail("wrote %llu bytes past a size of %llu", (unsigned long long)written, (unsigned long long)limit);
-    if (full.f_bfree + written / 4096 / 2 > before.f_bfree || (to_enospc && full.f_bfree * 4096ULL > limit / 4))
+    /* Free-space figures are exact only on a file system this program has to itself (egg's);
+     * a host's /dev/shm is shared with everything else running there. */
+    if (to_enospc && (full.f_bfree + written / 4096 / 2 > before.f_bfree || full.f_bfree * 4096ULL > limit / 4))
         fail("after ENOSPC %llu blocks of %llu are free (%llu before)", (unsigned long long)full.f_bfree,
              (unsigned long long)full.f_blocks, (unsigned long long)before.f_bfree);
     close(fd);
     if (unlink(in_dir("bigfile_fill")) != 0)
         fail("unlink: %s", strerror(errno));
     struct statfs after;
-    if (statfs(dir, &after) != 0 || after.f_bfree + 256 < before.f_bfree)
+    if (statfs(dir, &after) != 0 || (to_enospc && after.f_bfree + 256 < before.f_bfree))
         fail("after deleting, %llu blocks free (%llu before)", (unsigned long long)after.f_bfree,
              (unsigned long long)before.f_bfree);
     /* And it goes on: a new file can be written. */

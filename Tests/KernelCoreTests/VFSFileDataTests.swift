@@ -57,6 +57,7 @@ final class VFSFileDataTests: XCTestCase {
 
     func testFtruncateToTwoTebibytesIsSparseAndShrinkingFreesBlocks() {
         let fd = create("/tmp/big")
+        XCTAssertEqual(fstat(fd)?.size, 0)   // (touches fstat's buffer page before counting)
         let freeBefore = k.machine.freeFrames
         assertSuccess(k.call(.ftruncate, UInt64(fd), 2 << 40), 0)
         XCTAssertEqual(fstat(fd)?.size, 2 << 40)
@@ -80,7 +81,7 @@ final class VFSFileDataTests: XCTestCase {
         let chunk = k.poke([UInt8](repeating: 7, count: 40_960), at: 0)
         let fd = create("/tmp/fill")
         assertSuccess(k.call(.write, UInt64(fd), chunk, 40_960), 40_960)
-        assertSuccess(k.call(.write, UInt64(fd), chunk, 40_960), 16 * 4096 - 40_960, "a short write up to the limit")
+        assertSuccess(k.call(.write, UInt64(fd), chunk, 40_960), 16 * 4096 - 40_960)  // a short write up to the limit
         assertFailure(k.call(.write, UInt64(fd), chunk, 1), .ENOSPC)
         XCTAssertEqual(statfs("/tmp")?.freeBlocks, 0)
         // Holes need no space: growing with ftruncate still works at the limit.
@@ -110,15 +111,17 @@ final class VFSFileDataTests: XCTestCase {
 
     func testHugeCountsWithBadPointersAreEFAULTAndAllocateNothing() {
         let fd = create("/tmp/huge")
+        XCTAssertEqual(fstat(fd)?.size, 0)
         let freeBefore = k.machine.freeFrames
         assertFailure(k.call(.write, UInt64(fd), 0x10, 1 << 40), .EFAULT)
-        assertFailure(k.call(.write, UInt64(fd), k.scratch, UInt64.max), .EFAULT, "past the user half (access_ok)")
+        assertFailure(k.call(.write, UInt64(fd), k.scratch, UInt64.max), .EFAULT)  // past the user half (access_ok)
         assertFailure(k.call(.write, UInt64(fd), 0xffff_8000_0000_0000, 16), .EFAULT)
-        assertFailure(k.call(.read, UInt64(fd), 0x10, 1 << 40), .EFAULT)
+        // At the end of the file Linux returns 0 without touching the buffer (shmem_file_read_iter).
+        assertSuccess(k.call(.read, UInt64(fd), 0x10, 1 << 40), 0)
         XCTAssertEqual(k.machine.freeFrames, freeBefore, "no block, no buffer")
         XCTAssertEqual(fstat(fd)?.size, 0)
         // A huge count from a small valid buffer moves what is readable, then stops short.
-        guard let n = successValue(k.call(.write, UInt64(fd), k.scratch, 1 << 40)) else { return }
+        guard let n = successValue(k.call(.write, UInt64(fd), k.scratch, 1 << 28)) else { return }
         XCTAssertTrue(n > 0 && n <= Int(TestKernel.scratchLength), "short count \(n)")
         XCTAssertEqual(fstat(fd)?.size, Int64(n))
         // Reading it back into a buffer that ends early: the count so far, not an error.
@@ -185,16 +188,17 @@ final class VFSFileDataTests: XCTestCase {
         k.machine.memory.write(base, from: archive, offset: 0, count: archive.count)
         k.state.installRootFileSystem(archive: PhysicalBytes(memory: k.machine.memory, base: base, count: archive.count),
                                       physicalBase: base)
-        XCTAssertEqual(store.blocksInUse, 0, "nothing copied at boot")
+        let boot = store.blocksInUse   // /etc/hostname, passwd, group: written at boot
+        XCTAssertEqual(boot, 3, "nothing of the archive copied at boot")
         guard let fd = successValue(k.call(.openat, Self.atFDCWD, path("/data/link"), 2)) else { return }
         XCTAssertEqual(fstat(fd)?.size, 10_000)
         assertSuccess(k.call(.read, UInt64(fd), k.scratch, 20_000), 10_000)
         XCTAssertEqual(k.peek(k.scratch, count: 10_000), payload)
-        XCTAssertEqual(store.blocksInUse, 0, "reading copies nothing into blocks")
+        XCTAssertEqual(store.blocksInUse, boot, "reading copies nothing into blocks")
         // A write in the second page copies that page only; the bundle stays as it was.
         let patch = k.poke([0xFF, 0xFE], at: 20_000)
         assertSuccess(k.call(.pwrite64, UInt64(fd), patch, 2, 5000), 2)
-        XCTAssertEqual(store.blocksInUse, 1)
+        XCTAssertEqual(store.blocksInUse, boot + 1)
         XCTAssertEqual(k.machine.memory.bytes(at: base, count: archive.count), archive)
         var expected = payload
         expected[5000] = 0xFF; expected[5001] = 0xFE
