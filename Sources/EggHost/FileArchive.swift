@@ -3,7 +3,9 @@
 // parser are Sources/KernelCore/VFS/CpioArchive.swift; this file only walks the host
 // directory: regular files, directories, symlinks (targets kept as they are), their
 // permission bits, owners and modification times. Other kinds (sockets, devices, FIFOs)
-// are skipped; hard links become independent copies.
+// are skipped; hard links become independent copies. newc stores a size in 8 hex digits, so
+// a file of 4 GiB or more is refused with a message (the kernel reads members in place from
+// the boot bundle, so large files cost the guest no heap: VFS/FileData.swift).
 
 import Foundation
 import KernelCore
@@ -11,11 +13,14 @@ import KernelCore
 public enum FileArchiveError: Error, Equatable {
     case notADirectory(String)
     case unreadable(String, String)
+    case tooLarge(String, UInt64)
 
     public var message: String {
         switch self {
         case .notADirectory(let path): return "--files \(path): no such directory"
         case .unreadable(let path, let why): return "--files: cannot read \(path): \(why)"
+        case .tooLarge(let path, let size):
+            return "--files: \(path) is \(size) bytes; the archive format holds files below 4 GiB"
         }
     }
 }
@@ -37,6 +42,9 @@ public func packFileArchive(directory: String) -> Result<[UInt8], FileArchiveErr
     return .success(CpioArchive.build(members))
 }
 
+/// newc's filesize field: 8 hex digits (cpio(5)).
+let maximumMemberSize: UInt64 = 0xFFFF_FFFF
+
 private func walk(_ root: String, relative: String, into members: inout [CpioMember]) -> Result<Void, FileArchiveError> {
     let here = relative.isEmpty ? root : root + "/" + relative
     let names: [String]
@@ -56,6 +64,7 @@ private func walk(_ root: String, relative: String, into members: inout [CpioMem
             members.append(member)
             if case .failure(let e) = walk(root, relative: rel, into: &members) { return .failure(e) }
         case S_IFREG:
+            guard UInt64(info.st_size) <= maximumMemberSize else { return .failure(.tooLarge(path, UInt64(info.st_size))) }
             guard let data = FileManager.default.contents(atPath: path) else {
                 return .failure(.unreadable(path, String(cString: strerror(errno))))
             }

@@ -38,10 +38,11 @@ public func kmain(_ magic: UInt64, _ info: UInt64) {
     for m in boot.modules { reserved.append(AddressRange(start: m.start & ~0xFFF, end: (m.end + 0xFFF) & ~0xFFF)) }
     let frames = FramePool(PhysicalFrameAllocator(usable: boot.usableMemory, reserved: reserved))
 
-    // The kernel's own page tables.
-    guard let root = frames.allocateFrame() else { panic("out of memory building page tables") }
+    // The kernel's own page tables, from frames boot.S's map reaches (BootFrameSource.swift).
+    let tableFrames = BootFrameSource(pool: frames)
+    guard let root = tableFrames.allocateFrame() else { panic("out of memory building page tables") }
     memory.fill(root, count: 4096, value: 0)
-    let table = PageTable(root: root, memory: memory, frames: frames, noExecuteSupported: CPU.features.noExecute)
+    let table = PageTable(root: root, memory: memory, frames: tableFrames, noExecuteSupported: CPU.features.noExecute)
     var highest: UInt64 = 0
     for r in boot.usableMemory { highest = max(highest, r.end) }
     highest = max(highest, 0x1_0000_0000)  // also cover the 32-bit MMIO hole (APIC, PCI)
@@ -75,6 +76,7 @@ public func kmain(_ magic: UInt64, _ info: UInt64) {
         pa = chunkEnd
     }
     memory.activate(root: root)
+    tableFrames.bootMapOnly = false   // all RAM is mapped now
     hw_write_cr0(hw_read_cr0() | (1 << 16))  // WP: the kernel honours read-only pages too
     kernelPageTable = table
 
@@ -131,7 +133,12 @@ public func kmain(_ magic: UInt64, _ info: UInt64) {
     if let name = BootBundle.optionValue("hostname", in: loaded.options) { state.hostname = Array(name.utf8) }
     kernel = state
     Screen.device?.install(in: state)  // /dev/fb0 (Sources/KernelCore/Devices/FramebufferNode.swift)
-    state.installRootFileSystem(archive: loaded.fileArchive)
+    if let r = loaded.fileArchive {   // read in place: the module stays reserved (VFS/FileData.swift)
+        let base = module.start + UInt64(r.offset)
+        state.installRootFileSystem(archive: PhysicalBytes(memory: memory, base: base, count: r.length), physicalBase: base)
+    } else {
+        state.installRootFileSystem(archive: nil)
+    }
     // egg run -w DIR: the program starts there, created if missing as docker run -w does.
     if let workdir = BootBundle.optionValue("workdir", in: loaded.options) {
         let path = Array(workdir.utf8), fs = state.files.fileSystem

@@ -2,7 +2,9 @@
 //
 // egg (Sources/EggHost) builds it on the host; the kernel (Sources/Kernel) parses it from the
 // boot module. It carries the guest executable, argv, envp and, later, the file-system
-// archive, so nothing has to squeeze through QEMU's -initrd/-append quoting rules.
+// archive, so nothing has to squeeze through QEMU's -initrd/-append quoting rules. The kernel
+// keeps the bundle's memory reserved for the guest's whole life: the file archive's members
+// are read where they lie (VFS/FileData.swift), never copied to the heap.
 //
 // Layout (all integers little-endian):
 //   magic   "EGGBNDL1"                     8 bytes
@@ -79,6 +81,9 @@ public struct BootBundle {
     /// Host side: serialise records into a bundle image.
     public static func build(_ records: [(BootBundleRecordKind, [UInt8])]) -> [UInt8] {
         var out = magic
+        var capacity = 16
+        for (_, payload) in records { capacity += 16 + payload.count + 8 }
+        out.reserveCapacity(capacity)   // one allocation even for a 1 GiB --files archive
         appendLE(&out, UInt64(UInt32(records.count)))
         for (kind, payload) in records {
             appendLE(&out, UInt64(kind.rawValue))

@@ -7,9 +7,19 @@ import LinuxABI
 
 final class VFSFileSystemTests: XCTestCase {
     var fs = FileSystem()
+    /// RAM for the files' blocks (FileData.swift).
+    var machine = TestMachine()
+
+    /// A file system whose blocks come from a fake machine's frame pool.
+    func makeFileSystem() -> FileSystem {
+        let store = FileBlockStore()
+        store.bind(memory: machine.memory, frames: machine.pool)
+        return FileSystem(blocks: store)
+    }
 
     override func setUp() {
-        fs = FileSystem()
+        machine = TestMachine()
+        fs = makeFileSystem()
         fs.writeFile(b("/etc/passwd"), contents: b("root\n"))
         fs.makeDirectories(b("/usr/bin"))
         fs.writeFile(b("/usr/bin/tool"), contents: b("x"), permissions: 0o755)
@@ -82,7 +92,7 @@ final class VFSFileSystemTests: XCTestCase {
         let passwd = try resolve("/etc/passwd").get()
         try fs.unlink(b("/etc/passwd"), from: fs.root).get()
         XCTAssertEqual(passwd.linkCount, 0)
-        XCTAssertEqual(passwd.data, b("root\n"), "an unlinked file keeps its data for open descriptors")
+        XCTAssertEqual(passwd.contents.bytes(), b("root\n"), "an unlinked file keeps its data for open descriptors")
         let etc = try resolve("/etc").get()
         XCTAssertEqual(fs.root.linkCount, 4, "/, ., etc/.., usr/..")
         try fs.removeDirectory(b("/etc"), from: fs.root).get()
@@ -104,7 +114,7 @@ final class VFSFileSystemTests: XCTestCase {
         fs.writeFile(b("/a"), contents: b("A"))
         fs.writeFile(b("/b"), contents: b("B"))
         try fs.rename(b("/a"), from: fs.root, to: b("/b"), from: fs.root).get()
-        XCTAssertEqual(try resolve("/b").get().data, b("A"))
+        XCTAssertEqual(try resolve("/b").get().contents.bytes(), b("A"))
         XCTAssertEqual(resolve("/a").failureValue, .ENOENT)
         XCTAssertEqual(fs.rename(b("/b"), from: fs.root, to: b("/etc"), from: fs.root).failureValue, .EISDIR)
         XCTAssertEqual(fs.rename(b("/etc"), from: fs.root, to: b("/b"), from: fs.root).failureValue, .ENOTDIR)
@@ -122,8 +132,8 @@ final class VFSFileSystemTests: XCTestCase {
         XCTAssertTrue(try resolve("/empty").get() === usr)
         XCTAssertEqual(try fs.path(of: try resolve("/empty/bin").get()).get(), b("/empty/bin"))
         try fs.rename(b("/b"), from: fs.root, to: b("/etc/passwd"), from: fs.root, flags: FileSystem.renameExchange).get()
-        XCTAssertEqual(try resolve("/etc/passwd").get().data, b("A"))
-        XCTAssertEqual(try resolve("/b").get().data, b("root\n"))
+        XCTAssertEqual(try resolve("/etc/passwd").get().contents.bytes(), b("A"))
+        XCTAssertEqual(try resolve("/b").get().contents.bytes(), b("root\n"))
     }
 
     func testHardLinkCounts() throws {
@@ -150,12 +160,12 @@ final class VFSFileSystemTests: XCTestCase {
         var bad = bytes; bad[0] = 0x31
         XCTAssertThrowsError(try CpioArchive.parse(bad))
         // Unpacked into a table's file system.
-        let table = FileTable(fileSystem: FileSystem())
+        let table = FileTable(fileSystem: makeFileSystem())
         table.unpack(members)
         let hello = try table.fileSystem.resolve(b("/link"), from: table.fileSystem.root).get()
         XCTAssertEqual(hello.mode, 0o100755)
         XCTAssertEqual(hello.uid, 1000)
-        XCTAssertEqual(hello.data, b("#!/bin/sh\necho hi\n"))
+        XCTAssertEqual(hello.contents.bytes(), b("#!/bin/sh\necho hi\n"))
         XCTAssertEqual(try table.fileSystem.resolve(b("/bin"), from: table.fileSystem.root).get().mode, 0o040700)
         XCTAssertEqual(try table.fileSystem.resolve(b("/bin"), from: table.fileSystem.root).get().modifyTime,
                        1_700_000_000 * 1_000_000_000)

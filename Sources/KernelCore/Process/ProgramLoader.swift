@@ -12,8 +12,9 @@ public struct LoadedProgram {
     public let process: Process
     public let entry: UInt64
     public let stackPointer: UInt64
-    /// The bundle's root file-system archive, if egg packed one (--files).
-    public let fileArchive: [UInt8]?
+    /// Where the bundle's root file-system archive lies (--files), if egg packed one: the
+    /// kernel reads it in place (VFS/RootFileSystem.swift), never copying it to the heap.
+    public let fileArchive: BootBundleRecord?
     /// The bundle's "key=value" kernel options (e.g. trace=...).
     public let options: [String]
 }
@@ -130,8 +131,7 @@ public enum ProgramLoader {
         if space.copyOut(UserAddress(stack.stackPointer), from: stack.bytes) != nil { return .failure(.outOfMemory) }
 
         let process = Process(pid: 1, addressSpace: space, executablePath: path)
-        var archive: [UInt8]? = nil
-        if let r = bundle.first(.fileArchive) { archive = source.bytes(at: r.offset, count: r.length) }
+        let archive = bundle.first(.fileArchive)
         var options: [String] = []
         for r in bundle.records(of: .option) { options.append(String(decoding: source.bytes(at: r.offset, count: r.length), as: UTF8.self)) }
         return .success(LoadedProgram(process: process, entry: plan.entry, stackPointer: stack.stackPointer,

@@ -93,6 +93,8 @@ func registerBuiltinSyscalls(_ t: inout SyscallTable) {
     t.register(.readlink, PathSyscalls.readlink)
     t.register(.readlinkat, PathSyscalls.readlinkat)
     t.register(.truncate, PathSyscalls.truncate)
+    t.register(.statfs, PathSyscalls.statfs)
+    t.register(.fstatfs, PathSyscalls.fstatfs)
     t.register(.getcwd, PathSyscalls.getcwd)
     t.register(.chdir, PathSyscalls.chdir)
     t.register(.fchdir, PathSyscalls.fchdir)

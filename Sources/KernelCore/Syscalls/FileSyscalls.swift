@@ -3,6 +3,11 @@
 // dup/dup2/dup3(2), fcntl(2), ftruncate(2), sendfile(2), ioctl_tty(2) on the console, and
 // MAP_PRIVATE mmap of files (for MemorySyscalls.mmap).
 //
+// Counts: each call moves at most MAX_RW_COUNT bytes (INT_MAX & PAGE_MASK, fs/read_write.c),
+// the guest range is checked as access_ok does before anything moves (EFAULT), and regular
+// files copy straight between guest pages and the file's blocks (VFS/FileDataTransfer.swift):
+// no kernel buffer is ever sized by a guest's count; the others use 64 KiB chunks or less.
+//
 // Descriptors and open file descriptions are Sources/KernelCore/VFS/FileTable.swift; the
 // objects behind them are VFS inodes (Inode.swift), the console (Devices/ConsoleTerminal.swift), /proc
 // snapshots, or PollableObjects (pipes, eventfd, timerfd, epoll: Sources/KernelCore/Events).
@@ -11,6 +16,16 @@ import LinuxABI
 
 enum FileSyscalls {
     static let ioChunk = 65536
+    /// MAX_RW_COUNT: the most one read/write/sendfile moves (fs/read_write.c).
+    static let maxTransfer = 0x7fff_f000
+
+    /// access_ok(): the range [address, address+count) lies in the user half. Linux checks
+    /// this before anything else in vfs_read/vfs_write and for each iovec (EFAULT).
+    static func isUserRange(_ k: KernelState, _ address: UserAddress, _ count: Int) -> Bool {
+        guard count >= 0 else { return false }
+        let (end, overflow) = address.value.addingReportingOverflow(UInt64(count))
+        return !overflow && end <= k.memory.map.layout.userTop
+    }
     static let oAppend: UInt64 = 0o2000, oLargefile: UInt64 = 0o100000
 
     static func file(_ k: KernelState, _ fd: Int) -> Result<OpenFile, Errno> {
@@ -33,9 +48,10 @@ enum FileSyscalls {
     }
 
     /// write(2) at the description's offset (or `position` for pwrite64).
-    static func writeBytes(_ k: KernelState, _ f: OpenFile, _ address: UserAddress, _ count: Int, at position: Int? = nil) -> SyscallResult {
-        guard count >= 0 else { return .failure(.EINVAL) }
+    static func writeBytes(_ k: KernelState, _ f: OpenFile, _ address: UserAddress, _ requested: Int, at position: Int? = nil) -> SyscallResult {
         if f.isPathOnly { return .failure(.EBADF) }
+        guard isUserRange(k, address, requested) else { return .failure(.EFAULT) }
+        let count = min(requested, maxTransfer)
         if let o = f.object { return o.write(k, from: address, count: count, nonblocking: f.statusFlags & nonblockFlag != 0) }
         switch f.kind {
         case .snapshot, .object:
@@ -69,23 +85,30 @@ enum FileSyscalls {
                 }
             case .regular:
                 if count == 0 { return .success(0) }
-                var buffer: [UInt8] = []
-                if let e = k.memory.copyIn(address, count: count, into: &buffer) { return .failure(e) }
-                let start = f.statusFlags & oAppend != 0 ? inode.data.count : (position ?? f.offset)
-                store(buffer, count: count, in: inode, at: start, k)
-                if position == nil { f.offset = start + count }
-                return .success(count)
+                let requestedStart = position ?? f.offset
+                // rw_verify_area: the end must not overflow loff_t (EINVAL).
+                guard requestedStart <= Int.max - count else { return .failure(.EINVAL) }
+                let data = inode.contents
+                _ = k.fileBlocks
+                let start = f.statusFlags & oAppend != 0 ? data.size : requestedStart
+                // generic_write_check_limits: at s_maxbytes EFBIG, short of it the count is cut.
+                guard start < FileBlockStore.maximumFileSize else { return .failure(.EFBIG) }
+                let n = min(count, FileBlockStore.maximumFileSize - start)
+                switch data.copyIn(from: k.memory, address, at: start, count: n) {
+                case .failure(let e): return .failure(e)
+                case .success(let done):
+                    touch(inode, k)
+                    if position == nil { f.offset = start + done }
+                    return .success(done)
+                }
             default:
                 return .failure(.EBADF)
             }
         }
     }
 
-    static func store(_ bytes: [UInt8], count: Int, in inode: Inode, at start: Int, _ k: KernelState) {
-        if inode.data.count < start { inode.data.append(contentsOf: [UInt8](repeating: 0, count: start - inode.data.count)) }
-        let overlap = min(count, inode.data.count - start)
-        if overlap > 0 { inode.data.replaceSubrange(start..<(start + overlap), with: bytes[0..<overlap]) }
-        if overlap < count { inode.data.append(contentsOf: bytes[overlap..<count]) }
+    /// A write or truncate changed the file: mtime and ctime.
+    static func touch(_ inode: Inode, _ k: KernelState) {
         let now = k.platform.realtimeNanoseconds()
         inode.modifyTime = now
         inode.changeTime = now
@@ -98,9 +121,10 @@ enum FileSyscalls {
         return readBytes(k, f, a.address(1), a.size(2))
     }
 
-    static func readBytes(_ k: KernelState, _ f: OpenFile, _ address: UserAddress, _ count: Int, at position: Int? = nil) -> SyscallResult {
-        guard count >= 0 else { return .failure(.EINVAL) }
+    static func readBytes(_ k: KernelState, _ f: OpenFile, _ address: UserAddress, _ requested: Int, at position: Int? = nil) -> SyscallResult {
         if f.isPathOnly { return .failure(.EBADF) }
+        guard isUserRange(k, address, requested) else { return .failure(.EFAULT) }
+        let count = min(requested, maxTransfer)
         switch f.kind {
         case .object:
             return f.object!.read(k, into: address, count: count, nonblocking: f.statusFlags & nonblockFlag != 0)
@@ -126,10 +150,14 @@ enum FileSyscalls {
                 return .failure(.EISDIR)
             case .regular:
                 let from = position ?? f.offset
-                let n = from >= inode.data.count ? 0 : min(count, inode.data.count - from)
-                if n > 0, let e = k.memory.copyOut(address, from: inode.data, offset: from, count: n) { return .failure(e) }
-                if position == nil { f.offset = from + n }
-                return .success(n)
+                let data = inode.contents
+                guard from < data.size, count > 0 else { return .success(0) }
+                switch data.copyOut(to: k.memory, address, from: from, count: min(count, data.size - from)) {
+                case .failure(let e): return .failure(e)
+                case .success(let n):
+                    if position == nil { f.offset = from + n }
+                    return .success(n)
+                }
             case .device(let d):
                 switch d {
                 case .null: return .success(0)
@@ -186,9 +214,14 @@ enum FileSyscalls {
             var total = 0
             for i in 0..<count {
                 let len = r.i64(i * 16 + 8)
-                guard len >= 0, Int(len) <= Int.max - total else { return .failure(.EINVAL) }  // readv(2): sum overflows ssize_t
-                total += Int(len)
-                out.append((UserAddress(r.u64(i * 16)), Int(len)))
+                guard len >= 0 else { return .failure(.EINVAL) }  // readv(2): negative as ssize_t
+                let base = UserAddress(r.u64(i * 16))
+                // __import_iovec: each segment must be user memory (EFAULT); the total is
+                // cut at MAX_RW_COUNT by shortening the segment that crosses it.
+                guard isUserRange(k, base, Int(len)) else { return .failure(.EFAULT) }
+                let kept = min(Int(len), maxTransfer - total)
+                total += kept
+                out.append((base, kept))
             }
             return .success(out)
         }
@@ -237,7 +270,7 @@ enum FileSyscalls {
         if request == 0x5450 { k.files.setCloseOnExec(Int(a.int32(0)), false); return .success(0) }  // FIONCLEX
         if request == 0x541B {  // FIONREAD
             var n = 0
-            if f.kind == .inode, let inode = f.inode, inode.isRegular { n = max(0, inode.data.count - f.offset) }
+            if f.kind == .inode, let inode = f.inode, inode.isRegular { n = max(0, inode.contents.size - f.offset) }
             else if f.kind == .object, let p = f.object as? PipeEnd { n = p.buffer.available }
             else if f.kind == .object, let p = f.object as? FifoEnd { n = p.buffer.available }  // VFS/Fifo.swift
             else if f.kind == .object, let s = f.object as? KernelSocket {  // Sockets/KernelSocket.swift
@@ -273,7 +306,10 @@ enum FileSyscalls {
         if let d = inode.device { s.rdev = encodeDeviceNumber(major: d.number.major, minor: d.number.minor) }
         s.size = inode.synthetic == nil ? Int64(inode.size) : 0
         s.blksize = 4096
-        s.blocks = inode.isRegular || inode.isDirectory ? Int64((inode.size + 4095) / 4096 * 8) : 0
+        // 512-byte units: a file's blocks and the archive pages it still reads in place
+        // (holes cost nothing, as on tmpfs); a directory one page.
+        if inode.isRegular { s.blocks = Int64(inode.contents.residentPages * 8) }
+        else if inode.isDirectory { s.blocks = 8 }
         if inode.synthetic != nil { s.blocks = 0; s.blksize = 1024 }
         s.atime = Timespec(seconds: inode.accessTime / 1_000_000_000, nanoseconds: inode.accessTime % 1_000_000_000)
         s.mtime = Timespec(seconds: inode.modifyTime / 1_000_000_000, nanoseconds: inode.modifyTime % 1_000_000_000)
@@ -426,7 +462,8 @@ enum FileSyscalls {
                 guard p >= 0 else { return .failure(.EINVAL) }
                 f.offset = p
                 return .success(p)
-            default: size = inode.data.count
+            case .regular: size = inode.contents.size
+            default: size = 0
             }
         }
         var position: Int
@@ -434,12 +471,14 @@ enum FileSyscalls {
         case 0: position = offset
         case 1: position = f.offset &+ offset  // offset and size are >= 0: an overflow wraps negative (EINVAL)
         case 2: position = size &+ offset
-        case 3:  // SEEK_DATA: the whole file is data
+        case 3, 4:  // SEEK_DATA, SEEK_HOLE: holes are pages never written (shmem_file_llseek)
             guard offset >= 0 && offset < size else { return .failure(.ENXIO) }
-            position = offset
-        case 4:  // SEEK_HOLE: the only hole is at the end
-            guard offset >= 0 && offset < size else { return .failure(.ENXIO) }
-            position = size
+            if f.kind == .inode, let inode = f.inode, inode.isRegular {
+                guard let p = inode.contents.seek(offset, data: whence == 3) else { return .failure(.ENXIO) }
+                position = p
+            } else {
+                position = whence == 3 ? offset : size   // a snapshot is all data
+            }
         default: return .failure(.EINVAL)
         }
         guard position >= 0 else { return .failure(.EINVAL) }
@@ -480,12 +519,11 @@ enum FileSyscalls {
         guard length >= 0 else { return .failure(.EINVAL) }
         if inode.isDirectory { return .failure(.EISDIR) }
         guard inode.isRegular, !inode.readOnly else { return .failure(.EINVAL) }
-        guard length <= 1 << 40 else { return .failure(.EFBIG) }
-        if length < inode.data.count { inode.data.removeSubrange(length..<inode.data.count) }
-        else if length > inode.data.count { inode.data.append(contentsOf: [UInt8](repeating: 0, count: length - inode.data.count)) }
-        let now = k.platform.realtimeNanoseconds()
-        inode.modifyTime = now
-        inode.changeTime = now
+        // inode_newsize_ok: past s_maxbytes is EFBIG (unreachable with off_t, kept for clarity).
+        guard length <= FileBlockStore.maximumFileSize else { return .failure(.EFBIG) }
+        _ = k.fileBlocks
+        inode.contents.resize(to: length)   // growing makes a hole; shrinking frees blocks
+        touch(inode, k)
         return .success(0)
     }
 
@@ -514,20 +552,30 @@ enum FileSyscalls {
                 position = Int(v)
             }
         }
-        let count = min(a.size(3), 0x7fff_f000)
-        guard count >= 0 else { return .failure(.EINVAL) }
-        var n = position >= source.data.count ? 0 : min(count, source.data.count - position)
-        if n > 0 {
-            let chunk = Array(source.data[position..<(position + n)])
+        guard a.int(3) >= 0 else { return .failure(.EINVAL) }
+        let count = min(a.size(3), maxTransfer)
+        let data = source.contents
+        let total = position >= data.size ? 0 : min(count, data.size - position)
+        // Through a 64 KiB kernel buffer at a time; a pipe or FIFO takes one chunk per call
+        // (splice's rule: a short count is a result, the caller loops).
+        var n = 0
+        while n < total {
+            let chunk = data.bytes(at: position + n, count: min(ioChunk, total - n))
+            var moved = chunk.count
             switch out.kind {
             case .console:
-                k.platform.consoleWrite(chunk, count: n)
+                k.platform.consoleWrite(chunk, count: chunk.count)
             case .inode:
                 guard let target = out.inode else { return .failure(.EBADF) }
                 switch target.kind {
                 case .regular:
-                    store(chunk, count: n, in: target, at: out.offset, k)
-                    out.offset += n
+                    _ = k.fileBlocks
+                    let at = out.offset
+                    guard at <= FileBlockStore.maximumFileSize - chunk.count else { return n > 0 ? .success(n) : .failure(.EFBIG) }
+                    moved = target.contents.write(chunk, at: at)   // short on ENOSPC
+                    if moved == 0 && n == 0 { return .failure(.ENOSPC) }
+                    touch(target, k)
+                    out.offset = at + moved
                 case .device(let d) where d == .null || d == .zero: break
                 default: return .failure(.EINVAL)
                 }
@@ -540,12 +588,14 @@ enum FileSyscalls {
                 else if let fifo = out.object as? FifoEnd { written = fifo.write(k, bytes: chunk, nonblocking: nonblocking) }
                 else { return .failure(.EINVAL) }   // eventfd, epoll...
                 switch written {
-                case .failure(let e): return .failure(e)
-                case .success(let m): n = m
+                case .failure(let e): if n == 0 { return .failure(e) }; moved = 0
+                case .success(let m): moved = m
                 }
             default:
                 return .failure(.EINVAL)
             }
+            n += moved
+            if moved < chunk.count || out.kind == .object { break }
         }
         if offsetAddress.isNull {
             input.offset = position + n
@@ -584,16 +634,16 @@ enum FileSyscalls {
         guard offset & 0xFFF == 0 else { return .failure(.EINVAL) }
         guard case .success(let prot) = MemorySyscalls.protection(a[2]) else { return .failure(.EINVAL) }
         guard !f.isPathOnly else { return .failure(.EBADF) }
-        let contents: [UInt8]
+        // The source: a regular file's blocks, a snapshot's bytes, or nothing (/dev/zero).
+        var contents: [UInt8] = []
+        var fileData: FileData? = nil
         switch f.kind {
         case .inode:
             guard let inode = f.inode else { return .failure(.ENODEV) }
             if let driver = inode.characterDevice { return mapDevice(k, a, f, driver) }
-            if let d = inode.device, d == .zero {
-                contents = []
-            } else {
+            if inode.device != .zero {
                 guard inode.isRegular else { return .failure(.ENODEV) }
-                contents = inode.data
+                fileData = inode.contents
             }
         case .snapshot: contents = f.bytes
         default: return .failure(.ENODEV)
@@ -602,7 +652,7 @@ enum FileSyscalls {
         let type = flags & 0x03
         if type != MemorySyscalls.mapPrivate {
             guard f.canWrite || !prot.contains(.write) else { return .failure(.EACCES) }
-            if !contents.isEmpty { return .failure(.ENODEV) }
+            if !contents.isEmpty || !(fileData?.isEmpty ?? true) { return .failure(.ENODEV) }
         }
         let placement: MappingPlacement = flags & MemorySyscalls.mapFixedNoReplace != 0 ? .fixedNoReplace
             : (flags & MemorySyscalls.mapFixed != 0 ? .fixed : .hint)
@@ -614,9 +664,17 @@ enum FileSyscalls {
             for range in result.replaced { k.memory.release(range) }
             mapped = result.address
         }
-        let start = Int(min(offset, UInt64(contents.count)))
-        let n = min(Int(min(length, UInt64(Int.max))), contents.count - start)
-        if n > 0, let e = k.memory.copyOut(UserAddress(mapped), from: contents, offset: start, count: n) {
+        let sourceSize = fileData?.size ?? contents.count
+        let start = Int(min(offset, UInt64(sourceSize)))
+        let n = min(Int(min(length, UInt64(Int.max))), sourceSize - start)
+        var failure: Errno? = nil
+        if n > 0, let data = fileData {
+            // Page by page from the blocks (holes as zeros); no copy of the whole file.
+            if case .failure(let e) = data.copyOut(to: k.memory, UserAddress(mapped), from: start, count: n) { failure = e }
+        } else if n > 0 {
+            failure = k.memory.copyOut(UserAddress(mapped), from: contents, offset: start, count: n)
+        }
+        if let e = failure {
             _ = k.memory.map.unmap(start: mapped, length: length).map { for r in $0 { k.memory.release(r) } }
             return .failure(e == .EFAULT ? .ENOMEM : e)
         }

@@ -1,7 +1,8 @@
 // PathSyscalls — system calls that take path names (KernelCore layer): open/openat/creat,
 // stat/lstat/newfstatat/statx, access/faccessat/faccessat2, mkdir(at), unlink(at), rmdir,
 // rename/renameat/renameat2, link(at), symlink(at), readlink(at), truncate, getcwd, chdir,
-// fchdir, umask, chmod/fchmod/fchmodat, chown/fchown/lchown/fchownat, utimensat.
+// fchdir, umask, chmod/fchmod/fchmodat, chown/fchown/lchown/fchownat, utimensat, and
+// statfs/fstatfs (the figures of each mounted file system).
 //
 // Each handler turns registers into typed values — the path copied in through the checked
 // path (EFAULT, ENAMETOOLONG at PATH_MAX), the starting directory from AT_FDCWD or a dirfd
@@ -143,7 +144,7 @@ enum PathSyscalls {
         } else if let device = inode.device, device == .framebuffer, inode.characterDevice == nil {
             return .failure(.ENXIO)   // a node with no driver behind it (chrdev_open)
         } else {
-            if inode.isRegular && flags & oTrunc != 0 && !created && !inode.data.isEmpty {
+            if inode.isRegular && flags & oTrunc != 0 && !created && !inode.contents.isEmpty {
                 _ = FileSyscalls.resize(inode, to: 0, k)
             }
             file = OpenFile(inode: inode, statusFlags: statusFlags)
@@ -167,7 +168,8 @@ enum PathSyscalls {
         }
         guard directory.isDirectory else { return .failure(.ENOTDIR) }
         if directory.readOnly { return .failure(.EOPNOTSUPP) }
-        let inode = k.files.fileSystem.makeInode(.regular, permissions: mode & 0o7777 & ~k.process.umask)
+        guard k.files.fileSystem.canMakeInode else { return .failure(.ENOSPC) }
+        let inode = k.files.fileSystem.makeInode(.regular, permissions: mode & 0o7777 & ~k.process.umask, in: directory)
         inode.linkCount = 0
         inode.linkable = flags & oExcl == 0
         let statusFlags = (flags & ~(oCreat | oExcl | oNoctty | oTrunc | cloexecFlag)) | FileSyscalls.oLargefile
@@ -407,8 +409,8 @@ enum PathSyscalls {
         case .success(let v): t = v
         }
         guard let link = inode(of: t), link.isSymlink else { return .failure(.EINVAL) }
-        let n = min(size, link.data.count)
-        if let e = k.memory.copyOut(buffer, from: link.data, count: n) { return .failure(e) }
+        let n = min(size, link.linkTarget.count)
+        if let e = k.memory.copyOut(buffer, from: link.linkTarget, count: n) { return .failure(e) }
         return .success(n)
     }
 
@@ -577,5 +579,74 @@ enum PathSyscalls {
         if setModify { i.modifyTime = modify }
         i.changeTime = now
         return .success(0)
+    }
+}
+
+// MARK: file system statistics
+
+extension PathSyscalls {
+    /// statfs(2)'s figures for a mounted file system. tmpfs and devtmpfs follow shmem_statfs:
+    /// f_blocks is the size limit, f_bfree what is left of it, f_files the inode limit and
+    /// f_ffree what is left (FileData.swift keeps the account); procfs reports zeros
+    /// (simple_statfs). Flags mirror the mount options /proc/mounts shows.
+    static func statistics(_ k: KernelState, of mount: MountKind) -> Statfs {
+        var s = Statfs()
+        switch mount {
+        case .proc:
+            s.type = Statfs.procMagic
+            s.flags |= Statfs.flagNoSUID | Statfs.flagNoDev | Statfs.flagNoExec
+            s.blocks = 0
+        case .tmpfs, .devtmpfs:
+            let store = k.fileBlocks
+            s.type = Statfs.tmpfsMagic
+            s.blocks = UInt64(store.limitBlocks)
+            s.freeBlocks = UInt64(store.freeBlocks)
+            s.availableBlocks = s.freeBlocks
+            s.files = UInt64(store.limitInodes)
+            s.freeFiles = UInt64(max(0, store.limitInodes - store.inodesInUse))
+            s.fsid = (Int32(mount == .tmpfs ? 0x15 : 0x05), 0)   // the st_dev minor each reports
+            if mount == .devtmpfs { s.flags |= Statfs.flagNoSUID }
+        }
+        return s
+    }
+
+    /// The statistics for what an open description refers to: its inode's mount, or the
+    /// pseudo file system behind a pipe, socket or anonymous inode (as fstatfs(2) on Linux).
+    static func statistics(_ k: KernelState, of f: OpenFile) -> Statfs {
+        if let inode = f.inode, !(f.object is PipeEnd) { return statistics(k, of: inode.mount) }
+        var s = Statfs()
+        switch f.kind {
+        case .console: return statistics(k, of: .devtmpfs)   // /dev/console's node
+        case .snapshot: return statistics(k, of: .proc)
+        case .inode: return statistics(k, of: .tmpfs)
+        case .object:
+            if f.object is PipeEnd { s.type = Statfs.pipefsMagic }
+            else if f.object is KernelSocket { s.type = Statfs.sockfsMagic }
+            else { s.type = Statfs.anonInodeMagic }
+            s.blockSize = 4096
+            s.nameLength = 255
+        }
+        return s
+    }
+
+    static func writeStatistics(_ k: KernelState, _ s: Statfs, _ buffer: UserAddress) -> SyscallResult {
+        if let e = k.memory.copyOut(buffer, from: s.encode()) { return .failure(e) }
+        return .success(0)
+    }
+
+    /// statfs(2): the file system `path` is on (symlinks followed).
+    static func statfs(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        switch target(k, atFDCWD, a.address(0), follow: true, emptyPath: false) {
+        case .failure(let e): return .failure(e)
+        case .success(let t):
+            guard let i = inode(of: t) else { return .failure(.ENOENT) }
+            return writeStatistics(k, statistics(k, of: i.mount), a.address(1))
+        }
+    }
+
+    /// fstatfs(2): the file system an open descriptor is on (O_PATH descriptors too).
+    static func fstatfs(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        guard case .success(let f) = FileSyscalls.file(k, a, 0) else { return .failure(.EBADF) }
+        return writeStatistics(k, statistics(k, of: f), a.address(1))
     }
 }

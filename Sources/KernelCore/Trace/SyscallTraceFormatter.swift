@@ -32,6 +32,7 @@ enum TraceArgument {
     case sigsetIn, sigsetOut
     case timespecIn, timespecOut
     case statOut
+    case statfsOut   // struct statfs (LinuxABI/StatfsStruct.swift), as strace prints it
     case iovecIn(Int)   // count in argument N
     case iovecOut(Int)  // readv: filled after the call, `result` bytes in all
     case utsnameOut
@@ -269,6 +270,29 @@ public struct SyscallTraceFormatter {
             return outputValue(v, count: 16, result: result, memory: memory) { TraceText.timespec($0) }
         case .statOut:
             return outputValue(v, count: Stat.byteSize, result: result, memory: memory) { TraceText.stat($0) }
+        case .statfsOut:
+            return outputValue(v, count: Statfs.byteSize, result: result, memory: memory) { bytes in
+                guard let s = try? Statfs.decode(from: bytes) else { return "{...}" }
+                let type: String
+                switch s.type {
+                case Statfs.tmpfsMagic: type = "TMPFS_MAGIC"
+                case Statfs.procMagic: type = "PROC_SUPER_MAGIC"
+                case Statfs.pipefsMagic: type = "PIPEFS_MAGIC"
+                case Statfs.sockfsMagic: type = "SOCKFS_MAGIC"
+                case Statfs.anonInodeMagic: type = "ANON_INODE_FS_MAGIC"
+                default: type = "0x" + String(UInt64(bitPattern: s.type), radix: 16)
+                }
+                var flags: [String] = []
+                for (bit, name) in [(Statfs.flagNoSUID, "ST_NOSUID"), (Statfs.flagNoDev, "ST_NODEV"), (Statfs.flagNoExec, "ST_NOEXEC"),
+                                    (Statfs.flagValid, "ST_VALID"), (Statfs.flagRelatime, "ST_RELATIME")] where s.flags & bit != 0 {
+                    flags.append(name)
+                }
+                return "{f_type=" + type + ", f_bsize=" + String(s.blockSize) + ", f_blocks=" + String(s.blocks)
+                    + ", f_bfree=" + String(s.freeBlocks) + ", f_bavail=" + String(s.availableBlocks)
+                    + ", f_files=" + String(s.files) + ", f_ffree=" + String(s.freeFiles)
+                    + ", f_fsid={val=[" + String(s.fsid.0) + ", " + String(s.fsid.1) + "]}, f_namelen=" + String(s.nameLength)
+                    + ", f_frsize=" + String(s.fragmentSize) + ", f_flags=" + (flags.isEmpty ? "0" : flags.joined(separator: "|")) + "}"
+            }
         case .utsnameOut:
             return outputValue(v, count: 6 * 65, result: result, memory: memory) { TraceText.utsname($0) }
         case .rlimitIn:
@@ -452,6 +476,8 @@ public struct SyscallTraceFormatter {
         case .dup3: return [.int, .int, .openFlags]
         case .stat, .lstat: return [.path, .statOut]
         case .fstat: return [.int, .statOut]
+        case .statfs: return [.path, .statfsOut]
+        case .fstatfs: return [.int, .statfsOut]
         case .newfstatat: return [.dirfd, .path, .statOut, .atFlags]
         case .statx: return [.dirfd, .path, .atFlags, .statxMask, .pointer]
         case .lseek: return [.int, .long, .whence]

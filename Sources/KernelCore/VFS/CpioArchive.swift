@@ -7,6 +7,10 @@
 // uid, gid, nlink, mtime, filesize, devmajor, devminor, rdevmajor, rdevminor, namesize
 // (with the NUL), check — then the name and NUL padded to a multiple of 4, then the data
 // padded to 4. A symlink's data is its target. The member "TRAILER!!!" ends the archive.
+// The kernel reads the archive where egg's boot bundle put it (CpioEntry: where each member's
+// data lies), so a file's bytes are never copied through the heap (FileData.swift backing);
+// newc's 8-hex-digit filesize limits a member to 4 GiB - 1.
+import ELF
 
 public struct CpioMember: Equatable {
     public var name: [UInt8]
@@ -31,6 +35,19 @@ public struct CpioMember: Equatable {
     }
 }
 
+/// A member as it lies in the archive: its header fields and where its data is.
+public struct CpioEntry: Equatable {
+    public var name: [UInt8]
+    public var mode: UInt32
+    public var uid: UInt32
+    public var gid: UInt32
+    public var mtime: UInt32
+    public var rdevMajor: UInt32
+    public var rdevMinor: UInt32
+    public var dataOffset: Int
+    public var dataLength: Int
+}
+
 public enum CpioError: Error, Equatable {
     case badMagic(offset: Int)
     case badHeader(offset: Int)
@@ -44,10 +61,10 @@ public enum CpioArchive {
 
     static func pad4(_ n: Int) -> Int { (n + 3) & ~3 }
 
-    static func hexField(_ bytes: [UInt8], _ at: Int) -> UInt32? {
+    static func hexField<S: ByteSource>(_ bytes: S, _ at: Int) -> UInt32? {
         var v: UInt32 = 0
         for i in 0..<8 {
-            let c = bytes[at + i]
+            let c = bytes.byte(at: at + i)
             let d: UInt32
             switch c {
             case 0x30...0x39: d = UInt32(c - 0x30)
@@ -60,13 +77,14 @@ public enum CpioArchive {
         return v
     }
 
-    /// Every member before the trailer, in archive order.
-    public static func parse(_ bytes: [UInt8]) throws(CpioError) -> [CpioMember] {
-        var members: [CpioMember] = []
+    /// Every member before the trailer, in archive order, with its data left in place.
+    public static func entries<S: ByteSource>(_ bytes: S) throws(CpioError) -> [CpioEntry] {
+        var entries: [CpioEntry] = []
         var offset = 0
+        let total = bytes.byteCount
         while true {
-            guard offset + headerSize <= bytes.count else { throw .truncated(offset: offset) }
-            for i in 0..<6 where bytes[offset + i] != magic[i] { throw .badMagic(offset: offset) }
+            guard offset <= total - headerSize else { throw .truncated(offset: offset) }
+            for i in 0..<6 where bytes.byte(at: offset + i) != magic[i] { throw .badMagic(offset: offset) }
             var fields: [UInt32] = []
             for f in 0..<13 {
                 guard let v = hexField(bytes, offset + 6 + 8 * f) else { throw .badHeader(offset: offset) }
@@ -75,21 +93,35 @@ public enum CpioArchive {
             let nameSize = Int(fields[11]), fileSize = Int(fields[6])
             guard nameSize >= 1 else { throw .badHeader(offset: offset) }
             let nameStart = offset + headerSize
-            guard nameStart + nameSize <= bytes.count else { throw .truncated(offset: offset) }
-            let name = Array(bytes[nameStart..<(nameStart + nameSize - 1)])
+            guard nameSize <= total - nameStart else { throw .truncated(offset: offset) }
+            var name: [UInt8] = []
+            for i in nameStart..<(nameStart + nameSize - 1) { name.append(bytes.byte(at: i)) }
             let dataStart = pad4(nameStart + nameSize)
-            if name == trailer { return members }
-            guard dataStart + fileSize <= bytes.count else { throw .truncated(offset: offset) }
-            members.append(CpioMember(name: name, mode: fields[1], uid: fields[2], gid: fields[3], mtime: fields[5],
-                                      rdevMajor: fields[9], rdevMinor: fields[10],
-                                      data: Array(bytes[dataStart..<(dataStart + fileSize)])))
+            if name == trailer { return entries }
+            guard dataStart <= total, fileSize <= total - dataStart else { throw .truncated(offset: offset) }
+            entries.append(CpioEntry(name: name, mode: fields[1], uid: fields[2], gid: fields[3], mtime: fields[5],
+                                     rdevMajor: fields[9], rdevMinor: fields[10],
+                                     dataOffset: dataStart, dataLength: fileSize))
             offset = pad4(dataStart + fileSize)
+        }
+    }
+
+    /// Every member before the trailer, in archive order, data copied out (host, tests).
+    public static func parse(_ bytes: [UInt8]) throws(CpioError) -> [CpioMember] {
+        try entries(bytes).map { e in
+            CpioMember(name: e.name, mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime,
+                       rdevMajor: e.rdevMajor, rdevMinor: e.rdevMinor,
+                       data: Array(bytes[e.dataOffset..<(e.dataOffset + e.dataLength)]))
         }
     }
 
     /// Serialises `members` and the trailer.
     public static func build(_ members: [CpioMember]) -> [UInt8] {
         var out: [UInt8] = []
+        // One allocation for the whole archive (a --files tree may hold a 1 GiB file).
+        var capacity = headerSize + trailer.count + 8
+        for m in members { capacity += headerSize + m.name.count + 8 + m.data.count }
+        out.reserveCapacity(capacity)
         var ino: UInt32 = 1
         for m in members {
             append(&out, m, ino: ino)
@@ -102,7 +134,9 @@ public enum CpioArchive {
     static func append(_ out: inout [UInt8], _ m: CpioMember, ino: UInt32) {
         out.append(contentsOf: magic)
         let isDirectory = m.mode & 0o170000 == 0o040000
-        let fields: [UInt32] = [ino, m.mode, m.uid, m.gid, isDirectory ? 2 : 1, m.mtime, UInt32(m.data.count),
+        // Sizes past 8 hex digits cannot be written (the host refuses them first:
+        // Sources/EggHost/FileArchive.swift); truncating keeps the archive parseable.
+        let fields: [UInt32] = [ino, m.mode, m.uid, m.gid, isDirectory ? 2 : 1, m.mtime, UInt32(truncatingIfNeeded: m.data.count),
                                 0, 0, m.rdevMajor, m.rdevMinor, UInt32(m.name.count + 1), 0]
         for f in fields {
             var shift: UInt32 = 28

@@ -17,19 +17,32 @@ public final class FileSystem {
 
     public let root: Inode
     var nextInodeNumber: UInt64 = 2
+    /// Where regular files' blocks come from, and the size limit (FileData.swift).
+    public let blocks: FileBlockStore
     /// Realtime nanoseconds for timestamps (the platform clock in the kernel).
     public var clock: () -> Int64
 
-    public init(clock: @escaping () -> Int64 = { 0 }) {
+    public init(clock: @escaping () -> Int64 = { 0 }, blocks: FileBlockStore = FileBlockStore()) {
         self.clock = clock
-        root = Inode(kind: .directory, number: 1, permissions: 0o755, now: clock())
+        self.blocks = blocks
+        root = Inode(kind: .directory, number: 1, permissions: 0o755, now: clock(), store: blocks)
         root.parent = root
     }
 
     public func makeInode(_ kind: Inode.Kind, permissions: UInt32) -> Inode {
         nextInodeNumber += 1
-        return Inode(kind: kind, number: nextInodeNumber, permissions: permissions, now: clock())
+        return Inode(kind: kind, number: nextInodeNumber, permissions: permissions, now: clock(), store: blocks)
     }
+
+    /// A new node to be linked into `directory`: it belongs to the directory's mount.
+    func makeInode(_ kind: Inode.Kind, permissions: UInt32, in directory: Inode) -> Inode {
+        let inode = makeInode(kind, permissions: permissions)
+        inode.mount = directory.mount
+        return inode
+    }
+
+    /// Whether a new inode may be made (tmpfs's nr_inodes limit: ENOSPC past it).
+    var canMakeInode: Bool { !blocks.isBound || blocks.inodesInUse < blocks.limitInodes }
 
     // MARK: path resolution
 
@@ -74,7 +87,7 @@ public final class FileSystem {
             if child.isSymlink && (!isLast || followFinal || trailingSlash) {
                 links += 1
                 guard links <= FileSystem.symlinkLimit else { return .failure(.ELOOP) }
-                switch walk(child.data, from: current, followFinal: true, links: &links) {
+                switch walk(child.linkTarget, from: current, followFinal: true, links: &links) {
                 case .failure(let e): return .failure(e)
                 case .success(let target): current = target
                 }
@@ -157,7 +170,7 @@ public final class FileSystem {
                 links += 1
                 guard links <= FileSystem.symlinkLimit else { return .failure(.ELOOP) }
                 // A dangling link is created through (open(2): O_CREAT follows the link).
-                return openOrCreate(existing.data, from: p.directory, permissions: permissions,
+                return openOrCreate(existing.linkTarget, from: p.directory, permissions: permissions,
                                     exclusive: false, followFinal: true, links: &links)
             }
             if p.trailingSlash && !existing.isDirectory { return .failure(.ENOTDIR) }
@@ -166,7 +179,8 @@ public final class FileSystem {
         }
         if p.trailingSlash { return .failure(.EISDIR) }
         if p.directory.readOnly { return .failure(.EACCES) }
-        let inode = makeInode(.regular, permissions: permissions)
+        guard canMakeInode else { return .failure(.ENOSPC) }
+        let inode = makeInode(.regular, permissions: permissions, in: p.directory)
         p.directory.link(p.name, inode, now: clock())
         return .success((inode, true))
     }
@@ -189,7 +203,8 @@ public final class FileSystem {
         if p.existing != nil { return .failure(.EEXIST) }
         if p.trailingSlash && !allowTrailingSlash { return .failure(.ENOENT) }
         if p.directory.readOnly { return .failure(.EACCES) }
-        let inode = makeInode(kind, permissions: permissions)
+        guard canMakeInode else { return .failure(.ENOSPC) }
+        let inode = makeInode(kind, permissions: permissions, in: p.directory)
         p.directory.link(p.name, inode, now: clock())
         return .success(inode)
     }
@@ -206,8 +221,9 @@ public final class FileSystem {
         if p.existing != nil { return .failure(.EEXIST) }
         if p.trailingSlash { return .failure(.ENOENT) }
         if p.directory.readOnly { return .failure(.EACCES) }
-        let inode = makeInode(.symlink, permissions: 0o777)
-        inode.data = target
+        guard canMakeInode else { return .failure(.ENOSPC) }
+        let inode = makeInode(.symlink, permissions: 0o777, in: p.directory)
+        inode.linkTarget = target
         p.directory.link(p.name, inode, now: clock())
         return .success(inode)
     }
@@ -380,7 +396,7 @@ public final class FileSystem {
             if let existing = current.lookup(c), existing.isDirectory {
                 current = existing
             } else if current.lookup(c) == nil {
-                let d = makeInode(.directory, permissions: permissions)
+                let d = makeInode(.directory, permissions: permissions, in: current)
                 current.link(c, d, now: clock())
                 current = d
             } else {
@@ -391,8 +407,18 @@ public final class FileSystem {
     }
 
     /// Creates or replaces the regular file `path` with `contents` (parents made as needed).
+    /// The bytes go into blocks: past the size limit the file keeps what fitted.
     @discardableResult
     public func writeFile(_ path: [UInt8], contents: [UInt8], permissions: UInt32 = 0o644) -> Inode {
+        let inode = makeFile(path, permissions: permissions)
+        inode.contents.write(contents, at: 0)
+        return inode
+    }
+
+    /// Creates or replaces the regular file `path`, empty, or backed by bytes in physical
+    /// memory (the --files archive, read where it lies: FileData.swift).
+    @discardableResult
+    public func makeFile(_ path: [UInt8], backing: FileBacking? = nil, permissions: UInt32 = 0o644) -> Inode {
         var parts = FileSystem.components(path)
         let name = parts.removeLast()
         var dirPath: [UInt8] = []
@@ -402,8 +428,15 @@ public final class FileSystem {
             directory.unlink(name, now: clock())
             detach(old)
         }
-        let inode = makeInode(.regular, permissions: permissions)
-        inode.data = contents
+        let inode: Inode
+        if let backing {
+            nextInodeNumber += 1
+            inode = Inode(kind: .regular, number: nextInodeNumber, permissions: permissions, now: clock(),
+                          store: blocks, backing: backing)
+        } else {
+            inode = makeInode(.regular, permissions: permissions)
+        }
+        inode.mount = directory.mount
         directory.link(name, inode, now: clock())
         return inode
     }

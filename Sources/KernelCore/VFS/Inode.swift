@@ -25,6 +25,12 @@ public enum DeviceKind: Equatable {
     }
 }
 
+/// The file systems egg mounts (statfs(2) f_type; /proc/mounts): the root and /dev/shm are
+/// tmpfs, /dev devtmpfs (itself tmpfs inside Linux, TMPFS_MAGIC), /proc procfs.
+public enum MountKind: Equatable {
+    case tmpfs, devtmpfs, proc
+}
+
 /// Files whose bytes are made when they are opened (/proc).
 public enum SyntheticContent: Equatable {
     case maps, cpuinfo, meminfo, uptime, mounts
@@ -40,8 +46,12 @@ public final class Inode {
     public var uid: UInt32 = 0
     public var gid: UInt32 = 0
     public var linkCount = 1
-    /// Regular file contents, or a symlink's target.
-    public var data: [UInt8] = []
+    /// A regular file's bytes, in blocks (FileData.swift); empty for other kinds.
+    public let contents: FileData
+    /// A symbolic link's target.
+    public var linkTarget: [UInt8] = []
+    /// Which mounted file system the node belongs to (statfs, /proc/mounts).
+    public var mount: MountKind = .tmpfs
     /// A /proc file: contents generated at open.
     public var synthetic: SyntheticContent? = nil
     /// Directory entries in creation order; `cookie` is the getdents64 position after the
@@ -66,7 +76,9 @@ public final class Inode {
     /// although its link count is 0 (I_LINKABLE in fs/namei.c).
     public var linkable = false
 
-    public init(kind: Kind, number: UInt64, permissions: UInt32, now: Int64) {
+    public init(kind: Kind, number: UInt64, permissions: UInt32, now: Int64, store: FileBlockStore) {
+        contents = FileData(store: store)
+        store.inodesInUse += 1
         self.kind = kind
         self.number = number
         self.permissions = permissions & 0o7777
@@ -75,6 +87,20 @@ public final class Inode {
         changeTime = now
         if kind == .directory { linkCount = 2 }
     }
+
+    /// A regular file whose bytes start out in physical memory (the --files archive).
+    public init(kind: Kind, number: UInt64, permissions: UInt32, now: Int64, store: FileBlockStore, backing: FileBacking) {
+        contents = FileData(store: store, backing: backing)
+        store.inodesInUse += 1
+        self.kind = kind
+        self.number = number
+        self.permissions = permissions & 0o7777
+        accessTime = now
+        modifyTime = now
+        changeTime = now
+    }
+
+    deinit { contents.store.inodesInUse -= 1 }
 
     public var isDirectory: Bool { kind == .directory }
     public var isSymlink: Bool { kind == .symlink }
@@ -111,7 +137,8 @@ public final class Inode {
 
     public var size: Int {
         switch kind {
-        case .regular, .symlink: return data.count
+        case .regular: return contents.size
+        case .symlink: return linkTarget.count
         case .directory: return 4096   // what ext4 shows; tmpfs shows a count-based size
         default: return 0
         }

@@ -3,6 +3,7 @@
 // `egg run --files DIR` archive (CpioArchive.swift), then /etc basics the archive lacks.
 // /proc files are generated when opened (SyntheticContent; bytes made here from the
 // kernel's own figures). The namespace logic is FileSystem.swift.
+import ELF
 import LinuxABI
 
 extension FileTable {
@@ -12,25 +13,29 @@ extension FileTable {
         for fd in 0..<3 { install(console, at: fd, closeOnExec: false) }
         let fs = fileSystem
         fs.makeDirectories(Array("/tmp".utf8), permissions: 0o1777)
-        fs.makeDirectories(Array("/dev".utf8), permissions: 0o755)
-        fs.makeDirectories(Array("/dev/shm".utf8), permissions: 0o1777)
+        fs.makeDirectories(Array("/dev".utf8), permissions: 0o755).mount = .devtmpfs
+        fs.makeDirectories(Array("/dev/shm".utf8), permissions: 0o1777).mount = .tmpfs
         let devices: [(String, DeviceKind, UInt32)] = [
             ("null", .null, 0o666), ("zero", .zero, 0o666), ("random", .random, 0o666),
             ("urandom", .urandom, 0o666), ("tty", .tty, 0o666), ("console", .console, 0o600),
         ]
         for (name, kind, permissions) in devices {
-            fs.place(fs.makeInode(.device(kind), permissions: permissions), at: Array(("/dev/" + name).utf8))
+            let node = fs.makeInode(.device(kind), permissions: permissions)
+            node.mount = .devtmpfs
+            fs.place(node, at: Array(("/dev/" + name).utf8))
         }
         let proc = fs.makeDirectories(Array("/proc".utf8), permissions: 0o555)
         proc.readOnly = true
+        proc.mount = .proc
         let pidName = Array(String(pid).utf8)
         let pidDirectory = fs.makeDirectories(Array("/proc/".utf8) + pidName, permissions: 0o555)
         pidDirectory.readOnly = true
-        let exe = fs.makeInode(.symlink, permissions: 0o777)
-        exe.data = executablePath
+        pidDirectory.mount = .proc
+        let exe = fs.makeInode(.symlink, permissions: 0o777, in: proc)
+        exe.linkTarget = executablePath
         fs.place(exe, at: Array("/proc/".utf8) + pidName + Array("/exe".utf8))
-        let selfLink = fs.makeInode(.symlink, permissions: 0o777)
-        selfLink.data = pidName
+        let selfLink = fs.makeInode(.symlink, permissions: 0o777, in: proc)
+        selfLink.linkTarget = pidName
         fs.place(selfLink, at: Array("/proc/self".utf8))
         let synthetic: [(String, SyntheticContent)] = [
             ("/proc/cpuinfo", .cpuinfo), ("/proc/meminfo", .meminfo), ("/proc/uptime", .uptime),
@@ -38,7 +43,7 @@ extension FileTable {
             ("/proc/" + String(pid) + "/mounts", .mounts),
         ]
         for (path, content) in synthetic {
-            let node = fs.makeInode(.regular, permissions: 0o444)
+            let node = fs.makeInode(.regular, permissions: 0o444, in: proc)
             node.synthetic = content
             node.readOnly = true
             fs.place(node, at: Array(path.utf8))
@@ -48,11 +53,37 @@ extension FileTable {
     /// Unpacks a cpio (newc) archive over the tree. Members are created with their modes,
     /// owners and times; parents missing from the archive are made 0755.
     public func unpack(_ members: [CpioMember]) {
+        let entries = members.map { m in
+            CpioEntry(name: m.name, mode: m.mode, uid: m.uid, gid: m.gid, mtime: m.mtime, rdevMajor: m.rdevMajor,
+                      rdevMinor: m.rdevMinor, dataOffset: 0, dataLength: m.data.count)
+        }
+        unpack(entries, data: { members[$0].data }, backing: nil)
+    }
+
+    /// Unpacks `entries` of an archive in `source`. With `physicalBase` (where `source` lies
+    /// in RAM: the boot bundle, which stays reserved for the guest's lifetime) regular files
+    /// are backed by their bytes in place, not copied (FileData.swift); without it they are
+    /// copied into blocks.
+    public func unpack<S: ByteSource>(_ entries: [CpioEntry], from source: S, physicalBase: UInt64?) {
+        unpack(entries, data: { index in
+            let e = entries[index]
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(e.dataLength)
+            for i in 0..<e.dataLength { bytes.append(source.byte(at: e.dataOffset + i)) }
+            return bytes
+        }, backing: physicalBase == nil ? nil : { e in
+            FileBacking(base: physicalBase! + UInt64(e.dataOffset), length: e.dataLength)
+        })
+    }
+
+    /// `data(i)` gives member i's bytes (for symlinks always, for regular files when there is
+    /// no `backing`).
+    func unpack(_ entries: [CpioEntry], data: (Int) -> [UInt8], backing: ((CpioEntry) -> FileBacking)?) {
         let fs = fileSystem
         // Times are applied at the end: creating a child changes its directory's mtime.
         var times: [(Inode, Int64)] = []
         defer { for (n, t) in times { n.modifyTime = t; n.accessTime = t; n.changeTime = t } }
-        for m in members {
+        for (index, m) in entries.enumerated() {
             var path: [UInt8] = [FileSystem.slash]
             path.append(contentsOf: m.name)
             let parts = FileSystem.components(path).filter { !FileSystem.isDot($0) && !FileSystem.isDotDot($0) }
@@ -66,11 +97,15 @@ extension FileTable {
                 node?.permissions = permissions
             case FileMode.S_IFREG:
                 if clean.isEmpty { continue }
-                node = fs.writeFile(clean, contents: m.data, permissions: permissions)
+                if let backing {
+                    node = fs.makeFile(clean, backing: backing(m), permissions: permissions)
+                } else {
+                    node = fs.writeFile(clean, contents: data(index), permissions: permissions)
+                }
             case FileMode.S_IFLNK:
-                if clean.isEmpty { continue }
+                if clean.isEmpty || m.dataLength > FileSystem.pathMax { continue }
                 let link = fs.makeInode(.symlink, permissions: 0o777)
-                link.data = m.data
+                link.linkTarget = data(index)
                 fs.place(link, at: clean)
                 node = link
             case FileMode.S_IFCHR:
@@ -111,20 +146,27 @@ extension FileTable {
 }
 
 extension KernelState {
-    /// Called once at boot (Sources/Kernel/Main.swift) with the --files archive, if any.
-    public func installRootFileSystem(archive: [UInt8]?) {
+    /// Called once at boot (Sources/Kernel/Main.swift) with the --files archive where the
+    /// boot bundle holds it in RAM (`physicalBase`: its files are read in place), or none.
+    public func installRootFileSystem<S: ByteSource>(archive: S?, physicalBase: UInt64? = nil) {
+        _ = fileBlocks   // connect the block store to RAM before any file is made
         if let archive {
             do throws(CpioError) {
-                files.unpack(try CpioArchive.parse(archive))
+                files.unpack(try CpioArchive.entries(archive), from: archive, physicalBase: physicalBase)
             } catch {
                 platform.diagnostic("egg: the --files archive is damaged; the root file system may be incomplete\n")
             }
         }
         if let exe = try? files.fileSystem.resolve(Array(("/proc/" + String(process.pid) + "/exe").utf8),
                                                    from: files.fileSystem.root, followFinal: false).get() {
-            exe.data = process.executablePath
+            exe.linkTarget = process.executablePath
         }
         files.addSystemFiles(hostname: hostname)
+    }
+
+    /// The same, for an archive in kernel memory (tests).
+    public func installRootFileSystem(archive: [UInt8]?) {
+        installRootFileSystem(archive: archive, physicalBase: nil)
     }
 
     /// The bytes of a /proc file at the moment it is opened.
