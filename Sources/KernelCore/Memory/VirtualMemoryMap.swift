@@ -129,6 +129,22 @@ public struct VirtualMemoryMap: Sendable {
         }
     }
 
+    /// The parts of the areas that lie in `range`, clipped to it, in address order
+    /// (madvise walks these instead of every page). O(log n + k).
+    public func pieces(in range: AddressRange) -> [VirtualMemoryArea] {
+        var result: [VirtualMemoryArea] = []
+        var index = firstIndex(endingAfter: range.start)
+        while index < areas.count && areas[index].start < range.end {
+            let area = areas[index]
+            if let part = area.range.intersection(range) { result.append(area.slice(from: part.start, to: part.end)) }
+            index += 1
+        }
+        return result
+    }
+
+    /// Whether every page of `range` belongs to some area (holes → false).
+    public func isMapped(_ range: AddressRange) -> Bool { isFullyMapped(range) }
+
     /// Whether no area overlaps `range`.
     public func isFree(_ range: AddressRange) -> Bool {
         let index = firstIndex(endingAfter: range.start)
@@ -284,10 +300,15 @@ public struct VirtualMemoryMap: Sendable {
     /// new_address of MREMAP_FIXED (which requires mayMove). Following mm/mremap.c:
     /// unaligned addresses, a zero length, or an overlapping fixed target → EINVAL; the old
     /// range not inside one area → EFAULT; no room to grow → ENOMEM.
+    ///
+    /// `dontUnmap` is MREMAP_DONTUNMAP (Linux 5.7): the pages move, the old range stays
+    /// mapped, empty (it reads as zeros if anonymous). It needs mayMove and equal lengths.
     public mutating func remap(oldAddress: UInt64, oldLength: UInt64, newLength: UInt64,
-                               mayMove: Bool, fixedAddress: UInt64? = nil) -> Result<RemapResult, Errno> {
+                               mayMove: Bool, fixedAddress: UInt64? = nil,
+                               dontUnmap: Bool = false) -> Result<RemapResult, Errno> {
         guard MemoryPage.isAligned(oldAddress) else { return .failure(.EINVAL) }
         if fixedAddress != nil && !mayMove { return .failure(.EINVAL) }
+        if dontUnmap && (!mayMove || oldLength != newLength) { return .failure(.EINVAL) }
         guard let oldSize = MemoryPage.roundUp(oldLength),
               let newSize = MemoryPage.roundUp(newLength) else { return .failure(.EINVAL) }
         // An old size of 0 duplicates a shared mapping in Linux; not supported for private.
@@ -296,6 +317,29 @@ public struct VirtualMemoryMap: Sendable {
               let index = indexOfArea(containing: oldAddress),
               oldRange.end <= areas[index].end else { return .failure(.EFAULT) }
         let area = areas[index]
+
+        if dontUnmap {
+            // The old area stays as it is; a copy of its description goes to the target.
+            let moved = area.slice(from: oldAddress, to: oldRange.end)
+            var freed: [AddressRange] = []
+            let target: UInt64
+            if let fixed = fixedAddress {
+                guard MemoryPage.isAligned(fixed), fixed >= layout.mmapMin,
+                      fixed <= layout.userTop, newSize <= layout.userTop - fixed else {
+                    return .failure(.EINVAL)
+                }
+                let targetRange = AddressRange(start: fixed, end: fixed + newSize)
+                if targetRange.overlaps(oldRange) { return .failure(.EINVAL) }
+                freed = removeAreas(in: targetRange)
+                target = fixed
+            } else {
+                guard let found = findPlace(hint: 0, length: newSize) else { return .failure(.ENOMEM) }
+                target = found
+            }
+            insert(moved.relocated(to: target))
+            return .success(RemapResult(address: target, freed: freed,
+                                        move: PageMove(from: oldRange, to: target)))
+        }
 
         if let target = fixedAddress {
             guard MemoryPage.isAligned(target), target >= layout.mmapMin,
