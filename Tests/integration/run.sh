@@ -151,6 +151,7 @@ guest_case "oom_touch-musl" oom_touch-musl 0 verdict - "" "" 16
 # speedtest1 panic), and a 32 TiB reservation unmapped in under a millisecond.
 for v in musl glibc pie; do
     guest_case "mmap_churn-$v" "mmap_churn-$v" 0 verdict - "" ""
+    guest_case "mremap_madvise-$v" "mremap_madvise-$v" 0 verdict - "" ""
 done
 # Sockets (issue 5): loopback TCP/UDP, socketpair, epoll on sockets (Guest/c/sockets_test.c).
 for v in musl glibc pie; do
