@@ -86,6 +86,30 @@ final class MemoryRangeSyscallTests: XCTestCase {
         assertSuccess(k.space.copyIn(UserAddress(a + 5 * 4096), count: 1), [2])
     }
 
+    // MARK: vm.max_map_count
+
+    func testAreaLimitGivesENOMEMForNewAreasAndSplitsButNotForWholeUnmaps() {
+        var map = VirtualMemoryMap(layout: ProgramLoader.layout)
+        map.maxAreaCount = 4
+        let big: UInt64 = 0x4000_0000
+        XCTAssertNotNil(try? map.map(at: big, length: 3 * 4096, protection: .readWrite, placement: .fixed).get())
+        // Non-adjacent one-page areas (a gap each) so that none merge.
+        for i in UInt64(1)...3 {
+            XCTAssertNotNil(try? map.map(at: big + i * 0x10000, length: 4096, protection: .readWrite,
+                                         placement: .fixed).get())
+        }
+        XCTAssertEqual(map.areas.count, 4)
+        assertFailure(map.map(at: big + 0x80000, length: 4096, protection: .readWrite, placement: .fixed), .ENOMEM)
+        // Splitting needs room: mprotect of the middle would make three areas of one.
+        assertFailure(map.protect(start: big + 4096, length: 4096, protection: .read), .ENOMEM)
+        assertFailure(map.unmap(start: big + 4096, length: 4096), .ENOMEM)
+        // Trimming an end or removing whole areas adds none.
+        assertSuccess(map.protect(start: big, length: 4096, protection: .readWrite).map { $0.count }, 0)
+        assertSuccess(map.unmap(start: big + 2 * 4096, length: 4096).map { $0.count }, 1)
+        assertSuccess(map.unmap(start: big, length: 2 * 4096).map { $0.count }, 1)
+        XCTAssertEqual(map.areas.count, 3)
+    }
+
     // MARK: madvise(2)
 
     func testMadviseDontNeedAndFreeZeroPrivateAnonymousPagesAndFreeFrames() {

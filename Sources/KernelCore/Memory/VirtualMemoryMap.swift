@@ -95,6 +95,11 @@ public struct VirtualMemoryMap: Sendable {
     /// Largest heap size brk may reach (RLIMIT_DATA, simplified); nil for no limit.
     public var breakLimit: UInt64?
 
+    /// vm.max_map_count's default (DEFAULT_MAX_MAP_COUNT, include/linux/mm.h): past it,
+    /// calls that would add areas fail with ENOMEM. It also bounds the kernel heap a guest
+    /// can fill with area descriptions.
+    public var maxAreaCount = 65530
+
     public static let heapName = "[heap]"
     public static let stackName = "[stack]"
 
@@ -182,9 +187,11 @@ public struct VirtualMemoryMap: Sendable {
             guard address <= layout.userTop - pageLength else { return .failure(.ENOMEM) }
             let range = AddressRange(start: address, end: address + pageLength)
             if placement == .fixedNoReplace && !isFree(range) { return .failure(.EEXIST) }
+            if exceedsAreaLimit(adding: 1 + splitGrowth(range, removesMiddle: true)) { return .failure(.ENOMEM) }
             replaced = removeAreas(in: range)
             start = address
         case .hint:
+            if exceedsAreaLimit(adding: 0) { return .failure(.ENOMEM) }  // do_mmap: count > max
             guard let found = findPlace(hint: address, length: pageLength) else {
                 return .failure(.ENOMEM)
             }
@@ -207,7 +214,9 @@ public struct VirtualMemoryMap: Sendable {
               start <= layout.userTop, pageLength <= layout.userTop - start else {
             return .failure(.EINVAL)
         }
-        return .success(removeAreas(in: AddressRange(start: start, end: start + pageLength)))
+        let range = AddressRange(start: start, end: start + pageLength)
+        if exceedsAreaLimit(adding: splitGrowth(range, removesMiddle: true)) { return .failure(.ENOMEM) }
+        return .success(removeAreas(in: range))
     }
 
     /// Drops every mapping (execve, exit) and returns the ranges whose pages must be freed.
@@ -236,6 +245,13 @@ public struct VirtualMemoryMap: Sendable {
             return .failure(.ENOMEM)
         }
         guard isFullyMapped(range) else { return .failure(.ENOMEM) }
+        // Areas that already have the rights are not split (mprotect_fixup returns early).
+        let startArea = indexOfArea(containing: range.start).map { areas[$0] }
+        let endArea = indexOfArea(containing: range.end - 1).map { areas[$0] }
+        if startArea?.protection != protection || endArea?.protection != protection,
+           exceedsAreaLimit(adding: splitGrowth(range, removesMiddle: false)) {
+            return .failure(.ENOMEM)
+        }
         var changes: [ProtectionChange] = []
         var result: [VirtualMemoryArea] = []
         result.reserveCapacity(areas.count + 2)
@@ -317,6 +333,8 @@ public struct VirtualMemoryMap: Sendable {
               let index = indexOfArea(containing: oldAddress),
               oldRange.end <= areas[index].end else { return .failure(.EFAULT) }
         let area = areas[index]
+        // A move can split the old area and the target's neighbours: at most three more.
+        if exceedsAreaLimit(adding: 3) { return .failure(.ENOMEM) }
 
         if dontUnmap {
             // The old area stays as it is; a copy of its description goes to the target.
@@ -383,6 +401,27 @@ public struct VirtualMemoryMap: Sendable {
     }
 
     // MARK: - Internals
+
+    /// How many areas an operation on `range` adds by splitting: one for each end that falls
+    /// strictly inside an area (an area holding both ends gives two pieces outside the range
+    /// for mprotect, one extra for munmap, which removes the middle).
+    private func splitGrowth(_ range: AddressRange, removesMiddle: Bool) -> Int {
+        var straddles = 0
+        var both = false
+        if let i = indexOfArea(containing: range.start), areas[i].start < range.start {
+            straddles += 1
+            if range.end < areas[i].end { both = true }
+        }
+        if !both, range.end > 0, let j = indexOfArea(containing: range.end - 1), range.end < areas[j].end {
+            straddles += 1
+        }
+        if both { return removesMiddle ? 1 : 2 }
+        return removesMiddle ? 0 : straddles
+    }
+
+    /// Linux's map_count checks (do_mmap, __split_vma): ENOMEM when the operation could take
+    /// the number of areas past maxAreaCount.
+    private func exceedsAreaLimit(adding added: Int) -> Bool { areas.count + added > maxAreaCount }
 
     /// Index of the first area whose end is above `address` (areas.count if none).
     private func firstIndex(endingAfter address: UInt64) -> Int {
