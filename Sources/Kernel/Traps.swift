@@ -23,34 +23,6 @@ public func syscallEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
     state.returnToUser()
 }
 
-struct ExceptionInfo {
-    let name: String
-    let signal: Int
-}
-
-func exceptionInfo(_ vector: UInt64) -> ExceptionInfo {
-    switch vector {
-    case 0: return ExceptionInfo(name: "divide error", signal: 8)            // SIGFPE
-    case 1: return ExceptionInfo(name: "debug", signal: 5)                   // SIGTRAP
-    case 3: return ExceptionInfo(name: "breakpoint", signal: 5)
-    case 4: return ExceptionInfo(name: "overflow", signal: 11)
-    case 5: return ExceptionInfo(name: "bound range", signal: 11)
-    case 6: return ExceptionInfo(name: "invalid opcode", signal: 4)          // SIGILL
-    case 7: return ExceptionInfo(name: "device not available", signal: 11)
-    case 8: return ExceptionInfo(name: "double fault", signal: 11)
-    case 10: return ExceptionInfo(name: "invalid TSS", signal: 11)
-    case 11: return ExceptionInfo(name: "segment not present", signal: 7)    // SIGBUS
-    case 12: return ExceptionInfo(name: "stack segment", signal: 7)
-    case 13: return ExceptionInfo(name: "general protection", signal: 11)
-    case 14: return ExceptionInfo(name: "page fault", signal: 11)
-    case 16: return ExceptionInfo(name: "x87 floating point", signal: 8)
-    case 17: return ExceptionInfo(name: "alignment check", signal: 7)
-    case 18: return ExceptionInfo(name: "machine check", signal: 7)
-    case 19: return ExceptionInfo(name: "SIMD floating point", signal: 8)
-    default: return ExceptionInfo(name: "exception", signal: 11)
-    }
-}
-
 @_cdecl("egg_trap_entry")
 public func trapEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
     let f = frame.pointee
@@ -104,9 +76,8 @@ public func trapEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
     if f.vector == 14 {
         let address = hw_read_cr2()
         faultAddress = address
-        let write = f.error & 2 != 0
-        let fetch = f.error & 16 != 0
-        switch state.memory.handleFault(at: address, write: write, execute: fetch) {
+        let access = PageFaultAccess(errorCode: f.error)
+        switch state.memory.handleFault(at: address, write: access.write, execute: access.execute) {
         case .resolved:
             return
         case .outOfMemory:
@@ -115,18 +86,12 @@ public func trapEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
         case .segmentationFault:
             break
         }
-    } else if f.vector == 13 || f.vector == 6 || f.vector == 0 {
-        faultAddress = nil
     }
-    let info = exceptionInfo(f.vector)
-    // A handler for the signal (e.g. a Go runtime or a test's SIGSEGV handler) runs instead
-    // of the crash report. si_code per siginfo.h: SEGV_MAPERR 1 / SEGV_ACCERR 2 for page
-    // faults, SI_KERNEL 0x80 for #GP, ILL_ILLOPN 2, FPE_INTDIV 1, TRAP_BRKPT 1.
-    var code: Int32 = 0x80
-    if f.vector == 14 { code = f.error & 1 != 0 ? 2 : 1 }
-    if f.vector == 6 { code = 2 }
-    if f.vector == 0 || f.vector == 3 { code = 1 }
-    if state.deliverFault(FaultSignal(signal: info.signal, code: code, address: faultAddress ?? 0)) { return }
+    // Which signal and si_code (Sources/KernelCore/Signals/ExceptionSignal.swift). A handler
+    // for the signal (e.g. a Go runtime or a test's SIGSEGV handler) runs instead of the
+    // crash report.
+    let info = ExceptionSignal(vector: f.vector, errorCode: f.error)
+    if state.deliverFault(FaultSignal(signal: info.signal, code: info.code, address: faultAddress ?? 0)) { return }
     var report = CrashReport(signal: info.signal, exceptionName: info.name, vector: f.vector,
                              errorCode: f.error, faultAddress: faultAddress, registers: registers(of: f),
                              executable: state.process.executablePath)
@@ -143,7 +108,7 @@ func registers(of f: trap_frame) -> CrashRegisters {
 }
 
 func kernelFault(_ f: trap_frame) -> Never {
-    let info = exceptionInfo(f.vector)
+    let info = ExceptionSignal(vector: f.vector, errorCode: f.error)
     var text = "\(info.name) (vector \(f.vector), error \(hex(f.error))) at rip \(hex(f.rip))"
     if f.vector == 14 { text += ", address \(hex(hw_read_cr2()))" }
     let report = CrashReport(signal: 0, exceptionName: info.name, vector: f.vector, errorCode: f.error,

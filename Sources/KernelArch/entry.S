@@ -69,6 +69,14 @@ syscall_entry:
 
     .globl isr_common
 isr_common:
+    /* The System V ABI that the Swift and C code follows requires DF = 0 on every call, but
+     * an interrupt or exception keeps the interrupted code's DF (SDM vol. 3 §6.12.1 clears
+     * only TF, NT, RF and, for interrupt gates, IF). A guest fault taken inside a backward
+     * `std; rep movsq` (musl's memmove) would otherwise make the kernel's memset/memcpy run
+     * downwards over the memory below their target: the speedtest1 kernel panic (issue 12).
+     * Linux does the same in its entry code (arch/x86/entry/calling.h, cld in PUSH_AND_CLEAR).
+     * The guest's flags are restored by iretq from the frame, so its DF survives. */
+    cld
     testb $3, 24(%rsp)          /* came from ring 3? */
     jz 1f
     swapgs

@@ -95,6 +95,11 @@ public struct VirtualMemoryMap: Sendable {
     /// Largest heap size brk may reach (RLIMIT_DATA, simplified); nil for no limit.
     public var breakLimit: UInt64?
 
+    /// vm.max_map_count's default (DEFAULT_MAX_MAP_COUNT, include/linux/mm.h): past it,
+    /// calls that would add areas fail with ENOMEM. It also bounds the kernel heap a guest
+    /// can fill with area descriptions.
+    public var maxAreaCount = 65530
+
     public static let heapName = "[heap]"
     public static let stackName = "[stack]"
 
@@ -128,6 +133,22 @@ public struct VirtualMemoryMap: Sendable {
             if index == areas.count { return false }
         }
     }
+
+    /// The parts of the areas that lie in `range`, clipped to it, in address order
+    /// (madvise walks these instead of every page). O(log n + k).
+    public func pieces(in range: AddressRange) -> [VirtualMemoryArea] {
+        var result: [VirtualMemoryArea] = []
+        var index = firstIndex(endingAfter: range.start)
+        while index < areas.count && areas[index].start < range.end {
+            let area = areas[index]
+            if let part = area.range.intersection(range) { result.append(area.slice(from: part.start, to: part.end)) }
+            index += 1
+        }
+        return result
+    }
+
+    /// Whether every page of `range` belongs to some area (holes → false).
+    public func isMapped(_ range: AddressRange) -> Bool { isFullyMapped(range) }
 
     /// Whether no area overlaps `range`.
     public func isFree(_ range: AddressRange) -> Bool {
@@ -166,9 +187,11 @@ public struct VirtualMemoryMap: Sendable {
             guard address <= layout.userTop - pageLength else { return .failure(.ENOMEM) }
             let range = AddressRange(start: address, end: address + pageLength)
             if placement == .fixedNoReplace && !isFree(range) { return .failure(.EEXIST) }
+            if exceedsAreaLimit(adding: 1 + splitGrowth(range, removesMiddle: true)) { return .failure(.ENOMEM) }
             replaced = removeAreas(in: range)
             start = address
         case .hint:
+            if exceedsAreaLimit(adding: 0) { return .failure(.ENOMEM) }  // do_mmap: count > max
             guard let found = findPlace(hint: address, length: pageLength) else {
                 return .failure(.ENOMEM)
             }
@@ -191,7 +214,9 @@ public struct VirtualMemoryMap: Sendable {
               start <= layout.userTop, pageLength <= layout.userTop - start else {
             return .failure(.EINVAL)
         }
-        return .success(removeAreas(in: AddressRange(start: start, end: start + pageLength)))
+        let range = AddressRange(start: start, end: start + pageLength)
+        if exceedsAreaLimit(adding: splitGrowth(range, removesMiddle: true)) { return .failure(.ENOMEM) }
+        return .success(removeAreas(in: range))
     }
 
     /// Drops every mapping (execve, exit) and returns the ranges whose pages must be freed.
@@ -220,6 +245,13 @@ public struct VirtualMemoryMap: Sendable {
             return .failure(.ENOMEM)
         }
         guard isFullyMapped(range) else { return .failure(.ENOMEM) }
+        // Areas that already have the rights are not split (mprotect_fixup returns early).
+        let startArea = indexOfArea(containing: range.start).map { areas[$0] }
+        let endArea = indexOfArea(containing: range.end - 1).map { areas[$0] }
+        if startArea?.protection != protection || endArea?.protection != protection,
+           exceedsAreaLimit(adding: splitGrowth(range, removesMiddle: false)) {
+            return .failure(.ENOMEM)
+        }
         var changes: [ProtectionChange] = []
         var result: [VirtualMemoryArea] = []
         result.reserveCapacity(areas.count + 2)
@@ -284,10 +316,15 @@ public struct VirtualMemoryMap: Sendable {
     /// new_address of MREMAP_FIXED (which requires mayMove). Following mm/mremap.c:
     /// unaligned addresses, a zero length, or an overlapping fixed target → EINVAL; the old
     /// range not inside one area → EFAULT; no room to grow → ENOMEM.
+    ///
+    /// `dontUnmap` is MREMAP_DONTUNMAP (Linux 5.7): the pages move, the old range stays
+    /// mapped, empty (it reads as zeros if anonymous). It needs mayMove and equal lengths.
     public mutating func remap(oldAddress: UInt64, oldLength: UInt64, newLength: UInt64,
-                               mayMove: Bool, fixedAddress: UInt64? = nil) -> Result<RemapResult, Errno> {
+                               mayMove: Bool, fixedAddress: UInt64? = nil,
+                               dontUnmap: Bool = false) -> Result<RemapResult, Errno> {
         guard MemoryPage.isAligned(oldAddress) else { return .failure(.EINVAL) }
         if fixedAddress != nil && !mayMove { return .failure(.EINVAL) }
+        if dontUnmap && (!mayMove || oldLength != newLength) { return .failure(.EINVAL) }
         guard let oldSize = MemoryPage.roundUp(oldLength),
               let newSize = MemoryPage.roundUp(newLength) else { return .failure(.EINVAL) }
         // An old size of 0 duplicates a shared mapping in Linux; not supported for private.
@@ -296,6 +333,31 @@ public struct VirtualMemoryMap: Sendable {
               let index = indexOfArea(containing: oldAddress),
               oldRange.end <= areas[index].end else { return .failure(.EFAULT) }
         let area = areas[index]
+        // A move can split the old area and the target's neighbours: at most three more.
+        if exceedsAreaLimit(adding: 3) { return .failure(.ENOMEM) }
+
+        if dontUnmap {
+            // The old area stays as it is; a copy of its description goes to the target.
+            let moved = area.slice(from: oldAddress, to: oldRange.end)
+            var freed: [AddressRange] = []
+            let target: UInt64
+            if let fixed = fixedAddress {
+                guard MemoryPage.isAligned(fixed), fixed >= layout.mmapMin,
+                      fixed <= layout.userTop, newSize <= layout.userTop - fixed else {
+                    return .failure(.EINVAL)
+                }
+                let targetRange = AddressRange(start: fixed, end: fixed + newSize)
+                if targetRange.overlaps(oldRange) { return .failure(.EINVAL) }
+                freed = removeAreas(in: targetRange)
+                target = fixed
+            } else {
+                guard let found = findPlace(hint: 0, length: newSize) else { return .failure(.ENOMEM) }
+                target = found
+            }
+            insert(moved.relocated(to: target))
+            return .success(RemapResult(address: target, freed: freed,
+                                        move: PageMove(from: oldRange, to: target)))
+        }
 
         if let target = fixedAddress {
             guard MemoryPage.isAligned(target), target >= layout.mmapMin,
@@ -339,6 +401,27 @@ public struct VirtualMemoryMap: Sendable {
     }
 
     // MARK: - Internals
+
+    /// How many areas an operation on `range` adds by splitting: one for each end that falls
+    /// strictly inside an area (an area holding both ends gives two pieces outside the range
+    /// for mprotect, one extra for munmap, which removes the middle).
+    private func splitGrowth(_ range: AddressRange, removesMiddle: Bool) -> Int {
+        var straddles = 0
+        var both = false
+        if let i = indexOfArea(containing: range.start), areas[i].start < range.start {
+            straddles += 1
+            if range.end < areas[i].end { both = true }
+        }
+        if !both, range.end > 0, let j = indexOfArea(containing: range.end - 1), range.end < areas[j].end {
+            straddles += 1
+        }
+        if both { return removesMiddle ? 1 : 2 }
+        return removesMiddle ? 0 : straddles
+    }
+
+    /// Linux's map_count checks (do_mmap, __split_vma): ENOMEM when the operation could take
+    /// the number of areas past maxAreaCount.
+    private func exceedsAreaLimit(adding added: Int) -> Bool { areas.count + added > maxAreaCount }
 
     /// Index of the first area whose end is above `address` (areas.count if none).
     private func firstIndex(endingAfter address: UInt64) -> Int {

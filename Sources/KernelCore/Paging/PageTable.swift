@@ -109,6 +109,18 @@ public final class PageTable {
         return true
     }
 
+    /// Creates the tables down to the PT for `va`; false when a frame cannot be allocated.
+    public func ensureTables(for va: UInt64) -> Bool { entryAddress(for: va, create: true) != nil }
+
+    /// Writes a raw leaf entry (frame and flags, as read from another entry) at `va`.
+    @discardableResult
+    public func install(entry value: UInt64, at va: UInt64) -> Bool {
+        guard let entry = entryAddress(for: va, create: true) else { return false }
+        memory.store64(entry, value)
+        memory.invalidateTranslation(va)
+        return true
+    }
+
     /// Remove a 4 KiB mapping; returns the frame that was mapped there.
     public func unmap(_ va: UInt64) -> UInt64? {
         guard let entry = entryAddress(for: va, create: false) else { return nil }
@@ -128,6 +140,103 @@ public final class PageTable {
         memory.store64(entry, (value & addressMask) | leafFlags(flags).rawValue)
         memory.invalidateTranslation(va)
         return true
+    }
+
+    // MARK: range operations (munmap, mprotect, madvise, mremap)
+    //
+    // These walk only the tables that exist: an absent entry at any level skips its whole
+    // subtree (512 GiB, 1 GiB or 2 MiB), so the cost follows what is mapped, not the length
+    // of the range — unmapping a 32 TiB PROT_NONE reservation reads a few dozen entries
+    // (Linux's zap_pmd_range/zap_pud_range skip empty entries the same way, mm/memory.c).
+    // Ranges are clipped to the user half below the kernel window, which they never touch.
+
+    /// Page-table entries read by the range operations so far (host tests measure costs).
+    public private(set) var entriesVisited = 0
+
+    /// Calls `body(va, entryAddress, value)` for every present 4 KiB leaf in `range`, in
+    /// address order.
+    public func forEachPresentLeaf(in range: AddressRange, _ body: (UInt64, UInt64, UInt64) -> Void) {
+        let end = min(range.end, kernelWindowBase)
+        guard range.start < end else { return }
+        visit(table: root, level: 3, base: 0, start: range.start, end: end, body)
+    }
+
+    private func visit(table: UInt64, level: Int, base: UInt64, start: UInt64, end: UInt64,
+                       _ body: (UInt64, UInt64, UInt64) -> Void) {
+        let shift = UInt64(12 + 9 * level)
+        let span: UInt64 = 1 << shift
+        var index = (start - base) >> shift
+        while index < 512 {
+            let entryBase = base + index * span
+            if entryBase >= end { break }
+            let entry = table + index * 8
+            let value = memory.load64(entry)
+            entriesVisited += 1
+            if value & PageFlags.present.rawValue != 0 {
+                if level == 0 {
+                    body(entryBase, entry, value)
+                } else if value & PageFlags.huge.rawValue == 0 {
+                    visit(table: value & addressMask, level: level - 1, base: entryBase,
+                          start: max(start, entryBase), end: min(end, entryBase + span), body)
+                }
+            }
+            index += 1
+        }
+    }
+
+    /// Removes every 4 KiB mapping in `range` and the page tables that only served it.
+    /// Returns the frames that were mapped and the table frames that were emptied; the
+    /// caller synchronizes the TLBs (PhysicalMemory.synchronizeTranslations) before it
+    /// reuses either, since a CPU may still walk a cached path through a freed table.
+    public func unmapRange(_ range: AddressRange) -> (frames: [UInt64], tables: [UInt64]) {
+        var frames: [UInt64] = []
+        var tables: [UInt64] = []
+        let end = min(range.end, kernelWindowBase)
+        guard range.start < end else { return (frames, tables) }
+        clear(table: root, level: 3, base: 0, start: range.start, end: end, frames: &frames, tables: &tables)
+        return (frames, tables)
+    }
+
+    private func clear(table: UInt64, level: Int, base: UInt64, start: UInt64, end: UInt64,
+                       frames: inout [UInt64], tables: inout [UInt64]) {
+        let shift = UInt64(12 + 9 * level)
+        let span: UInt64 = 1 << shift
+        var index = (start - base) >> shift
+        while index < 512 {
+            let entryBase = base + index * span
+            if entryBase >= end { break }
+            let entry = table + index * 8
+            let value = memory.load64(entry)
+            entriesVisited += 1
+            index += 1
+            guard value & PageFlags.present.rawValue != 0 else { continue }
+            if level == 0 {
+                memory.store64(entry, 0)
+                memory.invalidateTranslation(entryBase)
+                frames.append(value & addressMask)
+                continue
+            }
+            guard value & PageFlags.huge.rawValue == 0 else { continue }  // user space has none
+            let child = value & addressMask
+            clear(table: child, level: level - 1, base: entryBase, start: max(start, entryBase),
+                  end: min(end, entryBase + span), frames: &frames, tables: &tables)
+            // A table whose whole span lies in the range is empty now: free it (Linux's
+            // free_pgd_range). One partly covered may still hold other mappings: keep it.
+            if entryBase >= start && entryBase + span <= end {
+                memory.store64(entry, 0)
+                memory.invalidateTranslation(entryBase)
+                tables.append(child)
+            }
+        }
+    }
+
+    /// Rewrites the rights of every present 4 KiB leaf in `range` (the frames stay).
+    public func protectRange(_ range: AddressRange, flags: PageFlags) {
+        let leaf = leafFlags(flags)
+        forEachPresentLeaf(in: range) { va, entry, value in
+            memory.store64(entry, (value & addressMask) | leaf.rawValue)
+            memory.invalidateTranslation(va)
+        }
     }
 
     /// Translate a virtual address, following 1 GiB and 2 MiB pages.

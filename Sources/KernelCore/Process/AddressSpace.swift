@@ -67,6 +67,26 @@ public final class AddressSpace {
         return true
     }
 
+    /// MADV_POPULATE_READ/WRITE: fault in every page of `range` as an access would.
+    /// EFAULT where the rights forbid the access or nothing backs the page, ENOMEM when
+    /// memory runs out (madvise(2)). The cost is one step per page: each may take a frame.
+    public func populate(_ range: AddressRange, write: Bool) -> Errno? {
+        var page = range.start
+        while page < range.end {
+            if let t = pageTable.translate(page), t.flags.contains(.user), !write || t.flags.contains(.writable) {
+                page += pageSize
+                continue
+            }
+            switch handleFault(at: page, write: write, execute: false) {
+            case .resolved: break
+            case .segmentationFault: return .EFAULT
+            case .outOfMemory: return .ENOMEM
+            }
+            page += pageSize
+        }
+        return nil
+    }
+
     /// Map a specific frame (the loader's image pages).
     public func install(frame: UInt64, at page: UInt64, protection: MemoryProtection) -> Bool {
         guard pageTable.map(page, to: frame, flags: AddressSpace.pageFlags(protection)) else { return false }
@@ -169,35 +189,52 @@ public final class AddressSpace {
 
     // MARK: applying map changes to the page tables
 
-    /// Drop the pages of `range`, freeing their frames.
+    /// Drop the pages of `range`, freeing their frames and the page tables that served only
+    /// this range. Costs what is mapped there, not the length of the range (PageTable's
+    /// range walk skips absent subtrees).
     public func release(_ range: AddressRange) {
-        var freed: [UInt64] = []
-        var page = range.start
-        while page < range.end {
-            if let frame = pageTable.unmap(page) {
-                freed.append(frame)
-                residentPages -= 1
-            }
-            page += pageSize
-        }
+        let (freed, tables) = pageTable.unmapRange(range)
+        residentPages -= freed.count
+        guard !freed.isEmpty || !tables.isEmpty else { return }
         // No CPU may still reach a frame through a stale TLB entry once it is reused.
-        if !freed.isEmpty { memory.synchronizeTranslations() }
+        memory.synchronizeTranslations()
         for frame in freed { frames.freeFrame(frame) }
+        for table in tables { frames.freeFrame(table) }
     }
 
     /// Re-flag the present pages of `range`.
     public func reprotect(_ range: AddressRange, to protection: MemoryProtection) {
         let flags = AddressSpace.pageFlags(protection)
-        var page = range.start
-        while page < range.end {
-            if flags.isEmpty {
-                // PROT_NONE keeps the frame (contents survive a later mprotect) but makes
-                // the page not present; we keep it by leaving the frame mapped non-user.
-                pageTable.protect(page, flags: [.noExecute])
-            } else {
-                pageTable.protect(page, flags: flags)
-            }
-            page += pageSize
+        // PROT_NONE keeps the frame (contents survive a later mprotect) but takes away the
+        // user bit, so every guest access faults and the fault handler says SIGSEGV.
+        pageTable.protectRange(range, flags: flags.isEmpty ? [.noExecute] : flags)
+        memory.synchronizeTranslations()
+    }
+
+    /// Creates the page tables that moving the present pages of `from` to `to` will need,
+    /// so that the move itself cannot fail half-way. false: out of memory (tables made so
+    /// far stay; they are empty and freed with the range later).
+    public func prepareMove(from: AddressRange, to: UInt64) -> Bool {
+        var ok = true
+        pageTable.forEachPresentLeaf(in: from) { va, _, _ in
+            if ok && !pageTable.ensureTables(for: va - from.start + to) { ok = false }
+        }
+        return ok
+    }
+
+    /// mremap: moves the present pages of `from` (frames and rights) to start at `to`. The
+    /// destination must be empty and prepared (prepareMove).
+    public func move(from: AddressRange, to: UInt64) {
+        var moved: [(UInt64, UInt64)] = []
+        pageTable.forEachPresentLeaf(in: from) { va, entry, value in
+            memory.store64(entry, 0)
+            memory.invalidateTranslation(va)
+            moved.append((va - from.start + to, value))
+        }
+        for (va, value) in moved where !pageTable.install(entry: value, at: va) {
+            // Not reached after prepareMove; if it were, the page is lost, not leaked.
+            frames.freeFrame(value & addressMask)
+            residentPages -= 1
         }
         memory.synchronizeTranslations()
     }

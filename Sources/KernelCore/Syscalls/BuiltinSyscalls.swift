@@ -47,6 +47,7 @@ func registerBuiltinSyscalls(_ t: inout SyscallTable) {
     t.register(.munmap, MemorySyscalls.munmap)
     t.register(.mprotect, MemorySyscalls.mprotect)
     t.register(.madvise, MemorySyscalls.madvise)
+    t.register(.mremap, MemorySyscalls.mremap)
     // Files: descriptors (FileSyscalls), paths (PathSyscalls), polling (PollSyscalls);
     // the VFS itself is Sources/KernelCore/VFS/
     t.register(.read, FileSyscalls.read)

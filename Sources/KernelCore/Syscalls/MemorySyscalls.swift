@@ -85,39 +85,120 @@ enum MemorySyscalls {
         }
     }
 
-    /// madvise(2): MADV_DONTNEED (4) and MADV_FREE (8) drop anonymous pages (they read back
-    /// as zero); the other advice values are hints Linux may ignore, and so do we.
+    /// madvise(2), following mm/madvise.c: the advice is checked first (unknown → EINVAL),
+    /// then the start (unaligned → EINVAL), a length that wraps (EINVAL) or is 0 (success).
+    /// The advice applies to the mapped parts of the range, one area at a time (the cost is
+    /// the number of areas and present pages, never the length), and a hole in the range
+    /// gives ENOMEM afterwards, as Linux's madvise_walk_vmas does.
     static func madvise(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        let start = a[0], length = a[1], advice = a.int(2)
+        let start = a[0], length = a[1]
+        guard let advice = MadviseRequest(rawValue: a.int(2)) else { return .failure(.EINVAL) }
         guard start & 0xFFF == 0 else { return .failure(.EINVAL) }
-        switch advice {
-        case 0, 1, 2, 3, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 100, 101:
-            return .success(0)
-        case 4, 8:
-            guard length > 0 else { return .success(0) }
-            let end = (start &+ length &+ 0xFFF) & ~0xFFF
-            guard end > start else { return .failure(.EINVAL) }
-            guard k.memory.map.isRangeAccessible(start: start, length: end - start, write: false)
-                    || allMapped(k, start, end) else { return .failure(.ENOMEM) }
-            var page = start
-            while page < end {
-                if let area = k.memory.map.area(containing: page), area.backing.isDemandZero {
-                    k.memory.release(AddressRange(start: page, end: page + 4096))
-                }
-                page += 4096
+        guard let rounded = MemoryPage.roundUp(length) else { return .failure(.EINVAL) }
+        if rounded == 0 { return .success(0) }
+        guard let range = AddressRange(start: start, length: rounded) else { return .failure(.EINVAL) }
+        let pieces = k.memory.map.pieces(in: range)
+        // Advice that may fail for a kind of mapping is checked on every piece first, so a
+        // failure changes nothing.
+        for piece in pieces {
+            if let error = advice.refusal(for: piece) { return .failure(error) }
+        }
+        for piece in pieces {
+            switch advice.effect {
+            case .none:
+                break
+            case .discard:
+                if advice.discards(piece) { k.memory.release(piece.range) }
+            case .populate(let write):
+                if let error = k.memory.populate(piece.range, write: write) { return .failure(error) }
             }
-            return .success(0)
-        default:
-            return .failure(.EINVAL)
+        }
+        return k.memory.map.isMapped(range) ? .success(0) : .failure(.ENOMEM)
+    }
+
+    /// mremap(2) (mm/mremap.c): MREMAP_MAYMOVE 1, MREMAP_FIXED 2, MREMAP_DONTUNMAP 4; other
+    /// bits, FIXED without MAYMOVE, or DONTUNMAP without MAYMOVE or with a new length → EINVAL.
+    /// The bookkeeping is VirtualMemoryMap.remap; the present pages move with their frames.
+    static func mremap(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        let oldAddress = a[0], oldLength = a[1], newLength = a[2], flags = a[3], newAddress = a[4]
+        let mayMove: UInt64 = 1, fixed: UInt64 = 2, dontUnmap: UInt64 = 4
+        guard flags & ~(mayMove | fixed | dontUnmap) == 0 else { return .failure(.EINVAL) }
+        if flags & (fixed | dontUnmap) != 0 && flags & mayMove == 0 { return .failure(.EINVAL) }
+        // Work on a copy of the map: it is committed only once the page tables for the move
+        // exist, so running out of memory leaves everything as it was (ENOMEM).
+        // Growth follows mmap's overcommit rule (one request larger than RAM: ENOMEM).
+        if newLength > oldLength && exceedsMemory(k, newLength) { return .failure(.ENOMEM) }
+        var candidate = k.memory.map
+        let result: RemapResult
+        switch candidate.remap(oldAddress: oldAddress, oldLength: oldLength, newLength: newLength,
+                               mayMove: flags & mayMove != 0,
+                               fixedAddress: flags & fixed != 0 ? newAddress : nil,
+                               dontUnmap: flags & dontUnmap != 0) {
+        case .failure(let e): return .failure(e)
+        case .success(let r): result = r
+        }
+        if let move = result.move, !k.memory.prepareMove(from: move.from, to: move.to) {
+            return .failure(.ENOMEM)
+        }
+        k.memory.map = candidate
+        for range in result.freed { k.memory.release(range) }
+        if let move = result.move { k.memory.move(from: move.from, to: move.to) }
+        return .success(Int(result.address))
+    }
+
+}
+
+/// The advice values of madvise(2) that Linux accepts (madvise_behavior_valid in
+/// mm/madvise.c, for a kernel with KSM and transparent huge pages), and what each does here.
+struct MadviseRequest {
+    enum Effect: Equatable {
+        case none                  // a hint: Linux may ignore it, and so do we
+        case discard               // MADV_DONTNEED, MADV_DONTNEED_LOCKED, MADV_FREE, MADV_REMOVE
+        case populate(write: Bool) // MADV_POPULATE_READ / MADV_POPULATE_WRITE
+    }
+    let advice: Int
+    let effect: Effect
+
+    init?(rawValue advice: Int) {
+        self.advice = advice
+        switch advice {
+        case 0, 1, 2, 3:            // NORMAL, RANDOM, SEQUENTIAL, WILLNEED
+            effect = .none
+        case 4, 8, 9, 24:           // DONTNEED, FREE, REMOVE, DONTNEED_LOCKED
+            effect = .discard
+        case 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 25:
+            // DONTFORK, DOFORK (no fork yet), MERGEABLE, UNMERGEABLE (KSM: merging is only
+            // an optimisation), HUGEPAGE, NOHUGEPAGE, COLLAPSE (4 KiB pages only),
+            // DONTDUMP, DODUMP (no core dumps), WIPEONFORK, KEEPONFORK, COLD, PAGEOUT
+            effect = .none
+        case 22: effect = .populate(write: false)
+        case 23: effect = .populate(write: true)
+        // MADV_HWPOISON/SOFT_OFFLINE (100, 101) exist only with CONFIG_MEMORY_FAILURE, and
+        // MADV_GUARD_INSTALL/REMOVE (102, 103) since Linux 6.13; egg has neither: EINVAL,
+        // as a kernel built without them answers.
+        default: return nil
         }
     }
 
-    static func allMapped(_ k: KernelState, _ start: UInt64, _ end: UInt64) -> Bool {
-        var page = start
-        while page < end {
-            if k.memory.map.area(containing: page) == nil { return false }
-            page += 4096
+    /// Whether discarding advice drops the pages of `area`. Private anonymous memory reads
+    /// back as zeros afterwards: drop the frames (MADV_FREE may free lazily; freeing at once
+    /// is allowed). MADV_DONTNEED keeps shared anonymous memory, whose contents live on in
+    /// Linux's shmem object, while MADV_REMOVE punches them out. Image pages would be read
+    /// again from the file: keep them as they are.
+    func discards(_ area: VirtualMemoryArea) -> Bool {
+        guard effect == .discard, area.backing.isDemandZero else { return false }
+        return advice == 9 ? area.shared : !area.shared
+    }
+
+    /// Linux's per-area refusals: MADV_FREE only on private anonymous memory
+    /// (madvise_free_single_vma), MADV_REMOVE only on shared memory (madvise_remove),
+    /// MADV_WIPEONFORK only on private anonymous memory (madvise_update_vma's caller).
+    func refusal(for area: VirtualMemoryArea) -> Errno? {
+        let privateAnonymous = area.backing.isDemandZero && !area.shared
+        switch advice {
+        case 8, 18: return privateAnonymous ? nil : .EINVAL
+        case 9: return area.shared ? nil : .EINVAL
+        default: return nil
         }
-        return true
     }
 }
