@@ -300,6 +300,43 @@ final class SocketSyscallTests: XCTestCase {
         assertFailure(k.call(.socketpair, AF_UNIX, STREAM, 0, 0x10), .EFAULT)
     }
 
+    func testHugeDatagramWriteIsEMSGSIZEWithoutABufferOfThatSize() {
+        let sv = k.scratch + 0x500
+        assertSuccess(k.call(.socketpair, AF_UNIX, DGRAM, 0, sv), 0)
+        let x = Int(peekInt32(sv))
+        // Regression: the datagram was gathered into one kernel array of the guest's count.
+        assertFailure(k.call(.write, UInt64(x), k.scratch, 1 << 40), .EMSGSIZE)
+        assertFailure(k.call(.sendto, UInt64(x), k.scratch, UInt64(Int64.max), 0, 0, 0), .EMSGSIZE)
+        assertFailure(k.call(.write, UInt64(x), k.scratch, UInt64(SocketBufferLimits.defaultSize + 1)), .EMSGSIZE)
+        // The largest datagram that fits is a fault when the guest's buffer is shorter.
+        assertFailure(k.call(.write, UInt64(x), k.scratch, UInt64(SocketBufferLimits.defaultSize)), .EFAULT)
+        assertSuccess(k.call(.write, UInt64(x), k.scratch, 100), 100)
+    }
+
+    func testHugeStreamWriteCopiesInBoundedChunks() {
+        let sv = k.scratch + 0x500
+        assertSuccess(k.call(.socketpair, AF_UNIX, STREAM | NONBLOCK, 0, sv), 0)
+        let x = Int(peekInt32(sv))
+        // The scratch area is 64 KiB: the first chunk goes, the next one faults, and the
+        // call reports what was queued (never a kernel buffer of 2^40 bytes).
+        guard let n = successValue(k.call(.write, UInt64(x), k.scratch, 1 << 40)) else { return XCTFail("write failed") }
+        XCTAssertGreaterThan(n, 0)
+        XCTAssertLessThanOrEqual(n, Int(TestKernel.scratchLength))
+        XCTAssertEqual(SocketIO.totalLength([(UserAddress(0), Int.max), (UserAddress(0), Int.max)]), SocketIO.maximumTransfer)
+        XCTAssertEqual(SocketIO.totalLength([(UserAddress(0), 5), (UserAddress(0), -1), (UserAddress(0), 7)]), 12)
+    }
+
+    func testHugePipeAndEventfdWritesAreBounded() {
+        let fds = k.scratch + 0x500
+        assertSuccess(k.call(.pipe2, fds, UInt64(SocketType.SOCK_NONBLOCK)), 0)
+        let w = Int(peekInt32(fds + 4))
+        guard let n = successValue(k.call(.write, UInt64(w), k.scratch, 1 << 40)) else { return XCTFail("write failed") }
+        XCTAssertEqual(n, Int(TestKernel.scratchLength), "one pipe buffer's worth, from a 64 KiB scratch")
+        let e = successValue(k.call(.eventfd2, 0, 0)) ?? -1
+        let one = k.poke([1, 0, 0, 0, 0, 0, 0, 0], at: 0x600)
+        assertSuccess(k.call(.write, UInt64(e), one, 1 << 40), 8)
+    }
+
     // MARK: epoll
 
     func testEdgeTriggeredEpollReportsEachArrivalAfterDraining() {
