@@ -307,9 +307,10 @@ final class SocketSyscallTests: XCTestCase {
         // Regression: the datagram was gathered into one kernel array of the guest's count.
         assertFailure(k.call(.write, UInt64(x), k.scratch, 1 << 40), .EMSGSIZE)
         assertFailure(k.call(.sendto, UInt64(x), k.scratch, UInt64(Int64.max), 0, 0, 0), .EMSGSIZE)
-        assertFailure(k.call(.write, UInt64(x), k.scratch, UInt64(SocketBufferLimits.defaultSize + 1)), .EMSGSIZE)
-        // The largest datagram that fits is a fault when the guest's buffer is shorter.
-        assertFailure(k.call(.write, UInt64(x), k.scratch, UInt64(SocketBufferLimits.defaultSize)), .EFAULT)
+        // unix_dgram_sendmsg: more than SO_SNDBUF - 32 is EMSGSIZE (212961 on Linux's defaults).
+        assertFailure(k.call(.write, UInt64(x), k.scratch, UInt64(SocketBufferLimits.defaultSize - 31)), .EMSGSIZE)
+        // The largest datagram allowed is a fault when the guest's buffer is shorter.
+        assertFailure(k.call(.write, UInt64(x), k.scratch, UInt64(SocketBufferLimits.defaultSize - 32)), .EFAULT)
         assertSuccess(k.call(.write, UInt64(x), k.scratch, 100), 100)
     }
 
@@ -446,5 +447,31 @@ extension SocketSyscallTests {
         XCTAssertTrue(stack.readiness(clientID).contains(.readable))
         XCTAssertEqual(stack.receive(clientID, maximum: 10, now: k.platform.monotonicNanoseconds()).map { $0.count }, .success(0))
         XCTAssertEqual(k.state.closeSocketsAtExit(), 0)   // descriptors remain, their sockets are gone
+    }
+}
+
+/// The card's transmit backlog (Sources/KernelCore/Sockets/TransmitBacklog.swift).
+final class TransmitBacklogTests: XCTestCase {
+    func testFramesWaitInOrderAndLeaveAsTheRingTakesThem() {
+        var b = TransmitBacklog(limit: 4, maximumFrameLength: 10)
+        b.enqueue([[1], [2], [3]])
+        var ring: [[UInt8]] = []
+        b.flush { frames in ring += frames.prefix(2); return 2 }
+        XCTAssertEqual(ring, [[1], [2]])
+        XCTAssertEqual(b.frames, [[3]])
+        b.enqueue([[4]])
+        b.flush { frames in ring += frames; return frames.count }
+        XCTAssertEqual(ring, [[1], [2], [3], [4]])
+        XCTAssertTrue(b.isEmpty)
+        b.flush { _ in XCTFail("nothing to offer"); return 0 }
+    }
+
+    func testOverflowOversizedAndEmptyFramesAreDroppedAndCounted() {
+        var b = TransmitBacklog(limit: 2, maximumFrameLength: 3)
+        b.enqueue([[1], [], [1, 2, 3, 4], [2], [3]])
+        XCTAssertEqual(b.frames, [[1], [2]])
+        XCTAssertEqual(b.droppedFrames, 3)
+        b.flush { _ in 99 }   // a card that claims more than it was offered
+        XCTAssertTrue(b.isEmpty)
     }
 }

@@ -147,13 +147,13 @@ public final class KernelSocket: PollableObject {
     /// epoll interests see the fall (KernelState.readinessFell, Events/Epoll.swift).
     func readinessFell(_ k: KernelState) { k.readinessFell(of: self) }
 
-    /// The largest datagram a send may carry: a unix datagram must fit the receiver's
-    /// buffer (unix_dgram_sendmsg checks sk_sndbuf, LocalSocketEnd.send the same bound), a
-    /// UDP one an IPv4 packet (65535 - 20 - 8, udp_sendmsg).
+    /// The largest datagram a send may carry: a unix datagram at most SO_SNDBUF - 32 bytes
+    /// (unix_dgram_sendmsg: `len > sk->sk_sndbuf - 32` is EMSGSIZE), a UDP one an IPv4
+    /// packet (65535 - 20 - 8, udp_sendmsg).
     var maximumDatagram: Int {
         switch backing {
         case .internet: return 65_507
-        case .local(let end): return end.peer?.capacity ?? end.capacity
+        case .local: return sendBufferOption - 32
         }
     }
 
