@@ -29,23 +29,16 @@ typealias KernelVirtioNet = VirtioNet<KernelVirtioTransport, FrameDMAMemory>
 /// into retransmissions.
 final class VirtioNetworkInterface: NetworkInterface {
     let card: KernelVirtioNet
-    var backlog: [[UInt8]] = []
-    static let backlogLimit = 2048
-    private(set) var droppedFrames = 0
+    /// Frames the ring had no room for (Sources/KernelCore/Sockets/TransmitBacklog.swift).
+    var backlog = TransmitBacklog(maximumFrameLength: KernelVirtioNet.bufferSize - KernelVirtioNet.headerLength)
+    var droppedFrames: Int { backlog.droppedFrames }
 
     init(card: KernelVirtioNet) { self.card = card }
 
     var macAddress: [UInt8] { card.mac }
 
     func transmit(_ frames: [[UInt8]]) {
-        for frame in frames {
-            guard !frame.isEmpty, frame.count + KernelVirtioNet.headerLength <= KernelVirtioNet.bufferSize,
-                  backlog.count < VirtioNetworkInterface.backlogLimit else {
-                droppedFrames += 1
-                continue
-            }
-            backlog.append(frame)
-        }
+        backlog.enqueue(frames)
         flush()
     }
 
@@ -56,13 +49,8 @@ final class VirtioNetworkInterface: NetworkInterface {
     }
 
     func flush() {
-        guard !backlog.isEmpty else { return }
-        let sent = card.send(frames: backlog)
-        if sent == backlog.count {
-            backlog.removeAll(keepingCapacity: true)
-        } else if sent > 0 {
-            backlog.removeFirst(sent)
-        }
+        let card = self.card
+        backlog.flush { card.send(frames: $0) }
     }
 
     var hasBacklog: Bool { !backlog.isEmpty }
@@ -83,6 +71,10 @@ enum NetworkDevice {
         if f.deviceID == 0x1041 { return true }
         return f.deviceID == 0x1000 && pci.access.read16(f.address, offset: 0x2E) == 1
     }
+
+    /// Connections a listener holds for QEMU user-networking peers whatever its backlog:
+    /// a burst of this many clients, served one at a time, all get in.
+    static let slirpListenQueueFloor = 512
 
     /// The fixed plan waiting for the first socket() (see setUp), and the kernel's table.
     nonisolated(unsafe) static var deferredPlan: NetworkBootPlan? = nil
@@ -193,7 +185,13 @@ enum NetworkDevice {
     /// The stack over a started card, published in KernelState.
     static func start(state: KernelState, plan: NetworkBootPlan, card: KernelVirtioNet, seed: UInt64) {
         let nic = VirtioNetworkInterface(card: card)
-        let stack = NetworkStack(mac: MACAddress(card.mac), randomSeed: seed)
+        var parameters = TCPParameters()
+        if case .fixed = plan {
+            // The fixed plan is QEMU's user networking (`egg run`): every peer comes through
+            // libslirp, which gives up on an unanswered SYN after 75 s (TCPParameters).
+            parameters.remoteListenQueueFloor = NetworkDevice.slirpListenQueueFloor
+        }
+        let stack = NetworkStack(mac: MACAddress(card.mac), randomSeed: seed, parameters: parameters)
         switch plan {
         case .fixed(let configuration):
             stack.configure(configuration)

@@ -21,6 +21,8 @@ public struct NetworkStatistics: Sendable {
     public var tcpResetsSent = 0
     public var udpNoPortDropped = 0
     public var echoRepliesSent = 0
+    /// SYNs dropped because a listener's queue was full (the peer retries them).
+    public var listenOverflowDropped = 0
 }
 
 public final class NetworkStack {
@@ -813,7 +815,7 @@ public final class NetworkStack {
                 statistics.malformedDropped += 1
                 return
             }
-            handleTCP(segment, packet: packet, now: now)
+            handleTCP(segment, packet: packet, now: now, fromLoopback: fromLoopback)
         case IPProtocol.udp:
             guard let datagram = UDPDatagram(parsing: packet.payload, source: packet.source,
                                              destination: packet.destination) else {
@@ -879,7 +881,7 @@ public final class NetworkStack {
         changed.append(target.id)
     }
 
-    func handleTCP(_ segment: TCPSegment, packet: IPv4Packet, now: UInt64) {
+    func handleTCP(_ segment: TCPSegment, packet: IPv4Packet, now: UInt64, fromLoopback: Bool = false) {
         let local = SocketAddress(packet.destination, segment.destinationPort)
         let remote = SocketAddress(packet.source, segment.sourcePort)
         if let c = connections.first(where: { $0.state != .listen && $0.state != .closed
@@ -892,14 +894,20 @@ public final class NetworkStack {
         }
         if let l = connections.first(where: { $0.state == .listen && $0.local.port == local.port
                                               && ($0.local.address.isAny || $0.local.address == local.address) }) {
-            handleListen(l, segment, local: local, remote: remote, now: now)
+            handleListen(l, segment, local: local, remote: remote, now: now, fromLoopback: fromLoopback)
             return
         }
         sendReset(for: segment, local: local, remote: remote, now: now)
     }
 
+    /// A segment for a listener. A SYN is admitted only while the connections in hand —
+    /// half-open children plus those waiting for accept(2) — are fewer than the queue limit,
+    /// so the handshake's final ACK always finds its place in the accept queue: a connection
+    /// the peer believes established is never dropped later, to be reset when its SYN-ACK
+    /// retries run out. A SYN beyond the limit is dropped unanswered and the peer retries it,
+    /// as Linux does when its queues are full (tcp_conn_request, "listen overflow").
     func handleListen(_ l: TCPConnection, _ segment: TCPSegment, local: SocketAddress,
-                      remote: SocketAddress, now: UInt64) {
+                      remote: SocketAddress, now: UInt64, fromLoopback: Bool = false) {
         if segment.flags.contains(.rst) { return }
         if segment.flags.contains(.ack) {
             sendReset(for: segment, local: local, remote: remote, now: now)
@@ -907,7 +915,10 @@ public final class NetworkStack {
         }
         guard segment.flags.contains(.syn) else { return }
         let halfOpen = connections.reduce(0) { $0 + ($1.listener === l && $1.state == .synReceived ? 1 : 0) }
-        guard l.acceptQueue.count < l.backlog, halfOpen < max(l.backlog, 16) * 2 else { return }
+        guard halfOpen + l.acceptQueue.count < listenQueueLimit(l, fromLoopback: fromLoopback) else {
+            statistics.listenOverflowDropped += 1
+            return
+        }
         let child = TCPConnection(local: local, remote: remote, parameters: parameters,
                                   localMSS: mtuFor(remote.address) - 40)
         child.sendBuffer.resize(l.sendBuffer.capacity)
@@ -932,6 +943,12 @@ public final class NetworkStack {
         connections.append(child)
         child.output(now: now)
         flush(child, now: now)
+    }
+
+    /// How many connections `l` may hold before accept(2) takes them: its backlog, raised
+    /// to `parameters.remoteListenQueueFloor` for peers that come through the card.
+    func listenQueueLimit(_ l: TCPConnection, fromLoopback: Bool) -> Int {
+        fromLoopback ? l.backlog : max(l.backlog, parameters.remoteListenQueueFloor)
     }
 
     /// RFC 9293 §3.10.7.1: the reply to a segment for no connection.

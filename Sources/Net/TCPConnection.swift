@@ -33,6 +33,15 @@ public struct TCPParameters: Sendable {
     public var synRetries = 6
     public var dataRetries = 15
     public var initialWindowSegments = 10          // RFC 6928
+    /// The fewest connections a listener holds (half-open plus waiting for accept) for
+    /// peers reached through the card, whatever its backlog; 0 keeps the backlog exactly,
+    /// as Linux. The kernel raises it behind QEMU's user networking (Sources/Kernel/
+    /// NetworkSetup.swift): libslirp abandons a connection whose SYN goes unanswered for
+    /// 75 s (TCPTV_KEEP_INIT) where a Linux client keeps retrying for 127 s, so a burst
+    /// larger than a small backlog, served slowly, would lose connections that the same
+    /// program accepts natively. A guest cannot observe the difference: those peers have
+    /// already been accepted by QEMU on the host.
+    public var remoteListenQueueFloor = 0
     public init() {}
 }
 
@@ -544,10 +553,8 @@ public final class TCPConnection {
                                          flags: [.rst], window: 0))
                 return
             }
-            if let l = listener, l.state == .listen {
-                guard l.acceptQueue.count < max(l.backlog, 1) else { return }   // retried later
-                l.acceptQueue.append(self)
-            }
+            // The place was reserved when the SYN was admitted (NetworkStack.handleListen).
+            if let l = listener, l.state == .listen { l.acceptQueue.append(self) }
             sndUna = sndUna &+ 1        // the SYN
             if let r = rttSequence, r == iss, !hasRTTSample || retransmitCount == 0 {
                 updateRTT(sample: now &- rttStart)

@@ -300,6 +300,44 @@ final class SocketSyscallTests: XCTestCase {
         assertFailure(k.call(.socketpair, AF_UNIX, STREAM, 0, 0x10), .EFAULT)
     }
 
+    func testHugeDatagramWriteIsEMSGSIZEWithoutABufferOfThatSize() {
+        let sv = k.scratch + 0x500
+        assertSuccess(k.call(.socketpair, AF_UNIX, DGRAM, 0, sv), 0)
+        let x = Int(peekInt32(sv))
+        // Regression: the datagram was gathered into one kernel array of the guest's count.
+        assertFailure(k.call(.write, UInt64(x), k.scratch, 1 << 40), .EMSGSIZE)
+        assertFailure(k.call(.sendto, UInt64(x), k.scratch, UInt64(Int64.max), 0, 0, 0), .EMSGSIZE)
+        // unix_dgram_sendmsg: more than SO_SNDBUF - 32 is EMSGSIZE (212961 on Linux's defaults).
+        assertFailure(k.call(.write, UInt64(x), k.scratch, UInt64(SocketBufferLimits.defaultSize - 31)), .EMSGSIZE)
+        // The largest datagram allowed is a fault when the guest's buffer is shorter.
+        assertFailure(k.call(.write, UInt64(x), k.scratch, UInt64(SocketBufferLimits.defaultSize - 32)), .EFAULT)
+        assertSuccess(k.call(.write, UInt64(x), k.scratch, 100), 100)
+    }
+
+    func testHugeStreamWriteCopiesInBoundedChunks() {
+        let sv = k.scratch + 0x500
+        assertSuccess(k.call(.socketpair, AF_UNIX, STREAM | NONBLOCK, 0, sv), 0)
+        let x = Int(peekInt32(sv))
+        // The scratch area is 64 KiB: the first chunk goes, the next one faults, and the
+        // call reports what was queued (never a kernel buffer of 2^40 bytes).
+        guard let n = successValue(k.call(.write, UInt64(x), k.scratch, 1 << 40)) else { return XCTFail("write failed") }
+        XCTAssertGreaterThan(n, 0)
+        XCTAssertLessThanOrEqual(n, Int(TestKernel.scratchLength))
+        XCTAssertEqual(SocketIO.totalLength([(UserAddress(0), Int.max), (UserAddress(0), Int.max)]), SocketIO.maximumTransfer)
+        XCTAssertEqual(SocketIO.totalLength([(UserAddress(0), 5), (UserAddress(0), -1), (UserAddress(0), 7)]), 12)
+    }
+
+    func testHugePipeAndEventfdWritesAreBounded() {
+        let fds = k.scratch + 0x500
+        assertSuccess(k.call(.pipe2, fds, UInt64(SocketType.SOCK_NONBLOCK)), 0)
+        let w = Int(peekInt32(fds + 4))
+        guard let n = successValue(k.call(.write, UInt64(w), k.scratch, 1 << 40)) else { return XCTFail("write failed") }
+        XCTAssertEqual(n, Int(TestKernel.scratchLength), "one pipe buffer's worth, from a 64 KiB scratch")
+        let e = successValue(k.call(.eventfd2, 0, 0)) ?? -1
+        let one = k.poke([1, 0, 0, 0, 0, 0, 0, 0], at: 0x600)
+        assertSuccess(k.call(.write, UInt64(e), one, 1 << 40), 8)
+    }
+
     // MARK: epoll
 
     func testEdgeTriggeredEpollReportsEachArrivalAfterDraining() {
@@ -409,5 +447,31 @@ extension SocketSyscallTests {
         XCTAssertTrue(stack.readiness(clientID).contains(.readable))
         XCTAssertEqual(stack.receive(clientID, maximum: 10, now: k.platform.monotonicNanoseconds()).map { $0.count }, .success(0))
         XCTAssertEqual(k.state.closeSocketsAtExit(), 0)   // descriptors remain, their sockets are gone
+    }
+}
+
+/// The card's transmit backlog (Sources/KernelCore/Sockets/TransmitBacklog.swift).
+final class TransmitBacklogTests: XCTestCase {
+    func testFramesWaitInOrderAndLeaveAsTheRingTakesThem() {
+        var b = TransmitBacklog(limit: 4, maximumFrameLength: 10)
+        b.enqueue([[1], [2], [3]])
+        var ring: [[UInt8]] = []
+        b.flush { frames in ring += frames.prefix(2); return 2 }
+        XCTAssertEqual(ring, [[1], [2]])
+        XCTAssertEqual(b.frames, [[3]])
+        b.enqueue([[4]])
+        b.flush { frames in ring += frames; return frames.count }
+        XCTAssertEqual(ring, [[1], [2], [3], [4]])
+        XCTAssertTrue(b.isEmpty)
+        b.flush { _ in XCTFail("nothing to offer"); return 0 }
+    }
+
+    func testOverflowOversizedAndEmptyFramesAreDroppedAndCounted() {
+        var b = TransmitBacklog(limit: 2, maximumFrameLength: 3)
+        b.enqueue([[1], [], [1, 2, 3, 4], [2], [3]])
+        XCTAssertEqual(b.frames, [[1], [2]])
+        XCTAssertEqual(b.droppedFrames, 3)
+        b.flush { _ in 99 }   // a card that claims more than it was offered
+        XCTAssertTrue(b.isEmpty)
     }
 }

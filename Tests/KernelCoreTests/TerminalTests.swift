@@ -280,6 +280,35 @@ final class TerminalDisciplineTests: XCTestCase {
         XCTAssertEqual(t.readLine(maximum: 100), [], "^D still ends the input")
     }
 
+    func testPipedEndOfInputStaysEndOfFile() {
+        t.configureForPipedInput()
+        _ = t.receive(bytes("last\n") + [0x04])
+        XCTAssertEqual(t.readLine(maximum: 100), bytes("last\n"))
+        for _ in 0..<3 {
+            XCTAssertEqual(t.readLine(maximum: 100), [], "a pipe at its end reads 0 every time")
+            XCTAssertTrue(t.hasInput)
+            XCTAssertTrue(t.pollReadable)
+        }
+    }
+
+    func testPipedEndAfterAnUnterminatedLineStaysEndOfFile() {
+        t.configureForPipedInput()
+        _ = t.receive(bytes("tail") + [0x04, 0x04])   // what egg sends after a last line without '\n'
+        XCTAssertEqual(t.readLine(maximum: 100), bytes("tail"))
+        XCTAssertEqual(t.readLine(maximum: 100), [])
+        XCTAssertEqual(t.readLine(maximum: 100), [])
+    }
+
+    func testTerminalEndOfFileIsConsumedAndTheNextReadWaits() {
+        // n_tty on a terminal: ^D gives one 0-byte read; the next read waits for typing.
+        _ = t.receive([0x04])
+        XCTAssertEqual(t.readLine(maximum: 100), [])
+        XCTAssertNil(t.readLine(maximum: 100))
+        XCTAssertFalse(t.pollReadable)
+        _ = t.receive(bytes("more\n"))
+        XCTAssertEqual(t.readLine(maximum: 100), bytes("more\n"))
+    }
+
     func testPipedLongLinesAreDeliveredWhole() {
         t.configureForPipedInput()
         _ = t.receive([UInt8](repeating: 0x62, count: 9000) + [0x0A])
@@ -455,6 +484,31 @@ final class ConsoleTerminalSyscallTests: XCTestCase {
         k.platform.consoleInput = Array("abc\n".utf8)
         assertSuccess(read(100).0, 4)
         XCTAssertEqual(k.platform.consoleOutput, [], "no echo of piped input")
+    }
+
+    func testPipedConsoleReadsZeroAgainAfterEndOfInput() {
+        k.state.configureConsole(options: ["console=pipe"])
+        k.platform.consoleInput = Array("x\n".utf8) + [0x04]
+        assertSuccess(read(100).0, 2)
+        assertSuccess(read(100).0, 0)
+        // The second read after the end must return 0 at once; O_NONBLOCK makes a wrong
+        // answer show as EAGAIN instead of hanging the test.
+        assertSuccess(k.call(.fcntl, 0, 4, Self.oNonblock), 0)
+        assertSuccess(read(100).0, 0)
+        assertSuccess(read(100).0, 0)
+        // Non-canonical reads at the end of piped input return 0 too, whatever VMIN says.
+        setTermios { $0.localFlags &= ~TermiosBits.ICANON; $0.controlCharacters[TermiosBits.VMIN] = 1 }
+        assertSuccess(read(100).0, 0)
+    }
+
+    func testTerminalConsoleWaitsForMoreInputAfterEndOfFile() {
+        k.platform.consoleInput = [0x04]
+        assertSuccess(read(100).0, 0)
+        k.platform.consoleInputOnIdle = [Array("again\n".utf8)]
+        let (r, data) = read(100)
+        assertSuccess(r, 6)
+        XCTAssertEqual(data, Array("again\n".utf8))
+        XCTAssertGreaterThanOrEqual(k.platform.idleCalls, 1, "the read after ^D waited")
     }
 
     func testWithoutTheOptionTheConsoleEchoes() {

@@ -284,6 +284,70 @@ final class TCPTests: XCTestCase {
         XCTAssertEqual(link.b.accept(l, now: link.now).map { $0.0 }, .failure(.EAGAIN))
     }
 
+    func testAClientIsEstablishedOnlyWhenItsConnectionHasAPlaceInTheAcceptQueue() {
+        // Regression (issue 12): SYNs were answered beyond the backlog; the final ACK then
+        // found the queue full and was dropped, the client sent its data into the void and
+        // was reset once the SYN-ACK retries ran out.
+        let link = SimulatedLink()
+        let l = link.b.openTCP()
+        _ = link.b.bind(l, to: SocketAddress(.any, 7000))
+        _ = link.b.tcpListen(l, backlog: 2)
+        let clients = (0..<6).map { _ in link.a.openTCP() }
+        for c in clients { _ = link.a.tcpConnect(c, to: SocketAddress(ipB, 7000), now: link.now) }
+        link.run(for: 500_000_000)
+        let established = clients.filter { link.a.tcpState($0) == .established }.count
+        XCTAssertEqual(link.b.tcp(l)!.acceptQueue.count, 2)
+        XCTAssertEqual(established, 2, "only the queued connections completed their handshake")
+        XCTAssertEqual(link.b.statistics.listenOverflowDropped, 4)
+    }
+
+    func testBurstAgainstASlowAcceptorLosesAndResetsNothing() {
+        let link = SimulatedLink()
+        let l = link.b.openTCP()
+        _ = link.b.bind(l, to: SocketAddress(.any, 7000))
+        _ = link.b.tcpListen(l, backlog: 16)
+        let clients = (0..<100).map { _ in link.a.openTCP() }
+        for c in clients { _ = link.a.tcpConnect(c, to: SocketAddress(ipB, 7000), now: link.now) }
+        var accepted: [SocketID] = []
+        let start = link.now
+        link.run(for: 120_000_000_000, until: {
+            // A server that accepts 20 connections a second: 5 s for the lot, past the
+            // first SYN timeouts. (The link skips idle time, so catch up on each step.)
+            while accepted.count < Int((link.now - start) / 50_000_000),
+                  case .success(let (id, _)) = link.b.accept(l, now: link.now) {
+                accepted.append(id)
+            }
+            return accepted.count == clients.count
+        })
+        XCTAssertEqual(accepted.count, 100, "every connection reaches accept()")
+        XCTAssertEqual(link.b.statistics.tcpResetsSent, 0, "none was reset")
+        XCTAssertTrue(clients.allSatisfy { link.a.tcpState($0) == .established })
+    }
+
+    func testRemoteQueueFloorHoldsABurstBeyondTheBacklogButNotOnLoopback() {
+        var parameters = TCPParameters()
+        parameters.remoteListenQueueFloor = 8
+        let link = SimulatedLink(parameters: parameters)
+        let l = link.b.openTCP()
+        _ = link.b.bind(l, to: SocketAddress(.any, 7000))
+        _ = link.b.tcpListen(l, backlog: 1)
+        let clients = (0..<10).map { _ in link.a.openTCP() }
+        for c in clients { _ = link.a.tcpConnect(c, to: SocketAddress(ipB, 7000), now: link.now) }
+        link.run(for: 500_000_000)
+        XCTAssertEqual(link.b.tcp(l)!.acceptQueue.count, 8, "the floor, not the backlog of 1")
+        // Loopback peers are the program's own: the backlog applies exactly.
+        let stack = NetworkStack(mac: nil, randomSeed: 3, parameters: parameters)
+        let ll = stack.openTCP()
+        _ = stack.bind(ll, to: SocketAddress(.loopback, 7001))
+        _ = stack.tcpListen(ll, backlog: 1)
+        for _ in 0..<3 {
+            let c = stack.openTCP()
+            _ = stack.tcpConnect(c, to: SocketAddress(.loopback, 7001), now: 1_000)
+        }
+        _ = stack.poll(now: 2_000)
+        XCTAssertEqual(stack.tcp(ll)!.acceptQueue.count, 1)
+    }
+
     func testRTOFollowsRFC6298() {
         let c = TCPConnection(local: .unspecified, remote: .unspecified, parameters: TCPParameters(), localMSS: 1460)
         c.updateRTT(sample: 100_000_000)

@@ -10,6 +10,11 @@ through a port that `egg run -p` (QEMU user networking) or a native run publishe
   net_client.py concurrent HOST PORT CONNECTIONS BODY [--timeout S]
       Opens CONNECTIONS connections at once (all connected before any request is sent),
       then sends GET / on each and checks that each answer is a 200 carrying BODY.
+  net_client.py burst HOST PORT CONNECTIONS (--body BODY | --echo BYTES) [--timeout S]
+      Opens CONNECTIONS connections in one burst (every thread connects at the same moment,
+      with the operating system's own SYN retries), then on each either GET / expecting a
+      200 carrying BODY, or sends BYTES and expects them echoed back. Every connection must
+      succeed; the verdict says how many were answered ("N of M") and why the others failed.
   net_client.py wait-http HOST PORT [--timeout S]
       Retries GET / until a server answers (QEMU accepts on the host before the guest
       listens, then drops the connection).
@@ -172,6 +177,68 @@ def concurrent(args):
           f"({retries} connect retries)", flush=True)
 
 
+def burst(args):
+    deadline = time.monotonic() + args.timeout
+    expected = args.body.encode().decode("unicode_escape").encode() if args.body is not None else None
+    payload = random.Random(12).randbytes(args.echo) if args.echo else b""
+    start = time.monotonic()
+    gate = threading.Barrier(args.connections)
+    results = [None] * args.connections
+
+    def client(i):
+        try:
+            gate.wait(timeout=30)
+            s = socket.create_connection((args.host, args.port), timeout=max(1.0, deadline - time.monotonic()))
+        except (OSError, threading.BrokenBarrierError) as error:
+            results[i] = "connect: " + str(error)
+            return
+        try:
+            s.settimeout(max(0.1, deadline - time.monotonic()))
+            if expected is not None:
+                s.sendall(b"GET / HTTP/1.1\r\nHost: egg\r\nConnection: close\r\n\r\n")
+                status, body = read_response(s)
+                results[i] = "ok" if status == 200 and body == expected else f"answer {status} {body!r:.60}"
+            else:
+                got = bytearray()
+
+                def send():
+                    try:
+                        s.sendall(payload)
+                        s.shutdown(socket.SHUT_WR)
+                    except OSError:
+                        pass
+                t = threading.Thread(target=send)
+                t.start()
+                while True:
+                    piece = s.recv(65536)
+                    if not piece:
+                        break
+                    got += piece
+                t.join()
+                results[i] = "ok" if bytes(got) == payload else f"echo {len(got)} of {len(payload)} bytes"
+        except OSError as error:
+            results[i] = type(error).__name__ + ": " + str(error)
+        finally:
+            s.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(args.connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    good = sum(1 for r in results if r == "ok")
+    elapsed = time.monotonic() - start
+    if good != args.connections:
+        reasons = {}
+        for r in results:
+            if r != "ok":
+                key = str(r)[:80]
+                reasons[key] = reasons.get(key, 0) + 1
+        summary = "; ".join(f"{n}x {k}" for k, n in sorted(reasons.items(), key=lambda kv: -kv[1])[:3])
+        fail(f"burst: {good} of {args.connections} connections answered in {elapsed:.1f} s; {summary}")
+    print(f"PASS burst: {good} of {args.connections} connections answered in {elapsed:.1f} s", flush=True)
+
+
 def wait_http(args):
     deadline = time.monotonic() + args.timeout
     last = "no attempt"
@@ -198,11 +265,15 @@ def main():
     p.add_argument("host"); p.add_argument("port", type=int); p.add_argument("connections", type=int)
     p.add_argument("body")
     p.add_argument("--timeout", type=float, default=60)
+    p = sub.add_parser("burst")
+    p.add_argument("host"); p.add_argument("port", type=int); p.add_argument("connections", type=int)
+    p.add_argument("--body"); p.add_argument("--echo", type=int, default=0)
+    p.add_argument("--timeout", type=float, default=120)
     p = sub.add_parser("wait-http")
     p.add_argument("host"); p.add_argument("port", type=int)
     p.add_argument("--timeout", type=float, default=30)
     args = parser.parse_args()
-    {"echo": echo, "concurrent": concurrent, "wait-http": wait_http}[args.command](args)
+    {"echo": echo, "concurrent": concurrent, "burst": burst, "wait-http": wait_http}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -164,6 +164,13 @@ for v in musl glibc pie; do
     guest_case "sockets_test-$v" "sockets_test-$v" 0 exact - "" ""
 done
 guest_case "sockets_test-musl@smp2" sockets_test-musl 0 exact - "" ""
+# Issue 12: huge and malformed timeouts (Guest/c/timeouts_test.c), huge counts and repeated
+# reads at end of input (Guest/c/bounded_io.c; stdin a file, so the console is in pipe mode).
+for v in musl glibc pie; do
+    guest_case "timeouts_test-$v" "timeouts_test-$v" 0 verdict - "" ""
+    guest_case "bounded_io-$v" "bounded_io-$v" 0 verdict "$LOGS/repl.txt" "" ""
+done
+guest_case "timeouts_test-glibc@smp2" timeouts_test-glibc 0 verdict - "" ""
 CASES+=("eggstatus|oom_touch-musl-killed@m48M|137|out of memory|-m 48M $GUEST/oom_touch-musl -- 400")
 for v in musl glibc pie; do
     guest_case "fs_test-$v" "fs_test-$v" 0 exact - "" ""

@@ -69,6 +69,8 @@ enum ConsoleTerminal {
                 let time = UInt64(t.settings.controlCharacters[TermiosBits.VTIME]) * 100_000_000
                 let fresh = t.takeQueued(maximum: min(count, 1 << 16) - collected.count)
                 collected += fresh
+                // Piped input that has ended: what is left, then 0 for ever, whatever VMIN says.
+                if t.inputEnded { return deliver(collected) }
                 if minimum == 0 {
                     if !collected.isEmpty || time == 0 { return deliver(collected) }
                     let end = readDeadline ?? now + time

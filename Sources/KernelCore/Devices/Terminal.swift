@@ -18,8 +18,10 @@
 //    other characters, BSD ALTWERASE as Linux does), VKILL the line (erased one character at
 //    a time with ECHOKE, else the kill character and, with ECHOK, a newline); '\n', VEOL and
 //    VEOL2 end a line; VEOF ends it without being stored — at the start of a line the read
-//    returns 0 (end of file). A line holds at most 4095 characters (N_TTY_BUF_SIZE - 1);
-//    more are dropped, as Linux does, unless `deliversLongLines` (piped input) is set.
+//    returns 0 (end of file); with piped input (configureForPipedInput) that end is final
+//    and every later read returns 0 too, as from a pipe. A line holds at most 4095
+//    characters (N_TTY_BUF_SIZE - 1); more are dropped, as Linux does, unless
+//    `deliversLongLines` (piped input) is set.
 //  - non-canonical: every byte is stored; VMIN/VTIME are applied by the reader
 //    (TerminalSyscalls.swift), `pollReadable` uses MIN as input_available_p does.
 //  - echo: ECHO echoes ordinary characters (ECHOCTL shows a control character c as '^'
@@ -56,6 +58,13 @@ public final class Terminal {
     /// Piped input (egg's stdin is not a terminal): a canonical line that reaches the limit is
     /// handed to the reader as it is instead of losing characters.
     public var deliversLongLines = false
+    /// Piped input: the end-of-file mark is the end of the stream, not one ^D typed on a
+    /// keyboard. On a terminal a read after ^D waits for more typing (n_tty: the EOF is
+    /// consumed); on a pipe or a file every later read returns 0 (pipe_read with no writer),
+    /// which is what a program whose stdin is egg's pipe expects.
+    public var endOfFileIsFinal = false
+    /// Set once piped input has ended (`endOfFileIsFinal`): reads return 0 for ever.
+    public private(set) var inputEnded = false
 
     /// A completed canonical line: its bytes (the '\n', VEOL or VEOL2 included; a VEOF
     /// terminator is not stored, `endsWithEOF` records it).
@@ -188,6 +197,7 @@ public final class Terminal {
     }
 
     private func completeLine(with terminator: UInt8?) {
+        if terminator == nil && editing.isEmpty && endOfFileIsFinal { inputEnded = true }
         var bytes = editing
         if let terminator { bytes.append(terminator) }
         lines.append(Line(bytes: bytes, endsWithEOF: terminator == nil))
@@ -273,11 +283,12 @@ public final class Terminal {
 
     /// Whether a read would return at once: canonical — a complete line or an end of file;
     /// non-canonical — a byte.
-    public var hasInput: Bool { isCanonical ? !lines.isEmpty : queueStart < queue.count }
+    public var hasInput: Bool { inputEnded || (isCanonical ? !lines.isEmpty : queueStart < queue.count) }
 
     /// poll/epoll readiness (input_available_p with poll = 1): non-canonical with VTIME 0
     /// and VMIN > 0 wants VMIN bytes.
     public var pollReadable: Bool {
+        if inputEnded { return true }   // a read returns 0 at once
         if isCanonical { return !lines.isEmpty }
         let min = Int(settings.controlCharacters[TermiosBits.VMIN])
         let time = settings.controlCharacters[TermiosBits.VTIME]
@@ -298,8 +309,10 @@ public final class Terminal {
 
     /// Canonical read: at most `maximum` bytes of the first complete line (the rest stays
     /// for the next read); an empty array is end of file; nil when no line is complete.
+    /// Once piped input has ended, every read past the last line is end of file.
     public func readLine(maximum: Int) -> [UInt8]? {
-        guard isCanonical, !lines.isEmpty, maximum > 0 else { return nil }
+        guard isCanonical, maximum > 0 else { return nil }
+        if lines.isEmpty { return inputEnded ? [] : nil }
         let line = lines[0]
         let n = min(maximum, line.bytes.count - lineOffset)
         let out = Array(line.bytes[lineOffset..<(lineOffset + n)])
@@ -340,5 +353,6 @@ public final class Terminal {
         t.controlCharacters[TermiosBits.VWERASE] = 0
         apply(t)
         deliversLongLines = true
+        endOfFileIsFinal = true
     }
 }

@@ -55,7 +55,7 @@ public final class EpollInstance: PollableObject {
     func nextTimerDeadline() -> UInt64? {
         var best: UInt64? = nil
         for i in interests {
-            if let t = i.file.object as? Timer, t.deadline != 0 { best = min(best ?? t.deadline, t.deadline) }
+            if let t = i.file.object as? Timer, t.deadline != 0, t.deadline != Timer.never { best = min(best ?? t.deadline, t.deadline) }
         }
         return best
     }
@@ -129,7 +129,7 @@ enum EpollSyscalls {
         case .success(let i): ep = i
         }
         guard maximum > 0 && maximum <= 1 << 20 else { return .failure(.EINVAL) }
-        let deadline = timeoutNs.map { k.platform.monotonicNanoseconds() &+ UInt64(max(0, $0)) }
+        let deadline = PollSyscalls.deadline(k, afterNanoseconds: timeoutNs)
         while true {
             let ready = ep.ready(k, maximum: maximum, consume: true)
             if !ready.isEmpty {
@@ -138,14 +138,14 @@ enum EpollSyscalls {
                 if let err = k.memory.copyOut(events, from: w.bytes) { return .failure(err) }
                 return .success(ready.count)
             }
-            if let d = deadline, k.platform.monotonicNanoseconds() >= d { return .success(0) }
+            if deadline.hasPassed(now: k.platform.monotonicNanoseconds()) { return .success(0) }
             var wake = deadline
-            if let t = ep.nextTimerDeadline() { wake = min(wake ?? t, t) }
-            guard k.wait(on: k.pollWaiters, deadline: wake) else { return .failure(.EINTR) }
+            if let t = ep.nextTimerDeadline() { wake = wake.earlier(Deadline(monotonic: t)) }
+            guard k.wait(on: k.pollWaiters, deadline: wake.monotonic) else { return .failure(.EINTR) }
         }
     }
 
-    static func timeout(ms: Int32) -> Int64? { ms < 0 ? nil : Int64(ms) * 1_000_000 }
+    static func timeout(ms: Int32) -> Int64? { GuestTime.nanoseconds(milliseconds: ms) }
 
     static func epollWait(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
         wait(k, epfd: a.int32(0), events: a.address(1), maximum: a.int(2), timeoutNs: timeout(ms: a.int32(3)))
@@ -239,7 +239,7 @@ enum EventSyscalls {
     static func currentSetting(_ k: KernelState, _ t: Timer) -> [UInt8] {
         let now = k.platform.monotonicNanoseconds()
         t.update(now)
-        let remaining = t.deadline == 0 ? 0 : Int64(t.deadline - min(t.deadline, now))
+        let remaining = t.deadline == 0 ? 0 : Deadline(monotonic: t.deadline == Timer.never ? nil : t.deadline).remaining(now: now)
         return TimeSyscalls.timespec(Int64(t.interval)) + TimeSyscalls.timespec(remaining)
     }
 
@@ -251,9 +251,15 @@ enum EventSyscalls {
         case .success(let v): t = v
         }
         guard a[1] & ~UInt64(3) == 0 else { return .failure(.EINVAL) }
-        guard case .success(let interval) = TimeSyscalls.readTimespec(k, a.address(2)),
-              case .success(let value) = TimeSyscalls.readTimespec(k, a.address(2).advanced(by: 16)) else {
-            return .failure(.EFAULT)
+        // itimerspec64_valid: both halves valid timespecs, else EINVAL; EFAULT for the address.
+        let interval: Int64, value: Int64
+        switch k.memory.copyIn(a.address(2), count: 32) {
+        case .failure(let e): return .failure(e)
+        case .success(let b):
+            switch (GuestTime.nanoseconds(timespec: Array(b[0..<16])), GuestTime.nanoseconds(timespec: Array(b[16..<32]))) {
+            case (.success(let i), .success(let v)): (interval, value) = (i, v)
+            default: return .failure(.EINVAL)
+            }
         }
         if !a.address(3).isNull, let e = k.memory.copyOut(a.address(3), from: currentSetting(k, t)) { return .failure(e) }
         let now = k.platform.monotonicNanoseconds()
@@ -261,11 +267,12 @@ enum EventSyscalls {
         t.interval = UInt64(interval)
         if value == 0 {
             t.deadline = 0
-        } else if a[1] & 1 != 0 {
-            let clockNow = t.clock == 0 ? k.platform.realtimeNanoseconds() : Int64(now)
-            t.deadline = UInt64(max(1, Int64(now) + (value - clockNow)))
         } else {
-            t.deadline = now + UInt64(value)
+            // A time beyond the clock's range never expires (Timer.never); one in the past is
+            // due at once (but never 0, which means disarmed).
+            let clockNow = t.clock == 0 ? k.platform.realtimeNanoseconds() : Int64(now)
+            let due = a[1] & 1 != 0 ? Deadline.at(value, clockNow: clockNow, now: now) : Deadline.after(value, now: now)
+            t.deadline = max(1, due.monotonic ?? Timer.never)
         }
         k.notifyPollers()
         return .success(0)

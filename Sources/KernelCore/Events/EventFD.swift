@@ -49,8 +49,10 @@ public final class EventCounter: PollableObject {
 
 public final class Timer: PollableObject {
     let clock: Int32
-    /// Next expiry on the monotonic clock (ns), 0 = disarmed; interval 0 = one-shot.
+    /// Next expiry on the monotonic clock (ns), 0 = disarmed, `never` = armed past the end
+    /// of time; interval 0 = one-shot.
     var deadline: UInt64 = 0
+    static let never = UInt64.max
     var interval: UInt64 = 0
     var expirations: UInt64 = 0
     init(clock: Int32) { self.clock = clock }
@@ -58,15 +60,19 @@ public final class Timer: PollableObject {
     public var fileMode: UInt32 { 0o600 }
 
     /// Fold the expiries that have passed into `expirations`.
+    /// Saturating: a huge interval (timerfd_settime accepts up to KTIME_MAX) runs the next
+    /// expiry out to `never` instead of overflowing.
     func update(_ now: UInt64) {
-        guard deadline != 0, now >= deadline else { return }
+        guard deadline != 0, deadline != Timer.never, now >= deadline else { return }
         if interval == 0 {
-            expirations += 1
+            expirations &+= 1
             deadline = 0
         } else {
             let n = (now - deadline) / interval + 1
-            expirations += n
-            deadline += n * interval
+            expirations = expirations.addingReportingOverflow(n).overflow ? UInt64.max : expirations + n
+            let (step, o1) = n.multipliedReportingOverflow(by: interval)
+            let (next, o2) = deadline.addingReportingOverflow(step)
+            deadline = o1 || o2 ? Timer.never : next
         }
     }
 
@@ -81,7 +87,9 @@ public final class Timer: PollableObject {
             update(k.platform.monotonicNanoseconds())
             if expirations > 0 { break }
             if nonblocking { return .failure(.EAGAIN) }
-            guard k.wait(on: k.pollWaiters, deadline: deadline == 0 ? nil : deadline) else { return .failure(.EINTR) }
+            guard k.wait(on: k.pollWaiters, deadline: deadline == 0 || deadline == Timer.never ? nil : deadline) else {
+                return .failure(.EINTR)
+            }
         }
         if let e = k.memory.writeUInt64(address, expirations) { return .failure(e) }
         expirations = 0

@@ -147,10 +147,20 @@ public final class KernelSocket: PollableObject {
     /// epoll interests see the fall (KernelState.readinessFell, Events/Epoll.swift).
     func readinessFell(_ k: KernelState) { k.readinessFell(of: self) }
 
+    /// The largest datagram a send may carry: a unix datagram at most SO_SNDBUF - 32 bytes
+    /// (unix_dgram_sendmsg: `len > sk->sk_sndbuf - 32` is EMSGSIZE), a UDP one an IPv4
+    /// packet (65535 - 20 - 8, udp_sendmsg).
+    var maximumDatagram: Int {
+        switch backing {
+        case .internet: return 65_507
+        case .local: return sendBufferOption - 32
+        }
+    }
+
     // MARK: the loops behind send/recv/sendmsg/recvmsg/read/write
 
     func deadline(_ k: KernelState, _ timeout: UInt64) -> UInt64? {
-        timeout == 0 ? nil : k.platform.monotonicNanoseconds() &+ timeout
+        timeout == 0 ? nil : Deadline.after(Int64(min(timeout, UInt64(Int64.max))), now: k.platform.monotonicNanoseconds()).monotonic
     }
 
     /// send(2): every byte of `vectors` (a stream may take them in pieces and block between
@@ -158,8 +168,10 @@ public final class KernelSocket: PollableObject {
     func send(_ k: KernelState, _ vectors: [(UserAddress, Int)], flags: UInt32, nonblocking: Bool,
               to destination: SocketAddress?) -> SyscallResult {
         let dontWait = nonblocking || flags & MessageFlags.MSG_DONTWAIT.rawValue != 0
-        var total = 0
-        for v in vectors { total += v.1 }
+        let total = SocketIO.totalLength(vectors)
+        // A datagram is copied whole: refuse one larger than the socket can ever queue before
+        // a kernel buffer of the guest's size exists (unix(7), udp(7): EMSGSIZE).
+        if keepsBoundaries && total > maximumDatagram { return .failure(.EMSGSIZE) }
         let until = deadline(k, sendTimeout)
         var done = 0
         while true {
@@ -196,8 +208,7 @@ public final class KernelSocket: PollableObject {
         let dontWait = nonblocking || flags & MessageFlags.MSG_DONTWAIT.rawValue != 0
         let peek = flags & MessageFlags.MSG_PEEK.rawValue != 0
         let waitAll = flags & MessageFlags.MSG_WAITALL.rawValue != 0 && !keepsBoundaries && !peek
-        var total = 0
-        for v in vectors { total += v.1 }
+        let total = SocketIO.totalLength(vectors)
         if total == 0 && !keepsBoundaries { return .success((0, 0, nil)) }
         let until = deadline(k, receiveTimeout)
         var done = 0
@@ -232,6 +243,20 @@ public final class KernelSocket: PollableObject {
 /// Moving bytes between iovec lists in guest memory and kernel arrays, through the checked
 /// copy path (AddressSpace.copyIn/copyOut: EFAULT on a bad address).
 enum SocketIO {
+    /// Linux's MAX_RW_COUNT (INT_MAX rounded down to a page, include/linux/fs.h): no single
+    /// read or write moves more; import_iovec trims the iovec total to it.
+    static let maximumTransfer = 0x7fff_f000
+
+    /// The bytes `vectors` describe, at most `maximumTransfer` (never overflowing).
+    static func totalLength(_ vectors: [(UserAddress, Int)]) -> Int {
+        var total = 0
+        for (_, length) in vectors {
+            total += min(max(0, length), maximumTransfer - total)
+            if total == maximumTransfer { break }
+        }
+        return total
+    }
+
     /// `count` bytes starting `offset` bytes into the concatenation of `vectors`.
     static func gather(_ k: KernelState, _ vectors: [(UserAddress, Int)], from offset: Int, count: Int) -> Result<[UInt8], Errno> {
         var out: [UInt8] = []

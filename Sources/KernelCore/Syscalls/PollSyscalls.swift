@@ -13,27 +13,28 @@ enum PollSyscalls {
 
     /// Scan with `scan` (returns the number ready, > 0 to stop) until something is ready,
     /// the deadline passes (nil = forever) or a signal interrupts.
-    static func waitUntilReady(_ k: KernelState, deadline: UInt64?, watchesConsole: () -> Bool,
+    static func waitUntilReady(_ k: KernelState, deadline: Deadline, watchesConsole: () -> Bool,
                                _ scan: () -> Int) -> SyscallResult {
         while true {
             let n = scan()
             if n > 0 { return .success(n) }
             let now = k.platform.monotonicNanoseconds()
-            if let d = deadline, now >= d { return .success(0) }
+            if deadline.hasPassed(now: now) { return .success(0) }
             var wake = deadline
-            if watchesConsole() { wake = min(wake ?? (now + consoleSlice), now + consoleSlice) }
-            guard k.wait(on: k.pollWaiters, deadline: wake) else { return .failure(.EINTR) }
+            if watchesConsole() { wake = wake.earlier(.after(Int64(consoleSlice), now: now)) }
+            guard k.wait(on: k.pollWaiters, deadline: wake.monotonic) else { return .failure(.EINTR) }
         }
     }
 
-    static func deadline(_ k: KernelState, afterNanoseconds ns: Int64?) -> UInt64? {
-        guard let ns else { return nil }
-        return k.platform.monotonicNanoseconds() &+ UInt64(max(0, ns))
+    /// The deadline `ns` from now (nil: never); saturating (Threads/Deadline.swift).
+    static func deadline(_ k: KernelState, afterNanoseconds ns: Int64?) -> Deadline {
+        guard let ns else { return .never }
+        return .after(ns, now: k.platform.monotonicNanoseconds())
     }
 
     // MARK: poll
 
-    static func pollCommon(_ k: KernelState, _ address: UserAddress, _ count: Int, timeoutNs: Int64?) -> SyscallResult {
+    static func pollCommon(_ k: KernelState, _ address: UserAddress, _ count: Int, deadline end: Deadline) -> SyscallResult {
         guard count >= 0 && count <= FileTable.limit else { return .failure(.EINVAL) }
         var entries: [PollFd] = []
         switch k.memory.copyIn(address, count: count * PollFd.byteSize) {
@@ -42,7 +43,6 @@ enum PollSyscalls {
             guard let decoded = try? PollFd.decodeArray(from: bytes, count: count) else { return .failure(.EFAULT) }
             entries = decoded
         }
-        let end = deadline(k, afterNanoseconds: timeoutNs)
         let result = waitUntilReady(k, deadline: end, watchesConsole: {
             entries.contains { $0.fd >= 0 && k.files[Int($0.fd)]?.kind == .console }
         }) {
@@ -71,8 +71,7 @@ enum PollSyscalls {
     }
 
     static func poll(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        let ms = a.int32(2)
-        return pollCommon(k, a.address(0), a.int(1), timeoutNs: ms < 0 ? nil : Int64(ms) * 1_000_000)
+        pollCommon(k, a.address(0), a.int(1), deadline: deadline(k, afterNanoseconds: GuestTime.nanoseconds(milliseconds: a.int32(2))))
     }
 
     static func ppoll(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
@@ -83,9 +82,18 @@ enum PollSyscalls {
             case .success(let v): ns = v
             }
         }
-        return EpollSyscalls.withTemporaryMask(k, a.address(3), a[4]) {
-            pollCommon(k, a.address(0), a.int(1), timeoutNs: ns)
+        let end = deadline(k, afterNanoseconds: ns)
+        let result = EpollSyscalls.withTemporaryMask(k, a.address(3), a[4]) {
+            pollCommon(k, a.address(0), a.int(1), deadline: end)
         }
+        writeTimeLeft(k, end, to: a.address(2))
+        return result
+    }
+
+    /// ppoll and pselect6 store the time left back in their timespec (poll_select_finish).
+    static func writeTimeLeft(_ k: KernelState, _ end: Deadline, to address: UserAddress) {
+        guard !address.isNull else { return }
+        _ = k.memory.copyOut(address, from: GuestTime.timespec(end.remaining(now: k.platform.monotonicNanoseconds())))
     }
 
     // MARK: select
@@ -101,7 +109,7 @@ enum PollSyscalls {
         }
     }
 
-    static func selectCommon(_ k: KernelState, _ nfdsRaw: Int32, _ addresses: [UserAddress], timeoutNs: Int64?) -> SyscallResult {
+    static func selectCommon(_ k: KernelState, _ nfdsRaw: Int32, _ addresses: [UserAddress], deadline end: Deadline) -> SyscallResult {
         guard nfdsRaw >= 0 else { return .failure(.EINVAL) }
         let nfds = min(Int(nfdsRaw), FileTable.limit)
         let words = (nfds + 63) / 64
@@ -120,7 +128,6 @@ enum PollSyscalls {
             if named && k.files[fd] == nil { return .failure(.EBADF) }
         }
         var out: [[UInt64]] = [[], [], []]
-        let end = deadline(k, afterNanoseconds: timeoutNs)
         let result = waitUntilReady(k, deadline: end, watchesConsole: {
             for fd in 0..<nfds where k.files[fd]?.kind == .console {
                 if let s = sets[0], s[fd / 64] & (UInt64(1) << UInt64(fd % 64)) != 0 { return true }
@@ -153,7 +160,8 @@ enum PollSyscalls {
         return result
     }
 
-    /// select(2) with a struct timeval; Linux writes back the time left.
+    /// select(2) with a struct timeval (tv_usec past a second carries, a negative part is
+    /// EINVAL: GuestTime.nanoseconds(selectTimevalSeconds:)); Linux writes back the time left.
     static func select(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
         var ns: Int64? = nil
         if !a.address(4).isNull {
@@ -161,19 +169,16 @@ enum PollSyscalls {
             case .failure(let e): return .failure(e)
             case .success(let b):
                 let r = ByteReader(b)
-                let s = r.i64(0), us = r.i64(8)
-                guard s >= 0 && us >= 0 && us < 1_000_000 else { return .failure(.EINVAL) }
-                ns = s &* 1_000_000_000 &+ us * 1000
+                switch GuestTime.nanoseconds(selectTimevalSeconds: r.i64(0), microseconds: r.i64(8)) {
+                case .failure(let e): return .failure(e)
+                case .success(let v): ns = v
+                }
             }
         }
-        let start = k.platform.monotonicNanoseconds()
-        let result = selectCommon(k, a.int32(0), [a.address(1), a.address(2), a.address(3)], timeoutNs: ns)
-        if let ns, !a.address(4).isNull {
-            let spent = Int64(k.platform.monotonicNanoseconds() &- start)
-            let left = max(0, ns - spent)
-            var w = ByteWriter()
-            w.i64(left / 1_000_000_000); w.i64((left % 1_000_000_000) / 1000)
-            _ = k.memory.copyOut(a.address(4), from: w.bytes)
+        let end = deadline(k, afterNanoseconds: ns)
+        let result = selectCommon(k, a.int32(0), [a.address(1), a.address(2), a.address(3)], deadline: end)
+        if ns != nil {
+            _ = k.memory.copyOut(a.address(4), from: GuestTime.timeval(end.remaining(now: k.platform.monotonicNanoseconds())))
         }
         return result
     }
@@ -197,8 +202,11 @@ enum PollSyscalls {
                 size = r.u64(8)
             }
         }
-        return EpollSyscalls.withTemporaryMask(k, mask, size) {
-            selectCommon(k, a.int32(0), [a.address(1), a.address(2), a.address(3)], timeoutNs: ns)
+        let end = deadline(k, afterNanoseconds: ns)
+        let result = EpollSyscalls.withTemporaryMask(k, mask, size) {
+            selectCommon(k, a.int32(0), [a.address(1), a.address(2), a.address(3)], deadline: end)
         }
+        writeTimeLeft(k, end, to: a.address(4))
+        return result
     }
 }

@@ -1,8 +1,9 @@
-// TimeSyscalls — clock_gettime, gettimeofday, time, nanosleep (KernelCore layer).
+// TimeSyscalls — clock_gettime, gettimeofday, time, nanosleep, clock_nanosleep (KernelCore layer).
 //
 // CLOCK_REALTIME comes from the RTC at boot plus the TSC; CLOCK_MONOTONIC and its
 // relatives from the TSC alone (clock_gettime(2); clock ids in include/uapi/linux/time.h).
-// Sleeps block the thread (Threads/Scheduler.swift) so others run meanwhile.
+// Sleeps block the thread (Threads/Scheduler.swift) so others run meanwhile; guest time
+// values become deadlines only through Threads/Deadline.swift (validated, saturating).
 import LinuxABI
 
 enum TimeSyscalls {
@@ -16,12 +17,7 @@ enum TimeSyscalls {
         }
     }
 
-    static func timespec(_ ns: Int64) -> [UInt8] {
-        var w = ByteWriter()
-        w.i64(ns / 1_000_000_000)
-        w.i64(ns % 1_000_000_000)
-        return w.bytes
-    }
+    static func timespec(_ ns: Int64) -> [UInt8] { GuestTime.timespec(ns) }
 
     static func clockGettime(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
         switch nanoseconds(clock: a.int32(0), k) {
@@ -41,10 +37,7 @@ enum TimeSyscalls {
     static func gettimeofday(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
         let ns = k.platform.realtimeNanoseconds()
         if !a.address(0).isNull {
-            var w = ByteWriter()
-            w.i64(ns / 1_000_000_000)
-            w.i64((ns % 1_000_000_000) / 1000)
-            if let e = k.memory.copyOut(a.address(0), from: w.bytes) { return .failure(e) }
+            if let e = k.memory.copyOut(a.address(0), from: GuestTime.timeval(ns)) { return .failure(e) }
         }
         if !a.address(1).isNull {
             // struct timezone: minutes west 0, dst 0 (UTC).
@@ -61,52 +54,59 @@ enum TimeSyscalls {
         return .success(Int(seconds))
     }
 
+    /// A struct timespec from the guest, validated and saturated (Threads/Deadline.swift):
+    /// EFAULT for a bad address, EINVAL for a negative or malformed value.
     static func readTimespec(_ k: KernelState, _ address: UserAddress) -> Result<Int64, Errno> {
         switch k.memory.copyIn(address, count: 16) {
         case .failure(let e): return .failure(e)
-        case .success(let b):
-            let r = ByteReader(b)
-            let sec = r.i64(0), nsec = r.i64(8)
-            guard sec >= 0, nsec >= 0, nsec < 1_000_000_000 else { return .failure(.EINVAL) }
-            let (total, overflow) = sec.multipliedReportingOverflow(by: 1_000_000_000)
-            return .success(overflow ? Int64.max : total &+ nsec)
+        case .success(let b): return GuestTime.nanoseconds(timespec: b)
         }
     }
 
-    /// Block until `deadline` on `clock`; other threads run meanwhile. False if a signal
-    /// interrupted the sleep (EINTR).
-    static func sleep(until deadline: Int64, clock: Int32, _ k: KernelState) -> Bool {
+    /// Block until `deadline`; other threads run meanwhile. False if a signal interrupted
+    /// the sleep (EINTR). A deadline of never sleeps until a signal comes.
+    static func sleep(until deadline: Deadline, _ k: KernelState) -> Bool {
         let queue = WaitQueue()
-        while true {
-            guard case .success(let now) = nanoseconds(clock: clock, k), now < deadline else { return true }
-            let monotonicDeadline = UInt64(Int64(k.platform.monotonicNanoseconds()) &+ (deadline &- now))
-            if !k.wait(on: queue, deadline: monotonicDeadline) { return false }
+        while !deadline.hasPassed(now: k.platform.monotonicNanoseconds()) {
+            if !k.wait(on: queue, deadline: deadline.monotonic) { return false }
         }
+        return true
     }
 
+    /// nanosleep(2): EINVAL for tv_sec < 0 or tv_nsec outside [0, 999999999]; a huge request
+    /// sleeps (hrtimer_nanosleep saturates at KTIME_MAX); on EINTR the time left goes to *rem.
     static func nanosleep(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
         switch readTimespec(k, a.address(0)) {
         case .failure(let e): return .failure(e)
         case .success(let ns):
-            let start = Int64(k.platform.monotonicNanoseconds())
-            if sleep(until: start &+ ns, clock: 1, k) { return .success(0) }
+            let deadline = Deadline.after(ns, now: k.platform.monotonicNanoseconds())
+            if sleep(until: deadline, k) { return .success(0) }
             if !a.address(1).isNull {
-                let left = max(0, start &+ ns &- Int64(k.platform.monotonicNanoseconds()))
-                _ = k.memory.copyOut(a.address(1), from: timespec(left))
+                let left = deadline.remaining(now: k.platform.monotonicNanoseconds())
+                if let e = k.memory.copyOut(a.address(1), from: timespec(left)) { return .failure(e) }
             }
             return .failure(.EINTR)
         }
     }
 
-    /// clock_nanosleep(2): flags 1 = TIMER_ABSTIME. Errors are returned, not via errno.
+    /// clock_nanosleep(2): flags 1 = TIMER_ABSTIME. Errors are returned, not via errno. A
+    /// relative sleep interrupted by a signal stores the time left in *rem, as nanosleep.
     static func clockNanosleep(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
         let clock = a.int32(0)
-        guard clock != 2 && clock != 3, case .success(let now) = nanoseconds(clock: clock, k) else { return .failure(.EINVAL) }
+        guard clock != 2 && clock != 3, case .success(let clockNow) = nanoseconds(clock: clock, k) else { return .failure(.EINVAL) }
         guard a[1] & ~1 == 0 else { return .failure(.EINVAL) }
+        let absolute = a[1] & 1 != 0
         switch readTimespec(k, a.address(2)) {
         case .failure(let e): return .failure(e)
         case .success(let ns):
-            return sleep(until: a[1] & 1 != 0 ? ns : now &+ ns, clock: clock, k) ? .success(0) : .failure(.EINTR)
+            let now = k.platform.monotonicNanoseconds()
+            let deadline = absolute ? Deadline.at(ns, clockNow: clockNow, now: now) : Deadline.after(ns, now: now)
+            if sleep(until: deadline, k) { return .success(0) }
+            if !absolute && !a.address(3).isNull {
+                let left = deadline.remaining(now: k.platform.monotonicNanoseconds())
+                if let e = k.memory.copyOut(a.address(3), from: timespec(left)) { return .failure(e) }
+            }
+            return .failure(.EINTR)
         }
     }
 }

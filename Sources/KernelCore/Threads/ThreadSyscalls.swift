@@ -14,6 +14,11 @@ enum ThreadSyscalls {
     static let cloneChildCleartid: UInt64 = 0x20_0000, cloneDetached: UInt64 = 0x40_0000
     static let cloneChildSettid: UInt64 = 0x100_0000
 
+    /// Free physical memory a new thread needs before the platform is asked for one: its
+    /// 64 KiB kernel stack and 4 KiB FPU area (Sources/Kernel/ThreadSwitch.swift) plus room
+    /// for one heap growth (2 MiB: the 1 MiB minimum run, and the frames' fragmentation).
+    static let memoryNeededPerThread: UInt64 = (2 << 20) + (68 << 10)
+
     /// The common part of clone and clone3.
     static func spawn(_ k: KernelState, flags: UInt64, stack: UInt64, parentTID: UserAddress,
                       childTID: UserAddress, tls: UInt64) -> SyscallResult {
@@ -25,6 +30,12 @@ enum ThreadSyscalls {
         registers.rax = 0
         if stack != 0 { registers.rsp = stack }
         let fsBase = flags & cloneSettls != 0 ? tls : k.platform.fsBase()
+        // The platform's new thread takes a kernel stack and an FPU area from the kernel heap,
+        // and the heap grows from free frames in runs of at least 1 MiB; a heap that cannot
+        // grow panics rather than fail, so makeThread's nil is not to be relied on. Refuse
+        // while the margin is not there (clone(2): ENOMEM, "cannot allocate sufficient
+        // memory to allocate a task structure").
+        guard k.frames.freeBytes >= ThreadSyscalls.memoryNeededPerThread else { return .failure(.ENOMEM) }
         let tid = k.scheduler.allocateTID()
         guard let context = k.platform.makeThread(registers: registers, fsBase: fsBase) else {
             return .failure(.EAGAIN)
@@ -113,21 +124,22 @@ enum ThreadSyscalls {
         return tids.count
     }
 
-    /// Convert a futex timeout to a monotonic deadline (relative for WAIT, absolute on the
-    /// chosen clock for WAIT_BITSET).
-    static func deadline(_ k: KernelState, _ address: UserAddress, absolute: Bool, realtime: Bool) -> Result<UInt64?, Errno> {
-        if address.isNull { return .success(nil) }
+    /// A futex timeout as a monotonic deadline (futex_init_timeout in kernel/futex/syscalls.c):
+    /// relative for FUTEX_WAIT, absolute on the chosen clock for FUTEX_WAIT_BITSET; EINVAL for
+    /// an invalid timespec, EFAULT for a bad address; a huge value waits for ever.
+    static func deadline(_ k: KernelState, _ address: UserAddress, absolute: Bool, realtime: Bool) -> Result<Deadline, Errno> {
+        if address.isNull { return .success(.never) }
         switch TimeSyscalls.readTimespec(k, address) {
         case .failure(let e): return .failure(e)
         case .success(let ns):
-            let now = Int64(k.platform.monotonicNanoseconds())
-            if !absolute { return .success(UInt64(now &+ ns)) }
-            let clockNow = realtime ? k.platform.realtimeNanoseconds() : now
-            return .success(UInt64(max(0, now &+ (ns &- clockNow))))
+            let now = k.platform.monotonicNanoseconds()
+            if !absolute { return .success(.after(ns, now: now)) }
+            let clockNow = realtime ? k.platform.realtimeNanoseconds() : Int64(now)
+            return .success(.at(ns, clockNow: clockNow, now: now))
         }
     }
 
-    static func futexWait(_ k: KernelState, _ address: UserAddress, expected: UInt32, deadline: UInt64?, bitset: UInt32) -> SyscallResult {
+    static func futexWait(_ k: KernelState, _ address: UserAddress, expected: UInt32, deadline: Deadline, bitset: UInt32) -> SyscallResult {
         guard address.value & 3 == 0 else { return .failure(.EINVAL) }
         var word = [UInt8](repeating: 0, count: 4)
         if let e = k.memory.copyIn(address, count: 4, into: &word) { return .failure(e) }
@@ -137,11 +149,11 @@ enum ThreadSyscalls {
         k.futexes.enqueue(address: address.value, tid: me.tid, bitset: bitset)
         let queue = WaitQueue()
         while k.futexes.isWaiting(address: address.value, tid: me.tid) {
-            if let d = deadline, k.platform.monotonicNanoseconds() >= d {
+            if deadline.hasPassed(now: k.platform.monotonicNanoseconds()) {
                 k.futexes.remove(address: address.value, tid: me.tid)
                 return .failure(.ETIMEDOUT)
             }
-            if !k.wait(on: queue, deadline: deadline) {
+            if !k.wait(on: queue, deadline: deadline.monotonic) {
                 k.futexes.remove(address: address.value, tid: me.tid)
                 return .failure(.EINTR)
             }
@@ -157,13 +169,17 @@ enum ThreadSyscalls {
         let value = a.uint32(2)
         switch command {
         case 0:  // FUTEX_WAIT: relative timeout on CLOCK_MONOTONIC
-            guard case .success(let d) = deadline(k, a.address(3), absolute: false, realtime: false) else { return .failure(.EFAULT) }
-            return futexWait(k, address, expected: value, deadline: d, bitset: 0xFFFF_FFFF)
+            switch deadline(k, a.address(3), absolute: false, realtime: false) {
+            case .failure(let e): return .failure(e)
+            case .success(let d): return futexWait(k, address, expected: value, deadline: d, bitset: 0xFFFF_FFFF)
+            }
         case 9:  // FUTEX_WAIT_BITSET: absolute timeout
             let bitset = a.uint32(5)
             guard bitset != 0 else { return .failure(.EINVAL) }
-            guard case .success(let d) = deadline(k, a.address(3), absolute: true, realtime: realtime) else { return .failure(.EFAULT) }
-            return futexWait(k, address, expected: value, deadline: d, bitset: bitset)
+            switch deadline(k, a.address(3), absolute: true, realtime: realtime) {
+            case .failure(let e): return .failure(e)
+            case .success(let d): return futexWait(k, address, expected: value, deadline: d, bitset: bitset)
+            }
         case 1:  // FUTEX_WAKE
             return .success(wakeFutex(k, address: address.value, count: Int(min(value, 0x7FFF_FFFF))))
         case 10:  // FUTEX_WAKE_BITSET
