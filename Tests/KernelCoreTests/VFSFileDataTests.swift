@@ -224,4 +224,17 @@ final class VFSFileDataTests: XCTestCase {
         XCTAssertEqual(Array(mapped[0..<8192]), [UInt8](repeating: 0, count: 8192))
         XCTAssertEqual(Array(mapped[8192..<8200]), [0, 0, 0, 0, 0, 9, 8, 7])
     }
+
+    func testStatfsIsTracedAsStracePrintsIt() {
+        // strace 6.1's line for statfs("/proc") on Linux, with egg's figures.
+        let formatter = SyscallTraceFormatter()
+        let buf = k.scratch + 28_000
+        let p = path("/proc")
+        let a = SyscallArguments(number: SyscallNumber.statfs.rawValue, p, buf, 0, 0, 0, 0)
+        let result = k.state.dispatch(a)
+        XCTAssertEqual(formatter.call(a, result: result, memory: k.space),
+                       "statfs(\"/proc\", {f_type=PROC_SUPER_MAGIC, f_bsize=4096, f_blocks=0, f_bfree=0, f_bavail=0, "
+                       + "f_files=0, f_ffree=0, f_fsid={val=[0, 0]}, f_namelen=255, f_frsize=4096, "
+                       + "f_flags=ST_VALID|ST_NOSUID|ST_NODEV|ST_NOEXEC})")
+    }
 }
