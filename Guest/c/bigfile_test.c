@@ -70,7 +70,6 @@ static int check_file(const char *path, uint64_t size)
     struct stat st;
     if (fstat(fd, &st) != 0 || (uint64_t)st.st_size != size)
         fail("check: size %lld, expected %llu", (long long)st.st_size, (unsigned long long)size);
-    static unsigned char want[sizeof buffer];
     uint64_t done = 0;
     for (;;) {
         ssize_t r = read(fd, buffer, sizeof buffer);
@@ -78,9 +77,13 @@ static int check_file(const char *path, uint64_t size)
             fail("check: read at %llu: %s", (unsigned long long)done, strerror(errno));
         if (r == 0)
             break;
-        fill(want, (size_t)r, done);
-        if (memcmp(buffer, want, (size_t)r) != 0)
-            fail("check: bytes differ in [%llu, +%zd)", (unsigned long long)done, r);
+        /* Every 61st byte (a prime stride: each page is sampled at shifting offsets) and the
+         * last: a lost, zeroed or misplaced page shows, at a sixtieth of the cost under TCG. */
+        for (size_t i = 0; i < (size_t)r; i += 61)
+            if (buffer[i] != pattern(done + i))
+                fail("check: byte %llu is %u, expected %u", (unsigned long long)(done + i), buffer[i], pattern(done + i));
+        if (buffer[r - 1] != pattern(done + (uint64_t)r - 1))
+            fail("check: byte %llu differs", (unsigned long long)(done + (uint64_t)r - 1));
         done += (uint64_t)r;
     }
     if (done != size)

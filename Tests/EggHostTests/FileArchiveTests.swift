@@ -26,6 +26,21 @@ final class FileArchiveTests: XCTestCase {
         XCTAssertNotNil(byName["."])
     }
 
+    func testAFileOfFourGiBOrMoreIsRefusedBeforeItIsRead() throws {
+        // newc's filesize has 8 hex digits; before, UInt32(count) trapped (egg crashed).
+        // The file is sparse, so the test costs no disk; it must be refused without reading.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("egg-big-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let fd = open(dir + "/huge", O_CREAT | O_WRONLY, 0o644)
+        XCTAssertTrue(fd >= 0)
+        XCTAssertEqual(ftruncate(fd, 1 << 32), 0)
+        close(fd)
+        guard case .failure(let e) = packFileArchive(directory: dir) else { return XCTFail("packed a 4 GiB file") }
+        XCTAssertEqual(e, .tooLarge(dir + "/huge", 1 << 32))
+        XCTAssertTrue(e.message.contains("below 4 GiB"), e.message)
+    }
+
     func testMissingDirectoryIsAClearError() {
         guard case .failure(let e) = packFileArchive(directory: "/no/such/egg-dir") else { return XCTFail("packed a missing directory") }
         XCTAssertEqual(e.message, "--files /no/such/egg-dir: no such directory")

@@ -271,6 +271,7 @@ public struct SyscallTraceFormatter {
         case .statOut:
             return outputValue(v, count: Stat.byteSize, result: result, memory: memory) { TraceText.stat($0) }
         case .statfsOut:
+            func fsidWord(_ w: Int32) -> String { w == 0 ? "0" : "0x" + String(UInt32(bitPattern: w), radix: 16) }
             return outputValue(v, count: Statfs.byteSize, result: result, memory: memory) { bytes in
                 guard let s = try? Statfs.decode(from: bytes) else { return "{...}" }
                 let type: String
@@ -283,14 +284,15 @@ public struct SyscallTraceFormatter {
                 default: type = "0x" + String(UInt64(bitPattern: s.type), radix: 16)
                 }
                 var flags: [String] = []
-                for (bit, name) in [(Statfs.flagNoSUID, "ST_NOSUID"), (Statfs.flagNoDev, "ST_NODEV"), (Statfs.flagNoExec, "ST_NOEXEC"),
-                                    (Statfs.flagValid, "ST_VALID"), (Statfs.flagRelatime, "ST_RELATIME")] where s.flags & bit != 0 {
+                // strace's order: ST_VALID first, then the mount flags by bit.
+                for (bit, name) in [(Statfs.flagValid, "ST_VALID"), (Statfs.flagNoSUID, "ST_NOSUID"), (Statfs.flagNoDev, "ST_NODEV"),
+                                    (Statfs.flagNoExec, "ST_NOEXEC"), (Statfs.flagRelatime, "ST_RELATIME")] where s.flags & bit != 0 {
                     flags.append(name)
                 }
                 return "{f_type=" + type + ", f_bsize=" + String(s.blockSize) + ", f_blocks=" + String(s.blocks)
                     + ", f_bfree=" + String(s.freeBlocks) + ", f_bavail=" + String(s.availableBlocks)
                     + ", f_files=" + String(s.files) + ", f_ffree=" + String(s.freeFiles)
-                    + ", f_fsid={val=[" + String(s.fsid.0) + ", " + String(s.fsid.1) + "]}, f_namelen=" + String(s.nameLength)
+                    + ", f_fsid={val=[" + fsidWord(s.fsid.0) + ", " + fsidWord(s.fsid.1) + "]}, f_namelen=" + String(s.nameLength)
                     + ", f_frsize=" + String(s.fragmentSize) + ", f_flags=" + (flags.isEmpty ? "0" : flags.joined(separator: "|")) + "}"
             }
         case .utsnameOut:
