@@ -312,7 +312,7 @@ enum NetworkDevice {
             while Clock.nanosecondsSinceBoot() < until { hw_pause() }
         }
         let lingered = (Clock.nanosecondsSinceBoot() &- start) / 1_000_000
-        HostChannel.write("info net frames received \(nic.card.framesReceived) sent \(nic.card.framesSent), interrupts \(interrupts), transmit ring full \(nic.card.transmitRingFull) times, dropped \(nic.droppedFrames), exit linger \(lingered) ms\n")
+        HostChannel.write("info net frames received \(nic.card.framesReceived) sent \(nic.card.framesSent), interrupts \(interrupts), transmit ring full \(nic.card.transmitRingFull) times, dropped \(nic.droppedFrames), tcp resets sent \(stack.statistics.tcpResetsSent), listen overflows \(stack.statistics.listenOverflowDropped), exit linger \(lingered) ms\n")
     }
 
     // MARK: Legacy PIC (8259A) and ELCR
