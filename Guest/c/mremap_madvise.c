@@ -10,6 +10,7 @@
  *   DONTDUMP, DODUMP, COLD, PAGEOUT) succeed and keep the data, MADV_POPULATE_WRITE makes
  *   pages present, MADV_FREE on shared memory is EINVAL, unknown advice EINVAL, an unaligned
  *   start EINVAL, a range over a hole ENOMEM; madvise and mprotect over a 32 TiB reservation.
+ *   mlock/munlock/mlock2/mlockall: ranges round out to pages, holes give ENOMEM, bad flags EINVAL.
  * Layer: guest test programs (Guest/); runner: Tests/integration/run.sh.
  */
 #define _GNU_SOURCE
@@ -17,6 +18,7 @@
 
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 
 #ifndef MREMAP_DONTUNMAP
 #define MREMAP_DONTUNMAP 4 /* include/uapi/linux/mman.h */
@@ -166,8 +168,26 @@ static void test_madvise(void)
     CHECK(munmap(r, huge) == 0, "munmap 32 TiB: %s", strerror(errno));
 }
 
+static void test_mlock(void)
+{
+    unsigned char *p = map_at(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, 0);
+    CHECK(mlock(p + 100, 2 * PAGE) == 0, "mlock: %s", strerror(errno));
+    CHECK(is_filled(p, 4 * PAGE, 0), "mlock'd pages are not zero");
+    CHECK(munlock(p, 4 * PAGE) == 0, "munlock: %s", strerror(errno));
+    errno = 0;
+    CHECK(syscall(SYS_mlock2, p, PAGE, 2) == -1 && errno == EINVAL, "mlock2 with flag 2: errno %d", errno);
+    CHECK(syscall(SYS_mlock2, p, PAGE, 1) == 0, "mlock2(MLOCK_ONFAULT): %s", strerror(errno));
+    CHECK(munmap(p + 3 * PAGE, PAGE) == 0, "munmap: %s", strerror(errno));
+    errno = 0;
+    CHECK(mlock(p, 4 * PAGE) == -1 && errno == ENOMEM, "mlock over a hole: errno %d", errno);
+    errno = 0;
+    CHECK(mlockall(0) == -1 && errno == EINVAL, "mlockall(0): errno %d", errno);
+    CHECK(munlockall() == 0 && munmap(p, 3 * PAGE) == 0, "munlockall: %s", strerror(errno));
+}
+
 int main(void)
 {
+    test_mlock();
     test_mremap();
     test_madvise();
     return pass(NULL);

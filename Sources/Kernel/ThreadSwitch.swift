@@ -31,6 +31,13 @@ final class ArchThread: ThreadContext {
         fpuArea = CPU.permanentAllocation(bytes: ArchThread.fpuBytes, alignment: 64)
     }
 
+    init(stackBase: UInt64, stackTop: UInt64, fpuArea: UInt64) {
+        self.stackBase = stackBase
+        self.stackTop = stackTop
+        self.owned = true
+        self.fpuArea = fpuArea
+    }
+
     var frame: UnsafeMutablePointer<trap_frame> {
         // SAFETY: the top of every thread's kernel stack holds its user frame (see above).
         UnsafeMutablePointer<trap_frame>(bitPattern: UInt(stackTop - UInt64(MemoryLayout<trap_frame>.size)))!
@@ -40,6 +47,19 @@ final class ArchThread: ThreadContext {
         // SAFETY: released only by ThreadSwitch.release once the thread can never run again.
         let p = UnsafeMutableRawPointer.allocate(byteCount: stackBytes, alignment: 16)
         return UInt64(UInt(bitPattern: p))
+    }
+
+    /// A guest thread's kernel stack and FPU area, or nil when the kernel heap cannot grow:
+    /// clone then fails with EAGAIN (ThreadSyscalls.swift) instead of the heap panicking.
+    static func tryAllocate() -> (stack: UInt64, fpu: UInt64)? {
+        guard let stack = egg_heap_try_alloc(UInt64(stackBytes), 16) else { return nil }
+        guard let fpu = egg_heap_try_alloc(UInt64(fpuBytes), 64) else {
+            stack.deallocate()
+            return nil
+        }
+        // The xsave area's header must start zeroed (xrstor checks it; SDM vol. 1 §13.4.2).
+        fpu.initializeMemory(as: UInt8.self, repeating: 0, count: fpuBytes)
+        return (UInt64(UInt(bitPattern: stack)), UInt64(UInt(bitPattern: fpu)))
     }
 }
 
@@ -76,9 +96,9 @@ enum ThreadSwitch {
         set { running[CPU.index] = newValue }
     }
 
-    static func makeThread(registers: UserRegisters, fsBase: UInt64) -> ArchThread {
-        let base = ArchThread.allocateStack()
-        let t = ArchThread(stackBase: base, stackTop: base + UInt64(ArchThread.stackBytes), owned: true)
+    static func makeThread(registers: UserRegisters, fsBase: UInt64) -> ArchThread? {
+        guard let (base, fpu) = ArchThread.tryAllocate() else { return nil }
+        let t = ArchThread(stackBase: base, stackTop: base + UInt64(ArchThread.stackBytes), fpuArea: fpu)
         t.fsBase = fsBase
         t.gsBase = CPU.userGSBase()
         // The child starts with the parent's FPU state, as clone does on Linux.

@@ -188,22 +188,27 @@ void free(void *p) {
     egg_panic_out_of_memory(0); /* corrupted header: a kernel bug, never a guest's doing */
 }
 
-int posix_memalign(void **out, size_t alignment, size_t size) {
+/* An aligned block, or 0 when the heap cannot grow. Kernel code whose size a guest decides
+ * (thread stacks for clone, ...) calls this and turns 0 into an errno; Swift's own
+ * allocations go through posix_memalign, which cannot fail and panics instead. */
+void *egg_heap_try_alloc(uint64_t size, uint64_t alignment) {
     if (size == 0) size = 1;
-    if (alignment <= HEADER) {
-        void *p = alloc_block(size);
-        if (!p) egg_panic_out_of_memory(size);
-        *out = p;
-        return 0;
-    }
+    if (size > (1ULL << 46)) return 0;  /* no RAM this large: also keeps the sums below exact */
+    if (alignment <= HEADER) return alloc_block(size);
     /* Over-allocate, align, and leave an "aligned" header pointing at the real block. */
     unsigned char *raw = alloc_block(size + alignment + HEADER);
-    if (!raw) egg_panic_out_of_memory(size);
+    if (!raw) return 0;
     uint64_t a = ((uint64_t)raw + HEADER + alignment - 1) & ~(uint64_t)(alignment - 1);
     uint64_t *h = (uint64_t *)(a - HEADER);
     h[0] = TAG_ALIGNED;
     h[1] = (uint64_t)raw;
-    *out = (void *)a;
+    return (void *)a;
+}
+
+int posix_memalign(void **out, size_t alignment, size_t size) {
+    void *p = egg_heap_try_alloc(size, alignment);
+    if (!p) egg_panic_out_of_memory(size ? size : 1);
+    *out = p;
     return 0;
 }
 

@@ -192,4 +192,19 @@ struct MemoryTestRandom {
         z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
         return z ^ (z >> 31)
     }
+
+    // MARK: FramePool's reserve for the kernel heap
+
+    func testSingleFramesStopAtTheHeapReserveWhichContiguousGrowthCanStillUse() {
+        let pool = FramePool(PhysicalFrameAllocator(usable: [AddressRange(start: 0x10_0000, end: 0x10_0000 + 8 << 20)],
+                                                    reserved: []))
+        XCTAssertEqual(pool.reservedFrames, 256, "8 MiB: the 1 MiB minimum")
+        var taken = 0
+        while pool.allocateFrame() != nil { taken += 1 }
+        XCTAssertEqual(taken, 2048 - 256, "guest pages and page tables leave the reserve alone")
+        XCTAssertNotNil(pool.allocator.allocateContiguous(frameCount: 256), "the heap grows into it")
+        XCTAssertEqual(FramePool.defaultReserve(totalFrames: 65536), 2048, "256 MiB: 1/32")
+        XCTAssertEqual(FramePool.defaultReserve(totalFrames: 1 << 24), 8192, "64 GiB: capped at 32 MiB")
+        XCTAssertEqual(FramePool.defaultReserve(totalFrames: 100), 50, "tiny RAM: at most half")
+    }
 }

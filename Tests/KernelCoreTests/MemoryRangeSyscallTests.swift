@@ -248,4 +248,33 @@ final class MemoryRangeSyscallTests: XCTestCase {
         assertFailure(k.call(.mremap, a, 4 * 4096, 8 * 4096, 1), .EFAULT)    // past the area
         assertFailure(k.call(.mremap, a, 4096, 1 << 46, 1), .ENOMEM)         // more than RAM
     }
+
+    // MARK: mlock(2)
+
+    func testMlockPopulatesAndChecksTheRange() {
+        guard let a = mmap(4 * 4096, flags: privateAnonymous | fixed, at: 0x4000_0000) else { return }
+        let before = k.space.residentPages
+        assertSuccess(k.call(.mlock, a + 100, 2 * 4096), 0)  // rounds out to three pages
+        XCTAssertEqual(k.space.residentPages - before, 3)
+        assertSuccess(k.call(.mlock2, a, 4 * 4096, 1), 0)   // MLOCK_ONFAULT: nothing now
+        XCTAssertEqual(k.space.residentPages - before, 3)
+        assertFailure(k.call(.mlock2, a, 4096, 2), .EINVAL)
+        assertFailure(k.call(.mlock, a, 5 * 4096), .ENOMEM)  // runs past the mapping
+        assertFailure(k.call(.munlock, a, 5 * 4096), .ENOMEM)
+        assertSuccess(k.call(.munlock, a, 4 * 4096), 0)
+        assertSuccess(k.call(.mlock, a, 0), 0)
+        assertFailure(k.call(.mlock, a, UInt64.max), .EINVAL)
+        guard let n = mmap(4096, prot: protNone) else { return }
+        assertSuccess(k.call(.mlock, n, 4096), 0)  // PROT_NONE pages are skipped, as Linux does
+    }
+
+    func testMlockallFlags() {
+        for bad: UInt64 in [0, 4, 8, 0x10] { assertFailure(k.call(.mlockall, bad), .EINVAL) }
+        guard let a = mmap(2 * 4096) else { return }
+        assertSuccess(k.call(.mlockall, 2), 0)  // MCL_FUTURE
+        XCTAssertNil(table.translate(a))
+        assertSuccess(k.call(.mlockall, 1), 0)  // MCL_CURRENT populates
+        XCTAssertNotNil(table.translate(a + 4096))
+        assertSuccess(k.call(.munlockall), 0)
+    }
 }

@@ -153,4 +153,29 @@ final class ProgramLoaderTests: XCTestCase {
             return XCTFail("expected outOfMemory")
         }
     }
+
+    func testPureBssPagesAreDemandZeroSoAHugeBssLoads() {
+        // The data segment's memory size becomes 1 GiB: far more than the 16 MiB test RAM.
+        var elf = Self.makeELF()
+        let phdr2 = 64 + 56
+        for i in 0..<8 { elf[phdr2 + 40 + i] = UInt8(truncatingIfNeeded: UInt64(1 << 30) >> (8 * UInt64(i))) }
+        guard case .success(let p) = load([(.executable, elf)]) else { return XCTFail("a 1 GiB .bss must load") }
+        let space = p.process.addressSpace
+        XCTAssertEqual(space.map.area(containing: 0x40_1000)?.backing, .image(offset: 0x1000))
+        XCTAssertEqual(space.map.area(containing: 0x40_2000)?.backing, .anonymous, "pure .bss is anonymous")
+        XCTAssertNil(space.pageTable.translate(0x40_2000), "and not present until touched")
+        assertSuccess(space.copyIn(UserAddress(0x40_1010 + (1 << 30) - 17), count: 1), [0])
+        XCTAssertNil(space.copyOut(UserAddress(0x40_1010 + (1 << 29)), from: [5]))
+    }
+
+    func testHugeArgumentsAreRefusedBeforeTheyAreCopied() {
+        let long = [UInt8](repeating: 0x61, count: 32 * 4096)
+        guard case .failure(.stackTooLarge) = load([(.executable, Self.makeELF()), (.argument, long)]) else {
+            return XCTFail("an argument of MAX_ARG_STRLEN bytes must be refused")
+        }
+        let many = [(BootBundleRecordKind, [UInt8])](repeating: (.environment, [UInt8](repeating: 0x62, count: 100_000)), count: 30)
+        guard case .failure(.stackTooLarge) = load([(.executable, Self.makeELF())] + many) else {
+            return XCTFail("3 MB of environment must be refused")
+        }
+    }
 }

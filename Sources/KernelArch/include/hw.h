@@ -152,6 +152,8 @@ static inline void hw_store8(uint64_t va, uint8_t v) { *(volatile uint8_t *)va =
 void *memcpy(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
 void egg_heap_add_region(uint64_t start, uint64_t length);
+/* A heap block that may fail (0) instead of panicking (Sources/KernelRuntime/runtime.c). */
+void *egg_heap_try_alloc(uint64_t size, uint64_t alignment);
 uint64_t egg_heap_bytes_in_use(void);
 void egg_enter_user(struct trap_frame *frame) __attribute__((noreturn));
 void egg_switch_stack(uint64_t stack_top, void (*fn)(void)) __attribute__((noreturn));

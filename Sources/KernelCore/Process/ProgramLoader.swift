@@ -80,14 +80,30 @@ public enum ProgramLoader {
             if m.readable { protection.insert(.read) }
             if m.writable { protection.insert(.write) }
             if m.executable { protection.insert(.execute) }
+            // Pages past the last one holding file bytes are pure .bss: demand-zero anonymous
+            // memory, as Linux maps them (fs/binfmt_elf.c set_brk/vm_brk_flags), so a huge
+            // .bss costs nothing until touched instead of failing the load.
+            var filePagesEnd = m.start
+            for s in plan.segments where s.fileSize > 0 {
+                let fileStart = s.virtualAddress, fileEnd = s.virtualAddress + s.fileSize
+                if fileStart < m.end && fileEnd > m.start {
+                    let end = min(MemoryPage.roundUp(fileEnd) ?? m.end, m.end)
+                    if end > filePagesEnd { filePagesEnd = end }
+                }
+            }
             let fileOffset = fileOffsetOfPage(m.start, plan: plan)
-            if case .failure = space.map.map(at: m.start, length: m.end - m.start, protection: protection,
-                                              placement: .fixed, backing: .image(offset: fileOffset),
-                                              shared: false, name: "") {
+            if filePagesEnd > m.start, case .failure = space.map.map(
+                at: m.start, length: filePagesEnd - m.start, protection: protection, placement: .fixed,
+                backing: .image(offset: fileOffset), shared: false, name: "") {
+                return .failure(.outOfMemory)
+            }
+            if filePagesEnd < m.end, case .failure = space.map.map(
+                at: filePagesEnd, length: m.end - filePagesEnd, protection: protection, placement: .fixed,
+                backing: .anonymous, shared: false, name: "") {
                 return .failure(.outOfMemory)
             }
             var page = m.start
-            while page < m.end {
+            while page < filePagesEnd {
                 guard let frame = frames.allocateFrame() else { return .failure(.outOfMemory) }
                 memory.fill(frame, count: Int(pageSize), value: 0)
                 for s in plan.segments where s.fileSize > 0 {
@@ -108,6 +124,16 @@ public enum ProgramLoader {
                                           placement: .fixed, backing: .stack, shared: false, name: VirtualMemoryMap.stackName) {
             return .failure(.outOfMemory)
         }
+
+        // Arguments and environment are copied into the kernel heap and onto the stack:
+        // check their size first, with Linux's execve limits (fs/exec.c: each string at most
+        // MAX_ARG_STRLEN, 32 pages; all of them at most a quarter of the 8 MiB stack).
+        var argumentBytes = 0
+        for r in bundle.records(of: .argument) + bundle.records(of: .environment) {
+            guard r.length < 32 * Int(pageSize) else { return .failure(.stackTooLarge) }
+            argumentBytes += r.length + 1 + 8
+        }
+        guard argumentBytes <= Int(stackSize / 4) else { return .failure(.stackTooLarge) }
 
         var arguments: [[UInt8]] = []
         for r in bundle.records(of: .argument) { arguments.append(source.bytes(at: r.offset, count: r.length)) }

@@ -48,6 +48,11 @@ func registerBuiltinSyscalls(_ t: inout SyscallTable) {
     t.register(.mprotect, MemorySyscalls.mprotect)
     t.register(.madvise, MemorySyscalls.madvise)
     t.register(.mremap, MemorySyscalls.mremap)
+    t.register(.mlock, MemorySyscalls.mlock)
+    t.register(.mlock2, MemorySyscalls.mlock2)
+    t.register(.munlock, MemorySyscalls.munlock)
+    t.register(.mlockall, MemorySyscalls.mlockall)
+    t.register(.munlockall, MemorySyscalls.munlockall)
     // Files: descriptors (FileSyscalls), paths (PathSyscalls), polling (PollSyscalls);
     // the VFS itself is Sources/KernelCore/VFS/
     t.register(.read, FileSyscalls.read)

@@ -148,6 +148,71 @@ enum MemorySyscalls {
 
 }
 
+extension MemorySyscalls {
+    // mlock(2) family. egg's guest runs as root, and CAP_IPC_LOCK is not bound by
+    // RLIMIT_MEMLOCK (mm/mlock.c can_do_mlock), so no accounting applies. Nothing is ever
+    // swapped out here, so a lock's only effect is mlock's own: the pages are made present
+    // now (mm/gup.c __mm_populate), and errors follow __mlock_posix_error_return.
+
+    /// The page range mlock/munlock act on: `addr` rounded down, the end rounded up
+    /// (mm/mlock.c do_mlock). nil: the length wraps (EINVAL); an empty range is fine.
+    static func lockRange(_ address: UInt64, _ length: UInt64) -> AddressRange?? {
+        let start = address & ~(pageSize - 1)
+        let (sum, overflow) = address.addingReportingOverflow(length)
+        guard !overflow, let end = MemoryPage.roundUp(sum) else { return .some(nil) }
+        if end == start { return .none }
+        return .some(AddressRange(start: start, end: end))
+    }
+
+    static func lock(_ k: KernelState, _ address: UInt64, _ length: UInt64, onFault: Bool) -> SyscallResult {
+        guard let maybe = lockRange(address, length) else { return .success(0) }
+        guard let range = maybe else { return .failure(.EINVAL) }
+        guard k.memory.map.isMapped(range) else { return .failure(.ENOMEM) }
+        if onFault { return .success(0) }
+        for piece in k.memory.map.pieces(in: range) where !piece.protection.isEmpty {
+            switch k.memory.populate(piece.range, write: piece.protection.contains(.write)) {
+            case nil: break
+            case .ENOMEM?: return .failure(.EAGAIN)     // could not lock: out of memory
+            default: return .failure(.ENOMEM)          // EFAULT becomes ENOMEM
+            }
+        }
+        return .success(0)
+    }
+
+    static func mlock(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        lock(k, a[0], a[1], onFault: false)
+    }
+
+    /// mlock2(2): flags 0 or MLOCK_ONFAULT (1); other bits EINVAL.
+    static func mlock2(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        guard a[2] & ~1 == 0 else { return .failure(.EINVAL) }
+        return lock(k, a[0], a[1], onFault: a[2] == 1)
+    }
+
+    static func munlock(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        guard let maybe = lockRange(a[0], a[1]) else { return .success(0) }
+        guard let range = maybe else { return .failure(.EINVAL) }
+        return k.memory.map.isMapped(range) ? .success(0) : .failure(.ENOMEM)
+    }
+
+    /// mlockall(2): MCL_CURRENT 1, MCL_FUTURE 2, MCL_ONFAULT 4; no flags, ONFAULT alone or
+    /// unknown bits → EINVAL. MCL_CURRENT populates every accessible area, ignoring
+    /// failures as Linux's mm_populate does; MCL_FUTURE needs nothing more here, because
+    /// later pages are made present on first touch and never evicted.
+    static func mlockall(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+        let flags = a[0]
+        guard flags & ~7 == 0, flags & 3 != 0 else { return .failure(.EINVAL) }
+        if flags & 1 != 0 && flags & 4 == 0 {
+            for area in k.memory.map.areas where !area.protection.isEmpty {
+                _ = k.memory.populate(area.range, write: area.protection.contains(.write))
+            }
+        }
+        return .success(0)
+    }
+
+    static func munlockall(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult { .success(0) }
+}
+
 /// The advice values of madvise(2) that Linux accepts (madvise_behavior_valid in
 /// mm/madvise.c, for a kernel with KSM and transparent huge pages), and what each does here.
 struct MadviseRequest {
