@@ -134,10 +134,9 @@ public func runGuest(_ request: RunRequest) -> Int32 {
         case .failure(let problem): return refuse(problem.message)
         }
     }
-    fileArchive = appendingMembers(
-        generatedSystemFiles(hostname: request.hostname ?? defaultGuestHostname, networked: network != nil,
-                             provided: filesDirectoryProvides(root: request.filesDirectory)),
-        to: fileArchive)
+    appendMembers(generatedSystemFiles(hostname: request.hostname ?? defaultGuestHostname, networked: network != nil,
+                                       provided: filesDirectoryProvides(root: request.filesDirectory)),
+                  to: &fileArchive)
     let bundle = makeGuestBundle(executable: executable.bytes, hostPath: request.binaryPath,
                                  arguments: request.arguments, environment: environment,
                                  options: (request.trace?.kernelOptions ?? []) + networkKernelOptions(network)

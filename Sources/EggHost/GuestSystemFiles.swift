@@ -97,17 +97,21 @@ public func filesDirectoryProvides(root: String?) -> (String) -> Bool {
     }
 }
 
-/// `archive` (nil: none yet) with `members` added at its end. A newc archive ends with a
-/// TRAILER!!! member; it is cut off and the new members (with their own trailer) follow.
-/// The kernel ignores inode numbers, so the second run of numbers does not matter.
-public func appendingMembers(_ members: [CpioMember], to archive: [UInt8]?) -> [UInt8]? {
-    guard !members.isEmpty else { return archive }
-    guard var archive else { return CpioArchive.build(members) }
-    let trailer = CpioArchive.build([])
-    if archive.count >= trailer.count, Array(archive[(archive.count - trailer.count)...]) == trailer {
-        archive.removeLast(trailer.count)
-        archive.append(contentsOf: CpioArchive.build(members))
-        return archive
+/// Adds `members` at the end of `archive` (nil: none yet), in place: a --files archive can
+/// be a gigabyte, so it is not copied. A newc archive ends with a TRAILER!!! member; it is
+/// cut off and the new members (with their own trailer) follow. The kernel ignores inode
+/// numbers, so the second run of numbers does not matter.
+public func appendMembers(_ members: [CpioMember], to archive: inout [UInt8]?) {
+    guard !members.isEmpty else { return }
+    guard archive != nil else {
+        archive = CpioArchive.build(members)
+        return
     }
-    return archive  // not the shape FileArchive.swift writes: leave it as it is
+    let trailer = CpioArchive.build([])
+    let count = archive!.count
+    guard count >= trailer.count, archive![(count - trailer.count)...].elementsEqual(trailer) else {
+        return  // not the shape FileArchive.swift writes: leave it as it is
+    }
+    archive!.removeLast(trailer.count)
+    archive!.append(contentsOf: CpioArchive.build(members))
 }

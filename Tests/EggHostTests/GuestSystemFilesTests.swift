@@ -47,13 +47,20 @@ final class GuestSystemFilesTests: XCTestCase {
     func testMembersAppendToAnArchiveTheKernelParses() throws {
         let base = CpioArchive.build([CpioMember(name: Array("a.txt".utf8), mode: UInt32(S_IFREG) | 0o644, data: Array("A".utf8))])
         let extra = generatedSystemFiles(hostname: "egg", networked: true, provided: { _ in false })
-        let combined = try XCTUnwrap(appendingMembers(extra, to: base))
-        XCTAssertEqual(names(try CpioArchive.parse(combined)), ["a.txt", "etc", "etc/resolv.conf", "etc/hosts"])
+        var combined: [UInt8]? = base
+        appendMembers(extra, to: &combined)
+        XCTAssertEqual(names(try CpioArchive.parse(try XCTUnwrap(combined))), ["a.txt", "etc", "etc/resolv.conf", "etc/hosts"])
         // No archive yet: the members alone.
-        XCTAssertEqual(names(try CpioArchive.parse(try XCTUnwrap(appendingMembers(extra, to: nil)))).count, 3)
+        var fresh: [UInt8]? = nil
+        appendMembers(extra, to: &fresh)
+        XCTAssertEqual(names(try CpioArchive.parse(try XCTUnwrap(fresh))).count, 3)
         // Nothing to add: unchanged.
-        XCTAssertEqual(appendingMembers([], to: base), base)
-        XCTAssertNil(appendingMembers([], to: nil))
+        var same: [UInt8]? = base
+        appendMembers([], to: &same)
+        XCTAssertEqual(same, base)
+        var none: [UInt8]? = nil
+        appendMembers([], to: &none)
+        XCTAssertNil(none)
     }
 
     func testHostnameFollowsRFC1123() {

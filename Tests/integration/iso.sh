@@ -384,8 +384,9 @@ fb_node_case() {
 }
 fb_node_case
 
-# The kernel's text console: the hello image without isa-debug-exit, so the machine halts
-# with the picture on the screen instead of QEMU exiting; the first text row must hold
+# The kernel's text console: the hello image without isa-debug-exit, so the kernel powers
+# the machine off through ACPI (Sources/Kernel/ACPIPowerOff.swift) and -no-shutdown keeps
+# QEMU with the picture on the screen instead of exiting; the first text row must hold
 # light-grey glyph pixels (the console's default colour) and the screen must be the
 # 1024x768 graphics mode, not VGA text.
 text_console_case() {
@@ -393,7 +394,7 @@ text_console_case() {
     local sock="$WORK/$name.monitor" serial="$WORK/$name.serial" ppm="$WORK/$name.ppm"
     [ -f "$WORK/hello.iso" ] || { report FAIL "$name" "no hello image"; return; }
     t=$(now)
-    timeout --kill-after=5 "$LIMIT" "$QEMU" -M pc -accel tcg -cpu max -m 256M -nodefaults -no-reboot \
+    timeout --kill-after=5 "$LIMIT" "$QEMU" -M pc -accel tcg -cpu max -m 256M -nodefaults -no-reboot -no-shutdown \
         -display none -vga std -drive "file=$WORK/hello.iso,media=cdrom,readonly=on,if=ide,index=2" -boot d \
         -serial "file:$serial" -monitor "unix:$sock,server,nowait" < /dev/null > "$WORK/$name.qemu.out" 2>&1 &
     local pid=$! waited=0
