@@ -250,7 +250,9 @@ func superviseQEMU(_ qemu: String, arguments: [String], controlPath: String, std
     let controlText = (try? String(contentsOfFile: controlPath, encoding: .utf8)) ?? ""
     let qemuStderr = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
     let report = ControlReport(parsing: controlText)
-    let outcome = decideOutcome(report: report, timedOut: child.timedOut, interruptedBy: child.forwardedSignal)
+    // A closed stdout pipe ends the run as SIGPIPE ends a program writing to it (141).
+    let outcome = decideOutcome(report: report, timedOut: child.timedOut,
+                                interruptedBy: child.forwardedSignal ?? (child.stdoutClosed ? SIGPIPE : nil))
 
     if request.verbose {
         for line in report.diagnostics { complain("kernel: \(line)") }

@@ -36,6 +36,9 @@ public struct ChildResult: Equatable {
     public var timedOut: Bool
     /// A signal egg received and forwarded during the run.
     public var forwardedSignal: Int32?
+    /// egg's stdout was a pipe whose reader went away, so QEMU was stopped (as a program
+    /// writing to it would die of SIGPIPE).
+    public var stdoutClosed: Bool = false
 }
 
 public enum SpawnError: Error {
@@ -319,6 +322,7 @@ public func runChild(program: String, arguments: [String], stdin mode: StandardI
     }
     if pendingSignal != 0 { kill(pid, pendingSignal) }
     if mode == .pump { close(stdinFD); stdinFD = -1; startStandardInputPump(into: pumpFD) }
+    let watcher = discardStdout ? nil : StandardOutputWatcher.start(child: pid)
 
     timeoutStage = 0
     let remaining = deadlineRemaining()
@@ -333,6 +337,7 @@ public func runChild(program: String, arguments: [String], stdin mode: StandardI
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     setTimer(nil)
+    let stdoutClosed = watcher?.stop() ?? false
     runningChild = 0
     if let left = deadlineRemaining() { setTimer(max(left, 0.000_001)) }  // the rest of the run
     if restoreTerminal { tcsetattr(0, TCSANOW, &savedTerminal) }
@@ -342,7 +347,55 @@ public func runChild(program: String, arguments: [String], stdin mode: StandardI
     return ChildResult(exitCode: signaled == 0 ? (status >> 8) & 0xFF : nil,
                        terminatingSignal: signaled == 0 ? nil : signaled,
                        timedOut: timeoutStage != 0,
-                       forwardedSignal: receivedSignal())
+                       forwardedSignal: receivedSignal(), stdoutClosed: stdoutClosed || signaled == SIGPIPE)
+}
+
+/// Watches egg's stdout while QEMU runs, when it is a pipe or socket: once the reader is
+/// gone (poll(2) reports POLLERR/POLLHUP on the write end; pipe(7)), the guest's output has
+/// nowhere to go and QEMU would drop it forever (`egg run yes | head -1` never ended), so
+/// QEMU is stopped with SIGTERM and egg reports 141, as docker run does when its program
+/// dies of SIGPIPE.
+final class StandardOutputWatcher: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stopping = false
+    private var sawClosed = false
+    private let done = DispatchSemaphore(value: 0)
+
+    static func start(child: pid_t) -> StandardOutputWatcher? {
+        var info = stat()
+        guard fstat(1, &info) == 0 else { return nil }
+        let kind = info.st_mode & S_IFMT
+        guard kind == S_IFIFO || kind == S_IFSOCK else { return nil }
+        let watcher = StandardOutputWatcher()
+        Thread { watcher.run(child: child) }.start()
+        return watcher
+    }
+
+    private func run(child: pid_t) {
+        defer { done.signal() }
+        while true {
+            var entry = pollfd(fd: 1, events: 0, revents: 0)
+            let n = poll(&entry, 1, 100)
+            lock.lock()
+            if stopping { lock.unlock(); return }
+            if n > 0 && entry.revents & Int16(POLLERR | POLLHUP) != 0 {
+                sawClosed = true
+                kill(child, SIGTERM)  // runChild calls stop() right after reaping it
+                lock.unlock()
+                return
+            }
+            lock.unlock()
+        }
+    }
+
+    /// After QEMU was reaped: ends the watch; true when it stopped QEMU.
+    func stop() -> Bool {
+        lock.lock()
+        stopping = true
+        lock.unlock()
+        done.wait()
+        return sawClosed
+    }
 }
 
 /// Copies egg's stdin into `fd` on a thread, then sends end of file as ^D (see the header).

@@ -66,7 +66,8 @@ struct Run: ParsableCommand {
             Exit status (125, 126 and 127 as docker run uses them):
               0-255  the guest's exit status
               128+N  the guest died of signal N (139: SIGSEGV), or egg got
-                     SIGINT, SIGTERM or SIGHUP (N) and stopped QEMU
+                     SIGINT, SIGTERM or SIGHUP (N) and stopped QEMU; 141
+                     when egg's stdout is a pipe whose reader went away
               124    --timeout expired (QEMU was stopped, or never started)
               125    egg refused its options or failed itself: usage error,
                      bad -m/-p/-e/--hostname/-w, --files missing, program

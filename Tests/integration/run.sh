@@ -237,6 +237,7 @@ CASES+=("host|sigterm-cleans-up|sigterm_cleanup")
 CASES+=("host|sigkill-takes-qemu-along|sigkill_qemu")
 CASES+=("host|packed-image-powers-off|packed_power_off")
 CASES+=("host|timeout-before-qemu|timeout_before_qemu")
+CASES+=("host|closed-stdout-ends-run|closed_stdout")
 # Large and sparse files (issue 12): sparse 1 TiB write, ftruncate 2 TiB, /tmp filled to
 # ENOSPC and emptied, statfs (Guest/c/bigfile_test.c); then --files trees holding one big
 # file, made at run time (not kept in git), read in place by the kernel at the given -m.
@@ -661,6 +662,30 @@ host_timeout_before_qemu() { # name
     fi
     rm -rf "$tmp" "$cache"
     [ -z "$reason" ] && echo "PASS|$name|status 124 after $took, TMPDIR empty" || echo "FAIL|$name|$reason [logs: ${log#"$ROOT"/}.*]"
+}
+
+# `egg run busybox yes | head -2`: once head is gone the guest's output has nowhere to go;
+# egg stops QEMU and exits 141 as a program killed by SIGPIPE would (it used to run forever).
+host_closed_stdout() { # name
+    local name=$1 log="$LOGS/$1" tmp reason="" st
+    if [ ! -x "$BUSYBOX" ]; then
+        echo "SKIP|$name|no $BUSYBOX"
+        return
+    fi
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/egg-host.XXXXXX")
+    set +e
+    TMPDIR="$tmp" timeout 60 "$EGG" run --accel tcg "$BUSYBOX" -- yes 2> "$log.err" < /dev/null | head -2 > "$log.head"
+    st=${PIPESTATUS[0]}
+    set -e
+    if [ "$st" -ne 141 ]; then
+        reason="egg exited $st, expected 141 (124: it kept running)"
+    elif [ "$(cat "$log.head")" != "$(printf 'y\ny')" ]; then
+        reason="head saw '$(head -c 40 "$log.head")'"
+    else
+        reason=$(host_leftovers "$tmp")
+    fi
+    rm -rf "$tmp"
+    [ -z "$reason" ] && echo "PASS|$name|status 141, no QEMU or files left" || echo "FAIL|$name|$reason [logs: ${log#"$ROOT"/}.*]"
 }
 
 run_host_case() { # name function
