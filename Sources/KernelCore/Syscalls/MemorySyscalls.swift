@@ -1,9 +1,11 @@
-// MemorySyscalls — brk, mmap, munmap, mprotect, madvise (KernelCore layer).
+// MemorySyscalls — brk, mmap, munmap, mprotect, madvise, mremap and the mlock family
+// (KernelCore layer).
 //
 // The mapping bookkeeping and Linux's error rules live in VirtualMemoryMap
 // (Sources/KernelCore/Memory/); these handlers decode arguments and apply the result to the
-// page tables through AddressSpace. Anonymous memory is demand-zero. mmap(2), brk(2),
-// mprotect(2), madvise(2).
+// page tables through AddressSpace, whose range operations walk only the page tables that
+// exist (PageTable.swift). Anonymous memory is demand-zero. mmap(2), brk(2), mprotect(2),
+// madvise(2), mremap(2), mlock(2).
 import LinuxABI
 
 enum MemorySyscalls {
