@@ -248,7 +248,7 @@ static u64 timeout_pointer(int slot)
     case 1: ts[0] = 0; ts[1] = 1000000; return (u64)ts;
     case 2: ts[0] = 0; ts[1] = 1000; return (u64)ts;
     case 3: ts[0] = 0; ts[1] = below(2) ? 999999999 + 1 : -1; return (u64)ts; /* EINVAL */
-    default: return pick(bad_pointers, N(bad_pointers));
+    default: return pick(bad_pointers + 1, N(bad_pointers) - 1); /* bad_pointers[0] is NULL */
     }
 }
 
@@ -591,8 +591,10 @@ static int sanitize(long nr, u64 *a)
         if (kind == S_IFCHR || kind == S_IFBLK) { if (nr == 133) a[2] = 0; else a[3] = 0; }
         break;
     }
-    case 141: a[0] = 0; break;                                 /* setpriority: PRIO_PROCESS */
-    case 251: a[0] = 1; break;                                 /* ioprio_set: IOPRIO_WHO_PROCESS */
+    /* setpriority and ioprio_set on itself only, and at the default priority: nice 19 on a
+     * busy host makes a native run crawl, and -20 would take the CPU from others. */
+    case 141: a[0] = 0; a[2] = 0; break;                       /* PRIO_PROCESS, nice 0 */
+    case 251: a[0] = 1; a[2] = 0; break;                       /* IOPRIO_WHO_PROCESS, class none */
     case 151: a[0] &= ~(u64)MCL_FUTURE; break;                 /* mlockall: no future populate */
     case 157:                                                  /* prctl */
         if (a[0] == 22 || a[0] == 26 || a[0] == 35 || a[0] == 59 || (a[0] >= 74 && a[0] <= 76))

@@ -159,6 +159,39 @@ final class HostileArgumentTests: XCTestCase {
         if known > 0 { progress.note("\(syscallName(n).map { "\($0)" } ?? "?"): \(known) known-issue combinations left out") }
     }
 
+    // MARK: regressions found by the fuzzer (Guest/c/syscall_fuzz.c), each a single call
+
+    /// syscall_fuzz seed 16: sigaltstack with a base and size whose sum wraps was stored, and
+    /// the next sigaltstack computed base + size and trapped ("invalid opcode" in
+    /// SignalSyscalls.sigaltstack). Linux's on_sig_stack() compares a difference.
+    func testSigaltstackWithAWrappingBaseAndSizeDoesNotTrap() {
+        let k = TestKernel()
+        let stack = k.poke(le64(0xffff_ffff_ffff_f000, 0, 1 << 62))   // ss_sp, ss_flags, ss_size
+        assertSuccess(k.call(.sigaltstack, stack, 0), 0)
+        let old = k.scratch + 256
+        assertSuccess(k.call(.sigaltstack, 0, old), 0)
+        XCTAssertEqual(k.peek64(old), 0xffff_ffff_ffff_f000)
+        XCTAssertEqual(k.peek64(old + 16), 1 << 62)
+    }
+
+    /// syscall_fuzz seeds 18 and 20: a handler with SA_ONSTACK and such an alternate stack made
+    /// signal delivery compute base + size and trap in setUpHandlerFrame. Now the frame cannot
+    /// be placed, and delivery reports it (the caller kills with SIGSEGV, as Linux's
+    /// force_sigsegv()).
+    func testSignalFrameOnAWrappingAlternateStackIsRefusedNotATrap() {
+        let k = TestKernel()
+        let stack = k.poke(le64(0xffff_ffff_ffff_f000, 0, 1 << 62))
+        assertSuccess(k.call(.sigaltstack, stack, 0), 0)
+        let saOnStack: UInt64 = 0x0800_0000, saRestorer: UInt64 = 0x0400_0000, saSiginfo: UInt64 = 4
+        let action = k.poke(le64(0x40_1000, saOnStack | saRestorer | saSiginfo, 0x40_2000, 0), at: 512)
+        assertSuccess(k.call(.rt_sigaction, 10, action, 0, 8), 0)
+        let info = Siginfo(signal: 10, code: 0, detail: .sender(pid: 1, uid: 0))
+        XCTAssertFalse(k.state.setUpHandlerFrame(signal: 10, info: info))
+        // An alternate stack at the bottom of the address space: the same refusal.
+        assertSuccess(k.call(.sigaltstack, k.poke(le64(0, 0, 4096), at: 1024), 0), 0)
+        XCTAssertFalse(k.state.setUpHandlerFrame(signal: 10, info: info))
+    }
+
     /// What the worker is doing, for the watchdog on the test's thread.
     final class Progress: @unchecked Sendable {
         private let lock = NSLock()
