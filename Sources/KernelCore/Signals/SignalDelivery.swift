@@ -136,8 +136,13 @@ extension KernelState {
         var regs = platform.currentUserRegisters()
         var top = regs.rsp
         let alt = t.alternateStack
-        let onAltStack = alt.flags & 2 == 0 && regs.rsp > alt.base && regs.rsp <= alt.base + alt.size
-        if flags & saOnStack != 0 && alt.flags & 2 == 0 && !onAltStack { top = alt.base + alt.size }
+        // The alternate stack is the guest's word (sigaltstack accepts any base and size), so
+        // the sums wrap as in Linux's on_sig_stack() (include/linux/sched/signal.h), never trap.
+        let onAltStack = alt.flags & 2 == 0 && regs.rsp > alt.base && regs.rsp &- alt.base <= alt.size
+        if flags & saOnStack != 0 && alt.flags & 2 == 0 && !onAltStack { top = alt.base &+ alt.size }
+        // A top in the first pages (or wrapped to one) cannot hold the frame: the copy would
+        // fail anyway, which is Linux's force_sigsegv() when get_sigframe() gives a bad pointer.
+        guard top >= 0x1_0000 else { return false }
         // FPU state first (fxsave image, 512 bytes, 64-byte aligned), then the frame.
         let fpu = platform.captureFPUState()
         let fpuAddress = (top - 128 - UInt64(fpu.count)) & ~63

@@ -126,7 +126,8 @@ enum SignalSyscalls {
         let t = k.currentThread
         let rsp = k.platform.currentUserRegisters().rsp
         let alt = t.alternateStack
-        let onStack = alt.flags & 2 == 0 && rsp > alt.base && rsp <= alt.base + alt.size
+        // As Linux's on_sig_stack(): a difference, since base + size may wrap (any values are set).
+        let onStack = alt.flags & 2 == 0 && rsp > alt.base && rsp &- alt.base <= alt.size
         if !a.address(1).isNull {
             var w = ByteWriter()
             w.u64(alt.base); w.u32(onStack ? 1 : alt.flags); w.u32(0); w.u64(alt.size)
