@@ -100,12 +100,12 @@ enum NetworkDevice {
         case .fixed:
             deferredPlan = plan
             // socket(2) of any family: the stack the socket layer keeps must be this one.
-            state.syscalls.wrap(SyscallNumber.socket.rawValue) { k, a, original in
+            state.syscalls.wrap(SyscallNumber.socket.rawValue) { k, a, original throws(Errno) -> Int in
                 if let plan = NetworkDevice.deferredPlan {
                     NetworkDevice.deferredPlan = nil
                     NetworkDevice.bringUp(state: k, plan: plan)
                 }
-                return original(k, a)
+                return try original(k, a)
             }
         }
     }

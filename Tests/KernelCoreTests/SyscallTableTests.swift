@@ -28,7 +28,7 @@ final class SyscallTableTests: XCTestCase {
         var seen: [UInt64] = []
         let previous = k.state.syscalls.register(400) { _, a in
             seen = [a[0], a[1], a[2], a[3], a[4], a[5]]
-            return .success(a.int(0) + a.int(5))
+            return a.int(0) + a.int(5)
         }
         XCTAssertNil(previous, "nothing was registered at 400")
         assertSuccess(k.state.dispatch(SyscallArguments(number: 400, 40, 2, 3, 4, 5, 2)), 42)
@@ -38,18 +38,17 @@ final class SyscallTableTests: XCTestCase {
     func testRegisterReturnsThePreviousHandlerSoAWrapperCanCallIt() {
         // Like eggos's uname wrapper: change one field of the built-in answer.
         let k = TestKernel()
-        guard let original = k.state.syscalls.register(.uname, { _, _ in .failure(.EPERM) }) else {
+        guard let original = k.state.syscalls.register(.uname, { _, _ throws(Errno) -> Int in throw .EPERM }) else {
             return XCTFail("uname must have a built-in handler")
         }
-        let mine = k.state.syscalls.register(.uname) { state, a in
-            let result = original(state, a)
-            guard case .success = result else { return result }
+        let mine = k.state.syscalls.register(.uname) { state, a throws(Errno) -> Int in
+            let result = try original(state, a)
             let nodename = Array("wrapped".utf8) + [0]
-            if let e = state.memory.copyOut(a.address(0).advanced(by: 65), from: nodename) { return .failure(e) }
+            if let e = state.memory.copyOut(a.address(0).advanced(by: 65), from: nodename) { throw e }
             return result
         }
         XCTAssertNotNil(mine, "the second register returns the first replacement")
-        assertFailure(mine!(k.state, SyscallArguments(number: 63, k.scratch)), .EPERM)
+        assertFailure(SyscallTable.invoke(mine!, k.state, SyscallArguments(number: 63, k.scratch)), .EPERM)
         assertSuccess(k.call(.uname, k.scratch), 0)
         let bytes = k.peek(k.scratch, count: 390)
         XCTAssertEqual(Array(bytes[0..<6]), Array("Linux\0".utf8), "sysname from the original")
@@ -59,14 +58,14 @@ final class SyscallTableTests: XCTestCase {
     func testNumbersOutsideTheTableAreRefused() {
         var table = SyscallTable()
         var called = false
-        XCTAssertNil(table.register(-1) { _, _ in called = true; return .success(0) })
-        XCTAssertNil(table.register(SyscallTable.capacity) { _, _ in called = true; return .success(0) })
+        XCTAssertNil(table.register(-1) { _, _ in called = true; return 0 })
+        XCTAssertNil(table.register(SyscallTable.capacity) { _, _ in called = true; return 0 })
         XCTAssertNil(table.handler(for: -1))
         XCTAssertNil(table.handler(for: SyscallTable.capacity))
         let k = TestKernel()
         assertFailure(table.dispatch(k.state, SyscallArguments(number: SyscallTable.capacity)), .ENOSYS)
         XCTAssertFalse(called)
-        table.register(SyscallTable.capacity - 1) { _, _ in .success(7) }
+        table.register(SyscallTable.capacity - 1) { _, _ in 7 }
         assertSuccess(table.dispatch(k.state, SyscallArguments(number: SyscallTable.capacity - 1)), 7)
     }
 
@@ -90,10 +89,29 @@ final class SyscallTableTests: XCTestCase {
         let a = SyscallArguments(number: 0, UInt64(bitPattern: -100), 0xFFFF_FFFF, 0x1_0000_0005, 3)
         XCTAssertEqual(a.int(0), -100)
         XCTAssertEqual(a.int32(1), -1)
-        assertFailure(a.fd(1), .EBADF)
-        assertSuccess(a.fd(2), 5)  // only the low 32 bits name the descriptor
-        assertSuccess(a.flags(3, known: 3), 3)
-        assertFailure(a.flags(3, known: 1), .EINVAL)
+        XCTAssertThrowsError(try a.fd(1)) { XCTAssertEqual($0 as? Errno, .EBADF) }
+        XCTAssertEqual(try a.fd(2), 5)  // only the low 32 bits name the descriptor
+        XCTAssertEqual(try a.flags(3, known: 3), 3)
+        XCTAssertThrowsError(try a.flags(3, known: 1)) { XCTAssertEqual($0 as? Errno, .EINVAL) }
         XCTAssertEqual(a[6], a[5])
+    }
+
+    func testFlagSetArgumentsRejectUnknownBits() {
+        // AT_SYMLINK_NOFOLLOW|AT_EMPTY_PATH decodes; an undefined bit (0x1) is EINVAL, and the
+        // upper half of the register (undefined for a C int) is ignored.
+        let good = SyscallArguments(number: 0, 0xFFFF_FFFF_0000_0000 | 0x1100)
+        XCTAssertEqual(try good.flags(0, as: AtFlags.self), [.AT_SYMLINK_NOFOLLOW, .AT_EMPTY_PATH])
+        let bad = SyscallArguments(number: 0, 0x1101)
+        XCTAssertThrowsError(try bad.flags(0, as: AtFlags.self)) { XCTAssertEqual($0 as? Errno, .EINVAL) }
+    }
+
+    func testWrapHandsOverTheOriginalOrUnimplemented() {
+        let k = TestKernel()
+        XCTAssertTrue(k.state.syscalls.wrap(450) { state, a, original throws(Errno) -> Int in
+            if case .failure(.ENOSYS) = SyscallTable.invoke(original, state, a) { return 77 }
+            return -1
+        })
+        assertSuccess(k.state.dispatch(SyscallArguments(number: 450)), 77)
+        XCTAssertFalse(k.state.syscalls.wrap(SyscallTable.capacity) { _, _, _ in 0 })
     }
 }

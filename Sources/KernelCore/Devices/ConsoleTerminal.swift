@@ -45,52 +45,52 @@ enum ConsoleTerminal {
     /// what is there; MIN 0 TIME t waits up to t tenths of a second for a byte; MIN m TIME 0
     /// waits for min(m, count) bytes; MIN m TIME t also returns once t passes after a byte
     /// with no new one.
-    static func read(_ k: KernelState, _ f: OpenFile, _ address: UserAddress, _ count: Int) -> SyscallResult {
-        guard f.canRead else { return .failure(.EBADF) }
-        if count == 0 { return .success(0) }
+    static func read(_ k: KernelState, _ f: OpenFile, _ address: UserAddress, _ count: Int) throws(Errno) -> Int {
+        guard f.canRead else { throw .EBADF }
+        if count == 0 { return 0 }
         let nonblocking = f.statusFlags & nonblockFlag != 0
         let t = k.terminal
         var collected: [UInt8] = []
         var readDeadline: UInt64? = nil      // MIN 0, TIME > 0: from the start of the read
         var byteDeadline: UInt64? = nil      // MIN > 0, TIME > 0: after the latest byte
-        func deliver(_ bytes: [UInt8]) -> SyscallResult {
-            if !bytes.isEmpty, let e = k.memory.copyOut(address, from: bytes) { return .failure(e) }
-            return .success(bytes.count)
+        func deliver(_ bytes: [UInt8]) throws(Errno) -> Int {
+            if !bytes.isEmpty, let e = k.memory.copyOut(address, from: bytes) { throw e }
+            return bytes.count
         }
         while true {
             k.pullConsoleInput()
             let now = k.platform.monotonicNanoseconds()
             var wakeAt = now + pollSlice
             if t.isCanonical {
-                if !collected.isEmpty { return deliver(collected) }  // the mode changed mid-read
-                if let line = t.readLine(maximum: min(count, 1 << 16)) { return deliver(line) }
+                if !collected.isEmpty { return try deliver(collected) }  // the mode changed mid-read
+                if let line = t.readLine(maximum: min(count, 1 << 16)) { return try deliver(line) }
             } else {
                 let minimum = Int(t.settings.controlCharacters[TermiosBits.VMIN])
                 let time = UInt64(t.settings.controlCharacters[TermiosBits.VTIME]) * 100_000_000
                 let fresh = t.takeQueued(maximum: min(count, 1 << 16) - collected.count)
                 collected += fresh
                 // Piped input that has ended: what is left, then 0 for ever, whatever VMIN says.
-                if t.inputEnded { return deliver(collected) }
+                if t.inputEnded { return try deliver(collected) }
                 if minimum == 0 {
-                    if !collected.isEmpty || time == 0 { return deliver(collected) }
+                    if !collected.isEmpty || time == 0 { return try deliver(collected) }
                     let end = readDeadline ?? now + time
                     readDeadline = end
-                    if now >= end { return deliver(collected) }
+                    if now >= end { return try deliver(collected) }
                     wakeAt = min(wakeAt, end)
                 } else {
-                    if collected.count >= min(minimum, count) || collected.count >= 1 << 16 { return deliver(collected) }
+                    if collected.count >= min(minimum, count) || collected.count >= 1 << 16 { return try deliver(collected) }
                     if time > 0 && !collected.isEmpty {
                         if !fresh.isEmpty { byteDeadline = now + time }
                         if let end = byteDeadline {
-                            if now >= end { return deliver(collected) }
+                            if now >= end { return try deliver(collected) }
                             wakeAt = min(wakeAt, end)
                         }
                     }
                 }
             }
-            if nonblocking { return collected.isEmpty ? .failure(.EAGAIN) : deliver(collected) }
+            if nonblocking { if collected.isEmpty { throw .EAGAIN } else { return try deliver(collected) } }
             guard k.wait(on: k.consoleInput, deadline: wakeAt) else {
-                return collected.isEmpty ? .failure(.EINTR) : deliver(collected)
+                if collected.isEmpty { throw .EINTR } else { return try deliver(collected) }
             }
         }
     }
@@ -103,70 +103,61 @@ enum ConsoleTerminal {
 
     // MARK: ioctl_tty(2)
 
-    static func ioctl(_ k: KernelState, _ request: UInt32, _ a: SyscallArguments) -> SyscallResult {
+    static func ioctl(_ k: KernelState, _ request: UInt32, _ a: SyscallArguments) throws(Errno) -> Int {
         let t = k.terminal
         let argument = a.address(2)
         switch request {
         case IoctlRequest.TCGETS.rawValue:
-            if let e = k.memory.copyOut(argument, from: t.settings.encode()) { return .failure(e) }
-            return .success(0)
+            if let e = k.memory.copyOut(argument, from: t.settings.encode()) { throw e }
+            return 0
         case IoctlRequest.TCSETS.rawValue, IoctlRequest.TCSETSW.rawValue, IoctlRequest.TCSETSF.rawValue:
             // TCSETSW waits for output to drain: console writes are synchronous, so at once.
-            switch k.memory.copyIn(argument, count: Termios.byteSize) {
-            case .failure(let e): return .failure(e)
-            case .success(let bytes):
-                guard let new = try? Termios.decode(from: bytes) else { return .failure(.EFAULT) }
-                t.apply(new, flushInput: request == IoctlRequest.TCSETSF.rawValue)
-                k.wake(k.consoleInput)
-                k.notifyPollers()
-                return .success(0)
-            }
+            let bytes = try k.memory.copyIn(argument, count: Termios.byteSize).get()
+            guard let new = try? Termios.decode(from: bytes) else { throw .EFAULT }
+            t.apply(new, flushInput: request == IoctlRequest.TCSETSF.rawValue)
+            k.wake(k.consoleInput)
+            k.notifyPollers()
+            return 0
         case IoctlRequest.TIOCGWINSZ.rawValue:
-            if let e = k.memory.copyOut(argument, from: t.windowSize.encode()) { return .failure(e) }
-            return .success(0)
+            if let e = k.memory.copyOut(argument, from: t.windowSize.encode()) { throw e }
+            return 0
         case IoctlRequest.TIOCSWINSZ.rawValue:
-            switch k.memory.copyIn(argument, count: Winsize.byteSize) {
-            case .failure(let e): return .failure(e)
-            case .success(let bytes):
-                guard let size = try? Winsize.decode(from: bytes) else { return .failure(.EFAULT) }
-                // tty_do_resize: a change sends SIGWINCH to the foreground process group.
-                if size != t.windowSize {
-                    t.windowSize = size
-                    k.postProcessSignal(28)
-                }
-                return .success(0)
+            let bytes = try k.memory.copyIn(argument, count: Winsize.byteSize).get()
+            guard let size = try? Winsize.decode(from: bytes) else { throw .EFAULT }
+            // tty_do_resize: a change sends SIGWINCH to the foreground process group.
+            if size != t.windowSize {
+                t.windowSize = size
+                k.postProcessSignal(28)
             }
+            return 0
         case IoctlRequest.TIOCGPGRP.rawValue, IoctlRequest.TIOCGSID.rawValue:
             // One process: it leads its session and its process group, which is the
             // terminal's foreground group (getpgid/getsid answer the same).
-            if let e = k.memory.writeUInt32(argument, UInt32(k.process.pid)) { return .failure(e) }
-            return .success(0)
+            if let e = k.memory.writeUInt32(argument, UInt32(k.process.pid)) { throw e }
+            return 0
         case IoctlRequest.TIOCSPGRP.rawValue:
-            switch k.memory.copyIn(argument, count: 4) {
-            case .failure(let e): return .failure(e)
-            case .success(let b):
-                let group = Int32(bitPattern: UInt32(b[0]) | UInt32(b[1]) << 8 | UInt32(b[2]) << 16 | UInt32(b[3]) << 24)
-                if group < 0 { return .failure(.EINVAL) }
-                return Int(group) == k.process.pid ? .success(0) : .failure(.ESRCH)  // tiocspgrp
-            }
+            let b = try k.memory.copyIn(argument, count: 4).get()
+            let group = Int32(bitPattern: UInt32(b[0]) | UInt32(b[1]) << 8 | UInt32(b[2]) << 16 | UInt32(b[3]) << 24)
+            if group < 0 { throw .EINVAL }
+            if Int(group) == k.process.pid { return 0 } else { throw .ESRCH }  // tiocspgrp
         case IoctlRequest.TCFLSH.rawValue:
             switch a.uint32(2) {
             case TermiosBits.TCIFLUSH, TermiosBits.TCIOFLUSH:
                 t.flushInput()
                 k.notifyPollers()
-                return .success(0)
-            case TermiosBits.TCOFLUSH: return .success(0)  // output is never queued
-            default: return .failure(.EINVAL)
+                return 0
+            case TermiosBits.TCOFLUSH: return 0  // output is never queued
+            default: throw .EINVAL
             }
         case IoctlRequest.TIOCOUTQ.rawValue:
-            if let e = k.memory.writeUInt32(argument, 0) { return .failure(e) }
-            return .success(0)
+            if let e = k.memory.writeUInt32(argument, 0) { throw e }
+            return 0
         case 0x5409, 0x540A, IoctlRequest.TIOCSCTTY.rawValue:
             // TCSBRK (tcdrain: nothing queued), TCXONC (no flow control), TIOCSCTTY (it is
             // already the controlling terminal).
-            return .success(0)
+            return 0
         default:
-            return .failure(.ENOTTY)
+            throw .ENOTTY
         }
     }
 }

@@ -151,40 +151,37 @@ public final class FramebufferDevice {
 
     /// ioctl(fd, request, argument) on /dev/fb0. Unknown requests are ENOTTY, as Linux's
     /// fb_ioctl returns for them.
-    public func ioctl(_ k: KernelState, request: UInt64, argument: UInt64) -> SyscallResult {
+    public func ioctl(_ k: KernelState, request: UInt64, argument: UInt64) throws(Errno) -> Int {
         let address = UserAddress(argument)
         switch request & 0xFFFF_FFFF {
         case FramebufferIoctl.getVariableScreenInfo:
-            if let e = k.memory.copyOut(address, from: variableScreenInfo()) { return .failure(e) }
-            return .success(0)
+            if let e = k.memory.copyOut(address, from: variableScreenInfo()) { throw e }
+            return 0
         case FramebufferIoctl.getFixedScreenInfo:
-            if let e = k.memory.copyOut(address, from: fixedScreenInfo()) { return .failure(e) }
-            return .success(0)
+            if let e = k.memory.copyOut(address, from: fixedScreenInfo()) { throw e }
+            return 0
         case FramebufferIoctl.putVariableScreenInfo, FramebufferIoctl.panDisplay:
             // The mode is fixed: accept a request that asks for what we have (programs often
             // write back the structure they read), refuse anything else. Pan: only (0, 0).
             let info: [UInt8]
-            switch k.memory.copyIn(address, count: FramebufferIoctl.variableScreenInfoSize) {
-            case .failure(let e): return .failure(e)
-            case .success(let bytes): info = bytes
-            }
+            info = try k.memory.copyIn(address, count: FramebufferIoctl.variableScreenInfoSize).get()
             let r = ByteReader(info)
             let xoffset = r.u32(16), yoffset = r.u32(20)
-            guard xoffset == 0 && yoffset == 0 else { return .failure(.EINVAL) }
+            guard xoffset == 0 && yoffset == 0 else { throw .EINVAL }
             if request & 0xFFFF_FFFF == FramebufferIoctl.putVariableScreenInfo {
                 let d = description
                 let xres = Int(r.u32(0)), yres = Int(r.u32(4)), bpp = Int(r.u32(24))
                 guard (xres == 0 || xres == d.width) && (yres == 0 || yres == d.height)
-                        && (bpp == 0 || bpp == d.bitsPerPixel) else { return .failure(.EINVAL) }
-                if let e = k.memory.copyOut(address, from: variableScreenInfo()) { return .failure(e) }
+                        && (bpp == 0 || bpp == d.bitsPerPixel) else { throw .EINVAL }
+                if let e = k.memory.copyOut(address, from: variableScreenInfo()) { throw e }
             }
-            return .success(0)
+            return 0
         case FramebufferIoctl.blank:
-            return .success(0)
+            return 0
         case FramebufferIoctl.waitForVSync:
-            return .success(0)
+            return 0
         default:
-            return .failure(.ENOTTY)
+            throw .ENOTTY
         }
     }
 
@@ -194,55 +191,52 @@ public final class FramebufferDevice {
     /// FramePool.freeFrame ignores it). MAP_PRIVATE is accepted too and behaves like
     /// MAP_SHARED, as for Linux's fb_mmap (the pages are the device's).
     public func mmap(_ k: KernelState, address: UInt64, length: UInt64, protection: MemoryProtection,
-                     placement: MappingPlacement, offset: UInt64, handle: UInt64) -> SyscallResult {
-        guard length > 0, offset & 0xFFF == 0 else { return .failure(.EINVAL) }
+                     placement: MappingPlacement, offset: UInt64, handle: UInt64) throws(Errno) -> Int {
+        guard length > 0, offset & 0xFFF == 0 else { throw .EINVAL }
         let size = description.mappableBytes
         let (end, overflow) = offset.addingReportingOverflow(length)
-        guard !overflow, offset < size, end <= size + 0xFFF else { return .failure(.EINVAL) }
+        guard !overflow, offset < size, end <= size + 0xFFF else { throw .EINVAL }
         let pages = (length + 0xFFF) / 0x1000
         let result: MapResult
         switch k.memory.map.map(at: address, length: length, protection: protection, placement: placement,
                                 backing: .file(handle: handle, offset: offset), shared: true, name: "/dev/fb0") {
-        case .failure(let e): return .failure(e)
+        case .failure(let e): throw e
         case .success(let r): result = r
         }
         for range in result.replaced { k.memory.release(range) }
         onMap?()
-        guard !protection.isEmpty else { return .success(Int(result.address)) }
+        guard !protection.isEmpty else { return Int(result.address) }
         for i in 0..<pages {
             let frame = description.physicalAddress + offset + i * 0x1000
             guard k.memory.install(frame: frame, at: result.address + i * 0x1000, protection: protection) else {
                 _ = k.memory.map.unmap(start: result.address, length: length)
                 k.memory.release(AddressRange(start: result.address, end: result.address + pages * 0x1000))
-                return .failure(.ENOMEM)
+                throw .ENOMEM
             }
         }
-        return .success(Int(result.address))
+        return Int(result.address)
     }
 
     /// read(2)/pread(2) of /dev/fb0: bytes of the framebuffer from `offset`; 0 at its end.
-    public func read(_ k: KernelState, into address: UserAddress, count: Int, offset: Int) -> SyscallResult {
-        guard count >= 0, offset >= 0 else { return .failure(.EINVAL) }
+    public func read(_ k: KernelState, into address: UserAddress, count: Int, offset: Int) throws(Errno) -> Int {
+        guard count >= 0, offset >= 0 else { throw .EINVAL }
         let n = max(0, min(count, Int(description.mappableBytes) - offset))
-        if n == 0 { return .success(0) }
+        if n == 0 { return 0 }
         var buffer = [UInt8](repeating: 0, count: n)
         k.memory.memory.read(description.physicalAddress + UInt64(offset), into: &buffer, offset: 0, count: n)
-        if let e = k.memory.copyOut(address, from: buffer) { return .failure(e) }
-        return .success(n)
+        if let e = k.memory.copyOut(address, from: buffer) { throw e }
+        return n
     }
 
     /// write(2)/pwrite(2) of /dev/fb0: ENOSPC at its end, like Linux's fb_write.
-    public func write(_ k: KernelState, from address: UserAddress, count: Int, offset: Int) -> SyscallResult {
-        guard count >= 0, offset >= 0 else { return .failure(.EINVAL) }
+    public func write(_ k: KernelState, from address: UserAddress, count: Int, offset: Int) throws(Errno) -> Int {
+        guard count >= 0, offset >= 0 else { throw .EINVAL }
         let size = Int(description.mappableBytes)
-        if count == 0 { return .success(0) }
-        guard offset < size else { return .failure(.ENOSPC) }
+        if count == 0 { return 0 }
+        guard offset < size else { throw .ENOSPC }
         let n = min(count, size - offset)
-        switch k.memory.copyIn(address, count: n) {
-        case .failure(let e): return .failure(e)
-        case .success(let bytes):
-            k.memory.memory.write(description.physicalAddress + UInt64(offset), from: bytes, offset: 0, count: n)
-            return .success(n)
-        }
+        let bytes = try k.memory.copyIn(address, count: n).get()
+        k.memory.memory.write(description.physicalAddress + UInt64(offset), from: bytes, offset: 0, count: n)
+        return n
     }
 }

@@ -23,8 +23,8 @@ public final class EpollInstance: PollableObject {
         ready(k, maximum: 1, consume: false).isEmpty ? 0 : PollEvents.input
     }
 
-    public func read(_ k: KernelState, into address: UserAddress, count: Int, nonblocking: Bool) -> SyscallResult { .failure(.EINVAL) }
-    public func write(_ k: KernelState, from address: UserAddress, count: Int, nonblocking: Bool) -> SyscallResult { .failure(.EINVAL) }
+    public func read(_ k: KernelState, into address: UserAddress, count: Int, nonblocking: Bool) throws(Errno) -> Int { throw .EINVAL }
+    public func write(_ k: KernelState, from address: UserAddress, count: Int, nonblocking: Bool) throws(Errno) -> Int { throw .EINVAL }
     public func closed(_ k: KernelState) { interests.removeAll() }
 
     /// Ready (events, data) pairs; `consume` applies ONESHOT/edge bookkeeping.
@@ -62,15 +62,16 @@ public final class EpollInstance: PollableObject {
 }
 
 enum EpollSyscalls {
-    static func create(_ k: KernelState, flags: UInt64) -> SyscallResult {
-        guard flags & ~cloexecFlag == 0 else { return .failure(.EINVAL) }
-        return k.installObject(EpollInstance(), flags: 2, closeOnExec: flags & cloexecFlag != 0)
+    static func create(_ k: KernelState, flags: UInt64) throws(Errno) -> Int {
+        guard flags & ~cloexecFlag == 0 else { throw .EINVAL }
+        return try k.installObject(EpollInstance(), flags: 2, closeOnExec: flags & cloexecFlag != 0)
     }
 
-    static func epollCreate1(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult { create(k, flags: a[0]) }
+    static func epollCreate1(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int { try create(k, flags: a[0]) }
 
-    static func epollCreate(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        a.int32(0) <= 0 ? .failure(.EINVAL) : create(k, flags: 0)
+    static func epollCreate(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        guard a.int32(0) > 0 else { throw .EINVAL }
+        return try create(k, flags: 0)
     }
 
     static func instance(_ k: KernelState, _ fd: Int32) -> Result<EpollInstance, Errno> {
@@ -80,21 +81,18 @@ enum EpollSyscalls {
     }
 
     /// epoll_ctl(epfd, op, fd, event): EPOLL_CTL_ADD 1, DEL 2, MOD 3.
-    static func epollCtl(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func epollCtl(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let ep: EpollInstance
-        switch instance(k, a.int32(0)) {
-        case .failure(let e): return .failure(e)
-        case .success(let i): ep = i
-        }
+        ep = try instance(k, a.int32(0)).get()
         let fd = Int(a.int32(2))
-        guard fd >= 0, fd < k.files.count, let target = k.files[fd] else { return .failure(.EBADF) }
-        if target.object === ep { return .failure(.EINVAL) }
-        if target.kind == .snapshot || target.kind == .inode { return .failure(.EPERM) }  // files cannot be polled
+        guard fd >= 0, fd < k.files.count, let target = k.files[fd] else { throw .EBADF }
+        if target.object === ep { throw .EINVAL }
+        if target.kind == .snapshot || target.kind == .inode { throw .EPERM }  // files cannot be polled
         let op = a.int(1)
         var events: UInt32 = 0, data: UInt64 = 0
         if op != 2 {
             switch k.memory.copyIn(a.address(3), count: 12) {  // packed struct epoll_event
-            case .failure(let e): return .failure(e)
+            case .failure(let e): throw e
             case .success(let b):
                 let r = ByteReader(b + [0, 0, 0, 0])
                 events = r.u32(0)
@@ -104,130 +102,130 @@ enum EpollSyscalls {
         let index = ep.interests.firstIndex { $0.fd == fd && $0.file === target }
         switch op {
         case 1:
-            if index != nil { return .failure(.EEXIST) }
+            if index != nil { throw .EEXIST }
             ep.interests.append(EpollInstance.Interest(fd: fd, file: target, events: events, data: data))
         case 2:
-            guard let i = index else { return .failure(.ENOENT) }
+            guard let i = index else { throw .ENOENT }
             ep.interests.remove(at: i)
         case 3:
-            guard let i = index else { return .failure(.ENOENT) }
+            guard let i = index else { throw .ENOENT }
             ep.interests[i].events = events
             ep.interests[i].data = data
             ep.interests[i].disabled = false
             ep.interests[i].lastReported = 0
         default:
-            return .failure(.EINVAL)
+            throw .EINVAL
         }
         k.notifyPollers()
-        return .success(0)
+        return 0
     }
 
-    static func wait(_ k: KernelState, epfd: Int32, events: UserAddress, maximum: Int, timeoutNs: Int64?) -> SyscallResult {
+    static func wait(_ k: KernelState, epfd: Int32, events: UserAddress, maximum: Int, timeoutNs: Int64?) throws(Errno) -> Int {
         let ep: EpollInstance
-        switch instance(k, epfd) {
-        case .failure(let e): return .failure(e)
-        case .success(let i): ep = i
-        }
-        guard maximum > 0 && maximum <= 1 << 20 else { return .failure(.EINVAL) }
+        ep = try instance(k, epfd).get()
+        guard maximum > 0 && maximum <= 1 << 20 else { throw .EINVAL }
         let deadline = PollSyscalls.deadline(k, afterNanoseconds: timeoutNs)
         while true {
             let ready = ep.ready(k, maximum: maximum, consume: true)
             if !ready.isEmpty {
                 var w = ByteWriter()
                 for (e, d) in ready { w.u32(e); w.u64(d) }
-                if let err = k.memory.copyOut(events, from: w.bytes) { return .failure(err) }
-                return .success(ready.count)
+                if let err = k.memory.copyOut(events, from: w.bytes) { throw err }
+                return ready.count
             }
-            if deadline.hasPassed(now: k.platform.monotonicNanoseconds()) { return .success(0) }
+            if deadline.hasPassed(now: k.platform.monotonicNanoseconds()) { return 0 }
             var wake = deadline
             if let t = ep.nextTimerDeadline() { wake = wake.earlier(Deadline(monotonic: t)) }
-            guard k.wait(on: k.pollWaiters, deadline: wake.monotonic) else { return .failure(.EINTR) }
+            guard k.wait(on: k.pollWaiters, deadline: wake.monotonic) else { throw .EINTR }
         }
     }
 
     static func timeout(ms: Int32) -> Int64? { GuestTime.nanoseconds(milliseconds: ms) }
 
-    static func epollWait(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        wait(k, epfd: a.int32(0), events: a.address(1), maximum: a.int(2), timeoutNs: timeout(ms: a.int32(3)))
+    static func epollWait(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        try wait(k, epfd: a.int32(0), events: a.address(1), maximum: a.int(2), timeoutNs: timeout(ms: a.int32(3)))
     }
 
     /// epoll_pwait: the signal mask argument applies only while waiting.
-    static func epollPwait(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        withTemporaryMask(k, a.address(4), a[5]) {
-            wait(k, epfd: a.int32(0), events: a.address(1), maximum: a.int(2), timeoutNs: timeout(ms: a.int32(3)))
+    static func epollPwait(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        try withTemporaryMask(k, a.address(4), a[5]) { () throws(Errno) -> Int in
+            try wait(k, epfd: a.int32(0), events: a.address(1), maximum: a.int(2), timeoutNs: timeout(ms: a.int32(3)))
         }
     }
 
-    static func epollPwait2(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func epollPwait2(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         var ns: Int64? = nil
         if !a.address(3).isNull {
-            switch TimeSyscalls.readTimespec(k, a.address(3)) {
-            case .failure(let e): return .failure(e)
-            case .success(let v): ns = v
-            }
+            ns = try TimeSyscalls.readTimespec(k, a.address(3)).get()
         }
-        return withTemporaryMask(k, a.address(4), a[5]) {
-            wait(k, epfd: a.int32(0), events: a.address(1), maximum: a.int(2), timeoutNs: ns)
+        return try withTemporaryMask(k, a.address(4), a[5]) { () throws(Errno) -> Int in
+            try wait(k, epfd: a.int32(0), events: a.address(1), maximum: a.int(2), timeoutNs: ns)
         }
     }
 
-    static func withTemporaryMask(_ k: KernelState, _ mask: UserAddress, _ size: UInt64, _ body: () -> SyscallResult) -> SyscallResult {
-        if mask.isNull { return body() }
-        guard size == 8 else { return .failure(.EINVAL) }
-        guard case .success(let m) = k.memory.readUInt64(mask) else { return .failure(.EFAULT) }
+    static func withTemporaryMask(_ k: KernelState, _ mask: UserAddress, _ size: UInt64, _ body: () throws(Errno) -> Int) throws(Errno) -> Int {
+        if mask.isNull { return try body() }
+        guard size == 8 else { throw .EINVAL }
+        guard case .success(let m) = k.memory.readUInt64(mask) else { throw .EFAULT }
         let t = k.currentThread
         let saved = t.signalMask
         t.signalMask = m & ~SignalSyscalls.unblockable
-        let result = body()
-        if case .failure(.EINTR) = result { t.savedSignalMask = saved } else { t.signalMask = saved }
-        return result
+        do {
+            let result = try body()
+            t.signalMask = saved
+            return result
+        } catch {
+            // Interrupted: the mask is restored by rt_sigreturn after the handler runs.
+            if error == .EINTR { t.savedSignalMask = saved } else { t.signalMask = saved }
+            throw error
+        }
     }
 }
 
 enum EventSyscalls {
-    static func eventfd2(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func eventfd2(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let flags = a[1]
-        guard flags & ~(cloexecFlag | nonblockFlag | 1) == 0 else { return .failure(.EINVAL) }
-        return k.installObject(EventCounter(initial: UInt64(a.uint32(0)), semaphore: flags & 1 != 0),
+        guard flags & ~(cloexecFlag | nonblockFlag | 1) == 0 else { throw .EINVAL }
+        return try k.installObject(EventCounter(initial: UInt64(a.uint32(0)), semaphore: flags & 1 != 0),
                                flags: 2 | (flags & nonblockFlag), closeOnExec: flags & cloexecFlag != 0)
     }
 
-    static func eventfd(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        eventfd2(k, SyscallArguments(number: 290, a[0], 0))
+    static func eventfd(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        try eventfd2(k, SyscallArguments(number: 290, a[0], 0))
     }
 
-    static func pipe2(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func pipe2(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let flags = a[1]
-        guard flags & ~(cloexecFlag | nonblockFlag | 0o40000) == 0 else { return .failure(.EINVAL) }
+        guard flags & ~(cloexecFlag | nonblockFlag | 0o40000) == 0 else { throw .EINVAL }
         let buffer = PipeBuffer()
-        guard case .success(let r) = k.installObject(PipeEnd(buffer: buffer, isReadEnd: true), flags: flags & nonblockFlag,
-                                                     closeOnExec: flags & cloexecFlag != 0) else { return .failure(.EMFILE) }
-        guard case .success(let w) = k.installObject(PipeEnd(buffer: buffer, isReadEnd: false), flags: 1 | (flags & nonblockFlag),
-                                                     closeOnExec: flags & cloexecFlag != 0) else {
+        guard let r = try? k.installObject(PipeEnd(buffer: buffer, isReadEnd: true), flags: flags & nonblockFlag,
+                                           closeOnExec: flags & cloexecFlag != 0) else { throw .EMFILE }
+        guard let w = try? k.installObject(PipeEnd(buffer: buffer, isReadEnd: false), flags: 1 | (flags & nonblockFlag),
+                                           closeOnExec: flags & cloexecFlag != 0) else {
             k.files[r] = nil
-            return .failure(.EMFILE)
+            throw .EMFILE
         }
         var b = ByteWriter()
         b.u32(UInt32(r)); b.u32(UInt32(w))
         if let e = k.memory.copyOut(a.address(0), from: b.bytes) {
             k.files[r] = nil
             k.files[w] = nil
-            return .failure(e)
+            throw e
         }
-        return .success(0)
+        return 0
     }
 
-    static func pipe(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        pipe2(k, SyscallArguments(number: 293, a[0], 0))
+    static func pipe(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        try pipe2(k, SyscallArguments(number: 293, a[0], 0))
     }
 
     /// timerfd_create(clockid, flags): CLOCK_REALTIME 0, CLOCK_MONOTONIC 1, BOOTTIME 7.
-    static func timerfdCreate(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func timerfdCreate(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let clock = a.int32(0)
-        guard clock == 0 || clock == 1 || clock == 7 else { return .failure(.EINVAL) }
+        guard clock == 0 || clock == 1 || clock == 7 else { throw .EINVAL }
         let flags = a[1]
-        guard flags & ~(cloexecFlag | nonblockFlag) == 0 else { return .failure(.EINVAL) }
-        return k.installObject(Timer(clock: clock), flags: flags & nonblockFlag, closeOnExec: flags & cloexecFlag != 0)
+        guard flags & ~(cloexecFlag | nonblockFlag) == 0 else { throw .EINVAL }
+        return try k.installObject(Timer(clock: clock), flags: flags & nonblockFlag, closeOnExec: flags & cloexecFlag != 0)
     }
 
     static func timer(_ k: KernelState, _ fd: Int32) -> Result<Timer, Errno> {
@@ -244,24 +242,18 @@ enum EventSyscalls {
     }
 
     /// timerfd_settime(fd, flags, new, old): TFD_TIMER_ABSTIME 1.
-    static func timerfdSettime(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func timerfdSettime(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let t: Timer
-        switch timer(k, a.int32(0)) {
-        case .failure(let e): return .failure(e)
-        case .success(let v): t = v
-        }
-        guard a[1] & ~UInt64(3) == 0 else { return .failure(.EINVAL) }
+        t = try timer(k, a.int32(0)).get()
+        guard a[1] & ~UInt64(3) == 0 else { throw .EINVAL }
         // itimerspec64_valid: both halves valid timespecs, else EINVAL; EFAULT for the address.
         let interval: Int64, value: Int64
-        switch k.memory.copyIn(a.address(2), count: 32) {
-        case .failure(let e): return .failure(e)
-        case .success(let b):
-            switch (GuestTime.nanoseconds(timespec: Array(b[0..<16])), GuestTime.nanoseconds(timespec: Array(b[16..<32]))) {
-            case (.success(let i), .success(let v)): (interval, value) = (i, v)
-            default: return .failure(.EINVAL)
-            }
+        let b = try k.memory.copyIn(a.address(2), count: 32).get()
+        switch (GuestTime.nanoseconds(timespec: Array(b[0..<16])), GuestTime.nanoseconds(timespec: Array(b[16..<32]))) {
+        case (.success(let i), .success(let v)): (interval, value) = (i, v)
+        default: throw .EINVAL
         }
-        if !a.address(3).isNull, let e = k.memory.copyOut(a.address(3), from: currentSetting(k, t)) { return .failure(e) }
+        if !a.address(3).isNull, let e = k.memory.copyOut(a.address(3), from: currentSetting(k, t)) { throw e }
         let now = k.platform.monotonicNanoseconds()
         t.expirations = 0
         t.interval = UInt64(interval)
@@ -275,16 +267,13 @@ enum EventSyscalls {
             t.deadline = max(1, due.monotonic ?? Timer.never)
         }
         k.notifyPollers()
-        return .success(0)
+        return 0
     }
 
-    static func timerfdGettime(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        switch timer(k, a.int32(0)) {
-        case .failure(let e): return .failure(e)
-        case .success(let t):
-            if let e = k.memory.copyOut(a.address(1), from: currentSetting(k, t)) { return .failure(e) }
-            return .success(0)
-        }
+    static func timerfdGettime(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let t = try timer(k, a.int32(0)).get()
+        if let e = k.memory.copyOut(a.address(1), from: currentSetting(k, t)) { throw e }
+        return 0
     }
 }
 

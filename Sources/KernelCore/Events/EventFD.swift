@@ -18,30 +18,30 @@ public final class EventCounter: PollableObject {
         return e
     }
 
-    public func read(_ k: KernelState, into address: UserAddress, count: Int, nonblocking: Bool) -> SyscallResult {
-        guard count >= 8 else { return .failure(.EINVAL) }
+    public func read(_ k: KernelState, into address: UserAddress, count: Int, nonblocking: Bool) throws(Errno) -> Int {
+        guard count >= 8 else { throw .EINVAL }
         while counter == 0 {
-            if nonblocking { return .failure(.EAGAIN) }
-            guard k.wait(on: k.pollWaiters) else { return .failure(.EINTR) }
+            if nonblocking { throw .EAGAIN }
+            guard k.wait(on: k.pollWaiters) else { throw .EINTR }
         }
         let value = semaphore ? 1 : counter
-        if let e = k.memory.writeUInt64(address, value) { return .failure(e) }
+        if let e = k.memory.writeUInt64(address, value) { throw e }
         counter -= value
         k.notifyPollers()
-        return .success(8)
+        return 8
     }
 
-    public func write(_ k: KernelState, from address: UserAddress, count: Int, nonblocking: Bool) -> SyscallResult {
-        guard count >= 8 else { return .failure(.EINVAL) }
-        guard case .success(let value) = k.memory.readUInt64(address) else { return .failure(.EFAULT) }
-        guard value != UInt64.max else { return .failure(.EINVAL) }
+    public func write(_ k: KernelState, from address: UserAddress, count: Int, nonblocking: Bool) throws(Errno) -> Int {
+        guard count >= 8 else { throw .EINVAL }
+        guard case .success(let value) = k.memory.readUInt64(address) else { throw .EFAULT }
+        guard value != UInt64.max else { throw .EINVAL }
         while UInt64.max - 1 - counter < value {
-            if nonblocking { return .failure(.EAGAIN) }
-            guard k.wait(on: k.pollWaiters) else { return .failure(.EINTR) }
+            if nonblocking { throw .EAGAIN }
+            guard k.wait(on: k.pollWaiters) else { throw .EINTR }
         }
         counter += value
         k.notifyPollers()
-        return .success(8)
+        return 8
     }
 
     public func closed(_ k: KernelState) {}
@@ -81,24 +81,22 @@ public final class Timer: PollableObject {
         return expirations > 0 ? PollEvents.input : 0
     }
 
-    public func read(_ k: KernelState, into address: UserAddress, count: Int, nonblocking: Bool) -> SyscallResult {
-        guard count >= 8 else { return .failure(.EINVAL) }
+    public func read(_ k: KernelState, into address: UserAddress, count: Int, nonblocking: Bool) throws(Errno) -> Int {
+        guard count >= 8 else { throw .EINVAL }
         while true {
             update(k.platform.monotonicNanoseconds())
             if expirations > 0 { break }
-            if nonblocking { return .failure(.EAGAIN) }
+            if nonblocking { throw .EAGAIN }
             guard k.wait(on: k.pollWaiters, deadline: deadline == 0 || deadline == Timer.never ? nil : deadline) else {
-                return .failure(.EINTR)
+                throw .EINTR
             }
         }
-        if let e = k.memory.writeUInt64(address, expirations) { return .failure(e) }
+        if let e = k.memory.writeUInt64(address, expirations) { throw e }
         expirations = 0
-        return .success(8)
+        return 8
     }
 
-    public func write(_ k: KernelState, from address: UserAddress, count: Int, nonblocking: Bool) -> SyscallResult {
-        .failure(.EINVAL)
-    }
+    public func write(_ k: KernelState, from address: UserAddress, count: Int, nonblocking: Bool) throws(Errno) -> Int { throw .EINVAL }
 
     public func closed(_ k: KernelState) {}
 }

@@ -34,16 +34,16 @@ public final class PipeEnd: PollableObject {
         return buffer.available < PipeBuffer.capacity ? PollEvents.output : 0
     }
 
-    public func read(_ k: KernelState, into address: UserAddress, count: Int, nonblocking: Bool) -> SyscallResult {
-        guard isReadEnd else { return .failure(.EBADF) }
-        if count == 0 { return .success(0) }
+    public func read(_ k: KernelState, into address: UserAddress, count: Int, nonblocking: Bool) throws(Errno) -> Int {
+        guard isReadEnd else { throw .EBADF }
+        if count == 0 { return 0 }
         while buffer.available == 0 {
-            if buffer.writers == 0 { return .success(0) }
-            if nonblocking { return .failure(.EAGAIN) }
-            guard k.wait(on: k.pollWaiters) else { return .failure(.EINTR) }
+            if buffer.writers == 0 { return 0 }
+            if nonblocking { throw .EAGAIN }
+            guard k.wait(on: k.pollWaiters) else { throw .EINTR }
         }
         let n = min(count, buffer.available)
-        if let e = k.memory.copyOut(address, from: buffer.bytes, offset: buffer.start, count: n) { return .failure(e) }
+        if let e = k.memory.copyOut(address, from: buffer.bytes, offset: buffer.start, count: n) { throw e }
         buffer.start += n
         if buffer.start == buffer.bytes.count {
             buffer.bytes.removeAll(keepingCapacity: true)
@@ -53,12 +53,12 @@ public final class PipeEnd: PollableObject {
             buffer.start = 0
         }
         k.notifyPollers()
-        return .success(n)
+        return n
     }
 
-    public func write(_ k: KernelState, from address: UserAddress, count: Int, nonblocking: Bool) -> SyscallResult {
+    public func write(_ k: KernelState, from address: UserAddress, count: Int, nonblocking: Bool) throws(Errno) -> Int {
         var chunk = [UInt8]()
-        return push(k, count: count, nonblocking: nonblocking) { done, n in
+        return try push(k, count: count, nonblocking: nonblocking) { done, n in
             chunk.removeAll(keepingCapacity: true)
             if let e = k.memory.copyIn(address.advanced(by: done), count: n, into: &chunk) { return e }
             buffer.bytes.append(contentsOf: chunk[0..<n])
@@ -68,8 +68,8 @@ public final class PipeEnd: PollableObject {
 
     /// A write of bytes the kernel already holds (sendfile(2) into a pipe), with the same
     /// blocking, EPIPE and SIGPIPE rules as write(2).
-    func write(_ k: KernelState, bytes: [UInt8], nonblocking: Bool) -> SyscallResult {
-        push(k, count: bytes.count, nonblocking: nonblocking) { done, n in
+    func write(_ k: KernelState, bytes: [UInt8], nonblocking: Bool) throws(Errno) -> Int {
+        try push(k, count: bytes.count, nonblocking: nonblocking) { done, n in
             buffer.bytes.append(contentsOf: bytes[done..<(done + n)])
             return nil
         }
@@ -77,26 +77,26 @@ public final class PipeEnd: PollableObject {
 
     /// The write loop: `append(done, n)` adds the next n bytes (from byte `done` of the
     /// caller's data) to the buffer, or returns the error that stops the copy.
-    func push(_ k: KernelState, count: Int, nonblocking: Bool, append: (Int, Int) -> Errno?) -> SyscallResult {
-        guard !isReadEnd else { return .failure(.EBADF) }
+    func push(_ k: KernelState, count: Int, nonblocking: Bool, append: (Int, Int) -> Errno?) throws(Errno) -> Int {
+        guard !isReadEnd else { throw .EBADF }
         var done = 0
         while done < count {
             if buffer.readers == 0 {
                 k.postThreadSignal(13, to: k.currentThread)  // SIGPIPE
-                return done > 0 ? .success(done) : .failure(.EPIPE)
+                if done > 0 { return done } else { throw .EPIPE }
             }
             let room = PipeBuffer.capacity - buffer.available
             if room == 0 {
-                if nonblocking { return done > 0 ? .success(done) : .failure(.EAGAIN) }
-                guard k.wait(on: k.pollWaiters) else { return done > 0 ? .success(done) : .failure(.EINTR) }
+                if nonblocking { if done > 0 { return done } else { throw .EAGAIN } }
+                guard k.wait(on: k.pollWaiters) else { if done > 0 { return done } else { throw .EINTR } }
                 continue
             }
             let n = min(room, count - done)
-            if let e = append(done, n) { return done > 0 ? .success(done) : .failure(e) }
+            if let e = append(done, n) { if done > 0 { return done } else { throw e } }
             done += n
             k.notifyPollers()
         }
-        return .success(done)
+        return done
     }
 
     public func closed(_ k: KernelState) {

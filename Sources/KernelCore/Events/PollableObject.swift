@@ -16,8 +16,8 @@ public enum PollEvents {
 public protocol PollableObject: AnyObject {
     /// Current readiness (PollEvents bits).
     func pollEvents(_ k: KernelState) -> UInt32
-    func read(_ k: KernelState, into address: UserAddress, count: Int, nonblocking: Bool) -> SyscallResult
-    func write(_ k: KernelState, from address: UserAddress, count: Int, nonblocking: Bool) -> SyscallResult
+    func read(_ k: KernelState, into address: UserAddress, count: Int, nonblocking: Bool) throws(Errno) -> Int
+    func write(_ k: KernelState, from address: UserAddress, count: Int, nonblocking: Bool) throws(Errno) -> Int
     /// The last descriptor referring to it was closed.
     func closed(_ k: KernelState)
     /// st_mode for fstat (S_IFIFO for pipes, 0 for anonymous inodes).
@@ -29,13 +29,13 @@ extension KernelState {
     public func notifyPollers() { wake(pollWaiters) }
 
     /// Install `object` at the lowest free descriptor.
-    func installObject(_ object: any PollableObject, flags: UInt64, closeOnExec: Bool) -> SyscallResult {
-        guard let fd = FileSyscalls.lowestFreeDescriptor(self, from: 0) else { return .failure(.EMFILE) }
+    func installObject(_ object: any PollableObject, flags: UInt64, closeOnExec: Bool) throws(Errno) -> Int {
+        guard let fd = FileSyscalls.lowestFreeDescriptor(self, from: 0) else { throw .EMFILE }
         let file = OpenFile(kind: .object, statusFlags: flags)
         file.object = object
         file.closeOnExec = closeOnExec
         files[fd] = file
-        return .success(fd)
+        return fd
     }
 }
 

@@ -8,22 +8,19 @@ enum SignalSyscalls {
 
     static func validSignal(_ s: Int) -> Bool { s >= 1 && s <= 64 }
 
-    static func rtSigaction(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func rtSigaction(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let signal = a.int(0)
-        guard validSignal(signal), a[3] == 8 else { return .failure(.EINVAL) }
+        guard validSignal(signal), a[3] == 8 else { throw .EINVAL }
         var newAction: [UInt8]? = nil
         if !a.address(1).isNull {
-            guard signal != 9 && signal != 19 else { return .failure(.EINVAL) }  // SIGKILL, SIGSTOP
-            switch k.memory.copyIn(a.address(1), count: 32) {
-            case .failure(let e): return .failure(e)
-            case .success(let b): newAction = b
-            }
+            guard signal != 9 && signal != 19 else { throw .EINVAL }  // SIGKILL, SIGSTOP
+            newAction = try k.memory.copyIn(a.address(1), count: 32).get()
         }
         if !a.address(2).isNull {
             var w = ByteWriter()
             w.u64(k.signalHandlers[signal]); w.u64(k.signalFlags[signal])
             w.u64(k.signalRestorers[signal]); w.u64(k.signalMasks[signal])
-            if let e = k.memory.copyOut(a.address(2), from: w.bytes) { return .failure(e) }
+            if let e = k.memory.copyOut(a.address(2), from: w.bytes) { throw e }
         }
         if let b = newAction {
             let r = ByteReader(b)
@@ -37,42 +34,42 @@ enum SignalSyscalls {
                 for t in k.scheduler.threads { t.pendingSignals &= ~signalBit(signal) }
             }
         }
-        return .success(0)
+        return 0
     }
 
     /// SIG_BLOCK 0, SIG_UNBLOCK 1, SIG_SETMASK 2; SIGKILL and SIGSTOP are never blocked.
-    static func rtSigprocmask(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard a[3] == 8 else { return .failure(.EINVAL) }
+    static func rtSigprocmask(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        guard a[3] == 8 else { throw .EINVAL }
         let t = k.currentThread
         let old = t.signalMask
         if !a.address(1).isNull {
-            guard case .success(let set) = k.memory.readUInt64(a.address(1)) else { return .failure(.EFAULT) }
+            guard case .success(let set) = k.memory.readUInt64(a.address(1)) else { throw .EFAULT }
             switch a.int(0) {
             case 0: t.signalMask |= set
             case 1: t.signalMask &= ~set
             case 2: t.signalMask = set
-            default: return .failure(.EINVAL)
+            default: throw .EINVAL
             }
             t.signalMask &= ~unblockable
         }
-        if !a.address(2).isNull, let e = k.memory.writeUInt64(a.address(2), old) { return .failure(e) }
-        return .success(0)
+        if !a.address(2).isNull, let e = k.memory.writeUInt64(a.address(2), old) { throw e }
+        return 0
     }
 
-    static func rtSigpending(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard a[1] <= 8 else { return .failure(.EINVAL) }
+    static func rtSigpending(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        guard a[1] <= 8 else { throw .EINVAL }
         let t = k.currentThread
         if let e = k.memory.writeUInt64(a.address(0), (t.pendingSignals | k.processPendingSignals) & t.signalMask) {
-            return .failure(e)
+            throw e
         }
-        return .success(0)
+        return 0
     }
 
     /// rt_sigsuspend(2): wait with a temporary mask until a handler runs; always EINTR. The
     /// old mask comes back when the handler returns: the frame records it.
-    static func rtSigsuspend(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard a[1] == 8 else { return .failure(.EINVAL) }
-        guard case .success(let mask) = k.memory.readUInt64(a.address(0)) else { return .failure(.EFAULT) }
+    static func rtSigsuspend(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        guard a[1] == 8 else { throw .EINVAL }
+        guard case .success(let mask) = k.memory.readUInt64(a.address(0)) else { throw .EFAULT }
         let t = k.currentThread
         let saved = t.signalMask
         t.signalMask = mask & ~unblockable
@@ -81,12 +78,12 @@ enum SignalSyscalls {
         // Delivery (on the way out) runs with the temporary mask; the frame records the
         // caller's mask, which rt_sigreturn puts back (Linux's saved_sigmask).
         t.savedSignalMask = saved
-        return .failure(.EINTR)
+        throw .EINTR
     }
 
     /// rt_sigreturn(2): restore the registers, mask and FPU state saved in the ucontext at
     /// the stack pointer (the handler's `ret` popped pretcode).
-    static func rtSigreturn(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func rtSigreturn(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         var regs = k.platform.currentUserRegisters()
         let ucAddress = UserAddress(regs.rsp)
         let uc: UserContext
@@ -118,11 +115,11 @@ enum SignalSyscalls {
         }
         k.currentThread.signalMask = uc.signalMask.rawValue & ~unblockable
         k.platform.setCurrentUserRegisters(regs)
-        return .success(Int(Int64(bitPattern: regs.rax)))
+        return Int(Int64(bitPattern: regs.rax))
     }
 
     /// sigaltstack(2): stack_t { void *ss_sp; int ss_flags; size_t ss_size; } (24 bytes).
-    static func sigaltstack(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func sigaltstack(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let t = k.currentThread
         let rsp = k.platform.currentUserRegisters().rsp
         let alt = t.alternateStack
@@ -131,50 +128,47 @@ enum SignalSyscalls {
         if !a.address(1).isNull {
             var w = ByteWriter()
             w.u64(alt.base); w.u32(onStack ? 1 : alt.flags); w.u32(0); w.u64(alt.size)
-            if let e = k.memory.copyOut(a.address(1), from: w.bytes) { return .failure(e) }
+            if let e = k.memory.copyOut(a.address(1), from: w.bytes) { throw e }
         }
         if !a.address(0).isNull {
-            switch k.memory.copyIn(a.address(0), count: 24) {
-            case .failure(let e): return .failure(e)
-            case .success(let b):
-                let r = ByteReader(b)
-                let flags = r.u32(8)
-                guard !onStack else { return .failure(.EPERM) }
-                let mode = flags & ~UInt32(0x8000_0000)  // SS_AUTODISARM is accepted
-                guard mode == 0 || mode == 2 else { return .failure(.EINVAL) }
-                if mode == 2 {
-                    t.alternateStack = (0, 0, 2)
-                } else {
-                    guard r.u64(16) >= 2048 else { return .failure(.ENOMEM) }  // MINSIGSTKSZ
-                    t.alternateStack = (r.u64(0), r.u64(16), 0)
-                }
+            let b = try k.memory.copyIn(a.address(0), count: 24).get()
+            let r = ByteReader(b)
+            let flags = r.u32(8)
+            guard !onStack else { throw .EPERM }
+            let mode = flags & ~UInt32(0x8000_0000)  // SS_AUTODISARM is accepted
+            guard mode == 0 || mode == 2 else { throw .EINVAL }
+            if mode == 2 {
+                t.alternateStack = (0, 0, 2)
+            } else {
+                guard r.u64(16) >= 2048 else { throw .ENOMEM }  // MINSIGSTKSZ
+                t.alternateStack = (r.u64(0), r.u64(16), 0)
             }
         }
-        return .success(0)
+        return 0
     }
 
-    static func kill(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func kill(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let pid = a.int32(0), s = a.int(1)
-        guard s >= 0 && s <= 64 else { return .failure(.EINVAL) }
-        guard pid == Int32(k.process.pid) || pid == 0 || pid == -1 || pid == -Int32(k.process.pid) else { return .failure(.ESRCH) }
+        guard s >= 0 && s <= 64 else { throw .EINVAL }
+        guard pid == Int32(k.process.pid) || pid == 0 || pid == -1 || pid == -Int32(k.process.pid) else { throw .ESRCH }
         if s != 0 { k.postProcessSignal(s) }
-        return .success(0)
+        return 0
     }
 
-    static func threadKill(_ k: KernelState, tid: Int32, signal s: Int) -> SyscallResult {
-        guard s >= 0 && s <= 64, tid > 0 else { return .failure(.EINVAL) }
-        guard let t = k.scheduler.thread(withID: Int(tid)) else { return .failure(.ESRCH) }
+    static func threadKill(_ k: KernelState, tid: Int32, signal s: Int) throws(Errno) -> Int {
+        guard s >= 0 && s <= 64, tid > 0 else { throw .EINVAL }
+        guard let t = k.scheduler.thread(withID: Int(tid)) else { throw .ESRCH }
         if s != 0 { k.postThreadSignal(s, to: t) }
-        return .success(0)
+        return 0
     }
 
-    static func tkill(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        threadKill(k, tid: a.int32(0), signal: a.int(1))
+    static func tkill(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        try threadKill(k, tid: a.int32(0), signal: a.int(1))
     }
 
-    static func tgkill(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard a.int32(0) > 0 else { return .failure(.EINVAL) }
-        guard a.int32(0) == Int32(k.process.pid) else { return .failure(.ESRCH) }
-        return threadKill(k, tid: a.int32(1), signal: a.int(2))
+    static func tgkill(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        guard a.int32(0) > 0 else { throw .EINVAL }
+        guard a.int32(0) == Int32(k.process.pid) else { throw .ESRCH }
+        return try threadKill(k, tid: a.int32(1), signal: a.int(2))
     }
 }

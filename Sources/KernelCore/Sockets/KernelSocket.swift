@@ -66,12 +66,12 @@ public final class KernelSocket: PollableObject {
         }
     }
 
-    public func read(_ k: KernelState, into address: UserAddress, count: Int, nonblocking: Bool) -> SyscallResult {
-        receive(k, [(address, count)], flags: 0, nonblocking: nonblocking).map { $0.count }
+    public func read(_ k: KernelState, into address: UserAddress, count: Int, nonblocking: Bool) throws(Errno) -> Int {
+        try receive(k, [(address, count)], flags: 0, nonblocking: nonblocking).get().count
     }
 
-    public func write(_ k: KernelState, from address: UserAddress, count: Int, nonblocking: Bool) -> SyscallResult {
-        send(k, [(address, count)], flags: 0, nonblocking: nonblocking, to: nil)
+    public func write(_ k: KernelState, from address: UserAddress, count: Int, nonblocking: Bool) throws(Errno) -> Int {
+        try send(k, [(address, count)], flags: 0, nonblocking: nonblocking, to: nil)
     }
 
     public func closed(_ k: KernelState) {
@@ -166,37 +166,37 @@ public final class KernelSocket: PollableObject {
     /// send(2): every byte of `vectors` (a stream may take them in pieces and block between
     /// them), or one datagram. EPIPE raises SIGPIPE unless MSG_NOSIGNAL (send(2)).
     func send(_ k: KernelState, _ vectors: [(UserAddress, Int)], flags: UInt32, nonblocking: Bool,
-              to destination: SocketAddress?) -> SyscallResult {
+              to destination: SocketAddress?) throws(Errno) -> Int {
         let dontWait = nonblocking || flags & MessageFlags.MSG_DONTWAIT.rawValue != 0
         let total = SocketIO.totalLength(vectors)
         // A datagram is copied whole: refuse one larger than the socket can ever queue before
         // a kernel buffer of the guest's size exists (unix(7), udp(7): EMSGSIZE).
-        if keepsBoundaries && total > maximumDatagram { return .failure(.EMSGSIZE) }
+        if keepsBoundaries && total > maximumDatagram { throw .EMSGSIZE }
         let until = deadline(k, sendTimeout)
         var done = 0
         while true {
             let chunk = keepsBoundaries ? total : min(total - done, 65536)
             let data: [UInt8]
             switch SocketIO.gather(k, vectors, from: done, count: chunk) {
-            case .failure(let e): return done > 0 ? .success(done) : .failure(e)
+            case .failure(let e): if done > 0 { return done } else { throw e }
             case .success(let d): data = d
             }
             switch attemptSend(k, data, to: destination) {
             case .success(let n):
                 done += n
-                if keepsBoundaries || done >= total { return .success(done) }
+                if keepsBoundaries || done >= total { return done }
             case .failure(.EAGAIN):
                 readinessFell(k)
-                if dontWait { return done > 0 ? .success(done) : .failure(.EAGAIN) }
+                if dontWait { if done > 0 { return done } else { throw .EAGAIN } }
                 if let until, k.platform.monotonicNanoseconds() >= until {
-                    return done > 0 ? .success(done) : .failure(.EAGAIN)
+                    if done > 0 { return done } else { throw .EAGAIN }
                 }
-                guard k.waitForNetwork(until: until) else { return done > 0 ? .success(done) : .failure(.EINTR) }
+                guard k.waitForNetwork(until: until) else { if done > 0 { return done } else { throw .EINTR } }
             case .failure(let e):
                 if e == .EPIPE && flags & MessageFlags.MSG_NOSIGNAL.rawValue == 0 {
                     k.postThreadSignal(13, to: k.currentThread)   // SIGPIPE
                 }
-                return done > 0 ? .success(done) : .failure(e)
+                if done > 0 { return done } else { throw e }
             }
         }
     }

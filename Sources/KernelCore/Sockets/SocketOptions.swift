@@ -43,47 +43,39 @@ extension SocketSyscalls {
 
     // MARK: setsockopt
 
-    static func setsockopt(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func setsockopt(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let s: KernelSocket
-        switch socket(k, a, 0) {
-        case .failure(let e): return .failure(e)
-        case .success(let found): s = found.0
-        }
+        let found = try socket(k, a, 0)
+        s = found.0
         let level = a.int32(1), name = a.int32(2), value = a.address(3), length = Int(a.int32(4))
-        guard length >= 0 else { return .failure(.EINVAL) }
-        if level == SocketLevel.SOL_SOCKET { return setSocketLevel(k, s, name, value, length) }
-        guard let id = s.socketID else { return .failure(.EOPNOTSUPP) }
+        guard length >= 0 else { throw .EINVAL }
+        if level == SocketLevel.SOL_SOCKET { return try setSocketLevel(k, s, name, value, length) }
+        guard let id = s.socketID else { throw .EOPNOTSUPP }
         if level == SocketLevel.IPPROTO_TCP && s.type == SocketType.SOCK_STREAM {
             guard name == TCPOption.TCP_NODELAY || remembered(rememberedTCPOptions, name) != nil else {
-                return .failure(.ENOPROTOOPT)
+                throw .ENOPROTOOPT
             }
             let v: Int32
-            switch intValue(k, value, length) {
-            case .failure(let e): return .failure(e)
-            case .success(let x): v = x
-            }
+            v = try intValue(k, value, length).get()
             if name == TCPOption.TCP_NODELAY {
                 k.networkStack().setNoDelay(id, v != 0, now: k.platform.monotonicNanoseconds())
                 k.pumpNetwork()
             } else {
                 if (name == TCPOption.TCP_KEEPIDLE || name == TCPOption.TCP_KEEPINTVL) && (v < 1 || v > 32767) {
-                    return .failure(.EINVAL)
+                    throw .EINVAL
                 }
-                if name == TCPOption.TCP_KEEPCNT && (v < 1 || v > 127) { return .failure(.EINVAL) }
+                if name == TCPOption.TCP_KEEPCNT && (v < 1 || v > 127) { throw .EINVAL }
                 storeOption(s, level, name, v)
             }
-            return .success(0)
+            return 0
         }
         if level == SocketLevel.IPPROTO_IP, remembered(rememberedIPOptions, name) != nil {
-            switch intValue(k, value, length) {
-            case .failure(let e): return .failure(e)
-            case .success(let v):
-                if name == 2 && (v < -1 || v == 0 || v > 255) { return .failure(.EINVAL) }   // IP_TTL
-                storeOption(s, level, name, name == 2 && v == -1 ? 64 : v)
-                return .success(0)
-            }
+            let v = try intValue(k, value, length).get()
+            if name == 2 && (v < -1 || v == 0 || v > 255) { throw .EINVAL }   // IP_TTL
+            storeOption(s, level, name, name == 2 && v == -1 ? 64 : v)
+            return 0
         }
-        return .failure(.ENOPROTOOPT)
+        throw .ENOPROTOOPT
     }
 
     /// An int option value: optlen < 4 is EINVAL, an unreadable pointer EFAULT.
@@ -92,40 +84,32 @@ extension SocketSyscalls {
         return k.memory.copyIn(address, count: 4).map { Int32(bitPattern: ByteReader($0).u32(0)) }
     }
 
-    static func setSocketLevel(_ k: KernelState, _ s: KernelSocket, _ name: Int32, _ value: UserAddress, _ length: Int) -> SyscallResult {
+    static func setSocketLevel(_ k: KernelState, _ s: KernelSocket, _ name: Int32, _ value: UserAddress, _ length: Int) throws(Errno) -> Int {
         let stack = s.socketID == nil ? nil : k.networkStack()
         if name == SocketOption.SO_RCVTIMEO || name == SocketOption.SO_SNDTIMEO {
-            guard length >= 16 else { return .failure(.EINVAL) }
+            guard length >= 16 else { throw .EINVAL }
             let r: ByteReader
-            switch k.memory.copyIn(value, count: 16) {
-            case .failure(let e): return .failure(e)
-            case .success(let b): r = ByteReader(b)
-            }
+            let b = try k.memory.copyIn(value, count: 16).get()
+            r = ByteReader(b)
             let seconds = r.i64(0), micros = r.i64(8)
-            guard micros >= 0 && micros < 1_000_000 else { return .failure(.EDOM) }
+            guard micros >= 0 && micros < 1_000_000 else { throw .EDOM }
             var ns: UInt64 = 0
             if seconds < 0 { ns = 1 }   // sock_set_timeout: a negative time means "do not wait"
             else if seconds > 0 || micros > 0 {
                 ns = UInt64(min(seconds, 1 << 32)) * 1_000_000_000 + UInt64(micros) * 1000
             }
             if name == SocketOption.SO_RCVTIMEO { s.receiveTimeout = ns } else { s.sendTimeout = ns }
-            return .success(0)
+            return 0
         }
         if name == SocketOption.SO_LINGER {
-            guard length >= 8 else { return .failure(.EINVAL) }
-            switch k.memory.copyIn(value, count: 8) {
-            case .failure(let e): return .failure(e)
-            case .success(let b):
-                let r = ByteReader(b + [0, 0, 0, 0, 0, 0, 0, 0])
-                storeOption(s, SocketLevel.SOL_SOCKET, name, Int32(bitPattern: r.u32(0)) != 0 ? Int32(bitPattern: r.u32(4)) : -1)
-                return .success(0)
-            }
+            guard length >= 8 else { throw .EINVAL }
+            let b = try k.memory.copyIn(value, count: 8).get()
+            let r = ByteReader(b + [0, 0, 0, 0, 0, 0, 0, 0])
+            storeOption(s, SocketLevel.SOL_SOCKET, name, Int32(bitPattern: r.u32(0)) != 0 ? Int32(bitPattern: r.u32(4)) : -1)
+            return 0
         }
         let v: Int32
-        switch intValue(k, value, length) {
-        case .failure(let e): return .failure(e)
-        case .success(let x): v = x
-        }
+        v = try intValue(k, value, length).get()
         switch name {
         case SocketOption.SO_REUSEADDR:
             if let stack, let id = s.socketID { stack.setReuseAddress(id, v != 0) }
@@ -148,36 +132,29 @@ extension SocketSyscalls {
             if let stack, let id = s.socketID { stack.setBufferSizes(id, send: nil, receive: s.receiveBufferOption) }
             if case .local(let end) = s.backing { end.capacity = s.receiveBufferOption }
         default:
-            guard remembered(rememberedSocketOptions, name) != nil else { return .failure(.ENOPROTOOPT) }
+            guard remembered(rememberedSocketOptions, name) != nil else { throw .ENOPROTOOPT }
             storeOption(s, SocketLevel.SOL_SOCKET, name, v)
         }
-        return .success(0)
+        return 0
     }
 
     // MARK: getsockopt
 
-    static func getsockopt(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func getsockopt(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let s: KernelSocket
-        switch socket(k, a, 0) {
-        case .failure(let e): return .failure(e)
-        case .success(let found): s = found.0
-        }
+        let found = try socket(k, a, 0)
+        s = found.0
         let level = a.int32(1), name = a.int32(2), value = a.address(3), lengthAddress = a.address(4)
         let given: Int32
-        switch k.memory.copyIn(lengthAddress, count: 4) {
-        case .failure(let e): return .failure(e)
-        case .success(let b): given = Int32(bitPattern: ByteReader(b).u32(0))
-        }
-        guard given >= 0 else { return .failure(.EINVAL) }
+        let b = try k.memory.copyIn(lengthAddress, count: 4).get()
+        given = Int32(bitPattern: ByteReader(b).u32(0))
+        guard given >= 0 else { throw .EINVAL }
         let bytes: [UInt8]
-        switch optionBytes(k, s, level, name) {
-        case .failure(let e): return .failure(e)
-        case .success(let b): bytes = b
-        }
+        bytes = try optionBytes(k, s, level, name).get()
         let n = min(Int(given), bytes.count)
-        if n > 0, let e = k.memory.copyOut(value, from: bytes, count: n) { return .failure(e) }
-        if let e = k.memory.writeUInt32(lengthAddress, UInt32(n)) { return .failure(e) }
-        return .success(0)
+        if n > 0, let e = k.memory.copyOut(value, from: bytes, count: n) { throw e }
+        if let e = k.memory.writeUInt32(lengthAddress, UInt32(n)) { throw e }
+        return 0
     }
 
     static func int32Bytes(_ v: Int32) -> [UInt8] {

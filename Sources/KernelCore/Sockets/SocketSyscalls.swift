@@ -24,10 +24,10 @@ enum SocketSyscalls {
     // MARK: argument decoding
 
     /// The socket behind descriptor argument `i`: EBADF, or ENOTSOCK for any other file.
-    static func socket(_ k: KernelState, _ a: SyscallArguments, _ i: Int) -> Result<(KernelSocket, OpenFile), Errno> {
-        guard case .success(let fd) = a.fd(i), let f = k.files[fd] else { return .failure(.EBADF) }
-        guard let s = f.object as? KernelSocket else { return .failure(.ENOTSOCK) }
-        return .success((s, f))
+    static func socket(_ k: KernelState, _ a: SyscallArguments, _ i: Int) throws(Errno) -> (KernelSocket, OpenFile) {
+        let f = try FileSyscalls.file(k, a, i)
+        guard let s = f.object as? KernelSocket else { throw .ENOTSOCK }
+        return (s, f)
     }
 
     /// A socket address from the guest: EINVAL beyond sockaddr_storage, EFAULT if unreadable.
@@ -91,131 +91,124 @@ enum SocketSyscalls {
         }
     }
 
-    static func install(_ k: KernelState, _ s: KernelSocket, flags: UInt64) -> SyscallResult {
-        k.installObject(s, flags: 2 | (flags & nonblockFlag), closeOnExec: flags & cloexecFlag != 0)
+    static func install(_ k: KernelState, _ s: KernelSocket, flags: UInt64) throws(Errno) -> Int {
+        try k.installObject(s, flags: 2 | (flags & nonblockFlag), closeOnExec: flags & cloexecFlag != 0)
     }
 
     // MARK: socket, socketpair
 
     /// socket(domain, type, protocol) (socket(2), ip(7)).
-    static func socket(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func socket(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let domain = a.int32(0), typeWord = a.uint32(1), protocolNumber = a.int32(2)
         let base = typeWord & 0xf, flags = UInt64(typeWord & ~0xf)
-        guard flags & ~socketFlags == 0 else { return .failure(.EINVAL) }
-        guard domain >= 0 && domain < 46 else { return .failure(.EAFNOSUPPORT) }   // AF_MAX
-        guard base < 11 else { return .failure(.EINVAL) }                         // SOCK_MAX
-        guard domain == Int32(AddressFamily.AF_INET) else { return .failure(.EAFNOSUPPORT) }
+        guard flags & ~socketFlags == 0 else { throw .EINVAL }
+        guard domain >= 0 && domain < 46 else { throw .EAFNOSUPPORT }   // AF_MAX
+        guard base < 11 else { throw .EINVAL }                         // SOCK_MAX
+        guard domain == Int32(AddressFamily.AF_INET) else { throw .EAFNOSUPPORT }
         let stack = k.networkStack()
         let id: SocketID
         switch base {
         case SocketType.SOCK_STREAM:
-            guard protocolNumber == 0 || protocolNumber == SocketLevel.IPPROTO_TCP else { return .failure(.EPROTONOSUPPORT) }
+            guard protocolNumber == 0 || protocolNumber == SocketLevel.IPPROTO_TCP else { throw .EPROTONOSUPPORT }
             id = stack.openTCP()
         case SocketType.SOCK_DGRAM:
-            guard protocolNumber == 0 || protocolNumber == SocketLevel.IPPROTO_UDP else { return .failure(.EPROTONOSUPPORT) }
+            guard protocolNumber == 0 || protocolNumber == SocketLevel.IPPROTO_UDP else { throw .EPROTONOSUPPORT }
             id = stack.openUDP()
         case SocketType.SOCK_RAW:
-            return .failure(.EPROTONOSUPPORT)
+            throw .EPROTONOSUPPORT
         default:
-            return .failure(.ESOCKTNOSUPPORT)   // inet_create: no protocol of that type
+            throw .ESOCKTNOSUPPORT   // inet_create: no protocol of that type
         }
         let s = KernelSocket(.internet(id), domain: AddressFamily.AF_INET, type: base,
                              protocolNumber: base == SocketType.SOCK_STREAM ? SocketLevel.IPPROTO_TCP : SocketLevel.IPPROTO_UDP)
-        let result = install(k, s, flags: flags)
-        if case .failure = result { stack.close(id, now: k.platform.monotonicNanoseconds()) }
-        return result
+        do {
+            return try install(k, s, flags: flags)
+        } catch {
+            stack.close(id, now: k.platform.monotonicNanoseconds())
+            throw error
+        }
     }
 
     /// socketpair(AF_UNIX, type, 0, sv[2]): two connected ends (unix(7)).
-    static func socketpair(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func socketpair(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let domain = a.int32(0), typeWord = a.uint32(1), protocolNumber = a.int32(2)
         let base = typeWord & 0xf, flags = UInt64(typeWord & ~0xf)
-        guard flags & ~socketFlags == 0 else { return .failure(.EINVAL) }
-        guard domain >= 0 && domain < 46 else { return .failure(.EAFNOSUPPORT) }
-        guard base < 11 else { return .failure(.EINVAL) }
-        if domain == Int32(AddressFamily.AF_INET) { return .failure(.EOPNOTSUPP) }   // inet has no socketpair
-        guard domain == Int32(AddressFamily.AF_UNIX) else { return .failure(.EAFNOSUPPORT) }
-        guard protocolNumber == 0 || protocolNumber == Int32(AddressFamily.AF_UNIX) else { return .failure(.EPROTONOSUPPORT) }
+        guard flags & ~socketFlags == 0 else { throw .EINVAL }
+        guard domain >= 0 && domain < 46 else { throw .EAFNOSUPPORT }
+        guard base < 11 else { throw .EINVAL }
+        if domain == Int32(AddressFamily.AF_INET) { throw .EOPNOTSUPP }   // inet has no socketpair
+        guard domain == Int32(AddressFamily.AF_UNIX) else { throw .EAFNOSUPPORT }
+        guard protocolNumber == 0 || protocolNumber == Int32(AddressFamily.AF_UNIX) else { throw .EPROTONOSUPPORT }
         guard base == SocketType.SOCK_STREAM || base == SocketType.SOCK_DGRAM || base == SocketType.SOCK_SEQPACKET else {
-            return .failure(.ESOCKTNOSUPPORT)
+            throw .ESOCKTNOSUPPORT
         }
         // The result array is checked before anything is made, as Linux's copy_to_user of sv
         // would fail after creating (and then dropping) both.
-        guard case .success = k.memory.copyIn(a.address(3), count: 8) else { return .failure(.EFAULT) }
+        guard case .success = k.memory.copyIn(a.address(3), count: 8) else { throw .EFAULT }
         let (x, y) = LocalSocketEnd.pair(keepsBoundaries: base != SocketType.SOCK_STREAM)
         let first = KernelSocket(.local(x), domain: AddressFamily.AF_UNIX, type: base, protocolNumber: 0)
         let second = KernelSocket(.local(y), domain: AddressFamily.AF_UNIX, type: base, protocolNumber: 0)
-        guard case .success(let fd0) = install(k, first, flags: flags) else { return .failure(.EMFILE) }
-        guard case .success(let fd1) = install(k, second, flags: flags) else {
-            _ = FileSyscalls.closeDescriptor(k, fd0)
-            return .failure(.EMFILE)
+        guard let fd0 = try? install(k, first, flags: flags) else { throw .EMFILE }
+        guard let fd1 = try? install(k, second, flags: flags) else {
+            _ = try FileSyscalls.closeDescriptor(k, fd0)
+            throw .EMFILE
         }
         var w = ByteWriter()
         w.u32(UInt32(fd0)); w.u32(UInt32(fd1))
         if let e = k.memory.copyOut(a.address(3), from: w.bytes) {
-            _ = FileSyscalls.closeDescriptor(k, fd0)
-            _ = FileSyscalls.closeDescriptor(k, fd1)
-            return .failure(e)
+            _ = try FileSyscalls.closeDescriptor(k, fd0)
+            _ = try FileSyscalls.closeDescriptor(k, fd1)
+            throw e
         }
-        return .success(0)
+        return 0
     }
 
     // MARK: bind, listen, accept, connect
 
-    static func bind(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func bind(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let s: KernelSocket
-        switch socket(k, a, 0) {
-        case .failure(let e): return .failure(e)
-        case .success(let found): s = found.0
-        }
+        let found = try socket(k, a, 0)
+        s = found.0
         let bytes: [UInt8]
-        switch addressBytes(k, a.address(1), a.int(2)) {
-        case .failure(let e): return .failure(e)
-        case .success(let b): bytes = b
-        }
+        bytes = try addressBytes(k, a.address(1), a.int(2)).get()
         guard let id = s.socketID else {
-            return .failure(.EINVAL)   // a socketpair end is already connected (unix_bind: EINVAL)
+            throw .EINVAL   // a socketpair end is already connected (unix_bind: EINVAL)
         }
-        switch internetAddress(bytes, allowUnspecified: true) {
-        case .failure(let e): return .failure(e)
-        case .success(let address):
-            return k.networkStack().bind(id, to: address).map { 0 }
-        }
+        let address = try internetAddress(bytes, allowUnspecified: true).get()
+        _ = try k.networkStack().bind(id, to: address).get()
+        return 0
     }
 
-    static func listen(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func listen(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let s: KernelSocket
-        switch socket(k, a, 0) {
-        case .failure(let e): return .failure(e)
-        case .success(let found): s = found.0
-        }
-        guard let id = s.socketID else { return .failure(.EINVAL) }   // unix_listen: not bound
-        if s.type != SocketType.SOCK_STREAM { return .failure(.EOPNOTSUPP) }
+        let found = try socket(k, a, 0)
+        s = found.0
+        guard let id = s.socketID else { throw .EINVAL }   // unix_listen: not bound
+        if s.type != SocketType.SOCK_STREAM { throw .EOPNOTSUPP }
         var backlog = Int(a.int32(1))
         if backlog < 0 || backlog > 4096 { backlog = 4096 }   // (unsigned)backlog > somaxconn
-        let result = k.networkStack().tcpListen(id, backlog: backlog).map { 0 }
+        let result = k.networkStack().tcpListen(id, backlog: backlog)
         k.pumpNetwork()
-        return result
+        _ = try result.get()
+        return 0
     }
 
-    static func accept(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        acceptConnection(k, a, flags: 0)
+    static func accept(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        try acceptConnection(k, a, flags: 0)
     }
 
-    static func accept4(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard a[3] & ~socketFlags == 0 else { return .failure(.EINVAL) }
-        return acceptConnection(k, a, flags: a[3])
+    static func accept4(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        guard a[3] & ~socketFlags == 0 else { throw .EINVAL }
+        return try acceptConnection(k, a, flags: a[3])
     }
 
     /// accept(2): the next connection on a listener, waiting for one unless non-blocking.
-    static func acceptConnection(_ k: KernelState, _ a: SyscallArguments, flags: UInt64) -> SyscallResult {
+    static func acceptConnection(_ k: KernelState, _ a: SyscallArguments, flags: UInt64) throws(Errno) -> Int {
         let s: KernelSocket, f: OpenFile
-        switch socket(k, a, 0) {
-        case .failure(let e): return .failure(e)
-        case .success(let found): (s, f) = found
-        }
+        let found = try socket(k, a, 0)
+        (s, f) = found
         guard let id = s.socketID else {
-            return .failure(s.type == SocketType.SOCK_DGRAM ? .EOPNOTSUPP : .EINVAL)
+            throw s.type == SocketType.SOCK_DGRAM ? .EOPNOTSUPP : .EINVAL
         }
         let stack = k.networkStack()
         let until = s.deadline(k, s.receiveTimeout)
@@ -226,12 +219,12 @@ enum SocketSyscalls {
                 accepted = pair
             case .failure(.EAGAIN):
                 s.readinessFell(k)
-                if f.statusFlags & nonblockFlag != 0 { return .failure(.EAGAIN) }
-                if let until, k.platform.monotonicNanoseconds() >= until { return .failure(.EAGAIN) }
-                guard k.waitForNetwork(until: until) else { return .failure(.EINTR) }
+                if f.statusFlags & nonblockFlag != 0 { throw .EAGAIN }
+                if let until, k.platform.monotonicNanoseconds() >= until { throw .EAGAIN }
+                guard k.waitForNetwork(until: until) else { throw .EINTR }
                 continue
             case .failure(let e):
-                return .failure(e)
+                throw e
             }
             break
         }
@@ -240,66 +233,59 @@ enum SocketSyscalls {
         child.sendBufferOption = s.sendBufferOption
         child.receiveBufferOption = s.receiveBufferOption
         let fd: Int
-        switch install(k, child, flags: flags) {
-        case .failure(let e):
+        do {
+            fd = try install(k, child, flags: flags)
+        } catch {
             child.closed(k)
-            return .failure(e)
-        case .success(let n): fd = n
+            throw error
         }
         if !a.address(1).isNull {
             if let e = writeAddress(k, encode(accepted.1), to: a.address(1), length: a.address(2)) {
-                _ = FileSyscalls.closeDescriptor(k, fd)
-                return .failure(e)
+                _ = try FileSyscalls.closeDescriptor(k, fd)
+                throw e
             }
         }
-        return .success(fd)
+        return fd
     }
 
     /// connect(2): blocking waits for the handshake; non-blocking answers EINPROGRESS and the
     /// outcome comes later through writability and SO_ERROR.
-    static func connect(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func connect(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let bytes: [UInt8]
-        switch addressBytes(k, a.address(1), a.int(2)) {
-        case .failure(let e): return .failure(e)
-        case .success(let b): bytes = b
-        }
+        bytes = try addressBytes(k, a.address(1), a.int(2)).get()
         let s: KernelSocket, f: OpenFile
-        switch socket(k, a, 0) {
-        case .failure(let e): return .failure(e)
-        case .success(let found): (s, f) = found
-        }
+        let found = try socket(k, a, 0)
+        (s, f) = found
         guard let id = s.socketID else {
             // A socketpair end: unix_stream_connect refuses another family with EINVAL.
-            return .failure(family(bytes) == AddressFamily.AF_UNIX ? .EISCONN : .EINVAL)
+            throw family(bytes) == AddressFamily.AF_UNIX ? .EISCONN : .EINVAL
         }
-        guard bytes.count >= 2 else { return .failure(.EINVAL) }
+        guard bytes.count >= 2 else { throw .EINVAL }
         let stack = k.networkStack()
         let now = k.platform.monotonicNanoseconds()
         if family(bytes) == AddressFamily.AF_UNSPEC && s.keepsBoundaries {
             // inet_dgram_connect: AF_UNSPEC dissolves the association.
-            return stack.tcpConnect(id, to: .unspecified, now: now).map { 0 }
+            _ = try stack.tcpConnect(id, to: .unspecified, now: now).get()
+            return 0
         }
         let remote: SocketAddress
-        switch internetAddress(bytes) {
-        case .failure(let e): return .failure(e)
-        case .success(let r): remote = r
-        }
+        remote = try internetAddress(bytes).get()
         let started = stack.tcpConnect(id, to: remote, now: now)
         k.pumpNetwork()
         switch started {
-        case .success: return .success(0)
+        case .success: return 0
         case .failure(.EINPROGRESS): break
-        case .failure(let e): return .failure(e)
+        case .failure(let e): throw e
         }
-        if f.statusFlags & nonblockFlag != 0 { return .failure(.EINPROGRESS) }
+        if f.statusFlags & nonblockFlag != 0 { throw .EINPROGRESS }
         let until = s.deadline(k, s.sendTimeout)
         while true {
             switch stack.connectResult(id) {
-            case .success: return .success(0)
+            case .success: return 0
             case .failure(.EINPROGRESS):
-                if let until, k.platform.monotonicNanoseconds() >= until { return .failure(.EINPROGRESS) }
-                guard k.waitForNetwork(until: until) else { return .failure(.EINTR) }
-            case .failure(let e): return .failure(e)
+                if let until, k.platform.monotonicNanoseconds() >= until { throw .EINPROGRESS }
+                guard k.waitForNetwork(until: until) else { throw .EINTR }
+            case .failure(let e): throw e
             }
         }
     }
@@ -307,22 +293,17 @@ enum SocketSyscalls {
     // MARK: sending and receiving
 
     /// sendto(fd, buf, len, flags, dest_addr, addrlen).
-    static func sendto(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func sendto(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let s: KernelSocket, f: OpenFile
-        switch socket(k, a, 0) {
-        case .failure(let e): return .failure(e)
-        case .success(let found): (s, f) = found
-        }
+        let found = try socket(k, a, 0)
+        (s, f) = found
         let length = a.size(2)
-        guard length >= 0 else { return .failure(.EINVAL) }
+        guard length >= 0 else { throw .EINVAL }
         var destination: SocketAddress? = nil
         if !a.address(4).isNull {
-            switch destinationAddress(k, s, a.address(4), a.int(5)) {
-            case .failure(let e): return .failure(e)
-            case .success(let d): destination = d
-            }
+            destination = try destinationAddress(k, s, a.address(4), a.int(5)).get()
         }
-        return s.send(k, [(a.address(1), min(length, 0x7fff_f000))], flags: a.uint32(3),
+        return try s.send(k, [(a.address(1), min(length, 0x7fff_f000))], flags: a.uint32(3),
                       nonblocking: f.statusFlags & nonblockFlag != 0, to: destination)
     }
 
@@ -340,26 +321,24 @@ enum SocketSyscalls {
 
     /// recvfrom(fd, buf, len, flags, src_addr, addrlen). MSG_TRUNC returns a datagram's real
     /// length (recv(2)).
-    static func recvfrom(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func recvfrom(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let s: KernelSocket, f: OpenFile
-        switch socket(k, a, 0) {
-        case .failure(let e): return .failure(e)
-        case .success(let found): (s, f) = found
-        }
+        let found = try socket(k, a, 0)
+        (s, f) = found
         let length = a.size(2)
-        guard length >= 0 else { return .failure(.EINVAL) }
+        guard length >= 0 else { throw .EINVAL }
         let flags = a.uint32(3)
         switch s.receive(k, [(a.address(1), min(length, 0x7fff_f000))], flags: flags,
                          nonblocking: f.statusFlags & nonblockFlag != 0) {
-        case .failure(let e): return .failure(e)
+        case .failure(let e): throw e
         case .success(let got):
             if !a.address(4).isNull {
                 // Streams and unnamed unix peers have no address: *addrlen becomes 0.
                 let from = got.from.map { encode($0) } ?? []
-                if let e = writeAddress(k, from, to: a.address(4), length: a.address(5)) { return .failure(e) }
+                if let e = writeAddress(k, from, to: a.address(4), length: a.address(5)) { throw e }
             }
-            if s.keepsBoundaries && flags & MessageFlags.MSG_TRUNC.rawValue != 0 { return .success(got.fullLength) }
-            return .success(got.count)
+            if s.keepsBoundaries && flags & MessageFlags.MSG_TRUNC.rawValue != 0 { return got.fullLength }
+            return got.count
         }
     }
 
@@ -378,107 +357,85 @@ enum SocketSyscalls {
         }
     }
 
-    static func sendmsg(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func sendmsg(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let s: KernelSocket, f: OpenFile
-        switch socket(k, a, 0) {
-        case .failure(let e): return .failure(e)
-        case .success(let found): (s, f) = found
-        }
+        let found = try socket(k, a, 0)
+        (s, f) = found
         let header: MessageHeader, vectors: [(UserAddress, Int)]
-        switch messageHeader(k, a.address(1)) {
-        case .failure(let e): return .failure(e)
-        case .success(let m): (header, vectors) = m
-        }
+        let m = try messageHeader(k, a.address(1)).get()
+        (header, vectors) = m
         var destination: SocketAddress? = nil
         if header.name != 0 {
-            switch destinationAddress(k, s, UserAddress(header.name), Int(Int32(bitPattern: header.nameLength))) {
-            case .failure(let e): return .failure(e)
-            case .success(let d): destination = d
-            }
+            destination = try destinationAddress(k, s, UserAddress(header.name), Int(Int32(bitPattern: header.nameLength))).get()
         }
-        return s.send(k, vectors, flags: a.uint32(2), nonblocking: f.statusFlags & nonblockFlag != 0, to: destination)
+        return try s.send(k, vectors, flags: a.uint32(2), nonblocking: f.statusFlags & nonblockFlag != 0, to: destination)
     }
 
-    static func recvmsg(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func recvmsg(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let s: KernelSocket, f: OpenFile
-        switch socket(k, a, 0) {
-        case .failure(let e): return .failure(e)
-        case .success(let found): (s, f) = found
-        }
+        let found = try socket(k, a, 0)
+        (s, f) = found
         let header: MessageHeader, vectors: [(UserAddress, Int)]
-        switch messageHeader(k, a.address(1)) {
-        case .failure(let e): return .failure(e)
-        case .success(let m): (header, vectors) = m
-        }
+        let m = try messageHeader(k, a.address(1)).get()
+        (header, vectors) = m
         let flags = a.uint32(2)
-        switch s.receive(k, vectors, flags: flags, nonblocking: f.statusFlags & nonblockFlag != 0) {
-        case .failure(let e): return .failure(e)
-        case .success(let got):
-            let base = a.address(1)
-            if header.name != 0 {
-                // Streams report no address: msg_namelen becomes 0 (___sys_recvmsg).
-                let from = got.from.map { encode($0) } ?? []
-                let n = min(Int(header.nameLength), from.count)
-                if n > 0, let e = k.memory.copyOut(UserAddress(header.name), from: from, count: n) { return .failure(e) }
-                if let e = k.memory.writeUInt32(base.advanced(by: MessageHeader.nameLengthOffset), UInt32(from.count)) {
-                    return .failure(e)
-                }
+        let got = try s.receive(k, vectors, flags: flags, nonblocking: f.statusFlags & nonblockFlag != 0).get()
+        let base = a.address(1)
+        if header.name != 0 {
+            // Streams report no address: msg_namelen becomes 0 (___sys_recvmsg).
+            let from = got.from.map { encode($0) } ?? []
+            let n = min(Int(header.nameLength), from.count)
+            if n > 0, let e = k.memory.copyOut(UserAddress(header.name), from: from, count: n) { throw e }
+            if let e = k.memory.writeUInt32(base.advanced(by: MessageHeader.nameLengthOffset), UInt32(from.count)) {
+                throw e
             }
-            if let e = k.memory.writeUInt64(base.advanced(by: MessageHeader.controlLengthOffset), 0) { return .failure(e) }
-            var outFlags: UInt32 = 0
-            if got.fullLength > got.count { outFlags |= MessageFlags.MSG_TRUNC.rawValue }
-            if let e = k.memory.writeUInt32(base.advanced(by: MessageHeader.flagsOffset), outFlags) { return .failure(e) }
-            if s.keepsBoundaries && flags & MessageFlags.MSG_TRUNC.rawValue != 0 { return .success(got.fullLength) }
-            return .success(got.count)
         }
+        if let e = k.memory.writeUInt64(base.advanced(by: MessageHeader.controlLengthOffset), 0) { throw e }
+        var outFlags: UInt32 = 0
+        if got.fullLength > got.count { outFlags |= MessageFlags.MSG_TRUNC.rawValue }
+        if let e = k.memory.writeUInt32(base.advanced(by: MessageHeader.flagsOffset), outFlags) { throw e }
+        if s.keepsBoundaries && flags & MessageFlags.MSG_TRUNC.rawValue != 0 { return got.fullLength }
+        return got.count
     }
 
-    static func shutdown(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func shutdown(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let s: KernelSocket
-        switch socket(k, a, 0) {
-        case .failure(let e): return .failure(e)
-        case .success(let found): s = found.0
-        }
+        let found = try socket(k, a, 0)
+        s = found.0
         let how = a.int32(1)
-        guard how >= ShutdownHow.SHUT_RD && how <= ShutdownHow.SHUT_RDWR else { return .failure(.EINVAL) }
+        guard how >= ShutdownHow.SHUT_RD && how <= ShutdownHow.SHUT_RDWR else { throw .EINVAL }
         switch s.backing {
         case .internet(let id):
             let mode: ShutdownMode = how == ShutdownHow.SHUT_RD ? .read : (how == ShutdownHow.SHUT_WR ? .write : .both)
-            let result = k.networkStack().shutdown(id, mode, now: k.platform.monotonicNanoseconds()).map { 0 }
+            let result = k.networkStack().shutdown(id, mode, now: k.platform.monotonicNanoseconds())
             k.pumpNetwork()
             k.notifyPollers()
-            return result
+            _ = try result.get()
+            return 0
         case .local(let end):
-            if end.peer == nil { return .failure(.ENOTCONN) }
+            if end.peer == nil { throw .ENOTCONN }
             end.shutdown(read: how != ShutdownHow.SHUT_WR, write: how != ShutdownHow.SHUT_RD)
             k.notifyPollers()
-            return .success(0)
+            return 0
         }
     }
 
     // MARK: names
 
-    static func getsockname(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func getsockname(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let s: KernelSocket
-        switch socket(k, a, 0) {
-        case .failure(let e): return .failure(e)
-        case .success(let found): s = found.0
-        }
-        if let e = writeAddress(k, localAddressBytes(k, s), to: a.address(1), length: a.address(2)) { return .failure(e) }
-        return .success(0)
+        let found = try socket(k, a, 0)
+        s = found.0
+        if let e = writeAddress(k, localAddressBytes(k, s), to: a.address(1), length: a.address(2)) { throw e }
+        return 0
     }
 
-    static func getpeername(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func getpeername(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let s: KernelSocket
-        switch socket(k, a, 0) {
-        case .failure(let e): return .failure(e)
-        case .success(let found): s = found.0
-        }
-        switch peerAddressBytes(k, s) {
-        case .failure(let e): return .failure(e)
-        case .success(let bytes):
-            if let e = writeAddress(k, bytes, to: a.address(1), length: a.address(2)) { return .failure(e) }
-            return .success(0)
-        }
+        let found = try socket(k, a, 0)
+        s = found.0
+        let bytes = try peerAddressBytes(k, s).get()
+        if let e = writeAddress(k, bytes, to: a.address(1), length: a.address(2)) { throw e }
+        return 0
     }
 }

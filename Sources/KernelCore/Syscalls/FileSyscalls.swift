@@ -28,81 +28,77 @@ enum FileSyscalls {
     }
     static let oAppend: UInt64 = 0o2000, oLargefile: UInt64 = 0o100000
 
-    static func file(_ k: KernelState, _ fd: Int) -> Result<OpenFile, Errno> {
-        guard let f = k.files[fd] else { return .failure(.EBADF) }
-        return .success(f)
+    /// The open file behind descriptor `fd`, or EBADF.
+    static func file(_ k: KernelState, _ fd: Int) throws(Errno) -> OpenFile {
+        guard let f = k.files[fd] else { throw .EBADF }
+        return f
     }
 
-    static func file(_ k: KernelState, _ a: SyscallArguments, _ i: Int) -> Result<OpenFile, Errno> {
-        switch a.fd(i) {
-        case .failure(let e): return .failure(e)
-        case .success(let fd): return file(k, fd)
-        }
+    /// The open file behind descriptor argument `i`, or EBADF.
+    static func file(_ k: KernelState, _ a: SyscallArguments, _ i: Int) throws(Errno) -> OpenFile {
+        try file(k, try a.fd(i))
     }
 
     // MARK: write
 
-    static func write(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard case .success(let f) = file(k, a, 0) else { return .failure(.EBADF) }
-        return writeBytes(k, f, a.address(1), a.size(2))
+    static func write(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let f = try file(k, a, 0)
+        return try writeBytes(k, f, a.address(1), a.size(2))
     }
 
     /// write(2) at the description's offset (or `position` for pwrite64).
-    static func writeBytes(_ k: KernelState, _ f: OpenFile, _ address: UserAddress, _ requested: Int, at position: Int? = nil) -> SyscallResult {
-        if f.isPathOnly { return .failure(.EBADF) }
-        guard isUserRange(k, address, requested) else { return .failure(.EFAULT) }
+    static func writeBytes(_ k: KernelState, _ f: OpenFile, _ address: UserAddress, _ requested: Int, at position: Int? = nil) throws(Errno) -> Int {
+        if f.isPathOnly { throw .EBADF }
+        guard isUserRange(k, address, requested) else { throw .EFAULT }
         let count = min(requested, maxTransfer)
-        if let o = f.object { return o.write(k, from: address, count: count, nonblocking: f.statusFlags & nonblockFlag != 0) }
+        if let o = f.object { return try o.write(k, from: address, count: count, nonblocking: f.statusFlags & nonblockFlag != 0) }
         switch f.kind {
         case .snapshot, .object:
-            return .failure(.EBADF)  // /proc snapshots are read-only
+            throw .EBADF  // /proc snapshots are read-only
         case .console:
-            guard f.canWrite else { return .failure(.EBADF) }
+            guard f.canWrite else { throw .EBADF }
             var buffer = [UInt8](repeating: 0, count: min(count, 4096))
             var done = 0
             while done < count {
                 let n = min(4096, count - done)
                 if let e = k.memory.copyIn(address.advanced(by: done), count: n, into: &buffer) {
-                    return done > 0 ? .success(done) : .failure(e)
+                    if done > 0 { return done } else { throw e }
                 }
                 k.platform.consoleWrite(buffer, count: n)
                 done += n
             }
-            return .success(done)
+            return done
         case .inode:
-            guard f.canWrite, let inode = f.inode else { return .failure(.EBADF) }
+            guard f.canWrite, let inode = f.inode else { throw .EBADF }
             if let driver = inode.characterDevice {   // /dev/fb0 (Sources/KernelCore/VFS/CharacterDevice.swift)
                 let start = position ?? f.offset
-                let result = driver.write(k, from: address, count: count, offset: start)
-                if position == nil, case .success(let n) = result { f.offset = start + n }
-                return result
+                let n = try driver.write(k, from: address, count: count, offset: start)
+                if position == nil { f.offset = start + n }
+                return n
             }
             switch inode.kind {
             case .device(let d):
                 switch d {
-                case .null, .zero, .random, .urandom: return .success(count)
-                default: return .failure(.ENXIO)
+                case .null, .zero, .random, .urandom: return count
+                default: throw .ENXIO
                 }
             case .regular:
-                if count == 0 { return .success(0) }
+                if count == 0 { return 0 }
                 let requestedStart = position ?? f.offset
                 // rw_verify_area: the end must not overflow loff_t (EINVAL).
-                guard requestedStart <= Int.max - count else { return .failure(.EINVAL) }
+                guard requestedStart <= Int.max - count else { throw .EINVAL }
                 let data = inode.contents
                 _ = k.fileBlocks
                 let start = f.statusFlags & oAppend != 0 ? data.size : requestedStart
                 // generic_write_check_limits: at s_maxbytes EFBIG, short of it the count is cut.
-                guard start < FileBlockStore.maximumFileSize else { return .failure(.EFBIG) }
+                guard start < FileBlockStore.maximumFileSize else { throw .EFBIG }
                 let n = min(count, FileBlockStore.maximumFileSize - start)
-                switch data.copyIn(from: k.memory, address, at: start, count: n) {
-                case .failure(let e): return .failure(e)
-                case .success(let done):
-                    touch(inode, k)
-                    if position == nil { f.offset = start + done }
-                    return .success(done)
-                }
+                let done = try data.copyIn(from: k.memory, address, at: start, count: n).get()
+                touch(inode, k)
+                if position == nil { f.offset = start + done }
+                return done
             default:
-                return .failure(.EBADF)
+                throw .EBADF
             }
         }
     }
@@ -116,51 +112,48 @@ enum FileSyscalls {
 
     // MARK: read
 
-    static func read(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard case .success(let f) = file(k, a, 0) else { return .failure(.EBADF) }
-        return readBytes(k, f, a.address(1), a.size(2))
+    static func read(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let f = try file(k, a, 0)
+        return try readBytes(k, f, a.address(1), a.size(2))
     }
 
-    static func readBytes(_ k: KernelState, _ f: OpenFile, _ address: UserAddress, _ requested: Int, at position: Int? = nil) -> SyscallResult {
-        if f.isPathOnly { return .failure(.EBADF) }
-        guard isUserRange(k, address, requested) else { return .failure(.EFAULT) }
+    static func readBytes(_ k: KernelState, _ f: OpenFile, _ address: UserAddress, _ requested: Int, at position: Int? = nil) throws(Errno) -> Int {
+        if f.isPathOnly { throw .EBADF }
+        guard isUserRange(k, address, requested) else { throw .EFAULT }
         let count = min(requested, maxTransfer)
         switch f.kind {
         case .object:
-            return f.object!.read(k, into: address, count: count, nonblocking: f.statusFlags & nonblockFlag != 0)
+            return try f.object!.read(k, into: address, count: count, nonblocking: f.statusFlags & nonblockFlag != 0)
         case .console:
-            return ConsoleTerminal.read(k, f, address, count)  // Sources/KernelCore/Devices/ConsoleTerminal.swift
+            return try ConsoleTerminal.read(k, f, address, count)  // Sources/KernelCore/Devices/ConsoleTerminal.swift
         case .snapshot:
-            guard f.canRead else { return .failure(.EBADF) }
+            guard f.canRead else { throw .EBADF }
             let from = position ?? f.offset
             let n = from >= f.bytes.count ? 0 : min(count, f.bytes.count - from)
-            if n > 0, let e = k.memory.copyOut(address, from: f.bytes, offset: from, count: n) { return .failure(e) }
+            if n > 0, let e = k.memory.copyOut(address, from: f.bytes, offset: from, count: n) { throw e }
             if position == nil { f.offset = from + n }
-            return .success(n)
+            return n
         case .inode:
-            guard f.canRead, let inode = f.inode else { return .failure(.EBADF) }
+            guard f.canRead, let inode = f.inode else { throw .EBADF }
             if let driver = inode.characterDevice {
                 let start = position ?? f.offset
-                let result = driver.read(k, into: address, count: count, offset: start)
-                if position == nil, case .success(let n) = result { f.offset = start + n }
-                return result
+                let n = try driver.read(k, into: address, count: count, offset: start)
+                if position == nil { f.offset = start + n }
+                return n
             }
             switch inode.kind {
             case .directory:
-                return .failure(.EISDIR)
+                throw .EISDIR
             case .regular:
                 let from = position ?? f.offset
                 let data = inode.contents
-                guard from < data.size, count > 0 else { return .success(0) }
-                switch data.copyOut(to: k.memory, address, from: from, count: min(count, data.size - from)) {
-                case .failure(let e): return .failure(e)
-                case .success(let n):
-                    if position == nil { f.offset = from + n }
-                    return .success(n)
-                }
+                guard from < data.size, count > 0 else { return 0 }
+                let n = try data.copyOut(to: k.memory, address, from: from, count: min(count, data.size - from)).get()
+                if position == nil { f.offset = from + n }
+                return n
             case .device(let d):
                 switch d {
-                case .null: return .success(0)
+                case .null: return 0
                 case .zero, .random, .urandom:
                     var done = 0
                     var buffer = [UInt8](repeating: 0, count: min(count, ioChunk))
@@ -168,32 +161,32 @@ enum FileSyscalls {
                         let n = min(buffer.count, count - done)
                         if d != .zero { k.platform.fillRandom(&buffer, count: n) }
                         if let e = k.memory.copyOut(address.advanced(by: done), from: buffer, count: n) {
-                            return done > 0 ? .success(done) : .failure(e)
+                            if done > 0 { return done } else { throw e }
                         }
                         done += n
                     }
-                    return .success(done)
+                    return done
                 default:
-                    return .failure(.ENXIO)
+                    throw .ENXIO
                 }
             default:
-                return .failure(.EINVAL)
+                throw .EINVAL
             }
         }
     }
 
-    static func pread64(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard case .success(let f) = file(k, a, 0) else { return .failure(.EBADF) }
-        guard a.int(3) >= 0 else { return .failure(.EINVAL) }
-        guard isSeekable(f) else { return .failure(.ESPIPE) }
-        return readBytes(k, f, a.address(1), a.size(2), at: a.int(3))
+    static func pread64(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let f = try file(k, a, 0)
+        guard a.int(3) >= 0 else { throw .EINVAL }
+        guard isSeekable(f) else { throw .ESPIPE }
+        return try readBytes(k, f, a.address(1), a.size(2), at: a.int(3))
     }
 
-    static func pwrite64(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard case .success(let f) = file(k, a, 0) else { return .failure(.EBADF) }
-        guard a.int(3) >= 0 else { return .failure(.EINVAL) }
-        guard isSeekable(f) else { return .failure(.ESPIPE) }
-        return writeBytes(k, f, a.address(1), a.size(2), at: a.int(3))
+    static func pwrite64(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let f = try file(k, a, 0)
+        guard a.int(3) >= 0 else { throw .EINVAL }
+        guard isSeekable(f) else { throw .ESPIPE }
+        return try writeBytes(k, f, a.address(1), a.size(2), at: a.int(3))
     }
 
     static func isSeekable(_ f: OpenFile) -> Bool {
@@ -230,65 +223,57 @@ enum FileSyscalls {
     /// readv/writev: move each iovec in turn; a short transfer or an error after some bytes
     /// ends the call with the count so far, as Linux does.
     static func transferVectors(_ k: KernelState, _ a: SyscallArguments,
-                                _ move: (OpenFile, UserAddress, Int) -> SyscallResult) -> SyscallResult {
-        guard case .success(let f) = file(k, a, 0) else { return .failure(.EBADF) }
-        switch iovecs(k, a.address(1), a.int(2)) {
-        case .failure(let e): return .failure(e)
-        case .success(let vectors):
-            var total = 0
-            for (base, len) in vectors where len > 0 {
-                switch move(f, base, len) {
-                case .failure(let e): return total > 0 ? .success(total) : .failure(e)
-                case .success(let n):
-                    total += n
-                    if n < len { return .success(total) }
-                }
-            }
-            return .success(total)
+                                _ move: (OpenFile, UserAddress, Int) throws(Errno) -> Int) throws(Errno) -> Int {
+        let f = try file(k, a, 0)
+        let vectors = try iovecs(k, a.address(1), a.int(2)).get()
+        var total = 0
+        for (base, len) in vectors where len > 0 {
+            let n: Int
+            do { n = try move(f, base, len) } catch { if total > 0 { return total } else { throw error } }
+            total += n
+            if n < len { return total }
         }
+        return total
     }
 
-    static func writev(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        transferVectors(k, a) { f, base, len in writeBytes(k, f, base, len) }
+    static func writev(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        try transferVectors(k, a) { f, base, len throws(Errno) -> Int in try writeBytes(k, f, base, len) }
     }
 
-    static func readv(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        transferVectors(k, a) { f, base, len in readBytes(k, f, base, len) }
+    static func readv(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        try transferVectors(k, a) { f, base, len throws(Errno) -> Int in try readBytes(k, f, base, len) }
     }
 
     // MARK: the console's ioctls
 
-    static func ioctl(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard case .success(let f) = file(k, a, 0) else { return .failure(.EBADF) }
+    static func ioctl(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let f = try file(k, a, 0)
         let request = a.uint32(1)
         if request == 0x5421 {  // FIONBIO: any descriptor
-            guard case .success(let v) = k.memory.copyIn(a.address(2), count: 4) else { return .failure(.EFAULT) }
+            guard case .success(let v) = k.memory.copyIn(a.address(2), count: 4) else { throw .EFAULT }
             if v != [0, 0, 0, 0] { f.statusFlags |= nonblockFlag } else { f.statusFlags &= ~nonblockFlag }
-            return .success(0)
+            return 0
         }
-        if request == 0x5451 { k.files.setCloseOnExec(Int(a.int32(0)), true); return .success(0) }   // FIOCLEX
-        if request == 0x5450 { k.files.setCloseOnExec(Int(a.int32(0)), false); return .success(0) }  // FIONCLEX
+        if request == 0x5451 { k.files.setCloseOnExec(Int(a.int32(0)), true); return 0 }   // FIOCLEX
+        if request == 0x5450 { k.files.setCloseOnExec(Int(a.int32(0)), false); return 0 }  // FIONCLEX
         if request == 0x541B {  // FIONREAD
             var n = 0
             if f.kind == .inode, let inode = f.inode, inode.isRegular { n = max(0, inode.contents.size - f.offset) }
             else if f.kind == .object, let p = f.object as? PipeEnd { n = p.buffer.available }
             else if f.kind == .object, let p = f.object as? FifoEnd { n = p.buffer.available }  // VFS/Fifo.swift
             else if f.kind == .object, let s = f.object as? KernelSocket {  // Sockets/KernelSocket.swift
-                switch s.inputQueueLength(k) {
-                case .failure(let e): return .failure(e)
-                case .success(let v): n = v
-                }
+                n = try s.inputQueueLength(k).get()
             }
             else if f.kind == .console { k.pullConsoleInput(); n = k.terminal.readableByteCount }
-            else { return .failure(.ENOTTY) }
-            if let e = k.memory.writeUInt32(a.address(2), UInt32(truncatingIfNeeded: n)) { return .failure(e) }
-            return .success(0)
+            else { throw .ENOTTY }
+            if let e = k.memory.writeUInt32(a.address(2), UInt32(truncatingIfNeeded: n)) { throw e }
+            return 0
         }
         if f.kind == .inode, let driver = f.inode?.characterDevice, !f.isPathOnly {
-            return driver.ioctl(k, request: a[1], argument: a[2])   // /dev/fb0's FBIOGET_* ...
+            return try driver.ioctl(k, request: a[1], argument: a[2])   // /dev/fb0's FBIOGET_* ...
         }
-        guard f.kind == .console else { return .failure(.ENOTTY) }
-        return ConsoleTerminal.ioctl(k, request, a)  // termios, window size, process group, flush
+        guard f.kind == .console else { throw .ENOTTY }
+        return try ConsoleTerminal.ioctl(k, request, a)  // termios, window size, process group, flush
     }
 
     // MARK: stat
@@ -353,115 +338,116 @@ enum FileSyscalls {
         }
     }
 
-    static func fstat(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard case .success(let fd) = a.fd(0), case .success(let f) = file(k, fd) else { return .failure(.EBADF) }
-        if let e = k.memory.copyOut(a.address(1), from: stat(of: f, fd: fd, k).encode()) { return .failure(e) }
-        return .success(0)
+    static func fstat(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let fd = try a.fd(0)
+        let f = try file(k, fd)
+        if let e = k.memory.copyOut(a.address(1), from: stat(of: f, fd: fd, k).encode()) { throw e }
+        return 0
     }
 
     // MARK: descriptors
 
-    static func close(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard case .success(let fd) = a.fd(0) else { return .failure(.EBADF) }
-        return closeDescriptor(k, fd)
+    static func close(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        try closeDescriptor(k, try a.fd(0))
     }
 
-    static func closeDescriptor(_ k: KernelState, _ fd: Int) -> SyscallResult {
-        guard let (f, wasLast) = k.files.remove(fd) else { return .failure(.EBADF) }
+    static func closeDescriptor(_ k: KernelState, _ fd: Int) throws(Errno) -> Int {
+        guard let (f, wasLast) = k.files.remove(fd) else { throw .EBADF }
         if wasLast, let o = f.object { o.closed(k) }
-        return .success(0)
+        return 0
     }
 
     static func lowestFreeDescriptor(_ k: KernelState, from minimum: Int) -> Int? {
         k.files.lowestFree(from: minimum)
     }
 
-    static func dup(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard case .success(let f) = file(k, a, 0) else { return .failure(.EBADF) }
-        return k.files.install(f, closeOnExec: false)
+    static func dup(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let f = try file(k, a, 0)
+        return try k.files.install(f, closeOnExec: false).get()
     }
 
-    static func dupTo(_ k: KernelState, old: Int32, new: Int32, closeOnExec: Bool) -> SyscallResult {
-        guard old >= 0, let f = k.files[Int(old)] else { return .failure(.EBADF) }
-        guard new >= 0 && Int(new) < FileTable.limit else { return .failure(.EBADF) }
-        if k.files[Int(new)] != nil { _ = closeDescriptor(k, Int(new)) }
+    static func dupTo(_ k: KernelState, old: Int32, new: Int32, closeOnExec: Bool) throws(Errno) -> Int {
+        guard old >= 0, let f = k.files[Int(old)] else { throw .EBADF }
+        guard new >= 0 && Int(new) < FileTable.limit else { throw .EBADF }
+        if k.files[Int(new)] != nil { _ = try closeDescriptor(k, Int(new)) }
         k.files.install(f, at: Int(new), closeOnExec: closeOnExec)
-        return .success(Int(new))
+        return Int(new)
     }
 
-    static func dup2(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func dup2(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         if a.int32(0) == a.int32(1) {
-            guard a.int32(0) >= 0, k.files[Int(a.int32(0))] != nil else { return .failure(.EBADF) }
-            return .success(Int(a.int32(1)))
+            guard a.int32(0) >= 0, k.files[Int(a.int32(0))] != nil else { throw .EBADF }
+            return Int(a.int32(1))
         }
-        return dupTo(k, old: a.int32(0), new: a.int32(1), closeOnExec: false)
+        return try dupTo(k, old: a.int32(0), new: a.int32(1), closeOnExec: false)
     }
 
-    static func dup3(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard a[2] & ~cloexecFlag == 0 else { return .failure(.EINVAL) }
-        if a.int32(0) == a.int32(1) { return .failure(.EINVAL) }
-        return dupTo(k, old: a.int32(0), new: a.int32(1), closeOnExec: a[2] != 0)
+    static func dup3(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        guard a[2] & ~cloexecFlag == 0 else { throw .EINVAL }
+        if a.int32(0) == a.int32(1) { throw .EINVAL }
+        return try dupTo(k, old: a.int32(0), new: a.int32(1), closeOnExec: a[2] != 0)
     }
 
-    static func fcntl(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard case .success(let fd) = a.fd(0), case .success(let f) = file(k, fd) else { return .failure(.EBADF) }
+    static func fcntl(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let fd = try a.fd(0)
+        let f = try file(k, fd)
         switch a.int32(1) {
         case 0, 1030:  // F_DUPFD, F_DUPFD_CLOEXEC
             let minimum = a.int32(2)
-            guard minimum >= 0 && Int(minimum) < FileTable.limit else { return .failure(.EINVAL) }
-            return k.files.install(f, closeOnExec: a.int32(1) == 1030, minimum: Int(minimum))
+            guard minimum >= 0 && Int(minimum) < FileTable.limit else { throw .EINVAL }
+            return try k.files.install(f, closeOnExec: a.int32(1) == 1030, minimum: Int(minimum)).get()
         case 1:  // F_GETFD
-            return .success(k.files.closeOnExec(fd) ? 1 : 0)
+            return k.files.closeOnExec(fd) ? 1 : 0
         case 2:  // F_SETFD
             k.files.setCloseOnExec(fd, a[2] & 1 != 0)
-            return .success(0)
+            return 0
         case 3:  // F_GETFL
-            return .success(Int(f.statusFlags))
+            return Int(f.statusFlags)
         case 4:  // F_SETFL: only O_APPEND, O_NONBLOCK, O_ASYNC, O_DIRECT, O_NOATIME change
             let changeable: UInt64 = 0o2000 | 0o4000 | 0o20000 | 0o40000 | 0o1000000
             f.statusFlags = (f.statusFlags & ~changeable) | (a[2] & changeable)
             k.notifyPollers()
-            return .success(0)
+            return 0
         case 5, 36:  // F_GETLK, F_OFD_GETLK: nobody else holds locks; l_type = F_UNLCK
             var w = ByteWriter()
             w.u16(2)
-            if let e = k.memory.copyOut(a.address(2), from: w.bytes) { return .failure(e) }
-            return .success(0)
+            if let e = k.memory.copyOut(a.address(2), from: w.bytes) { throw e }
+            return 0
         case 6, 7, 37, 38:  // F_SETLK, F_SETLKW, F_OFD_SETLK(W): one process, always granted
-            guard case .success = k.memory.copyIn(a.address(2), count: 32) else { return .failure(.EFAULT) }
-            return .success(0)
+            guard case .success = k.memory.copyIn(a.address(2), count: 32) else { throw .EFAULT }
+            return 0
         case 8, 9, 10, 11:  // F_SETOWN, F_GETOWN, F_SETSIG, F_GETSIG
-            return .success(0)
+            return 0
         case 1031, 1032:  // F_SETPIPE_SZ, F_GETPIPE_SZ
-            guard f.object is PipeEnd else { return .failure(.EBADF) }
-            return .success(PipeBuffer.capacity)
+            guard f.object is PipeEnd else { throw .EBADF }
+            return PipeBuffer.capacity
         default:
-            return .failure(.EINVAL)
+            throw .EINVAL
         }
     }
 
     // MARK: offsets, directories, sizes
 
-    static func lseek(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard case .success(let f) = file(k, a, 0) else { return .failure(.EBADF) }
+    static func lseek(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let f = try file(k, a, 0)
         let offset = a.int(1), whence = a.int32(2)
         var size: Int
         switch f.kind {
-        case .console, .object: return .failure(.ESPIPE)
+        case .console, .object: throw .ESPIPE
         case .snapshot:
-            guard whence >= 0 && whence <= 2 else { return .failure(.EINVAL) }  // seq_lseek
+            guard whence >= 0 && whence <= 2 else { throw .EINVAL }  // seq_lseek
             size = f.bytes.count
         case .inode:
-            guard let inode = f.inode else { return .failure(.EBADF) }
+            guard let inode = f.inode else { throw .EBADF }
             switch inode.kind {
-            case .device where inode.characterDevice == nil: return .success(0)   // /dev/null, /dev/zero: lseek succeeds, position 0
+            case .device where inode.characterDevice == nil: return 0   // /dev/null, /dev/zero: lseek succeeds, position 0
             case .device: size = 0   // /dev/fb0: default_llseek, SEEK_END from i_size 0
             case .directory:
-                guard whence == 0 || whence == 1, offset >= 0 || whence == 1 else { return .failure(.EINVAL) }
+                guard whence == 0 || whence == 1, offset >= 0 || whence == 1 else { throw .EINVAL }
                 let p = whence == 0 ? offset : f.offset &+ offset
-                guard p >= 0 else { return .failure(.EINVAL) }
+                guard p >= 0 else { throw .EINVAL }
                 f.offset = p
-                return .success(p)
+                return p
             case .regular: size = inode.contents.size
             default: size = 0
             }
@@ -472,26 +458,27 @@ enum FileSyscalls {
         case 1: position = f.offset &+ offset  // offset and size are >= 0: an overflow wraps negative (EINVAL)
         case 2: position = size &+ offset
         case 3, 4:  // SEEK_DATA, SEEK_HOLE: holes are pages never written (shmem_file_llseek)
-            guard offset >= 0 && offset < size else { return .failure(.ENXIO) }
+            guard offset >= 0 && offset < size else { throw .ENXIO }
             if f.kind == .inode, let inode = f.inode, inode.isRegular {
-                guard let p = inode.contents.seek(offset, data: whence == 3) else { return .failure(.ENXIO) }
+                guard let p = inode.contents.seek(offset, data: whence == 3) else { throw .ENXIO }
                 position = p
             } else {
                 position = whence == 3 ? offset : size   // a snapshot is all data
             }
-        default: return .failure(.EINVAL)
+        default: throw .EINVAL
         }
-        guard position >= 0 else { return .failure(.EINVAL) }
+        guard position >= 0 else { throw .EINVAL }
         f.offset = position
-        return .success(position)
+        return position
     }
 
     /// getdents64(2): "." and ".." then the entries; the file offset is the last entry's
     /// d_off (a cookie, so entries removed meanwhile do not shift the others).
-    static func getdents64(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard case .success(let f) = file(k, a, 0), !f.isPathOnly else { return .failure(.EBADF) }
-        guard f.kind == .inode, let directory = f.inode, directory.isDirectory else { return .failure(.ENOTDIR) }
-        if directory.linkCount == 0 { return .success(0) }   // removed: reads as empty
+    static func getdents64(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let f = try file(k, a, 0)
+        guard !f.isPathOnly else { throw .EBADF }
+        guard f.kind == .inode, let directory = f.inode, directory.isDirectory else { throw .ENOTDIR }
+        if directory.linkCount == 0 { return 0 }   // removed: reads as empty
         let capacity = a.size(2)
         var entries: [Dirent64] = []
         var budget = 0
@@ -506,53 +493,51 @@ enum FileSyscalls {
             budget += entries.last!.recordLength
             if budget > capacity { break }
         }
-        if entries.isEmpty { return .success(0) }
+        if entries.isEmpty { return 0 }
         let packed = Dirent64.pack(entries, capacity: max(0, capacity))
-        if packed.count == 0 { return .failure(.EINVAL) }
-        if let e = k.memory.copyOut(a.address(1), from: packed.bytes) { return .failure(e) }
+        if packed.count == 0 { throw .EINVAL }
+        if let e = k.memory.copyOut(a.address(1), from: packed.bytes) { throw e }
         f.offset = Int(entries[packed.count - 1].offset)
         directory.accessTime = k.platform.realtimeNanoseconds()
-        return .success(packed.bytes.count)
+        return packed.bytes.count
     }
 
-    static func resize(_ inode: Inode, to length: Int, _ k: KernelState) -> SyscallResult {
-        guard length >= 0 else { return .failure(.EINVAL) }
-        if inode.isDirectory { return .failure(.EISDIR) }
-        guard inode.isRegular, !inode.readOnly else { return .failure(.EINVAL) }
+    static func resize(_ inode: Inode, to length: Int, _ k: KernelState) throws(Errno) -> Int {
+        guard length >= 0 else { throw .EINVAL }
+        if inode.isDirectory { throw .EISDIR }
+        guard inode.isRegular, !inode.readOnly else { throw .EINVAL }
         // inode_newsize_ok: past s_maxbytes is EFBIG (unreachable with off_t, kept for clarity).
-        guard length <= FileBlockStore.maximumFileSize else { return .failure(.EFBIG) }
+        guard length <= FileBlockStore.maximumFileSize else { throw .EFBIG }
         _ = k.fileBlocks
         inode.contents.resize(to: length)   // growing makes a hole; shrinking frees blocks
         touch(inode, k)
-        return .success(0)
+        return 0
     }
 
-    static func ftruncate(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard case .success(let f) = file(k, a, 0), !f.isPathOnly else { return .failure(.EBADF) }
-        guard a.int(1) >= 0 else { return .failure(.EINVAL) }
-        guard f.kind == .inode, let inode = f.inode, inode.isRegular else { return .failure(.EINVAL) }
-        guard f.canWrite else { return .failure(.EINVAL) }
-        return resize(inode, to: a.int(1), k)
+    static func ftruncate(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let f = try file(k, a, 0)
+        guard !f.isPathOnly else { throw .EBADF }
+        guard a.int(1) >= 0 else { throw .EINVAL }
+        guard f.kind == .inode, let inode = f.inode, inode.isRegular else { throw .EINVAL }
+        guard f.canWrite else { throw .EINVAL }
+        return try resize(inode, to: a.int(1), k)
     }
 
     /// sendfile(2): from a regular file (at *offset, or its file offset) to a regular file,
     /// the console, /dev/null or a pipe, through a kernel buffer.
-    static func sendfile(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard case .success(let out) = file(k, a, 0), case .success(let input) = file(k, a, 1) else { return .failure(.EBADF) }
-        guard input.canRead, out.canWrite, !input.isPathOnly, !out.isPathOnly else { return .failure(.EBADF) }
-        guard input.kind == .inode, let source = input.inode, source.isRegular else { return .failure(.EINVAL) }
-        if out.statusFlags & oAppend != 0 { return .failure(.EINVAL) }
+    static func sendfile(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let out = try file(k, a, 0), input = try file(k, a, 1)
+        guard input.canRead, out.canWrite, !input.isPathOnly, !out.isPathOnly else { throw .EBADF }
+        guard input.kind == .inode, let source = input.inode, source.isRegular else { throw .EINVAL }
+        if out.statusFlags & oAppend != 0 { throw .EINVAL }
         var position = input.offset
         let offsetAddress = a.address(2)
         if !offsetAddress.isNull {
-            switch k.memory.readUInt64(offsetAddress) {
-            case .failure(let e): return .failure(e)
-            case .success(let v):
-                guard Int64(bitPattern: v) >= 0 else { return .failure(.EINVAL) }
-                position = Int(v)
-            }
+            let v = try k.memory.readUInt64(offsetAddress).get()
+            guard Int64(bitPattern: v) >= 0 else { throw .EINVAL }
+            position = Int(v)
         }
-        guard a.int(3) >= 0 else { return .failure(.EINVAL) }
+        guard a.int(3) >= 0 else { throw .EINVAL }
         let count = min(a.size(3), maxTransfer)
         let data = source.contents
         let total = position >= data.size ? 0 : min(count, data.size - position)
@@ -566,33 +551,33 @@ enum FileSyscalls {
             case .console:
                 k.platform.consoleWrite(chunk, count: chunk.count)
             case .inode:
-                guard let target = out.inode else { return .failure(.EBADF) }
+                guard let target = out.inode else { throw .EBADF }
                 switch target.kind {
                 case .regular:
                     _ = k.fileBlocks
                     let at = out.offset
-                    guard at <= FileBlockStore.maximumFileSize - chunk.count else { return n > 0 ? .success(n) : .failure(.EFBIG) }
+                    guard at <= FileBlockStore.maximumFileSize - chunk.count else { if n > 0 { return n } else { throw .EFBIG } }
                     moved = target.contents.write(chunk, at: at)   // short on ENOSPC
-                    if moved == 0 && n == 0 { return .failure(.ENOSPC) }
+                    if moved == 0 && n == 0 { throw .ENOSPC }
                     touch(target, k)
                     out.offset = at + moved
                 case .device(let d) where d == .null || d == .zero: break
-                default: return .failure(.EINVAL)
+                default: throw .EINVAL
                 }
             case .object:
                 // Into a pipe or FIFO (Linux does this through splice): write(2)'s rules for
                 // blocking, EAGAIN, EPIPE; a short write moves the offset only that far.
                 let nonblocking = out.statusFlags & nonblockFlag != 0
-                let written: SyscallResult
-                if let pipe = out.object as? PipeEnd { written = pipe.write(k, bytes: chunk, nonblocking: nonblocking) }
-                else if let fifo = out.object as? FifoEnd { written = fifo.write(k, bytes: chunk, nonblocking: nonblocking) }
-                else { return .failure(.EINVAL) }   // eventfd, epoll...
-                switch written {
-                case .failure(let e): if n == 0 { return .failure(e) }; moved = 0
-                case .success(let m): moved = m
+                do throws(Errno) {
+                    if let pipe = out.object as? PipeEnd { moved = try pipe.write(k, bytes: chunk, nonblocking: nonblocking) }
+                    else if let fifo = out.object as? FifoEnd { moved = try fifo.write(k, bytes: chunk, nonblocking: nonblocking) }
+                    else { throw Errno.EINVAL }   // eventfd, epoll...
+                } catch {
+                    if n == 0 { throw error }
+                    moved = 0
                 }
             default:
-                return .failure(.EINVAL)
+                throw .EINVAL
             }
             n += moved
             if moved < chunk.count || out.kind == .object { break }
@@ -600,27 +585,27 @@ enum FileSyscalls {
         if offsetAddress.isNull {
             input.offset = position + n
         } else if let e = k.memory.writeUInt64(offsetAddress, UInt64(position + n)) {
-            return .failure(e)
+            throw e
         }
-        return .success(n)
+        return n
     }
 
     // MARK: mmap of files
 
     /// mmap of a character device with a driver (/dev/fb0): mmap(2)'s checks on the mapping
     /// type, then the driver maps its own pages (shared whatever the type, like fb_mmap).
-    static func mapDevice(_ k: KernelState, _ a: SyscallArguments, _ f: OpenFile, _ driver: any CharacterDevice) -> SyscallResult {
+    static func mapDevice(_ k: KernelState, _ a: SyscallArguments, _ f: OpenFile, _ driver: any CharacterDevice) throws(Errno) -> Int {
         let flags = a[3]
-        guard case .success(let protection) = MemorySyscalls.protection(a[2]) else { return .failure(.EINVAL) }
+        guard case .success(let protection) = MemorySyscalls.protection(a[2]) else { throw .EINVAL }
         let type = flags & 0x03
         guard type == MemorySyscalls.mapShared || type == MemorySyscalls.mapPrivate
-                || type == MemorySyscalls.mapSharedValidate else { return .failure(.EINVAL) }
-        if type == MemorySyscalls.mapSharedValidate && flags & ~MemorySyscalls.mapKnown != 0 { return .failure(.EOPNOTSUPP) }
-        guard f.canRead else { return .failure(.EACCES) }
-        if type != MemorySyscalls.mapPrivate && protection.contains(.write) && !f.canWrite { return .failure(.EACCES) }
+                || type == MemorySyscalls.mapSharedValidate else { throw .EINVAL }
+        if type == MemorySyscalls.mapSharedValidate && flags & ~MemorySyscalls.mapKnown != 0 { throw .EOPNOTSUPP }
+        guard f.canRead else { throw .EACCES }
+        if type != MemorySyscalls.mapPrivate && protection.contains(.write) && !f.canWrite { throw .EACCES }
         let placement: MappingPlacement = flags & MemorySyscalls.mapFixedNoReplace != 0 ? .fixedNoReplace
             : (flags & MemorySyscalls.mapFixed != 0 ? .fixed : .hint)
-        return driver.mmap(k, address: a[0], length: a[1], protection: protection, placement: placement,
+        return try driver.mmap(k, address: a[0], length: a[1], protection: protection, placement: placement,
                            offset: a[5], handle: 0xC400_0000 | (f.inode?.number ?? 0))
     }
 
@@ -628,38 +613,38 @@ enum FileSyscalls {
     /// MAP_PRIVATE mappings of regular files: anonymous memory with the file's bytes copied
     /// in, then given the requested protection (later writes are private, as with COW).
     /// MAP_SHARED of a regular file is refused with ENODEV (no shared page cache).
-    static func mapFile(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard case .success(let f) = file(k, a, 4) else { return .failure(.EBADF) }
+    static func mapFile(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let f = try file(k, a, 4)
         let length = a[1], flags = a[3], offset = a[5]
-        guard offset & 0xFFF == 0 else { return .failure(.EINVAL) }
-        guard case .success(let prot) = MemorySyscalls.protection(a[2]) else { return .failure(.EINVAL) }
-        guard !f.isPathOnly else { return .failure(.EBADF) }
+        guard offset & 0xFFF == 0 else { throw .EINVAL }
+        guard case .success(let prot) = MemorySyscalls.protection(a[2]) else { throw .EINVAL }
+        guard !f.isPathOnly else { throw .EBADF }
         // The source: a regular file's blocks, a snapshot's bytes, or nothing (/dev/zero).
         var contents: [UInt8] = []
         var fileData: FileData? = nil
         switch f.kind {
         case .inode:
-            guard let inode = f.inode else { return .failure(.ENODEV) }
-            if let driver = inode.characterDevice { return mapDevice(k, a, f, driver) }
+            guard let inode = f.inode else { throw .ENODEV }
+            if let driver = inode.characterDevice { return try mapDevice(k, a, f, driver) }
             if inode.device != .zero {
-                guard inode.isRegular else { return .failure(.ENODEV) }
+                guard inode.isRegular else { throw .ENODEV }
                 fileData = inode.contents
             }
         case .snapshot: contents = f.bytes
-        default: return .failure(.ENODEV)
+        default: throw .ENODEV
         }
-        guard f.canRead else { return .failure(.EACCES) }
+        guard f.canRead else { throw .EACCES }
         let type = flags & 0x03
         if type != MemorySyscalls.mapPrivate {
-            guard f.canWrite || !prot.contains(.write) else { return .failure(.EACCES) }
-            if !contents.isEmpty || !(fileData?.isEmpty ?? true) { return .failure(.ENODEV) }
+            guard f.canWrite || !prot.contains(.write) else { throw .EACCES }
+            if !contents.isEmpty || !(fileData?.isEmpty ?? true) { throw .ENODEV }
         }
         let placement: MappingPlacement = flags & MemorySyscalls.mapFixedNoReplace != 0 ? .fixedNoReplace
             : (flags & MemorySyscalls.mapFixed != 0 ? .fixed : .hint)
         let mapped: UInt64
         switch k.memory.map.map(at: a[0], length: length, protection: .readWrite, placement: placement,
                                 backing: .anonymous, shared: type != MemorySyscalls.mapPrivate, name: "") {
-        case .failure(let e): return .failure(e)
+        case .failure(let e): throw e
         case .success(let result):
             for range in result.replaced { k.memory.release(range) }
             mapped = result.address
@@ -676,15 +661,12 @@ enum FileSyscalls {
         }
         if let e = failure {
             _ = k.memory.map.unmap(start: mapped, length: length).map { for r in $0 { k.memory.release(r) } }
-            return .failure(e == .EFAULT ? .ENOMEM : e)
+            throw e == .EFAULT ? .ENOMEM : e
         }
         if prot != .readWrite {
-            switch k.memory.map.protect(start: mapped, length: length, protection: prot) {
-            case .failure(let e): return .failure(e)
-            case .success(let changes):
-                for c in changes { k.memory.reprotect(c.range, to: c.newProtection) }
-            }
+            let changes = try k.memory.map.protect(start: mapped, length: length, protection: prot).get()
+            for c in changes { k.memory.reprotect(c.range, to: c.newProtection) }
         }
-        return .success(Int(mapped))
+        return Int(mapped)
     }
 }

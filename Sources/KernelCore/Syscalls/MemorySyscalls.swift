@@ -29,12 +29,12 @@ enum MemorySyscalls {
         bytes > k.frames.totalBytes
     }
 
-    static func brk(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func brk(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let current = k.memory.map.currentBreak
-        if a[0] > current && exceedsMemory(k, a[0] - current) { return .success(Int(current)) }
+        if a[0] > current && exceedsMemory(k, a[0] - current) { return Int(current) }
         let result = k.memory.map.setBreak(a[0])
         for range in result.unmapped { k.memory.release(range) }
-        return .success(Int(result.breakAddress))
+        return Int(result.breakAddress)
     }
 
     // MAP_* from include/uapi/asm-generic/mman-common.h and linux/mman.h.
@@ -44,47 +44,41 @@ enum MemorySyscalls {
     static let mapKnown: UInt64 = 0x03 | 0x10 | 0x20 | 0x100 | 0x800 | 0x1000 | 0x2000 | 0x4000
         | 0x8000 | 0x1_0000 | 0x2_0000 | 0x4_0000 | 0x8_0000 | 0x10_0000 | 0xFC00_0000
 
-    static func mmap(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func mmap(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let address = a[0], length = a[1], flags = a[3]
-        guard case .success(let prot) = protection(a[2]) else { return .failure(.EINVAL) }
+        guard case .success(let prot) = protection(a[2]) else { throw .EINVAL }
         let type = flags & 0x03
-        guard type == mapShared || type == mapPrivate || type == mapSharedValidate else { return .failure(.EINVAL) }
-        if type == mapSharedValidate && flags & ~mapKnown != 0 { return .failure(.EOPNOTSUPP) }
-        guard length > 0 else { return .failure(.EINVAL) }
+        guard type == mapShared || type == mapPrivate || type == mapSharedValidate else { throw .EINVAL }
+        if type == mapSharedValidate && flags & ~mapKnown != 0 { throw .EOPNOTSUPP }
+        guard length > 0 else { throw .EINVAL }
         let noReserve: UInt64 = 0x4000
-        if !prot.isEmpty && flags & noReserve == 0 && exceedsMemory(k, length) { return .failure(.ENOMEM) }
-        guard flags & mapAnonymous != 0 else { return FileSyscalls.mapFile(k, a) }
-        if a[5] & 0xFFF != 0 { return .failure(.EINVAL) }
+        if !prot.isEmpty && flags & noReserve == 0 && exceedsMemory(k, length) { throw .ENOMEM }
+        guard flags & mapAnonymous != 0 else { return try FileSyscalls.mapFile(k, a) }
+        if a[5] & 0xFFF != 0 { throw .EINVAL }
         let placement: MappingPlacement = flags & mapFixedNoReplace != 0 ? .fixedNoReplace
             : (flags & mapFixed != 0 ? .fixed : .hint)
         let backing: MappingBacking = .anonymous
         switch k.memory.map.map(at: address, length: length, protection: prot, placement: placement,
                                 backing: backing, shared: type != mapPrivate, name: "") {
         case .failure(let e):
-            return .failure(e)
+            throw e
         case .success(let result):
             for range in result.replaced { k.memory.release(range) }
-            return .success(Int(result.address))
+            return Int(result.address)
         }
     }
 
-    static func munmap(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        switch k.memory.map.unmap(start: a[0], length: a[1]) {
-        case .failure(let e): return .failure(e)
-        case .success(let ranges):
-            for r in ranges { k.memory.release(r) }
-            return .success(0)
-        }
+    static func munmap(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let ranges = try k.memory.map.unmap(start: a[0], length: a[1]).get()
+        for r in ranges { k.memory.release(r) }
+        return 0
     }
 
-    static func mprotect(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard case .success(let prot) = protection(a[2]) else { return .failure(.EINVAL) }
-        switch k.memory.map.protect(start: a[0], length: a[1], protection: prot) {
-        case .failure(let e): return .failure(e)
-        case .success(let changes):
-            for c in changes { k.memory.reprotect(c.range, to: c.newProtection) }
-            return .success(0)
-        }
+    static func mprotect(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        guard case .success(let prot) = protection(a[2]) else { throw .EINVAL }
+        let changes = try k.memory.map.protect(start: a[0], length: a[1], protection: prot).get()
+        for c in changes { k.memory.reprotect(c.range, to: c.newProtection) }
+        return 0
     }
 
     /// madvise(2), following mm/madvise.c: the advice is checked first (unknown → EINVAL),
@@ -92,18 +86,18 @@ enum MemorySyscalls {
     /// The advice applies to the mapped parts of the range, one area at a time (the cost is
     /// the number of areas and present pages, never the length), and a hole in the range
     /// gives ENOMEM afterwards, as Linux's madvise_walk_vmas does.
-    static func madvise(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func madvise(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let start = a[0], length = a[1]
-        guard let advice = MadviseRequest(rawValue: a.int(2)) else { return .failure(.EINVAL) }
-        guard start & 0xFFF == 0 else { return .failure(.EINVAL) }
-        guard let rounded = MemoryPage.roundUp(length) else { return .failure(.EINVAL) }
-        if rounded == 0 { return .success(0) }
-        guard let range = AddressRange(start: start, length: rounded) else { return .failure(.EINVAL) }
+        guard let advice = MadviseRequest(rawValue: a.int(2)) else { throw .EINVAL }
+        guard start & 0xFFF == 0 else { throw .EINVAL }
+        guard let rounded = MemoryPage.roundUp(length) else { throw .EINVAL }
+        if rounded == 0 { return 0 }
+        guard let range = AddressRange(start: start, length: rounded) else { throw .EINVAL }
         let pieces = k.memory.map.pieces(in: range)
         // Advice that may fail for a kind of mapping is checked on every piece first, so a
         // failure changes nothing.
         for piece in pieces {
-            if let error = advice.refusal(for: piece) { return .failure(error) }
+            if let error = advice.refusal(for: piece) { throw error }
         }
         for piece in pieces {
             switch advice.effect {
@@ -112,40 +106,40 @@ enum MemorySyscalls {
             case .discard:
                 if advice.discards(piece) { k.memory.release(piece.range) }
             case .populate(let write):
-                if let error = k.memory.populate(piece.range, write: write) { return .failure(error) }
+                if let error = k.memory.populate(piece.range, write: write) { throw error }
             }
         }
-        return k.memory.map.isMapped(range) ? .success(0) : .failure(.ENOMEM)
+        if k.memory.map.isMapped(range) { return 0 } else { throw .ENOMEM }
     }
 
     /// mremap(2) (mm/mremap.c): MREMAP_MAYMOVE 1, MREMAP_FIXED 2, MREMAP_DONTUNMAP 4; other
     /// bits, FIXED without MAYMOVE, or DONTUNMAP without MAYMOVE or with a new length → EINVAL.
     /// The bookkeeping is VirtualMemoryMap.remap; the present pages move with their frames.
-    static func mremap(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func mremap(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let oldAddress = a[0], oldLength = a[1], newLength = a[2], flags = a[3], newAddress = a[4]
         let mayMove: UInt64 = 1, fixed: UInt64 = 2, dontUnmap: UInt64 = 4
-        guard flags & ~(mayMove | fixed | dontUnmap) == 0 else { return .failure(.EINVAL) }
-        if flags & (fixed | dontUnmap) != 0 && flags & mayMove == 0 { return .failure(.EINVAL) }
+        guard flags & ~(mayMove | fixed | dontUnmap) == 0 else { throw .EINVAL }
+        if flags & (fixed | dontUnmap) != 0 && flags & mayMove == 0 { throw .EINVAL }
         // Work on a copy of the map: it is committed only once the page tables for the move
         // exist, so running out of memory leaves everything as it was (ENOMEM).
         // Growth follows mmap's overcommit rule (one request larger than RAM: ENOMEM).
-        if newLength > oldLength && exceedsMemory(k, newLength) { return .failure(.ENOMEM) }
+        if newLength > oldLength && exceedsMemory(k, newLength) { throw .ENOMEM }
         var candidate = k.memory.map
         let result: RemapResult
         switch candidate.remap(oldAddress: oldAddress, oldLength: oldLength, newLength: newLength,
                                mayMove: flags & mayMove != 0,
                                fixedAddress: flags & fixed != 0 ? newAddress : nil,
                                dontUnmap: flags & dontUnmap != 0) {
-        case .failure(let e): return .failure(e)
+        case .failure(let e): throw e
         case .success(let r): result = r
         }
         if let move = result.move, !k.memory.prepareMove(from: move.from, to: move.to) {
-            return .failure(.ENOMEM)
+            throw .ENOMEM
         }
         k.memory.map = candidate
         for range in result.freed { k.memory.release(range) }
         if let move = result.move { k.memory.move(from: move.from, to: move.to) }
-        return .success(Int(result.address))
+        return Int(result.address)
     }
 
 }
@@ -166,53 +160,53 @@ extension MemorySyscalls {
         return .some(AddressRange(start: start, end: end))
     }
 
-    static func lock(_ k: KernelState, _ address: UInt64, _ length: UInt64, onFault: Bool) -> SyscallResult {
-        guard let maybe = lockRange(address, length) else { return .success(0) }
-        guard let range = maybe else { return .failure(.EINVAL) }
-        guard k.memory.map.isMapped(range) else { return .failure(.ENOMEM) }
-        if onFault { return .success(0) }
+    static func lock(_ k: KernelState, _ address: UInt64, _ length: UInt64, onFault: Bool) throws(Errno) -> Int {
+        guard let maybe = lockRange(address, length) else { return 0 }
+        guard let range = maybe else { throw .EINVAL }
+        guard k.memory.map.isMapped(range) else { throw .ENOMEM }
+        if onFault { return 0 }
         for piece in k.memory.map.pieces(in: range) where !piece.protection.isEmpty {
             switch k.memory.populate(piece.range, write: piece.protection.contains(.write)) {
             case nil: break
-            case .ENOMEM?: return .failure(.EAGAIN)     // could not lock: out of memory
-            default: return .failure(.ENOMEM)          // EFAULT becomes ENOMEM
+            case .ENOMEM?: throw .EAGAIN     // could not lock: out of memory
+            default: throw .ENOMEM          // EFAULT becomes ENOMEM
             }
         }
-        return .success(0)
+        return 0
     }
 
-    static func mlock(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        lock(k, a[0], a[1], onFault: false)
+    static func mlock(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        try lock(k, a[0], a[1], onFault: false)
     }
 
     /// mlock2(2): flags 0 or MLOCK_ONFAULT (1); other bits EINVAL.
-    static func mlock2(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard a[2] & ~1 == 0 else { return .failure(.EINVAL) }
-        return lock(k, a[0], a[1], onFault: a[2] == 1)
+    static func mlock2(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        guard a[2] & ~1 == 0 else { throw .EINVAL }
+        return try lock(k, a[0], a[1], onFault: a[2] == 1)
     }
 
-    static func munlock(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard let maybe = lockRange(a[0], a[1]) else { return .success(0) }
-        guard let range = maybe else { return .failure(.EINVAL) }
-        return k.memory.map.isMapped(range) ? .success(0) : .failure(.ENOMEM)
+    static func munlock(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        guard let maybe = lockRange(a[0], a[1]) else { return 0 }
+        guard let range = maybe else { throw .EINVAL }
+        if k.memory.map.isMapped(range) { return 0 } else { throw .ENOMEM }
     }
 
     /// mlockall(2): MCL_CURRENT 1, MCL_FUTURE 2, MCL_ONFAULT 4; no flags, ONFAULT alone or
     /// unknown bits → EINVAL. MCL_CURRENT populates every accessible area, ignoring
     /// failures as Linux's mm_populate does; MCL_FUTURE needs nothing more here, because
     /// later pages are made present on first touch and never evicted.
-    static func mlockall(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func mlockall(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let flags = a[0]
-        guard flags & ~7 == 0, flags & 3 != 0 else { return .failure(.EINVAL) }
+        guard flags & ~7 == 0, flags & 3 != 0 else { throw .EINVAL }
         if flags & 1 != 0 && flags & 4 == 0 {
             for area in k.memory.map.areas where !area.protection.isEmpty {
                 _ = k.memory.populate(area.range, write: area.protection.contains(.write))
             }
         }
-        return .success(0)
+        return 0
     }
 
-    static func munlockall(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult { .success(0) }
+    static func munlockall(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int { 0 }
 }
 
 /// The advice values of madvise(2) that Linux accepts (madvise_behavior_valid in

@@ -83,26 +83,24 @@ enum PathSyscalls {
 
     // MARK: open
 
-    static func open(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        openAt(k, atFDCWD, a.address(0), a[1], UInt32(truncatingIfNeeded: a[2]))
+    static func open(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        try openAt(k, atFDCWD, a.address(0), a[1], UInt32(truncatingIfNeeded: a[2]))
     }
 
-    static func openat(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        openAt(k, a.int32(0), a.address(1), a[2], UInt32(truncatingIfNeeded: a[3]))
+    static func openat(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        try openAt(k, a.int32(0), a.address(1), a[2], UInt32(truncatingIfNeeded: a[3]))
     }
 
-    static func creat(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        openAt(k, atFDCWD, a.address(0), oCreat | 1 | oTrunc, UInt32(truncatingIfNeeded: a[1]))  // O_WRONLY
+    static func creat(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        try openAt(k, atFDCWD, a.address(0), oCreat | 1 | oTrunc, UInt32(truncatingIfNeeded: a[1]))  // O_WRONLY
     }
 
-    static func openAt(_ k: KernelState, _ dirfd: Int32, _ address: UserAddress, _ flags: UInt64, _ mode: UInt32) -> SyscallResult {
+    static func openAt(_ k: KernelState, _ dirfd: Int32, _ address: UserAddress, _ flags: UInt64, _ mode: UInt32) throws(Errno) -> Int {
         let path: [UInt8], start: Inode
-        switch pathAndBase(k, dirfd, address) {
-        case .failure(let e): return .failure(e)
-        case .success(let v): (path, start) = v
-        }
-        if flags & oTmpfileBit != 0 { return openTemporary(k, path, start, flags, mode) }
-        if flags & oCreat != 0 && flags & oDirectory != 0 { return .failure(.EINVAL) }
+        let v = try pathAndBase(k, dirfd, address).get()
+        (path, start) = v
+        if flags & oTmpfileBit != 0 { return try openTemporary(k, path, start, flags, mode) }
+        if flags & oCreat != 0 && flags & oDirectory != 0 { throw .EINVAL }
         let fs = k.files.fileSystem
         let follow = flags & oNofollow == 0
         let pathOnly = flags & oPath != 0
@@ -111,27 +109,22 @@ enum PathSyscalls {
         var created = false
         if flags & oCreat != 0 && !pathOnly {
             let permissions = mode & 0o7777 & ~k.process.umask
-            switch fs.openOrCreate(path, from: start, permissions: permissions, exclusive: flags & oExcl != 0, followFinal: follow) {
-            case .failure(let e): return .failure(e)
-            case .success(let r): inode = r.inode; created = r.created
-            }
+            let r = try fs.openOrCreate(path, from: start, permissions: permissions, exclusive: flags & oExcl != 0, followFinal: follow).get()
+            inode = r.inode; created = r.created
         } else {
-            switch fs.resolve(path, from: start, followFinal: follow) {
-            case .failure(let e): return .failure(e)
-            case .success(let i): inode = i
-            }
+            inode = try fs.resolve(path, from: start, followFinal: follow).get()
         }
-        if flags & oDirectory != 0 && !inode.isDirectory { return .failure(.ENOTDIR) }
+        if flags & oDirectory != 0 && !inode.isDirectory { throw .ENOTDIR }
         let statusFlags = (flags & ~(oCreat | oExcl | oNoctty | oTrunc | cloexecFlag)) | FileSyscalls.oLargefile
         let closeOnExec = flags & cloexecFlag != 0
         if pathOnly {
             let f = OpenFile(inode: inode, statusFlags: flags & (oPath | oDirectory | oNofollow))
-            return k.files.install(f, closeOnExec: closeOnExec)
+            return try k.files.install(f, closeOnExec: closeOnExec).get()
         }
-        if inode.isSymlink { return .failure(.ELOOP) }   // O_NOFOLLOW on a symlink
-        if inode.isDirectory && (accessMode != 0 || flags & oTrunc != 0) { return .failure(.EISDIR) }
-        if accessMode == 3 { return .failure(.EINVAL) }
-        if inode.readOnly && (accessMode != 0 || flags & oTrunc != 0) { return .failure(.EACCES) }
+        if inode.isSymlink { throw .ELOOP }   // O_NOFOLLOW on a symlink
+        if inode.isDirectory && (accessMode != 0 || flags & oTrunc != 0) { throw .EISDIR }
+        if accessMode == 3 { throw .EINVAL }
+        if inode.readOnly && (accessMode != 0 || flags & oTrunc != 0) { throw .EACCES }
         let file: OpenFile
         if let content = inode.synthetic {
             file = OpenFile(kind: .snapshot, bytes: k.syntheticBytes(content), statusFlags: statusFlags)
@@ -140,16 +133,16 @@ enum PathSyscalls {
             file = OpenFile(kind: .console, statusFlags: statusFlags)
             file.inode = inode
         } else if case .fifo = inode.kind {
-            return k.openFifo(inode, statusFlags: statusFlags, closeOnExec: closeOnExec)   // VFS/Fifo.swift
+            return try k.openFifo(inode, statusFlags: statusFlags, closeOnExec: closeOnExec)   // VFS/Fifo.swift
         } else if let device = inode.device, device == .framebuffer, inode.characterDevice == nil {
-            return .failure(.ENXIO)   // a node with no driver behind it (chrdev_open)
+            throw .ENXIO   // a node with no driver behind it (chrdev_open)
         } else {
             if inode.isRegular && flags & oTrunc != 0 && !created && !inode.contents.isEmpty {
-                _ = FileSyscalls.resize(inode, to: 0, k)
+                _ = try FileSyscalls.resize(inode, to: 0, k)
             }
             file = OpenFile(inode: inode, statusFlags: statusFlags)
         }
-        return k.files.install(file, closeOnExec: closeOnExec)
+        return try k.files.install(file, closeOnExec: closeOnExec).get()
     }
 
     /// open(2) with O_TMPFILE: an unnamed regular file in the directory `path` names, with
@@ -157,23 +150,20 @@ enum PathSyscalls {
     /// O_CREAT, and write access (else EINVAL); the path must be a directory (ENOTDIR,
     /// ENOENT); a file system without tmpfile support (/proc here) is EOPNOTSUPP. Without
     /// O_EXCL, linkat(fd, "", dirfd, name, AT_EMPTY_PATH) may give the file a name later.
-    static func openTemporary(_ k: KernelState, _ path: [UInt8], _ start: Inode, _ flags: UInt64, _ mode: UInt32) -> SyscallResult {
-        guard flags & (oTmpfile | oCreat) == oTmpfile else { return .failure(.EINVAL) }
+    static func openTemporary(_ k: KernelState, _ path: [UInt8], _ start: Inode, _ flags: UInt64, _ mode: UInt32) throws(Errno) -> Int {
+        guard flags & (oTmpfile | oCreat) == oTmpfile else { throw .EINVAL }
         let accessMode = flags & 3
-        guard accessMode == 1 || accessMode == 2 else { return .failure(.EINVAL) }
+        guard accessMode == 1 || accessMode == 2 else { throw .EINVAL }
         let directory: Inode
-        switch k.files.fileSystem.resolve(path, from: start, followFinal: flags & oNofollow == 0) {
-        case .failure(let e): return .failure(e)
-        case .success(let d): directory = d
-        }
-        guard directory.isDirectory else { return .failure(.ENOTDIR) }
-        if directory.readOnly { return .failure(.EOPNOTSUPP) }
-        guard k.files.fileSystem.canMakeInode else { return .failure(.ENOSPC) }
+        directory = try k.files.fileSystem.resolve(path, from: start, followFinal: flags & oNofollow == 0).get()
+        guard directory.isDirectory else { throw .ENOTDIR }
+        if directory.readOnly { throw .EOPNOTSUPP }
+        guard k.files.fileSystem.canMakeInode else { throw .ENOSPC }
         let inode = k.files.fileSystem.makeInode(.regular, permissions: mode & 0o7777 & ~k.process.umask, in: directory)
         inode.linkCount = 0
         inode.linkable = flags & oExcl == 0
         let statusFlags = (flags & ~(oCreat | oExcl | oNoctty | oTrunc | cloexecFlag)) | FileSyscalls.oLargefile
-        return k.files.install(OpenFile(inode: inode, statusFlags: statusFlags), closeOnExec: flags & cloexecFlag != 0)
+        return try k.files.install(OpenFile(inode: inode, statusFlags: statusFlags), closeOnExec: flags & cloexecFlag != 0).get()
     }
 
     // MARK: stat
@@ -186,399 +176,336 @@ enum PathSyscalls {
         }
     }
 
-    static func writeStat(_ k: KernelState, _ t: Target, _ buffer: UserAddress) -> SyscallResult {
-        if let e = k.memory.copyOut(buffer, from: stat(of: t, k).encode()) { return .failure(e) }
-        return .success(0)
+    static func writeStat(_ k: KernelState, _ t: Target, _ buffer: UserAddress) throws(Errno) -> Int {
+        if let e = k.memory.copyOut(buffer, from: stat(of: t, k).encode()) { throw e }
+        return 0
     }
 
-    static func statCall(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        switch target(k, atFDCWD, a.address(0), follow: true, emptyPath: false) {
-        case .failure(let e): return .failure(e)
-        case .success(let t): return writeStat(k, t, a.address(1))
-        }
+    static func statCall(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let t = try target(k, atFDCWD, a.address(0), follow: true, emptyPath: false).get()
+        return try writeStat(k, t, a.address(1))
     }
 
-    static func lstat(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        switch target(k, atFDCWD, a.address(0), follow: false, emptyPath: false) {
-        case .failure(let e): return .failure(e)
-        case .success(let t): return writeStat(k, t, a.address(1))
-        }
+    static func lstat(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let t = try target(k, atFDCWD, a.address(0), follow: false, emptyPath: false).get()
+        return try writeStat(k, t, a.address(1))
     }
 
-    static func newfstatat(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func newfstatat(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let flags = a[3]
-        guard flags & ~(atSymlinkNofollow | atNoAutomount | atEmptyPath | atStatxSyncType) == 0 else { return .failure(.EINVAL) }
-        switch target(k, a.int32(0), a.address(1), follow: flags & atSymlinkNofollow == 0, emptyPath: flags & atEmptyPath != 0) {
-        case .failure(let e): return .failure(e)
-        case .success(let t): return writeStat(k, t, a.address(2))
-        }
+        guard flags & ~(atSymlinkNofollow | atNoAutomount | atEmptyPath | atStatxSyncType) == 0 else { throw .EINVAL }
+        let t = try target(k, a.int32(0), a.address(1), follow: flags & atSymlinkNofollow == 0, emptyPath: flags & atEmptyPath != 0).get()
+        return try writeStat(k, t, a.address(2))
     }
 
     /// statx(2): the basic fields (STATX_BASIC_STATS) and STATX_MNT_ID; STATX__RESERVED in the mask is EINVAL.
-    static func statx(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func statx(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let flags = a[2]
         guard flags & ~(atSymlinkNofollow | atNoAutomount | atEmptyPath | atStatxSyncType) == 0,
-              flags & atStatxSyncType != atStatxSyncType else { return .failure(.EINVAL) }
-        guard a.uint32(3) & 0x8000_0000 == 0 else { return .failure(.EINVAL) }
+              flags & atStatxSyncType != atStatxSyncType else { throw .EINVAL }
+        guard a.uint32(3) & 0x8000_0000 == 0 else { throw .EINVAL }
         let t: Target
-        switch target(k, a.int32(0), a.address(1), follow: flags & atSymlinkNofollow == 0, emptyPath: flags & atEmptyPath != 0) {
-        case .failure(let e): return .failure(e)
-        case .success(let v): t = v
-        }
+        t = try target(k, a.int32(0), a.address(1), follow: flags & atSymlinkNofollow == 0, emptyPath: flags & atEmptyPath != 0).get()
         var x = Statx(stat(of: t, k))
         // Linux (since 5.8) always adds STATX_MNT_ID. The id is derived from st_dev (egg's
         // tree reports one device today, so one mount id; never 0).
         x.mask = StatxMask.STATX_BASIC_STATS.union(.STATX_MNT_ID)
         x.mountId = 1 + (UInt64(x.devMajor) << 20 | UInt64(x.devMinor))
-        if let e = k.memory.copyOut(a.address(4), from: x.encode()) { return .failure(e) }
-        return .success(0)
+        if let e = k.memory.copyOut(a.address(4), from: x.encode()) { throw e }
+        return 0
     }
 
     // MARK: access
 
-    static func accessCheck(_ k: KernelState, _ dirfd: Int32, _ address: UserAddress, _ mode: UInt64, _ flags: UInt64) -> SyscallResult {
-        guard mode & ~UInt64(7) == 0 else { return .failure(.EINVAL) }
+    static func accessCheck(_ k: KernelState, _ dirfd: Int32, _ address: UserAddress, _ mode: UInt64, _ flags: UInt64) throws(Errno) -> Int {
+        guard mode & ~UInt64(7) == 0 else { throw .EINVAL }
         let t: Target
-        switch target(k, dirfd, address, follow: flags & atSymlinkNofollow == 0, emptyPath: flags & atEmptyPath != 0) {
-        case .failure(let e): return .failure(e)
-        case .success(let v): t = v
-        }
+        t = try target(k, dirfd, address, follow: flags & atSymlinkNofollow == 0, emptyPath: flags & atEmptyPath != 0).get()
         // The guest is root: reading and writing are always allowed; executing needs an
         // execute bit somewhere (or a directory), as generic_permission decides.
-        if mode & 1 != 0, let i = inode(of: t), !i.isDirectory, i.permissions & 0o111 == 0 { return .failure(.EACCES) }
-        return .success(0)
+        if mode & 1 != 0, let i = inode(of: t), !i.isDirectory, i.permissions & 0o111 == 0 { throw .EACCES }
+        return 0
     }
 
-    static func access(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        accessCheck(k, atFDCWD, a.address(0), a[1], 0)
+    static func access(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        try accessCheck(k, atFDCWD, a.address(0), a[1], 0)
     }
 
-    static func faccessat(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        accessCheck(k, a.int32(0), a.address(1), a[2], 0)
+    static func faccessat(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        try accessCheck(k, a.int32(0), a.address(1), a[2], 0)
     }
 
-    static func faccessat2(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard a[3] & ~(atEaccess | atSymlinkNofollow | atEmptyPath) == 0 else { return .failure(.EINVAL) }
-        return accessCheck(k, a.int32(0), a.address(1), a[2], a[3])
+    static func faccessat2(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        guard a[3] & ~(atEaccess | atSymlinkNofollow | atEmptyPath) == 0 else { throw .EINVAL }
+        return try accessCheck(k, a.int32(0), a.address(1), a[2], a[3])
     }
 
     // MARK: creating and removing names
 
-    static func mkdirAt(_ k: KernelState, _ dirfd: Int32, _ address: UserAddress, _ mode: UInt32) -> SyscallResult {
-        switch pathAndBase(k, dirfd, address) {
-        case .failure(let e): return .failure(e)
-        case .success(let (path, start)):
-            let permissions = mode & 0o1777 & ~k.process.umask
-            return k.files.fileSystem.makeDirectory(path, from: start, permissions: permissions).map { _ in 0 }
-        }
+    static func mkdirAt(_ k: KernelState, _ dirfd: Int32, _ address: UserAddress, _ mode: UInt32) throws(Errno) -> Int {
+        let (path, start) = try pathAndBase(k, dirfd, address).get()
+        let permissions = mode & 0o1777 & ~k.process.umask
+        _ = try k.files.fileSystem.makeDirectory(path, from: start, permissions: permissions).get()
+        return 0
     }
 
-    static func mkdir(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        mkdirAt(k, atFDCWD, a.address(0), a.uint32(1))
+    static func mkdir(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        try mkdirAt(k, atFDCWD, a.address(0), a.uint32(1))
     }
 
-    static func mkdirat(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        mkdirAt(k, a.int32(0), a.address(1), a.uint32(2))
+    static func mkdirat(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        try mkdirAt(k, a.int32(0), a.address(1), a.uint32(2))
     }
 
     /// mknod(2)/mknodat(2): regular files and FIFOs (mkfifo(3) calls mknodat with S_IFIFO;
     /// opening one is VFS/Fifo.swift). Device nodes need the kernel's list: EPERM.
-    static func mknodAt(_ k: KernelState, _ dirfd: Int32, _ address: UserAddress, _ mode: UInt32) -> SyscallResult {
+    static func mknodAt(_ k: KernelState, _ dirfd: Int32, _ address: UserAddress, _ mode: UInt32) throws(Errno) -> Int {
         let kind: Inode.Kind
         switch mode & FileMode.S_IFMT {
         case 0, FileMode.S_IFREG: kind = .regular
         case FileMode.S_IFIFO: kind = .fifo
-        case FileMode.S_IFDIR: return .failure(.EPERM)
-        case FileMode.S_IFCHR, FileMode.S_IFBLK, FileMode.S_IFSOCK: return .failure(.EPERM)
-        default: return .failure(.EINVAL)
+        case FileMode.S_IFDIR: throw .EPERM
+        case FileMode.S_IFCHR, FileMode.S_IFBLK, FileMode.S_IFSOCK: throw .EPERM
+        default: throw .EINVAL
         }
-        switch pathAndBase(k, dirfd, address) {
-        case .failure(let e): return .failure(e)
-        case .success(let (path, start)):
-            return k.files.fileSystem.makeNode(path, from: start, kind: kind, permissions: mode & 0o7777 & ~k.process.umask).map { _ in 0 }
-        }
+        let (path, start) = try pathAndBase(k, dirfd, address).get()
+        _ = try k.files.fileSystem.makeNode(path, from: start, kind: kind, permissions: mode & 0o7777 & ~k.process.umask).get()
+        return 0
     }
 
-    static func mknod(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult { mknodAt(k, atFDCWD, a.address(0), a.uint32(1)) }
-    static func mknodat(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult { mknodAt(k, a.int32(0), a.address(1), a.uint32(2)) }
+    static func mknod(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int { try mknodAt(k, atFDCWD, a.address(0), a.uint32(1)) }
+    static func mknodat(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int { try mknodAt(k, a.int32(0), a.address(1), a.uint32(2)) }
 
-    static func unlinkAt(_ k: KernelState, _ dirfd: Int32, _ address: UserAddress, _ flags: UInt64) -> SyscallResult {
-        guard flags & ~atRemoveDir == 0 else { return .failure(.EINVAL) }
-        switch pathAndBase(k, dirfd, address) {
-        case .failure(let e): return .failure(e)
-        case .success(let (path, start)):
-            let fs = k.files.fileSystem
-            let result = flags & atRemoveDir != 0 ? fs.removeDirectory(path, from: start) : fs.unlink(path, from: start)
-            return result.map { 0 }
-        }
+    static func unlinkAt(_ k: KernelState, _ dirfd: Int32, _ address: UserAddress, _ flags: UInt64) throws(Errno) -> Int {
+        guard flags & ~atRemoveDir == 0 else { throw .EINVAL }
+        let (path, start) = try pathAndBase(k, dirfd, address).get()
+        let fs = k.files.fileSystem
+        let result = flags & atRemoveDir != 0 ? fs.removeDirectory(path, from: start) : fs.unlink(path, from: start)
+        _ = try result.get()
+        return 0
     }
 
-    static func unlink(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult { unlinkAt(k, atFDCWD, a.address(0), 0) }
-    static func unlinkat(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult { unlinkAt(k, a.int32(0), a.address(1), a[2]) }
-    static func rmdir(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult { unlinkAt(k, atFDCWD, a.address(0), atRemoveDir) }
+    static func unlink(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int { try unlinkAt(k, atFDCWD, a.address(0), 0) }
+    static func unlinkat(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int { try unlinkAt(k, a.int32(0), a.address(1), a[2]) }
+    static func rmdir(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int { try unlinkAt(k, atFDCWD, a.address(0), atRemoveDir) }
 
     static func renameAt(_ k: KernelState, _ oldDirfd: Int32, _ old: UserAddress, _ newDirfd: Int32, _ new: UserAddress,
-                         _ flags: UInt64) -> SyscallResult {
-        guard flags <= 0xFFFF_FFFF else { return .failure(.EINVAL) }
+                         _ flags: UInt64) throws(Errno) -> Int {
+        guard flags <= 0xFFFF_FFFF else { throw .EINVAL }
         let o: ([UInt8], Inode), n: ([UInt8], Inode)
-        switch pathAndBase(k, oldDirfd, old) {
-        case .failure(let e): return .failure(e)
-        case .success(let v): o = v
-        }
-        switch pathAndBase(k, newDirfd, new) {
-        case .failure(let e): return .failure(e)
-        case .success(let v): n = v
-        }
-        return k.files.fileSystem.rename(o.0, from: o.1, to: n.0, from: n.1, flags: UInt32(flags)).map { 0 }
+        o = try pathAndBase(k, oldDirfd, old).get()
+        n = try pathAndBase(k, newDirfd, new).get()
+        _ = try k.files.fileSystem.rename(o.0, from: o.1, to: n.0, from: n.1, flags: UInt32(flags)).get()
+        return 0
     }
 
-    static func rename(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        renameAt(k, atFDCWD, a.address(0), atFDCWD, a.address(1), 0)
+    static func rename(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        try renameAt(k, atFDCWD, a.address(0), atFDCWD, a.address(1), 0)
     }
 
-    static func renameat(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        renameAt(k, a.int32(0), a.address(1), a.int32(2), a.address(3), 0)
+    static func renameat(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        try renameAt(k, a.int32(0), a.address(1), a.int32(2), a.address(3), 0)
     }
 
-    static func renameat2(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        renameAt(k, a.int32(0), a.address(1), a.int32(2), a.address(3), a[4])
+    static func renameat2(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        try renameAt(k, a.int32(0), a.address(1), a.int32(2), a.address(3), a[4])
     }
 
     static func linkAt(_ k: KernelState, _ oldDirfd: Int32, _ old: UserAddress, _ newDirfd: Int32, _ new: UserAddress,
-                       _ flags: UInt64) -> SyscallResult {
-        guard flags & ~(atSymlinkFollow | atEmptyPath) == 0 else { return .failure(.EINVAL) }
+                       _ flags: UInt64) throws(Errno) -> Int {
+        guard flags & ~(atSymlinkFollow | atEmptyPath) == 0 else { throw .EINVAL }
         if flags & atEmptyPath != 0 {
             // linkat(2) AT_EMPTY_PATH: an empty old path names the file open at oldDirfd
             // (an O_TMPFILE file among others; the guest is root, so CAP_DAC_READ_SEARCH holds).
             switch readPath(k, old) {
-            case .failure(let e): return .failure(e)
+            case .failure(let e): throw e
             case .success(let p) where p.isEmpty:
-                guard oldDirfd != atFDCWD else { return .failure(.ENOENT) }   // the cwd: a directory
-                guard oldDirfd >= 0, let f = k.files[Int(oldDirfd)] else { return .failure(.EBADF) }
-                guard let inode = f.inode else { return .failure(.ENOENT) }   // pipes, the console
-                switch pathAndBase(k, newDirfd, new) {
-                case .failure(let e): return .failure(e)
-                case .success(let (path, start)):
-                    return k.files.fileSystem.link(inode, to: path, from: start).map { 0 }
-                }
+                guard oldDirfd != atFDCWD else { throw .ENOENT }   // the cwd: a directory
+                guard oldDirfd >= 0, let f = k.files[Int(oldDirfd)] else { throw .EBADF }
+                guard let inode = f.inode else { throw .ENOENT }   // pipes, the console
+                let (path, start) = try pathAndBase(k, newDirfd, new).get()
+                _ = try k.files.fileSystem.link(inode, to: path, from: start).get()
+                return 0
             case .success: break
             }
         }
         let o: ([UInt8], Inode), n: ([UInt8], Inode)
-        switch pathAndBase(k, oldDirfd, old) {
-        case .failure(let e): return .failure(e)
-        case .success(let v): o = v
-        }
-        switch pathAndBase(k, newDirfd, new) {
-        case .failure(let e): return .failure(e)
-        case .success(let v): n = v
-        }
-        return k.files.fileSystem.makeHardLink(o.0, from: o.1, to: n.0, from: n.1,
-                                               followFinal: flags & atSymlinkFollow != 0).map { 0 }
+        o = try pathAndBase(k, oldDirfd, old).get()
+        n = try pathAndBase(k, newDirfd, new).get()
+        _ = try k.files.fileSystem.makeHardLink(o.0, from: o.1, to: n.0, from: n.1,
+                                                followFinal: flags & atSymlinkFollow != 0).get()
+        return 0
     }
 
-    static func link(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        linkAt(k, atFDCWD, a.address(0), atFDCWD, a.address(1), 0)
+    static func link(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        try linkAt(k, atFDCWD, a.address(0), atFDCWD, a.address(1), 0)
     }
 
-    static func linkat(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        linkAt(k, a.int32(0), a.address(1), a.int32(2), a.address(3), a[4])
+    static func linkat(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        try linkAt(k, a.int32(0), a.address(1), a.int32(2), a.address(3), a[4])
     }
 
-    static func symlinkAt(_ k: KernelState, _ targetAddress: UserAddress, _ dirfd: Int32, _ address: UserAddress) -> SyscallResult {
+    static func symlinkAt(_ k: KernelState, _ targetAddress: UserAddress, _ dirfd: Int32, _ address: UserAddress) throws(Errno) -> Int {
         let target: [UInt8]
-        switch readPath(k, targetAddress) {
-        case .failure(let e): return .failure(e)
-        case .success(let t): target = t
-        }
-        switch pathAndBase(k, dirfd, address) {
-        case .failure(let e): return .failure(e)
-        case .success(let (path, start)):
-            return k.files.fileSystem.makeSymlink(path, target: target, from: start).map { _ in 0 }
-        }
+        target = try readPath(k, targetAddress).get()
+        let (path, start) = try pathAndBase(k, dirfd, address).get()
+        _ = try k.files.fileSystem.makeSymlink(path, target: target, from: start).get()
+        return 0
     }
 
-    static func symlink(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult { symlinkAt(k, a.address(0), atFDCWD, a.address(1)) }
-    static func symlinkat(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult { symlinkAt(k, a.address(0), a.int32(1), a.address(2)) }
+    static func symlink(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int { try symlinkAt(k, a.address(0), atFDCWD, a.address(1)) }
+    static func symlinkat(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int { try symlinkAt(k, a.address(0), a.int32(1), a.address(2)) }
 
-    static func readlinkAt(_ k: KernelState, _ dirfd: Int32, _ address: UserAddress, _ buffer: UserAddress, _ size: Int) -> SyscallResult {
-        guard size > 0 else { return .failure(.EINVAL) }
+    static func readlinkAt(_ k: KernelState, _ dirfd: Int32, _ address: UserAddress, _ buffer: UserAddress, _ size: Int) throws(Errno) -> Int {
+        guard size > 0 else { throw .EINVAL }
         let t: Target
-        switch target(k, dirfd, address, follow: false, emptyPath: false) {
-        case .failure(let e): return .failure(e)
-        case .success(let v): t = v
-        }
-        guard let link = inode(of: t), link.isSymlink else { return .failure(.EINVAL) }
+        t = try target(k, dirfd, address, follow: false, emptyPath: false).get()
+        guard let link = inode(of: t), link.isSymlink else { throw .EINVAL }
         let n = min(size, link.linkTarget.count)
-        if let e = k.memory.copyOut(buffer, from: link.linkTarget, count: n) { return .failure(e) }
-        return .success(n)
+        if let e = k.memory.copyOut(buffer, from: link.linkTarget, count: n) { throw e }
+        return n
     }
 
-    static func readlink(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        readlinkAt(k, atFDCWD, a.address(0), a.address(1), a.size(2))
+    static func readlink(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        try readlinkAt(k, atFDCWD, a.address(0), a.address(1), a.size(2))
     }
 
-    static func readlinkat(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        readlinkAt(k, a.int32(0), a.address(1), a.address(2), a.size(3))
+    static func readlinkat(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        try readlinkAt(k, a.int32(0), a.address(1), a.address(2), a.size(3))
     }
 
-    static func truncate(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard a.int(1) >= 0 else { return .failure(.EINVAL) }
-        switch target(k, atFDCWD, a.address(0), follow: true, emptyPath: false) {
-        case .failure(let e): return .failure(e)
-        case .success(let t):
-            guard let i = inode(of: t) else { return .failure(.EINVAL) }
-            if i.readOnly { return .failure(.EACCES) }
-            return FileSyscalls.resize(i, to: a.int(1), k)
-        }
+    static func truncate(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        guard a.int(1) >= 0 else { throw .EINVAL }
+        let t = try target(k, atFDCWD, a.address(0), follow: true, emptyPath: false).get()
+        guard let i = inode(of: t) else { throw .EINVAL }
+        if i.readOnly { throw .EACCES }
+        return try FileSyscalls.resize(i, to: a.int(1), k)
     }
 
     // MARK: the working directory and umask
 
-    static func getcwd(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        switch k.files.fileSystem.path(of: k.files.workingDirectory) {
-        case .failure(let e): return .failure(e)
-        case .success(let path):
-            let bytes = path + [0]
-            guard a.size(1) >= bytes.count else { return .failure(.ERANGE) }
-            if let e = k.memory.copyOut(a.address(0), from: bytes) { return .failure(e) }
-            return .success(bytes.count)
-        }
+    static func getcwd(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let path = try k.files.fileSystem.path(of: k.files.workingDirectory).get()
+        let bytes = path + [0]
+        guard a.size(1) >= bytes.count else { throw .ERANGE }
+        if let e = k.memory.copyOut(a.address(0), from: bytes) { throw e }
+        return bytes.count
     }
 
-    static func chdir(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        switch target(k, atFDCWD, a.address(0), follow: true, emptyPath: false) {
-        case .failure(let e): return .failure(e)
-        case .success(let t):
-            guard let d = inode(of: t), d.isDirectory else { return .failure(.ENOTDIR) }
-            k.files.workingDirectory = d
-            return .success(0)
-        }
-    }
-
-    static func fchdir(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard case .success(let f) = FileSyscalls.file(k, a, 0) else { return .failure(.EBADF) }
-        guard f.kind == .inode, let d = f.inode, d.isDirectory else { return .failure(.ENOTDIR) }
+    static func chdir(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let t = try target(k, atFDCWD, a.address(0), follow: true, emptyPath: false).get()
+        guard let d = inode(of: t), d.isDirectory else { throw .ENOTDIR }
         k.files.workingDirectory = d
-        return .success(0)
+        return 0
     }
 
-    static func umask(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func fchdir(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let f = try FileSyscalls.file(k, a, 0)
+        guard f.kind == .inode, let d = f.inode, d.isDirectory else { throw .ENOTDIR }
+        k.files.workingDirectory = d
+        return 0
+    }
+
+    static func umask(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let old = k.process.umask
         k.process.umask = a.uint32(0) & 0o777
-        return .success(Int(old))
+        return Int(old)
     }
 
     // MARK: attributes
 
-    static func changeMode(_ k: KernelState, _ t: Target, _ mode: UInt32) -> SyscallResult {
-        guard let i = inode(of: t) else { return .success(0) }   // pipes, the console: accepted
-        if i.readOnly { return .failure(.EPERM) }
+    static func changeMode(_ k: KernelState, _ t: Target, _ mode: UInt32) throws(Errno) -> Int {
+        guard let i = inode(of: t) else { return 0 }   // pipes, the console: accepted
+        if i.readOnly { throw .EPERM }
         i.permissions = mode & 0o7777
         i.changeTime = k.platform.realtimeNanoseconds()
-        return .success(0)
+        return 0
     }
 
-    static func chmod(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        switch target(k, atFDCWD, a.address(0), follow: true, emptyPath: false) {
-        case .failure(let e): return .failure(e)
-        case .success(let t): return changeMode(k, t, a.uint32(1))
-        }
+    static func chmod(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let t = try target(k, atFDCWD, a.address(0), follow: true, emptyPath: false).get()
+        return try changeMode(k, t, a.uint32(1))
     }
 
-    static func fchmod(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard case .success(let fd) = a.fd(0), let f = k.files[fd] else { return .failure(.EBADF) }
-        return changeMode(k, .description(f, fd), a.uint32(1))
+    static func fchmod(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let fd = try a.fd(0)
+        return try changeMode(k, .description(try FileSyscalls.file(k, fd), fd), a.uint32(1))
     }
 
     /// fchmodat(2): flags must be 0 here (fchmodat2 takes AT_SYMLINK_NOFOLLOW).
-    static func fchmodat(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        switch target(k, a.int32(0), a.address(1), follow: true, emptyPath: false) {
-        case .failure(let e): return .failure(e)
-        case .success(let t): return changeMode(k, t, a.uint32(2))
-        }
+    static func fchmodat(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let t = try target(k, a.int32(0), a.address(1), follow: true, emptyPath: false).get()
+        return try changeMode(k, t, a.uint32(2))
     }
 
-    static func changeOwner(_ k: KernelState, _ t: Target, _ uid: UInt32, _ gid: UInt32) -> SyscallResult {
-        guard let i = inode(of: t) else { return .success(0) }
-        if i.readOnly { return .failure(.EPERM) }
+    static func changeOwner(_ k: KernelState, _ t: Target, _ uid: UInt32, _ gid: UInt32) throws(Errno) -> Int {
+        guard let i = inode(of: t) else { return 0 }
+        if i.readOnly { throw .EPERM }
         if uid != UInt32.max { i.uid = uid }
         if gid != UInt32.max { i.gid = gid }
         i.changeTime = k.platform.realtimeNanoseconds()
-        return .success(0)
+        return 0
     }
 
-    static func chown(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        switch target(k, atFDCWD, a.address(0), follow: true, emptyPath: false) {
-        case .failure(let e): return .failure(e)
-        case .success(let t): return changeOwner(k, t, a.uint32(1), a.uint32(2))
-        }
+    static func chown(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let t = try target(k, atFDCWD, a.address(0), follow: true, emptyPath: false).get()
+        return try changeOwner(k, t, a.uint32(1), a.uint32(2))
     }
 
-    static func lchown(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        switch target(k, atFDCWD, a.address(0), follow: false, emptyPath: false) {
-        case .failure(let e): return .failure(e)
-        case .success(let t): return changeOwner(k, t, a.uint32(1), a.uint32(2))
-        }
+    static func lchown(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let t = try target(k, atFDCWD, a.address(0), follow: false, emptyPath: false).get()
+        return try changeOwner(k, t, a.uint32(1), a.uint32(2))
     }
 
-    static func fchown(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard case .success(let fd) = a.fd(0), let f = k.files[fd] else { return .failure(.EBADF) }
-        return changeOwner(k, .description(f, fd), a.uint32(1), a.uint32(2))
+    static func fchown(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let fd = try a.fd(0)
+        return try changeOwner(k, .description(try FileSyscalls.file(k, fd), fd), a.uint32(1), a.uint32(2))
     }
 
-    static func fchownat(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func fchownat(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let flags = a[4]
-        guard flags & ~(atSymlinkNofollow | atEmptyPath) == 0 else { return .failure(.EINVAL) }
-        switch target(k, a.int32(0), a.address(1), follow: flags & atSymlinkNofollow == 0, emptyPath: flags & atEmptyPath != 0) {
-        case .failure(let e): return .failure(e)
-        case .success(let t): return changeOwner(k, t, a.uint32(2), a.uint32(3))
-        }
+        guard flags & ~(atSymlinkNofollow | atEmptyPath) == 0 else { throw .EINVAL }
+        let t = try target(k, a.int32(0), a.address(1), follow: flags & atSymlinkNofollow == 0, emptyPath: flags & atEmptyPath != 0).get()
+        return try changeOwner(k, t, a.uint32(2), a.uint32(3))
     }
 
     static let utimeNow: Int64 = 0x3fff_ffff, utimeOmit: Int64 = 0x3fff_fffe
 
     /// utimensat(2): times NULL is "now"; UTIME_NOW / UTIME_OMIT per field; a NULL path
     /// means the descriptor itself (futimens).
-    static func utimensat(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func utimensat(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let flags = a[3]
-        guard flags & ~(atSymlinkNofollow | atEmptyPath) == 0 else { return .failure(.EINVAL) }
+        guard flags & ~(atSymlinkNofollow | atEmptyPath) == 0 else { throw .EINVAL }
         let now = k.platform.realtimeNanoseconds()
         var access = now, modify = now
         var setAccess = true, setModify = true
         if !a.address(2).isNull {
-            switch k.memory.copyIn(a.address(2), count: 32) {
-            case .failure(let e): return .failure(e)
-            case .success(let b):
-                let r = ByteReader(b)
-                let times = [(r.i64(0), r.i64(8)), (r.i64(16), r.i64(24))]
-                var values: [Int64] = []
-                for (i, (s, ns)) in times.enumerated() {
-                    if ns == utimeOmit { if i == 0 { setAccess = false } else { setModify = false }; values.append(0); continue }
-                    if ns == utimeNow { values.append(now); continue }
-                    guard ns >= 0 && ns < 1_000_000_000 else { return .failure(.EINVAL) }
-                    values.append(s &* 1_000_000_000 &+ ns)
-                }
-                access = values[0]
-                modify = values[1]
+            let b = try k.memory.copyIn(a.address(2), count: 32).get()
+            let r = ByteReader(b)
+            let times = [(r.i64(0), r.i64(8)), (r.i64(16), r.i64(24))]
+            var values: [Int64] = []
+            for (i, (s, ns)) in times.enumerated() {
+                if ns == utimeOmit { if i == 0 { setAccess = false } else { setModify = false }; values.append(0); continue }
+                if ns == utimeNow { values.append(now); continue }
+                guard ns >= 0 && ns < 1_000_000_000 else { throw .EINVAL }
+                values.append(s &* 1_000_000_000 &+ ns)
             }
+            access = values[0]
+            modify = values[1]
         }
         let t: Target
         if a.address(1).isNull {
-            guard a.int32(0) != atFDCWD else { return .failure(.EFAULT) }
-            guard a.int32(0) >= 0, let f = k.files[Int(a.int32(0))] else { return .failure(.EBADF) }
+            guard a.int32(0) != atFDCWD else { throw .EFAULT }
+            guard a.int32(0) >= 0, let f = k.files[Int(a.int32(0))] else { throw .EBADF }
             t = .description(f, Int(a.int32(0)))
         } else {
-            switch target(k, a.int32(0), a.address(1), follow: flags & atSymlinkNofollow == 0, emptyPath: flags & atEmptyPath != 0) {
-            case .failure(let e): return .failure(e)
-            case .success(let v): t = v
-            }
+            t = try target(k, a.int32(0), a.address(1), follow: flags & atSymlinkNofollow == 0, emptyPath: flags & atEmptyPath != 0).get()
         }
-        guard let i = inode(of: t) else { return .success(0) }
+        guard let i = inode(of: t) else { return 0 }
         if setAccess { i.accessTime = access }
         if setModify { i.modifyTime = modify }
         i.changeTime = now
-        return .success(0)
+        return 0
     }
 }
 
@@ -629,24 +556,21 @@ extension PathSyscalls {
         return s
     }
 
-    static func writeStatistics(_ k: KernelState, _ s: Statfs, _ buffer: UserAddress) -> SyscallResult {
-        if let e = k.memory.copyOut(buffer, from: s.encode()) { return .failure(e) }
-        return .success(0)
+    static func writeStatistics(_ k: KernelState, _ s: Statfs, _ buffer: UserAddress) throws(Errno) -> Int {
+        if let e = k.memory.copyOut(buffer, from: s.encode()) { throw e }
+        return 0
     }
 
     /// statfs(2): the file system `path` is on (symlinks followed).
-    static func statfs(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        switch target(k, atFDCWD, a.address(0), follow: true, emptyPath: false) {
-        case .failure(let e): return .failure(e)
-        case .success(let t):
-            guard let i = inode(of: t) else { return .failure(.ENOENT) }
-            return writeStatistics(k, statistics(k, of: i.mount), a.address(1))
-        }
+    static func statfs(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let t = try target(k, atFDCWD, a.address(0), follow: true, emptyPath: false).get()
+        guard let i = inode(of: t) else { throw .ENOENT }
+        return try writeStatistics(k, statistics(k, of: i.mount), a.address(1))
     }
 
     /// fstatfs(2): the file system an open descriptor is on (O_PATH descriptors too).
-    static func fstatfs(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard case .success(let f) = FileSyscalls.file(k, a, 0) else { return .failure(.EBADF) }
-        return writeStatistics(k, statistics(k, of: f), a.address(1))
+    static func fstatfs(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let f = try FileSyscalls.file(k, a, 0)
+        return try writeStatistics(k, statistics(k, of: f), a.address(1))
     }
 }

@@ -14,15 +14,15 @@ enum PollSyscalls {
     /// Scan with `scan` (returns the number ready, > 0 to stop) until something is ready,
     /// the deadline passes (nil = forever) or a signal interrupts.
     static func waitUntilReady(_ k: KernelState, deadline: Deadline, watchesConsole: () -> Bool,
-                               _ scan: () -> Int) -> SyscallResult {
+                               _ scan: () -> Int) throws(Errno) -> Int {
         while true {
             let n = scan()
-            if n > 0 { return .success(n) }
+            if n > 0 { return n }
             let now = k.platform.monotonicNanoseconds()
-            if deadline.hasPassed(now: now) { return .success(0) }
+            if deadline.hasPassed(now: now) { return 0 }
             var wake = deadline
             if watchesConsole() { wake = wake.earlier(.after(Int64(consoleSlice), now: now)) }
-            guard k.wait(on: k.pollWaiters, deadline: wake.monotonic) else { return .failure(.EINTR) }
+            guard k.wait(on: k.pollWaiters, deadline: wake.monotonic) else { throw .EINTR }
         }
     }
 
@@ -34,16 +34,13 @@ enum PollSyscalls {
 
     // MARK: poll
 
-    static func pollCommon(_ k: KernelState, _ address: UserAddress, _ count: Int, deadline end: Deadline) -> SyscallResult {
-        guard count >= 0 && count <= FileTable.limit else { return .failure(.EINVAL) }
+    static func pollCommon(_ k: KernelState, _ address: UserAddress, _ count: Int, deadline end: Deadline) throws(Errno) -> Int {
+        guard count >= 0 && count <= FileTable.limit else { throw .EINVAL }
         var entries: [PollFd] = []
-        switch k.memory.copyIn(address, count: count * PollFd.byteSize) {
-        case .failure(let e): return .failure(e)
-        case .success(let bytes):
-            guard let decoded = try? PollFd.decodeArray(from: bytes, count: count) else { return .failure(.EFAULT) }
-            entries = decoded
-        }
-        let result = waitUntilReady(k, deadline: end, watchesConsole: {
+        let bytes = try k.memory.copyIn(address, count: count * PollFd.byteSize).get()
+        guard let decoded = try? PollFd.decodeArray(from: bytes, count: count) else { throw .EFAULT }
+        entries = decoded
+        let result = try waitUntilReady(k, deadline: end, watchesConsole: {
             entries.contains { $0.fd >= 0 && k.files[Int($0.fd)]?.kind == .console }
         }) {
             var ready = 0
@@ -66,25 +63,22 @@ enum PollSyscalls {
             }
             return ready
         }
-        if case .success = result, let e = k.memory.copyOut(address, from: encodeArray(entries)) { return .failure(e) }
+        if let e = k.memory.copyOut(address, from: encodeArray(entries)) { throw e }
         return result
     }
 
-    static func poll(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        pollCommon(k, a.address(0), a.int(1), deadline: deadline(k, afterNanoseconds: GuestTime.nanoseconds(milliseconds: a.int32(2))))
+    static func poll(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        try pollCommon(k, a.address(0), a.int(1), deadline: deadline(k, afterNanoseconds: GuestTime.nanoseconds(milliseconds: a.int32(2))))
     }
 
-    static func ppoll(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func ppoll(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         var ns: Int64? = nil
         if !a.address(2).isNull {
-            switch TimeSyscalls.readTimespec(k, a.address(2)) {
-            case .failure(let e): return .failure(e)
-            case .success(let v): ns = v
-            }
+            ns = try TimeSyscalls.readTimespec(k, a.address(2)).get()
         }
         let end = deadline(k, afterNanoseconds: ns)
-        let result = EpollSyscalls.withTemporaryMask(k, a.address(3), a[4]) {
-            pollCommon(k, a.address(0), a.int(1), deadline: end)
+        let result = try EpollSyscalls.withTemporaryMask(k, a.address(3), a[4]) { () throws(Errno) -> Int in
+            try pollCommon(k, a.address(0), a.int(1), deadline: end)
         }
         writeTimeLeft(k, end, to: a.address(2))
         return result
@@ -109,26 +103,24 @@ enum PollSyscalls {
         }
     }
 
-    static func selectCommon(_ k: KernelState, _ nfdsRaw: Int32, _ addresses: [UserAddress], deadline end: Deadline) -> SyscallResult {
-        guard nfdsRaw >= 0 else { return .failure(.EINVAL) }
+    static func selectCommon(_ k: KernelState, _ nfdsRaw: Int32, _ addresses: [UserAddress], deadline end: Deadline) throws(Errno) -> Int {
+        guard nfdsRaw >= 0 else { throw .EINVAL }
         let nfds = min(Int(nfdsRaw), FileTable.limit)
         let words = (nfds + 63) / 64
         var sets: [[UInt64]?] = []
         for address in addresses {
-            switch readSet(k, address, words: words) {
-            case .failure(let e): return .failure(e)
-            case .success(let s): sets.append(s)
-            }
+            let s = try readSet(k, address, words: words).get()
+            sets.append(s)
         }
         // Every descriptor named must be open.
         for fd in 0..<nfds {
             let bit = UInt64(1) << UInt64(fd % 64)
             var named = false
             for s in sets { if let s, s[fd / 64] & bit != 0 { named = true } }
-            if named && k.files[fd] == nil { return .failure(.EBADF) }
+            if named && k.files[fd] == nil { throw .EBADF }
         }
         var out: [[UInt64]] = [[], [], []]
-        let result = waitUntilReady(k, deadline: end, watchesConsole: {
+        let result = try waitUntilReady(k, deadline: end, watchesConsole: {
             for fd in 0..<nfds where k.files[fd]?.kind == .console {
                 if let s = sets[0], s[fd / 64] & (UInt64(1) << UInt64(fd % 64)) != 0 { return true }
             }
@@ -151,32 +143,25 @@ enum PollSyscalls {
             }
             return ready
         }
-        if case .failure = result { return result }
         for i in 0..<3 where !addresses[i].isNull {
             var w = ByteWriter()
-            for v in (result == .success(0) ? [UInt64](repeating: 0, count: words) : out[i]) { w.u64(v) }
-            if let e = k.memory.copyOut(addresses[i], from: w.bytes) { return .failure(e) }
+            for v in (result == 0 ? [UInt64](repeating: 0, count: words) : out[i]) { w.u64(v) }
+            if let e = k.memory.copyOut(addresses[i], from: w.bytes) { throw e }
         }
         return result
     }
 
     /// select(2) with a struct timeval (tv_usec past a second carries, a negative part is
     /// EINVAL: GuestTime.nanoseconds(selectTimevalSeconds:)); Linux writes back the time left.
-    static func select(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func select(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         var ns: Int64? = nil
         if !a.address(4).isNull {
-            switch k.memory.copyIn(a.address(4), count: 16) {
-            case .failure(let e): return .failure(e)
-            case .success(let b):
-                let r = ByteReader(b)
-                switch GuestTime.nanoseconds(selectTimevalSeconds: r.i64(0), microseconds: r.i64(8)) {
-                case .failure(let e): return .failure(e)
-                case .success(let v): ns = v
-                }
-            }
+            let b = try k.memory.copyIn(a.address(4), count: 16).get()
+            let r = ByteReader(b)
+            ns = try GuestTime.nanoseconds(selectTimevalSeconds: r.i64(0), microseconds: r.i64(8)).get()
         }
         let end = deadline(k, afterNanoseconds: ns)
-        let result = selectCommon(k, a.int32(0), [a.address(1), a.address(2), a.address(3)], deadline: end)
+        let result = try selectCommon(k, a.int32(0), [a.address(1), a.address(2), a.address(3)], deadline: end)
         if ns != nil {
             _ = k.memory.copyOut(a.address(4), from: GuestTime.timeval(end.remaining(now: k.platform.monotonicNanoseconds())))
         }
@@ -184,27 +169,21 @@ enum PollSyscalls {
     }
 
     /// pselect6: the sixth argument points at { const sigset_t *ss; size_t ss_len; }.
-    static func pselect6(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func pselect6(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         var ns: Int64? = nil
         if !a.address(4).isNull {
-            switch TimeSyscalls.readTimespec(k, a.address(4)) {
-            case .failure(let e): return .failure(e)
-            case .success(let v): ns = v
-            }
+            ns = try TimeSyscalls.readTimespec(k, a.address(4)).get()
         }
         var mask = UserAddress(0), size: UInt64 = 0
         if !a.address(5).isNull {
-            switch k.memory.copyIn(a.address(5), count: 16) {
-            case .failure(let e): return .failure(e)
-            case .success(let b):
-                let r = ByteReader(b)
-                mask = UserAddress(r.u64(0))
-                size = r.u64(8)
-            }
+            let b = try k.memory.copyIn(a.address(5), count: 16).get()
+            let r = ByteReader(b)
+            mask = UserAddress(r.u64(0))
+            size = r.u64(8)
         }
         let end = deadline(k, afterNanoseconds: ns)
-        let result = EpollSyscalls.withTemporaryMask(k, mask, size) {
-            selectCommon(k, a.int32(0), [a.address(1), a.address(2), a.address(3)], deadline: end)
+        let result = try EpollSyscalls.withTemporaryMask(k, mask, size) { () throws(Errno) -> Int in
+            try selectCommon(k, a.int32(0), [a.address(1), a.address(2), a.address(3)], deadline: end)
         }
         writeTimeLeft(k, end, to: a.address(4))
         return result

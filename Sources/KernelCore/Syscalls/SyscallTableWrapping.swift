@@ -6,16 +6,32 @@
 // as eggos's syscall example does with uname.
 import LinuxABI
 
+/// A handler that decorates another: it gets the handler it replaces as its third argument
+/// and decides whether, when and how to call it.
+public typealias SyscallWrapper = (KernelState, SyscallArguments, SyscallHandler) throws(Errno) -> Int
+
 extension SyscallTable {
-    /// Replaces the handler for `number` with `wrapper`, which gets the previous handler (or,
-    /// for a number nobody handled, one answering ENOSYS) as its third argument. Returns false
-    /// for a number outside the table.
+    /// The handler of every number nobody registered: ENOSYS, as Linux's sys_ni_syscall.
+    public static func unimplemented(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        throw .ENOSYS
+    }
+
+    /// Replaces the handler for `number` with `wrapper`, which receives the previous handler
+    /// (or, for a number nobody handled, ``unimplemented(_:_:)``) as its third argument.
+    ///
+    /// - Parameters:
+    ///   - number: the system call number, 0 ..< ``capacity``.
+    ///   - wrapper: runs in place of the old handler, on the calling thread with the kernel
+    ///     lock held; it may call the old handler any number of times.
+    /// - Returns: false for a number outside the table (nothing is installed).
     @discardableResult
-    public mutating func wrap(_ number: Int,
-                              _ wrapper: @escaping (KernelState, SyscallArguments, @escaping SyscallHandler) -> SyscallResult) -> Bool {
+    public mutating func wrap(_ number: Int, _ wrapper: @escaping SyscallWrapper) -> Bool {
         guard number >= 0 && number < SyscallTable.capacity else { return false }
-        let original: SyscallHandler = handler(for: number) ?? { _, _ in .failure(.ENOSYS) }
-        register(number) { k, a in wrapper(k, a, original) }
+        // (An `if` rather than `??`: swiftc 6.3 crashes lowering a typed-throws function
+        // value inside `??`'s autoclosure.)
+        let original: SyscallHandler
+        if let existing = handler(for: number) { original = existing } else { original = SyscallTable.unimplemented }
+        register(number) { k, a throws(Errno) -> Int in try wrapper(k, a, original) }
         return true
     }
 }

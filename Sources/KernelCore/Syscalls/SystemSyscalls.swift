@@ -8,7 +8,7 @@ import LinuxABI
 enum SystemSyscalls {
     public static let release: [UInt8] = Array("6.1.0-egg".utf8)
 
-    static func uname(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func uname(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         var w = ByteWriter()
         w.field(Array("Linux".utf8), size: 65)
         w.field(k.hostname, size: 65)
@@ -16,12 +16,12 @@ enum SystemSyscalls {
         w.field(Array("#1 SMP egg".utf8), size: 65)
         w.field(Array("x86_64".utf8), size: 65)
         w.field(Array("(none)".utf8), size: 65)
-        if let e = k.memory.copyOut(a.address(0), from: w.bytes) { return .failure(e) }
-        return .success(0)
+        if let e = k.memory.copyOut(a.address(0), from: w.bytes) { throw e }
+        return 0
     }
 
     /// struct sysinfo (include/uapi/linux/sysinfo.h), 112 bytes on x86-64, mem_unit 1.
-    static func sysinfo(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func sysinfo(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         var w = ByteWriter()
         w.i64(Int64(k.platform.monotonicNanoseconds() / 1_000_000_000))  // uptime
         w.u64(0); w.u64(0); w.u64(0)                    // loads
@@ -34,24 +34,24 @@ enum SystemSyscalls {
         w.u64(0); w.u64(0)                              // totalhigh, freehigh
         w.u32(1)                                        // mem_unit
         w.zeros(112 - w.bytes.count)
-        if let e = k.memory.copyOut(a.address(0), from: w.bytes) { return .failure(e) }
-        return .success(0)
+        if let e = k.memory.copyOut(a.address(0), from: w.bytes) { throw e }
+        return 0
     }
 
-    static func getrandom(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard a[2] & ~UInt64(0x7) == 0 else { return .failure(.EINVAL) }
+    static func getrandom(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        guard a[2] & ~UInt64(0x7) == 0 else { throw .EINVAL }
         let count = min(a.size(1), 1 << 25)
-        guard count >= 0 else { return .failure(.EINVAL) }
+        guard count >= 0 else { throw .EINVAL }
         var buffer = [UInt8](repeating: 0, count: min(count, 4096))
         var done = 0
         while done < count {
             let n = min(4096, count - done)
             k.platform.fillRandom(&buffer, count: n)
             if let e = k.memory.copyOut(a.address(0).advanced(by: done), from: buffer, count: n) {
-                return done > 0 ? .success(done) : .failure(e)
+                if done > 0 { return done } else { throw e }
             }
             done += n
         }
-        return .success(done)
+        return done
     }
 }

@@ -19,39 +19,36 @@ enum TimeSyscalls {
 
     static func timespec(_ ns: Int64) -> [UInt8] { GuestTime.timespec(ns) }
 
-    static func clockGettime(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        switch nanoseconds(clock: a.int32(0), k) {
-        case .failure(let e): return .failure(e)
-        case .success(let ns):
-            if let e = k.memory.copyOut(a.address(1), from: timespec(ns)) { return .failure(e) }
-            return .success(0)
-        }
+    static func clockGettime(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let ns = try nanoseconds(clock: a.int32(0), k).get()
+        if let e = k.memory.copyOut(a.address(1), from: timespec(ns)) { throw e }
+        return 0
     }
 
-    static func clockGetres(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard case .success = nanoseconds(clock: a.int32(0), k) else { return .failure(.EINVAL) }
-        if !a.address(1).isNull, let e = k.memory.copyOut(a.address(1), from: timespec(1)) { return .failure(e) }
-        return .success(0)
+    static func clockGetres(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        guard case .success = nanoseconds(clock: a.int32(0), k) else { throw .EINVAL }
+        if !a.address(1).isNull, let e = k.memory.copyOut(a.address(1), from: timespec(1)) { throw e }
+        return 0
     }
 
-    static func gettimeofday(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func gettimeofday(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let ns = k.platform.realtimeNanoseconds()
         if !a.address(0).isNull {
-            if let e = k.memory.copyOut(a.address(0), from: GuestTime.timeval(ns)) { return .failure(e) }
+            if let e = k.memory.copyOut(a.address(0), from: GuestTime.timeval(ns)) { throw e }
         }
         if !a.address(1).isNull {
             // struct timezone: minutes west 0, dst 0 (UTC).
-            if let e = k.memory.copyOut(a.address(1), from: [UInt8](repeating: 0, count: 8)) { return .failure(e) }
+            if let e = k.memory.copyOut(a.address(1), from: [UInt8](repeating: 0, count: 8)) { throw e }
         }
-        return .success(0)
+        return 0
     }
 
-    static func time(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func time(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let seconds = k.platform.realtimeNanoseconds() / 1_000_000_000
         if !a.address(0).isNull, let e = k.memory.writeUInt64(a.address(0), UInt64(bitPattern: seconds)) {
-            return .failure(e)
+            throw e
         }
-        return .success(Int(seconds))
+        return Int(seconds)
     }
 
     /// A struct timespec from the guest, validated and saturated (Threads/Deadline.swift):
@@ -75,38 +72,33 @@ enum TimeSyscalls {
 
     /// nanosleep(2): EINVAL for tv_sec < 0 or tv_nsec outside [0, 999999999]; a huge request
     /// sleeps (hrtimer_nanosleep saturates at KTIME_MAX); on EINTR the time left goes to *rem.
-    static func nanosleep(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        switch readTimespec(k, a.address(0)) {
-        case .failure(let e): return .failure(e)
-        case .success(let ns):
-            let deadline = Deadline.after(ns, now: k.platform.monotonicNanoseconds())
-            if sleep(until: deadline, k) { return .success(0) }
-            if !a.address(1).isNull {
-                let left = deadline.remaining(now: k.platform.monotonicNanoseconds())
-                if let e = k.memory.copyOut(a.address(1), from: timespec(left)) { return .failure(e) }
-            }
-            return .failure(.EINTR)
+    static func nanosleep(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let ns = try readTimespec(k, a.address(0)).get()
+        let deadline = Deadline.after(ns, now: k.platform.monotonicNanoseconds())
+        if sleep(until: deadline, k) { return 0 }
+        if !a.address(1).isNull {
+            let left = deadline.remaining(now: k.platform.monotonicNanoseconds())
+            if let e = k.memory.copyOut(a.address(1), from: timespec(left)) { throw e }
         }
+        throw .EINTR
+        throw .EINTR
     }
 
     /// clock_nanosleep(2): flags 1 = TIMER_ABSTIME. Errors are returned, not via errno. A
     /// relative sleep interrupted by a signal stores the time left in *rem, as nanosleep.
-    static func clockNanosleep(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func clockNanosleep(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let clock = a.int32(0)
-        guard clock != 2 && clock != 3, case .success(let clockNow) = nanoseconds(clock: clock, k) else { return .failure(.EINVAL) }
-        guard a[1] & ~1 == 0 else { return .failure(.EINVAL) }
+        guard clock != 2 && clock != 3, case .success(let clockNow) = nanoseconds(clock: clock, k) else { throw .EINVAL }
+        guard a[1] & ~1 == 0 else { throw .EINVAL }
         let absolute = a[1] & 1 != 0
-        switch readTimespec(k, a.address(2)) {
-        case .failure(let e): return .failure(e)
-        case .success(let ns):
-            let now = k.platform.monotonicNanoseconds()
-            let deadline = absolute ? Deadline.at(ns, clockNow: clockNow, now: now) : Deadline.after(ns, now: now)
-            if sleep(until: deadline, k) { return .success(0) }
-            if !absolute && !a.address(3).isNull {
-                let left = deadline.remaining(now: k.platform.monotonicNanoseconds())
-                if let e = k.memory.copyOut(a.address(3), from: timespec(left)) { return .failure(e) }
-            }
-            return .failure(.EINTR)
+        let ns = try readTimespec(k, a.address(2)).get()
+        let now = k.platform.monotonicNanoseconds()
+        let deadline = absolute ? Deadline.at(ns, clockNow: clockNow, now: now) : Deadline.after(ns, now: now)
+        if sleep(until: deadline, k) { return 0 }
+        if !absolute && !a.address(3).isNull {
+            let left = deadline.remaining(now: k.platform.monotonicNanoseconds())
+            if let e = k.memory.copyOut(a.address(3), from: timespec(left)) { throw e }
         }
+        throw .EINTR
     }
 }

@@ -21,11 +21,11 @@ enum ThreadSyscalls {
 
     /// The common part of clone and clone3.
     static func spawn(_ k: KernelState, flags: UInt64, stack: UInt64, parentTID: UserAddress,
-                      childTID: UserAddress, tls: UInt64) -> SyscallResult {
-        guard flags & cloneVM != 0 else { return .failure(.ENOSYS) }  // fork: no second address space
-        guard flags & cloneThread == 0 || flags & cloneSighand != 0 else { return .failure(.EINVAL) }
-        guard flags & cloneSighand == 0 || flags & cloneVM != 0 else { return .failure(.EINVAL) }
-        guard flags & cloneThread != 0 else { return .failure(.ENOSYS) }  // vfork-style process
+                      childTID: UserAddress, tls: UInt64) throws(Errno) -> Int {
+        guard flags & cloneVM != 0 else { throw .ENOSYS }  // fork: no second address space
+        guard flags & cloneThread == 0 || flags & cloneSighand != 0 else { throw .EINVAL }
+        guard flags & cloneSighand == 0 || flags & cloneVM != 0 else { throw .EINVAL }
+        guard flags & cloneThread != 0 else { throw .ENOSYS }  // vfork-style process
         var registers = k.platform.currentUserRegisters()
         registers.rax = 0
         if stack != 0 { registers.rsp = stack }
@@ -35,52 +35,49 @@ enum ThreadSyscalls {
         // grow panics rather than fail, so makeThread's nil is not to be relied on. Refuse
         // while the margin is not there (clone(2): ENOMEM, "cannot allocate sufficient
         // memory to allocate a task structure").
-        guard k.frames.freeBytes >= ThreadSyscalls.memoryNeededPerThread else { return .failure(.ENOMEM) }
+        guard k.frames.freeBytes >= ThreadSyscalls.memoryNeededPerThread else { throw .ENOMEM }
         let tid = k.scheduler.allocateTID()
         guard let context = k.platform.makeThread(registers: registers, fsBase: fsBase) else {
-            return .failure(.EAGAIN)
+            throw .EAGAIN
         }
         let child = Thread(tid: tid, context: context)
         child.signalMask = k.currentThread.signalMask
         if flags & cloneChildCleartid != 0 { child.clearChildTID = childTID.value }
         if flags & cloneParentSettid != 0, let e = k.memory.writeUInt32(parentTID, UInt32(tid)) {
             k.platform.releaseThread(context)
-            return .failure(e)
+            throw e
         }
         if flags & cloneChildSettid != 0, let e = k.memory.writeUInt32(childTID, UInt32(tid)) {
             k.platform.releaseThread(context)
-            return .failure(e)
+            throw e
         }
         k.scheduler.add(child)
-        return .success(tid)
+        return tid
     }
 
     /// clone(flags, newsp, parent_tid, child_tid, tls) — the x86-64 argument order.
-    static func clone(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        spawn(k, flags: a[0] & ~0xFF, stack: a[1], parentTID: a.address(2), childTID: a.address(3), tls: a[4])
+    static func clone(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        try spawn(k, flags: a[0] & ~0xFF, stack: a[1], parentTID: a.address(2), childTID: a.address(3), tls: a[4])
     }
 
     /// clone3(struct clone_args *, size): flags, pidfd, child_tid, parent_tid, exit_signal,
     /// stack, stack_size, tls, set_tid, set_tid_size, cgroup (include/uapi/linux/sched.h).
-    static func clone3(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func clone3(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let size = a.size(1)
-        guard size >= 64 && size <= 4096 else { return .failure(.EINVAL) }
-        switch k.memory.copyIn(a.address(0), count: min(size, 88)) {
-        case .failure(let e): return .failure(e)
-        case .success(let b):
-            let r = ByteReader(b + [UInt8](repeating: 0, count: max(0, 88 - b.count)))
-            let flags = r.u64(0)
-            if r.u64(32) & ~0xFF != 0 || flags & clonePidfd != 0 || r.u64(72) != 0 { return .failure(.EINVAL) }
-            let stackBase = r.u64(40), stackSize = r.u64(48)
-            guard (stackBase == 0) == (stackSize == 0) else { return .failure(.EINVAL) }
-            return spawn(k, flags: flags, stack: stackBase &+ stackSize, parentTID: UserAddress(r.u64(24)),
-                         childTID: UserAddress(r.u64(16)), tls: r.u64(56))
-        }
+        guard size >= 64 && size <= 4096 else { throw .EINVAL }
+        let b = try k.memory.copyIn(a.address(0), count: min(size, 88)).get()
+        let r = ByteReader(b + [UInt8](repeating: 0, count: max(0, 88 - b.count)))
+        let flags = r.u64(0)
+        if r.u64(32) & ~0xFF != 0 || flags & clonePidfd != 0 || r.u64(72) != 0 { throw .EINVAL }
+        let stackBase = r.u64(40), stackSize = r.u64(48)
+        guard (stackBase == 0) == (stackSize == 0) else { throw .EINVAL }
+        return try spawn(k, flags: flags, stack: stackBase &+ stackSize, parentTID: UserAddress(r.u64(24)),
+                     childTID: UserAddress(r.u64(16)), tls: r.u64(56))
     }
 
     /// exit(2) ends the calling thread: clear and wake its clear_child_tid word (that is
     /// how pthread_join learns of it), then leave the CPU for good.
-    static func exit(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func exit(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let me = k.currentThread
         if k.scheduler.threads.count == 1 { k.process.exitStatus = Int(a.int32(0) & 0xFF) }
         if me.clearChildTID != 0 {
@@ -90,27 +87,27 @@ enum ThreadSyscalls {
         k.scheduler.exitCurrent(k)
     }
 
-    static func exitGroup(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func exitGroup(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         k.terminate(status: Int(a.int32(0) & 0xFF))
     }
 
-    static func gettid(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult { .success(k.currentThread.tid) }
+    static func gettid(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int { k.currentThread.tid }
 
-    static func setTIDAddress(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func setTIDAddress(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         k.currentThread.clearChildTID = a[0]
-        return .success(k.currentThread.tid)
+        return k.currentThread.tid
     }
 
     /// set_robust_list(2): sizeof(struct robust_list_head) is 24; anything else is EINVAL.
-    static func setRobustList(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
-        guard a[1] == 24 else { return .failure(.EINVAL) }
+    static func setRobustList(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        guard a[1] == 24 else { throw .EINVAL }
         k.currentThread.robustList = a[0]
-        return .success(0)
+        return 0
     }
 
-    static func schedYield(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func schedYield(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         k.scheduler.yield(k)
-        return .success(0)
+        return 0
     }
 
     // MARK: futex
@@ -139,29 +136,29 @@ enum ThreadSyscalls {
         }
     }
 
-    static func futexWait(_ k: KernelState, _ address: UserAddress, expected: UInt32, deadline: Deadline, bitset: UInt32) -> SyscallResult {
-        guard address.value & 3 == 0 else { return .failure(.EINVAL) }
+    static func futexWait(_ k: KernelState, _ address: UserAddress, expected: UInt32, deadline: Deadline, bitset: UInt32) throws(Errno) -> Int {
+        guard address.value & 3 == 0 else { throw .EINVAL }
         var word = [UInt8](repeating: 0, count: 4)
-        if let e = k.memory.copyIn(address, count: 4, into: &word) { return .failure(e) }
+        if let e = k.memory.copyIn(address, count: 4, into: &word) { throw e }
         let value = UInt32(word[0]) | UInt32(word[1]) << 8 | UInt32(word[2]) << 16 | UInt32(word[3]) << 24
-        guard value == expected else { return .failure(.EAGAIN) }
+        guard value == expected else { throw .EAGAIN }
         let me = k.currentThread
         k.futexes.enqueue(address: address.value, tid: me.tid, bitset: bitset)
         let queue = WaitQueue()
         while k.futexes.isWaiting(address: address.value, tid: me.tid) {
             if deadline.hasPassed(now: k.platform.monotonicNanoseconds()) {
                 k.futexes.remove(address: address.value, tid: me.tid)
-                return .failure(.ETIMEDOUT)
+                throw .ETIMEDOUT
             }
             if !k.wait(on: queue, deadline: deadline.monotonic) {
                 k.futexes.remove(address: address.value, tid: me.tid)
-                return .failure(.EINTR)
+                throw .EINTR
             }
         }
-        return .success(0)
+        return 0
     }
 
-    static func futex(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func futex(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let op = a.int(1)
         let command = op & 0x7F
         let realtime = op & 256 != 0
@@ -169,45 +166,38 @@ enum ThreadSyscalls {
         let value = a.uint32(2)
         switch command {
         case 0:  // FUTEX_WAIT: relative timeout on CLOCK_MONOTONIC
-            switch deadline(k, a.address(3), absolute: false, realtime: false) {
-            case .failure(let e): return .failure(e)
-            case .success(let d): return futexWait(k, address, expected: value, deadline: d, bitset: 0xFFFF_FFFF)
-            }
+            let d = try deadline(k, a.address(3), absolute: false, realtime: false).get()
+            return try futexWait(k, address, expected: value, deadline: d, bitset: 0xFFFF_FFFF)
         case 9:  // FUTEX_WAIT_BITSET: absolute timeout
             let bitset = a.uint32(5)
-            guard bitset != 0 else { return .failure(.EINVAL) }
-            switch deadline(k, a.address(3), absolute: true, realtime: realtime) {
-            case .failure(let e): return .failure(e)
-            case .success(let d): return futexWait(k, address, expected: value, deadline: d, bitset: bitset)
-            }
+            guard bitset != 0 else { throw .EINVAL }
+            let d = try deadline(k, a.address(3), absolute: true, realtime: realtime).get()
+            return try futexWait(k, address, expected: value, deadline: d, bitset: bitset)
         case 1:  // FUTEX_WAKE
-            return .success(wakeFutex(k, address: address.value, count: Int(min(value, 0x7FFF_FFFF))))
+            return wakeFutex(k, address: address.value, count: Int(min(value, 0x7FFF_FFFF)))
         case 10:  // FUTEX_WAKE_BITSET
             let bitset = a.uint32(5)
-            guard bitset != 0 else { return .failure(.EINVAL) }
-            return .success(wakeFutex(k, address: address.value, count: Int(min(value, 0x7FFF_FFFF)), bitset: bitset))
+            guard bitset != 0 else { throw .EINVAL }
+            return wakeFutex(k, address: address.value, count: Int(min(value, 0x7FFF_FFFF)), bitset: bitset)
         case 3, 4:  // FUTEX_REQUEUE, FUTEX_CMP_REQUEUE
             if command == 4 {
-                switch k.memory.copyIn(address, count: 4) {
-                case .failure(let e): return .failure(e)
-                case .success(let w):
-                    let current = UInt32(w[0]) | UInt32(w[1]) << 8 | UInt32(w[2]) << 16 | UInt32(w[3]) << 24
-                    if current != a.uint32(5) { return .failure(.EAGAIN) }
-                }
+                let w = try k.memory.copyIn(address, count: 4).get()
+                let current = UInt32(w[0]) | UInt32(w[1]) << 8 | UInt32(w[2]) << 16 | UInt32(w[3]) << 24
+                if current != a.uint32(5) { throw .EAGAIN }
             }
             let woken = wakeFutex(k, address: address.value, count: Int(min(value, 0x7FFF_FFFF)))
             let moved = k.futexes.requeue(from: address.value, to: a[4], count: Int(min(a.uint32(3), 0x7FFF_FFFF)))
-            return .success(woken + moved)
+            return woken + moved
         case 5:  // FUTEX_WAKE_OP
-            return futexWakeOp(k, a)
+            return try futexWakeOp(k, a)
         default:
-            return .failure(.ENOSYS)  // PI futexes and FUTEX_WAIT_REQUEUE_PI
+            throw .ENOSYS  // PI futexes and FUTEX_WAIT_REQUEUE_PI
         }
     }
 
     /// FUTEX_WAKE_OP: *uaddr2 = op(*uaddr2, oparg); wake val on uaddr; wake val2 on uaddr2
     /// if cmp(old, cmparg). Encoding from include/uapi/linux/futex.h FUTEX_OP().
-    static func futexWakeOp(_ k: KernelState, _ a: SyscallArguments) -> SyscallResult {
+    static func futexWakeOp(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let encoded = a.uint32(5)
         let opKind = (encoded >> 28) & 7, shiftArg = (encoded >> 28) & 8 != 0
         let cmp = (encoded >> 24) & 15
@@ -217,10 +207,8 @@ enum ThreadSyscalls {
         if shiftArg { oparg = 1 << (oparg & 31) }
         let target = a.address(4)
         let old: UInt32
-        switch k.memory.copyIn(target, count: 4) {
-        case .failure(let e): return .failure(e)
-        case .success(let w): old = UInt32(w[0]) | UInt32(w[1]) << 8 | UInt32(w[2]) << 16 | UInt32(w[3]) << 24
-        }
+        let w = try k.memory.copyIn(target, count: 4).get()
+        old = UInt32(w[0]) | UInt32(w[1]) << 8 | UInt32(w[2]) << 16 | UInt32(w[3]) << 24
         let new: UInt32
         switch opKind {
         case 0: new = oparg
@@ -228,9 +216,9 @@ enum ThreadSyscalls {
         case 2: new = old | oparg
         case 3: new = old & ~oparg
         case 4: new = old ^ oparg
-        default: return .failure(.ENOSYS)
+        default: throw .ENOSYS
         }
-        if let e = k.memory.writeUInt32(target, new) { return .failure(e) }
+        if let e = k.memory.writeUInt32(target, new) { throw e }
         var woken = wakeFutex(k, address: a[0], count: Int(min(a.uint32(2), 0x7FFF_FFFF)))
         let o = Int32(bitPattern: old), c = Int32(bitPattern: cmparg)
         let condition: Bool
@@ -241,9 +229,9 @@ enum ThreadSyscalls {
         case 3: condition = o <= c
         case 4: condition = o > c
         case 5: condition = o >= c
-        default: return .failure(.ENOSYS)
+        default: throw .ENOSYS
         }
         if condition { woken += wakeFutex(k, address: target.value, count: Int(min(a.uint32(3), 0x7FFF_FFFF))) }
-        return .success(woken)
+        return woken
     }
 }

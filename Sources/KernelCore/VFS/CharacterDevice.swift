@@ -12,13 +12,13 @@ import LinuxABI
 
 public protocol CharacterDevice: AnyObject {
     /// read(2)/pread(2) at byte `offset` of the device.
-    func read(_ k: KernelState, into address: UserAddress, count: Int, offset: Int) -> SyscallResult
+    func read(_ k: KernelState, into address: UserAddress, count: Int, offset: Int) throws(Errno) -> Int
     /// write(2)/pwrite(2) at byte `offset` of the device.
-    func write(_ k: KernelState, from address: UserAddress, count: Int, offset: Int) -> SyscallResult
+    func write(_ k: KernelState, from address: UserAddress, count: Int, offset: Int) throws(Errno) -> Int
     /// ioctl(2): unknown requests are ENOTTY.
-    func ioctl(_ k: KernelState, request: UInt64, argument: UInt64) -> SyscallResult
+    func ioctl(_ k: KernelState, request: UInt64, argument: UInt64) throws(Errno) -> Int
     /// mmap(2) of the device, its argument checks done by the caller (MAP_SHARED or
     /// MAP_PRIVATE, known protection bits); `handle` names the mapping's backing.
     func mmap(_ k: KernelState, address: UInt64, length: UInt64, protection: MemoryProtection,
-              placement: MappingPlacement, offset: UInt64, handle: UInt64) -> SyscallResult
+              placement: MappingPlacement, offset: UInt64, handle: UInt64) throws(Errno) -> Int
 }

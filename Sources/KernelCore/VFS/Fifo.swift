@@ -58,20 +58,20 @@ public final class FifoEnd: PollableObject {
         return events
     }
 
-    public func read(_ k: KernelState, into address: UserAddress, count: Int, nonblocking: Bool) -> SyscallResult {
-        guard let reader else { return .failure(.EBADF) }
-        return reader.read(k, into: address, count: count, nonblocking: nonblocking)
+    public func read(_ k: KernelState, into address: UserAddress, count: Int, nonblocking: Bool) throws(Errno) -> Int {
+        guard let reader else { throw .EBADF }
+        return try reader.read(k, into: address, count: count, nonblocking: nonblocking)
     }
 
-    public func write(_ k: KernelState, from address: UserAddress, count: Int, nonblocking: Bool) -> SyscallResult {
-        guard let writer else { return .failure(.EBADF) }
-        return writer.write(k, from: address, count: count, nonblocking: nonblocking)
+    public func write(_ k: KernelState, from address: UserAddress, count: Int, nonblocking: Bool) throws(Errno) -> Int {
+        guard let writer else { throw .EBADF }
+        return try writer.write(k, from: address, count: count, nonblocking: nonblocking)
     }
 
     /// sendfile(2) into the FIFO.
-    func write(_ k: KernelState, bytes: [UInt8], nonblocking: Bool) -> SyscallResult {
-        guard let writer else { return .failure(.EBADF) }
-        return writer.write(k, bytes: bytes, nonblocking: nonblocking)
+    func write(_ k: KernelState, bytes: [UInt8], nonblocking: Bool) throws(Errno) -> Int {
+        guard let writer else { throw .EBADF }
+        return try writer.write(k, bytes: bytes, nonblocking: nonblocking)
     }
 
     public func closed(_ k: KernelState) {
@@ -84,18 +84,18 @@ public final class FifoEnd: PollableObject {
 extension KernelState {
     /// open(2) of a FIFO inode: waits for the partner as fifo(7) says, then installs the end.
     /// `statusFlags` are what F_GETFL will report (access mode, O_NONBLOCK...).
-    func openFifo(_ inode: Inode, statusFlags: UInt64, closeOnExec: Bool) -> SyscallResult {
+    func openFifo(_ inode: Inode, statusFlags: UInt64, closeOnExec: Bool) throws(Errno) -> Int {
         let accessMode = statusFlags & 3
-        guard accessMode != 3 else { return .failure(.EINVAL) }
+        guard accessMode != 3 else { throw .EINVAL }
         let channel = inode.fifoChannel ?? FifoChannel()
         inode.fifoChannel = channel
         let b = channel.buffer
         let nonblocking = statusFlags & nonblockFlag != 0
         let hangUpMark = accessMode == 0 && nonblocking && b.writers == 0 ? channel.writerOpens : -1
-        func abandon(_ error: Errno) -> SyscallResult {
+        func abandon(_ error: Errno) throws(Errno) -> Int {
             if channel.isUnused && inode.fifoChannel === channel { inode.fifoChannel = nil }
             notifyPollers()
-            return .failure(error)
+            throw error
         }
         switch accessMode {
         case 0:  // O_RDONLY
@@ -107,12 +107,12 @@ extension KernelState {
                 while channel.writerOpens == seen {
                     guard wait(on: pollWaiters) else {
                         b.readers -= 1
-                        return abandon(.EINTR)
+                        return try abandon(.EINTR)
                     }
                 }
             }
         case 1:  // O_WRONLY
-            if b.readers == 0 && nonblocking { return abandon(.ENXIO) }
+            if b.readers == 0 && nonblocking { return try abandon(.ENXIO) }
             b.writers += 1
             channel.writerOpens += 1
             notifyPollers()
@@ -121,7 +121,7 @@ extension KernelState {
                 while channel.readerOpens == seen {
                     guard wait(on: pollWaiters) else {
                         b.writers -= 1
-                        return abandon(.EINTR)
+                        return try abandon(.EINTR)
                     }
                 }
             }
@@ -140,9 +140,9 @@ extension KernelState {
         switch files.install(file, closeOnExec: closeOnExec) {
         case .failure(let e):
             end.closed(self)
-            return .failure(e)
+            throw e
         case .success(let fd):
-            return .success(fd)
+            return fd
         }
     }
 }
