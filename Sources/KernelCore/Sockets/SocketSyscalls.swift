@@ -362,8 +362,7 @@ enum SocketSyscalls {
         let found = try socket(k, a, 0)
         (s, f) = found
         let header: MessageHeader, vectors: [(UserAddress, Int)]
-        let m = try messageHeader(k, a.address(1)).get()
-        (header, vectors) = m
+        (header, vectors) = try messageHeader(k, a.address(1)).get()
         var destination: SocketAddress? = nil
         if header.name != 0 {
             destination = try destinationAddress(k, s, UserAddress(header.name), Int(Int32(bitPattern: header.nameLength))).get()
@@ -376,8 +375,7 @@ enum SocketSyscalls {
         let found = try socket(k, a, 0)
         (s, f) = found
         let header: MessageHeader, vectors: [(UserAddress, Int)]
-        let m = try messageHeader(k, a.address(1)).get()
-        (header, vectors) = m
+        (header, vectors) = try messageHeader(k, a.address(1)).get()
         let flags = a.uint32(2)
         let got = try s.receive(k, vectors, flags: flags, nonblocking: f.statusFlags & nonblockFlag != 0).get()
         let base = a.address(1)

@@ -402,7 +402,7 @@ enum FileSyscalls {
             k.files.setCloseOnExec(fd, a[2] & 1 != 0)
             return 0
         case 3:  // F_GETFL
-            return Int(f.statusFlags)
+            return Int(truncatingIfNeeded: UInt32(truncatingIfNeeded: f.statusFlags))
         case 4:  // F_SETFL: only O_APPEND, O_NONBLOCK, O_ASYNC, O_DIRECT, O_NOATIME change
             let changeable: UInt64 = 0o2000 | 0o4000 | 0o20000 | 0o40000 | 0o1000000
             f.statusFlags = (f.statusFlags & ~changeable) | (a[2] & changeable)

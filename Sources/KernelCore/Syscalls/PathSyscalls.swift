@@ -95,10 +95,12 @@ enum PathSyscalls {
         try openAt(k, atFDCWD, a.address(0), oCreat | 1 | oTrunc, UInt32(truncatingIfNeeded: a[1]))  // O_WRONLY
     }
 
-    static func openAt(_ k: KernelState, _ dirfd: Int32, _ address: UserAddress, _ flags: UInt64, _ mode: UInt32) throws(Errno) -> Int {
+    static func openAt(_ k: KernelState, _ dirfd: Int32, _ address: UserAddress, _ flagsArgument: UInt64, _ mode: UInt32) throws(Errno) -> Int {
+        // open(2)'s flags are a C int: the register's upper half is not part of them (a
+        // fuzzer's bit 63 once reached F_GETFL's Int conversion and trapped the kernel).
+        let flags = flagsArgument & 0xFFFF_FFFF
         let path: [UInt8], start: Inode
-        let v = try pathAndBase(k, dirfd, address).get()
-        (path, start) = v
+        (path, start) = try pathAndBase(k, dirfd, address).get()
         if flags & oTmpfileBit != 0 { return try openTemporary(k, path, start, flags, mode) }
         if flags & oCreat != 0 && flags & oDirectory != 0 { throw .EINVAL }
         let fs = k.files.fileSystem
