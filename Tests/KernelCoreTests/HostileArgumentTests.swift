@@ -192,6 +192,20 @@ final class HostileArgumentTests: XCTestCase {
         XCTAssertFalse(k.state.setUpHandlerFrame(signal: 10, info: info))
     }
 
+    /// syscall_fuzz seeds 32, 1005, 1007, 1013: openat kept the whole flags register, so bit
+    /// 63 reached fcntl(F_GETFL)'s Int conversion and trapped the kernel ("invalid opcode in
+    /// FileSyscalls.fcntl"). open(2)'s flags are a C int: the upper half is not part of them.
+    func testOpenFlagsAboveBit31AreIgnoredAndGetflDoesNotTrap() {
+        let k = TestKernel()
+        let path = k.poke(Array("/tmp/f0\0".utf8), at: 64)
+        let atFdcwd = UInt64(bitPattern: -100)
+        let fd = successValue(k.call(.openat, atFdcwd, path, (1 << 63) | 0o102, 0o644)) ?? -1   // O_RDWR|O_CREAT
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        guard let flags = successValue(k.call(.fcntl, UInt64(fd), 3)) else { return XCTFail("F_GETFL failed") }
+        XCTAssertEqual(flags & 0o3, 0o2, "O_RDWR")
+        XCTAssertEqual(flags & ~0xFFFF_FFFF, 0, "nothing above the int")
+    }
+
     /// What the worker is doing, for the watchdog on the test's thread.
     final class Progress: @unchecked Sendable {
         private let lock = NSLock()
