@@ -46,6 +46,8 @@ nonisolated(unsafe) private var cleanupCount = 0
 nonisolated(unsafe) private var handlersInstalled = false
 
 private func forwardSignal(_ signal: Int32) {
+    // With the virtio streams the guest's own handlers get it (HostStreams.swift).
+    if runningChild > 0 && forwardSignalToGuest(signal, child: runningChild) { return }
     if pendingSignal == 0 { pendingSignal = signal }
     if runningChild > 0 {
         kill(runningChild, signal)
@@ -84,7 +86,7 @@ public func installSignalHandlers() {
     guard !handlersInstalled else { return }
     handlersInstalled = true
     signal(SIGPIPE, SIG_IGN)
-    for sig in [SIGINT, SIGTERM, SIGHUP] {
+    for sig in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2] {
         signal(sig) { forwardSignal($0) }
     }
     signal(SIGALRM) { alarmFired($0) }
@@ -127,7 +129,9 @@ public final class TemporaryRunDirectory {
 
 /// Starts `program arguments`, wires the streams, waits. `timeout` in seconds (nil: none).
 public func runChild(program: String, arguments: [String], stdin mode: StandardInputMode,
-                     discardStdout: Bool, stderrPath: String, timeout: Double?) throws(SpawnError) -> ChildResult {
+                     discardStdout: Bool, stderrPath: String, timeout: Double?,
+                     inheriting descriptors: [(Int32, Int32)] = [],
+                     started: (pid_t) -> Void = { _ in }) throws(SpawnError) -> ChildResult {
     installSignalHandlers()
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
@@ -139,7 +143,7 @@ public func runChild(program: String, arguments: [String], stdin mode: StandardI
     // QEMU starts with default dispositions (egg ignores SIGPIPE) and nothing blocked.
     var defaults = sigset_t()
     sigemptyset(&defaults)
-    for sig in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGALRM] { sigaddset(&defaults, sig) }
+    for sig in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGALRM, SIGQUIT, SIGUSR1, SIGUSR2] { sigaddset(&defaults, sig) }
     posix_spawnattr_setsigdefault(&attributes, &defaults)
     var empty = sigset_t()
     sigemptyset(&empty)
@@ -162,6 +166,8 @@ public func runChild(program: String, arguments: [String], stdin mode: StandardI
     }
     if discardStdout { posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0) }
     posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    // (source, target): the host streams' socket ends (HostStreams.swift).
+    for (source, target) in descriptors { posix_spawn_file_actions_adddup2(&actions, source, target) }
 
     // A terminal's settings are restored after QEMU, even if it was killed mid-run.
     var savedTerminal = termios()
@@ -179,6 +185,7 @@ public func runChild(program: String, arguments: [String], stdin mode: StandardI
     runningChild = pid
     if pendingSignal != 0 { kill(pid, pendingSignal) }
     if mode == .pump { startStandardInputPump(into: pipeEnds[1]) }
+    started(pid)
 
     timeoutStage = 0
     if let timeout, timeout > 0 {
