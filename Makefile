@@ -113,6 +113,7 @@ integration-test: all
 	Tests/integration/net.sh
 	Tests/integration/iso.sh
 	Tests/integration/tty.sh
+	Tests/integration/stdio.sh
 
 lint:
 	@scripts/lint.sh
