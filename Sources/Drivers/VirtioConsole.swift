@@ -316,6 +316,52 @@ public final class VirtioConsole<Transport: VirtioTransport, Memory: DMAMemory> 
         return out
     }
 
+    /// The oldest received bytes of `port` in place: (physical address, length), or nil.
+    /// `consumeInput` then says how many of them were used.
+    public func inputSegment(port id: Int) -> (address: UInt64, length: Int)? {
+        guard id >= 0 && id < portCount, let p = ports[id].pending.first else { return nil }
+        return (ports[id].receiveBuffers[Int(p.id)] + UInt64(p.offset), p.length)
+    }
+
+    /// Marks `count` bytes of the segment `inputSegment` gave as taken.
+    public func consumeInput(port id: Int, count: Int) {
+        guard id >= 0 && id < portCount, let p = ports[id].pending.first, count > 0 else { return }
+        if count >= p.length {
+            ports[id].pending.removeFirst()
+            repost(port: id, descriptor: p.id)
+        } else {
+            ports[id].pending[0] = (p.id, p.offset + count, p.length - count)
+        }
+    }
+
+    /// A free transmit buffer of `port` (physical address) to fill before `commitTransmit`,
+    /// or nil while the device holds all of them.
+    public func transmitSlot(port id: Int) -> UInt64? {
+        guard id >= 0 && id < portCount, ports[id].added else { return nil }
+        prepareTransmitBuffers(port: id)
+        while transmitQueues[id].takeUsed(memory: memory) != nil {}
+        guard let d = transmitQueues[id].freeDescriptors.last else { return nil }
+        return ports[id].transmitBuffers[Int(d)]
+    }
+
+    /// Hands the slot `transmitSlot` gave, filled with `length` bytes, to the device.
+    public func commitTransmit(port id: Int, length: Int) {
+        guard id >= 0 && id < portCount, let d = transmitQueues[id].freeDescriptors.last, length > 0 else { return }
+        _ = transmitQueues[id].add(buffer: ports[id].transmitBuffers[Int(d)], length: min(length, transmitBufferSize),
+                                   deviceWrites: false, memory: memory)
+        transport.notify(transmitQueues[id])
+    }
+
+    func prepareTransmitBuffers(port id: Int) {
+        guard ports[id].transmitBuffers.isEmpty else { return }
+        let n = min(buffersPerQueue, Int(transmitQueues[id].size))
+        for _ in 0..<n {
+            guard let b = memory.allocate(bytes: transmitBufferSize, alignment: 16) else { break }
+            ports[id].transmitBuffers.append(b)
+        }
+        transmitQueues[id].freeDescriptors = (0..<UInt16(ports[id].transmitBuffers.count)).reversed().map { $0 }
+    }
+
     /// End of input on `port`: the host side closed and every received byte was taken.
     public func atEndOfInput(port id: Int) -> Bool {
         guard id >= 0 && id < portCount else { return true }
@@ -326,15 +372,7 @@ public final class VirtioConsole<Transport: VirtioTransport, Memory: DMAMemory> 
     /// many were queued (0 when every transmit buffer is still with the device).
     public func send(port id: Int, _ bytes: [UInt8], offset: Int = 0, count: Int) -> Int {
         guard id >= 0 && id < portCount, ports[id].added, count > 0 else { return 0 }
-        if ports[id].transmitBuffers.isEmpty {
-            let n = min(buffersPerQueue, Int(transmitQueues[id].size))
-            for _ in 0..<n {
-                guard let b = memory.allocate(bytes: transmitBufferSize, alignment: 16) else { break }
-                ports[id].transmitBuffers.append(b)
-            }
-            guard !ports[id].transmitBuffers.isEmpty else { return 0 }
-            transmitQueues[id].freeDescriptors = (0..<UInt16(ports[id].transmitBuffers.count)).reversed().map { $0 }
-        }
+        prepareTransmitBuffers(port: id)
         while transmitQueues[id].takeUsed(memory: memory) != nil {}
         guard let d = transmitQueues[id].freeDescriptors.last else { return 0 }
         let n = min(count, transmitBufferSize)

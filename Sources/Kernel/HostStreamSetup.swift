@@ -25,10 +25,26 @@ final class VirtioHostChannel: HostStreamChannel {
 
     func refresh() { _ = console.poll() }
     func inputAvailable(port: Int) -> Int { console.availableInput(port: port) }
-    func takeInput(port: Int, maximum: Int) -> [UInt8] { console.takeInput(port: port, maximum: maximum) }
+    func receive(_ k: KernelState, port: Int, into address: UserAddress, maximum: Int) -> SyscallResult {
+        var done = 0
+        while done < maximum, let segment = console.inputSegment(port: port) {
+            let n = min(segment.length, maximum - done)
+            if let e = k.memory.copyOut(address.advanced(by: done), count: n, fromPhysical: segment.address) {
+                return done > 0 ? .success(done) : .failure(e)
+            }
+            console.consumeInput(port: port, count: n)
+            done += n
+        }
+        return .success(done)
+    }
     func inputEnded(port: Int) -> Bool { console.atEndOfInput(port: port) }
-    func send(port: Int, _ bytes: [UInt8], count: Int) -> Int { console.send(port: port, bytes, count: count) }
-    var sendChunk: Int { console.transmitBufferSize }
+    func transmit(_ k: KernelState, port: Int, from address: UserAddress, count: Int) -> SyscallResult {
+        guard count > 0, let slot = console.transmitSlot(port: port) else { return .success(0) }
+        let n = min(count, console.transmitBufferSize)
+        if let e = k.memory.copyIn(address, count: n, toPhysical: slot) { return .failure(e) }
+        console.commitTransmit(port: port, length: n)
+        return .success(n)
+    }
     func outputClosed(port: Int) -> Bool { port < console.portCount && console.ports[port].hostClosed }
 }
 
@@ -63,9 +79,9 @@ enum HostStreamDevice {
                 return
             }
         }
-        // Rings for 8 ports' 16 queues plus the control pair, 64 receive buffers of 4 KiB per
-        // port that egg adds (4), 32 transmit buffers of 16 KiB for the two output ports.
-        guard let dma = FrameDMAMemory(frames: state.frames, bytes: 2 << 20) else {
+        // Rings for 8 ports' 16 queues plus the control pair, 32 receive buffers of 4 KiB per
+        // port that egg adds (4), 32 transmit buffers of 64 KiB for each output port (2).
+        guard let dma = FrameDMAMemory(frames: state.frames, bytes: 5 << 20) else {
             HostChannel.write("info stdio not enough memory for the virtio console: the UART terminal stays\n")
             return
         }
@@ -76,7 +92,7 @@ enum HostStreamDevice {
             console = try VirtioConsole(transport: KernelVirtioTransport.pci(transport), memory: dma,
                                         interruptLine: pci.access.read8(function.address, offset: PCIRegister.interruptLine),
                                         maximumPorts: 8, queueSize: 64, receiveBufferSize: 4096,
-                                        transmitBufferSize: 16384, buffersPerQueue: 32)
+                                        transmitBufferSize: 65536, buffersPerQueue: 32)
         } catch {
             HostChannel.write("info stdio virtio console failed to start (\(NetworkDevice.describe(error))): the UART terminal stays\n")
             return

@@ -255,3 +255,46 @@ final class VirtioConsoleTests: XCTestCase {
         XCTAssertNil(VirtioConsoleControl.decode([1, 2, 3]))
     }
 }
+
+final class VirtioConsoleInPlaceTests: XCTestCase {
+    typealias Console = VirtioConsole<FakeConsoleTransport, FakeDMAMemory>
+
+    func testInputSegmentsAreReadInPlaceAndRepostedWhenConsumed() throws {
+        let device = FakeVirtioConsoleDevice(memory: FakeDMAMemory())
+        device.maxPorts = 3
+        let console = try Console(transport: FakeConsoleTransport(device: device), memory: device.memory,
+                                  receiveBufferSize: 16, transmitBufferSize: 8, buffersPerQueue: 2)
+        device.announce(names: ["egg.stdin", "egg.stdout"]) { console.poll() }
+        let data = (0..<24).map { UInt8($0 ^ 0x5A) }
+        XCTAssertEqual(device.deliver(port: 1, data), 24)
+        console.poll()
+        var got: [UInt8] = []
+        while let s = console.inputSegment(port: 1) {
+            let n = min(5, s.length)
+            got += device.memory.read(s.address, count: n)
+            console.consumeInput(port: 1, count: n)
+        }
+        XCTAssertEqual(got, data)
+        XCTAssertEqual(device.posted(Console.receiveQueueIndex(port: 1)), 2)
+    }
+
+    func testTransmitSlotIsFilledInPlaceAndCommitted() throws {
+        let device = FakeVirtioConsoleDevice(memory: FakeDMAMemory())
+        device.maxPorts = 3
+        let console = try Console(transport: FakeConsoleTransport(device: device), memory: device.memory,
+                                  receiveBufferSize: 16, transmitBufferSize: 8, buffersPerQueue: 2)
+        device.announce(names: ["egg.stdin", "egg.stdout"]) { console.poll() }
+        device.completeTransmits = false
+        let a = try XCTUnwrap(console.transmitSlot(port: 2))
+        device.memory.write(a, [1, 2, 3])
+        console.commitTransmit(port: 2, length: 3)
+        let b = try XCTUnwrap(console.transmitSlot(port: 2))
+        XCTAssertNotEqual(a, b)
+        device.memory.write(b, [4, 5, 6, 7, 8, 9, 10, 11])
+        console.commitTransmit(port: 2, length: 8)
+        XCTAssertNil(console.transmitSlot(port: 2), "both buffers are with the device")
+        device.completeTransmitsNow(Console.transmitQueueIndex(port: 2))
+        XCTAssertEqual(device.output[2], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])
+        XCTAssertNotNil(console.transmitSlot(port: 2))
+    }
+}

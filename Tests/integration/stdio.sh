@@ -23,7 +23,7 @@ done
 rm -rf "$W"; mkdir -p "$W"
 passed=0; failed=0
 want() { # case name filter
-    [ $# -eq 0 ] && return 0
+    [ ${#FILTERS[@]} -eq 0 ] && return 0
     for s in "${FILTERS[@]}"; do [[ "$CASE" == *"$s"* ]] && return 0; done
     return 1
 }

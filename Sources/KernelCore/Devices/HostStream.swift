@@ -20,13 +20,14 @@ public protocol HostStreamChannel: AnyObject {
     /// Collect what the device delivered since the last look.
     func refresh()
     func inputAvailable(port: Int) -> Int
-    func takeInput(port: Int, maximum: Int) -> [UInt8]
+    /// Copies up to `maximum` received bytes of `port` straight into guest memory at
+    /// `address` (no kernel array in between: under TCG every copy costs); 0 when none.
+    func receive(_ k: KernelState, port: Int, into address: UserAddress, maximum: Int) -> SyscallResult
     /// The host closed `port` and every byte was taken.
     func inputEnded(port: Int) -> Bool
-    /// Queues up to the device's buffer size from `bytes[0..<count]`; 0 when it must wait.
-    func send(port: Int, _ bytes: [UInt8], count: Int) -> Int
-    /// The largest `count` one `send` takes.
-    var sendChunk: Int { get }
+    /// Copies up to one device buffer from guest memory at `address` and sends it; 0 when
+    /// the device holds every buffer (wait and retry).
+    func transmit(_ k: KernelState, port: Int, from address: UserAddress, count: Int) -> SyscallResult
     /// The host side of `port` went away after having been there (the reader of egg's
     /// output is gone).
     func outputClosed(port: Int) -> Bool
@@ -63,9 +64,7 @@ public final class HostStream: PollableObject {
         while true {
             channel.refresh()
             if channel.inputAvailable(port: port) > 0 {
-                let bytes = channel.takeInput(port: port, maximum: min(count, 1 << 16))
-                if let e = k.memory.copyOut(address, from: bytes) { return .failure(e) }
-                return .success(bytes.count)
+                return channel.receive(k, port: port, into: address, maximum: min(count, 1 << 20))
             }
             if channel.inputEnded(port: port) { return .success(0) }
             if nonblocking { return .failure(.EAGAIN) }
@@ -77,33 +76,26 @@ public final class HostStream: PollableObject {
 
     public func write(_ k: KernelState, from address: UserAddress, count: Int, nonblocking: Bool) -> SyscallResult {
         guard !isInput else { return .failure(.EBADF) }
-        var chunk = [UInt8]()
         var done = 0
         while done < count {
             if channel.outputClosed(port: port) {
                 k.postThreadSignal(13, to: k.currentThread)  // SIGPIPE, as a pipe without reader
                 return done > 0 ? .success(done) : .failure(.EPIPE)
             }
-            let n = min(channel.sendChunk, count - done)
-            chunk.removeAll(keepingCapacity: true)
-            if let e = k.memory.copyIn(address.advanced(by: done), count: n, into: &chunk) {
-                return done > 0 ? .success(done) : .failure(e)
+            switch channel.transmit(k, port: port, from: address.advanced(by: done), count: count - done) {
+            case .failure(let e): return done > 0 ? .success(done) : .failure(e)
+            case .success(let n) where n > 0:
+                done += n
+                continue
+            case .success:
+                break
             }
-            var sent = 0
-            while sent < n {
-                let m = channel.send(port: port, sent == 0 ? chunk : Array(chunk[sent..<n]), count: n - sent)
-                if m > 0 { sent += m; continue }
-                // Every buffer is with the device (the host reads slowly): wait for it.
-                if nonblocking && done + sent == 0 { return .failure(.EAGAIN) }
-                if nonblocking { return .success(done + sent) }
-                channel.refresh()
-                if channel.outputClosed(port: port) { break }
-                guard k.wait(on: k.pollWaiters, deadline: k.platform.monotonicNanoseconds() + HostStream.pollSlice) else {
-                    return done + sent > 0 ? .success(done + sent) : .failure(.EINTR)
-                }
+            // Every buffer is with the device (the host reads slowly): wait for one.
+            if nonblocking { return done > 0 ? .success(done) : .failure(.EAGAIN) }
+            channel.refresh()
+            guard k.wait(on: k.pollWaiters, deadline: k.platform.monotonicNanoseconds() + HostStream.pollSlice) else {
+                return done > 0 ? .success(done) : .failure(.EINTR)
             }
-            done += sent
-            if sent < n { continue }  // the host went away mid-chunk: SIGPIPE above
         }
         return .success(done)
     }
@@ -144,5 +136,36 @@ extension KernelState {
             file.object = HostStream(channel: channel, port: port, isInput: isInput)
             files[fd] = file
         }
+    }
+}
+
+extension AddressSpace {
+    /// Copies `count` bytes of guest memory at `address` to physical memory (a device
+    /// buffer), a page at a time through the checked translation; EFAULT on a bad address.
+    public func copyIn(_ address: UserAddress, count: Int, toPhysical destination: UInt64) -> Errno? {
+        var done = 0
+        while done < count {
+            let va = address.value &+ UInt64(done)
+            if va < address.value { return .EFAULT }
+            let chunk = min(Int(pageSize - (va & (pageSize - 1))), count - done)
+            guard let pa = physicalAddress(of: va, write: false) else { return .EFAULT }
+            memory.copy(from: pa, to: destination + UInt64(done), count: chunk)
+            done += chunk
+        }
+        return nil
+    }
+
+    /// Copies `count` bytes of physical memory (a device buffer) to guest memory at `address`.
+    public func copyOut(_ address: UserAddress, count: Int, fromPhysical source: UInt64) -> Errno? {
+        var done = 0
+        while done < count {
+            let va = address.value &+ UInt64(done)
+            if va < address.value { return .EFAULT }
+            let chunk = min(Int(pageSize - (va & (pageSize - 1))), count - done)
+            guard let pa = physicalAddress(of: va, write: true) else { return .EFAULT }
+            memory.copy(from: source + UInt64(done), to: pa, count: chunk)
+            done += chunk
+        }
+        return nil
     }
 }
