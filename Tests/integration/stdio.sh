@@ -90,6 +90,13 @@ if [ -x /bin/busybox ]; then
         got=$(printf 'a\004b\000c' | "$EGG" run /bin/busybox -- wc -c)
         if [ "$got" = "5" ]; then ok; else bad "wc -c gave [$got], expected 5"; fi
     fi
+    # The reader of egg's stdout goes away: the guest's next write fails with EPIPE and
+    # SIGPIPE ends it (status 141), as `yes | head -2` on Linux.
+    CASE=stdout-reader-gone-sigpipe
+    if want; then
+        got=$(timeout 60 "$EGG" run /bin/busybox -- yes 2> "$W/pipe.err" | head -2 | tr '\n' ' '; echo "${PIPESTATUS[0]}")
+        if [ "$got" = "y y 141" ]; then ok; else bad "got [$got]: $(head -c 200 "$W/pipe.err")"; fi
+    fi
 fi
 
 # Signals: the handler runs and the program's own status comes back.
