@@ -5,7 +5,8 @@
 // in raw mode, and with signal=off (ConsoleMode.swift) clears ISIG too, so ^C reaches the
 // guest's line discipline as a byte (SIGINT there) and ^D as end of file; the terminal's
 // settings are restored here after QEMU, however it ended. When egg's stdin is a pipe, a
-// file or /dev/null, a thread copies it into a pipe to QEMU and ends it with ^D (twice when
+// file or /dev/null and the run keeps the UART (microvm; pc and q35 use the virtio streams of
+// HostStreams.swift instead), a thread copies it into a pipe to QEMU and ends it with ^D (twice when
 // the last line has no newline), because a serial line has no end of file of its own; the
 // kernel's terminal treats ^D as Linux's does (Sources/KernelCore/Devices/Terminal.swift).
 // QEMU's stderr goes to a file that egg shows on failure or with --verbose.

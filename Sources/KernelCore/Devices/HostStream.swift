@@ -15,7 +15,7 @@
 import LinuxABI
 
 /// The kernel's view of the device, implemented in Sources/Kernel/HostStreamSetup.swift
-/// and by a fake in Tests/KernelCoreTests/HostStreamTests.swift.
+/// (the driver underneath is host-tested in Tests/NetTests/VirtioConsoleTests.swift).
 public protocol HostStreamChannel: AnyObject {
     /// Collect what the device delivered since the last look.
     func refresh()
