@@ -116,6 +116,7 @@ integration-test: all
 	Tests/integration/tty.sh
 	# --avoid-known until issue 12's huge-count and huge-file panics are fixed (then drop it)
 	Tests/integration/fuzz.sh --native --avoid-known --calls 20000 1 2
+	Tests/integration/stdio.sh
 
 lint:
 	@scripts/lint.sh

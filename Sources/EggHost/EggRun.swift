@@ -37,6 +37,8 @@ public struct RunRequest: Equatable {
     /// --hostname and -w/--workdir (GuestSystemFiles.swift); nil: the defaults ("egg", "/").
     public var hostname: String? = nil
     public var workdir: String? = nil
+    /// --stop-timeout: seconds between a forwarded SIGTERM and killing the guest (HostStreams.swift).
+    public var stopTimeoutSeconds = 10
 
     public init(binaryPath: String, arguments: [String] = [], memoryMiB: Int = 256, cpus: Int = 1,
                 environmentEntries: [String] = [], accelerator: AcceleratorChoice = .auto,
@@ -137,11 +139,14 @@ public func runGuest(_ request: RunRequest) -> Int32 {
     appendMembers(generatedSystemFiles(hostname: request.hostname ?? defaultGuestHostname, networked: network != nil,
                                        provided: filesDirectoryProvides(root: request.filesDirectory)),
                   to: &fileArchive)
+    // stdin/stdout/stderr over virtio unless both are terminals (HostStreams.swift).
+    let useHostStreams = HostStreamPlan.wantedNow(machine: request.machine)
     let bundle = makeGuestBundle(executable: executable.bytes, hostPath: request.binaryPath,
                                  arguments: request.arguments, environment: environment,
                                  options: (request.trace?.kernelOptions ?? []) + networkKernelOptions(network)
                                      + ConsoleMode.current().kernelOptions
-                                     + identityKernelOptions(hostname: request.hostname, workdir: request.workdir),
+                                     + identityKernelOptions(hostname: request.hostname, workdir: request.workdir)
+                                     + (useHostStreams ? [HostStreamPlan.kernelOption] : []),
                                  fileArchive: fileArchive)
     fileArchive = nil
     // QEMU loads the bundle into guest RAM: refuse one that cannot fit before starting it.
@@ -212,6 +217,7 @@ public func runGuest(_ request: RunRequest) -> Int32 {
     configuration.gdbPort = request.gdbPort
     configuration.console = .current()  // ConsoleMode.swift: ^C to the guest when stdin is a tty
     configuration.network = network
+    configuration.hostStreams = useHostStreams  // HostStreams.swift
     verbose("qemu: " + shellQuoted([qemu] + configuration.arguments))
     if let port = request.gdbPort {  // GDBSession.swift
         complain(gdbInstructions(kernelPath: kernel.path, guestPath: request.binaryPath,
@@ -219,9 +225,16 @@ public func runGuest(_ request: RunRequest) -> Int32 {
     }
     relay?.start()
 
+    var streams: HostStreamRelay? = nil
+    if useHostStreams {
+        do { streams = try HostStreamRelay(stopTimeout: request.stopTimeoutSeconds) } catch {
+            if case .failed(let text) = error { complain(text) }
+            return EggStatus.bootFailure
+        }
+    }
     return superviseQEMU(qemu, arguments: configuration.arguments, controlPath: controlPath,
                          stderrPath: stderrPath, request: request,
-                         bootFailureHint: "boot failure", relay: relay) { report in
+                         bootFailureHint: "boot failure", relay: relay, streams: streams) { report in
         symbolizedReport(report, guestPath: request.binaryPath, guest: executable.bytes, kernelPath: kernel.path)
     }
 }
@@ -231,21 +244,29 @@ public func runGuest(_ request: RunRequest) -> Int32 {
 /// an `egg pack` image (ISORun.swift).
 func superviseQEMU(_ qemu: String, arguments: [String], controlPath: String, stderrPath: String,
                    request: RunRequest, bootFailureHint: String, relay: TraceRelay? = nil,
+                   streams: HostStreamRelay? = nil,
                    symbolize: (ControlReport) -> [String] = { _ in [] }) -> Int32 {
     func verbose(_ text: String) { if request.verbose { complain(text) } }
     let child: ChildResult
     do {
         child = try runChild(program: qemu, arguments: arguments,
-                             stdin: isatty(0) == 1 ? .inherit : .pump, discardStdout: false,
-                             stderrPath: stderrPath, timeout: request.timeoutSeconds)
+                             stdin: streams != nil ? .null : isatty(0) == 1 ? .inherit : .pump, discardStdout: false,
+                             stderrPath: stderrPath, timeout: request.timeoutSeconds,
+                             inheriting: streams?.childDescriptors ?? [], started: { streams?.start(child: $0) })
         disarmDeadline()
     } catch {
         disarmDeadline()
+        streams?.abandon()
         relay?.finish()
         if case .failed(let text) = error { complain(text) }
         return EggStatus.eggFailure  // QEMU could not be started: egg's own failure
     }
     relay?.finish()
+    streams?.finish()
+    if guestKilledAfterStop {  // HostStreams.swift: the guest did not stop in time
+        complain("the program did not stop after SIGTERM; killed")
+        return HostStreamPlan.killedStatus
+    }
 
     let controlText = (try? String(contentsOfFile: controlPath, encoding: .utf8)) ?? ""
     let qemuStderr = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""

@@ -5,7 +5,8 @@
 // in raw mode, and with signal=off (ConsoleMode.swift) clears ISIG too, so ^C reaches the
 // guest's line discipline as a byte (SIGINT there) and ^D as end of file; the terminal's
 // settings are restored here after QEMU, however it ended. When egg's stdin is a pipe, a
-// file or /dev/null, a thread copies it into a pipe to QEMU and ends it with ^D (twice when
+// file or /dev/null and the run keeps the UART (microvm; pc and q35 use the virtio streams of
+// HostStreams.swift instead), a thread copies it into a pipe to QEMU and ends it with ^D (twice when
 // the last line has no newline), because a serial line has no end of file of its own; the
 // kernel's terminal treats ^D as Linux's does (Sources/KernelCore/Devices/Terminal.swift).
 // QEMU's stderr goes to a file that egg shows on failure or with --verbose.
@@ -63,6 +64,8 @@ nonisolated(unsafe) private var deadlineMessage: UnsafeMutablePointer<CChar>? = 
 nonisolated(unsafe) private var deadlineExpired = false
 
 private func forwardSignal(_ signal: Int32) {
+    // With the virtio streams the guest's own handlers get it (HostStreams.swift).
+    if runningChild > 0 && forwardSignalToGuest(signal, child: runningChild) { return }
     if pendingSignal == 0 { pendingSignal = signal }
     if runningChild > 0 {
         kill(runningChild, signal)
@@ -128,7 +131,7 @@ public func installSignalHandlers() {
     guard !handlersInstalled else { return }
     handlersInstalled = true
     signal(SIGPIPE, SIG_IGN)
-    for sig in [SIGINT, SIGTERM, SIGHUP] {
+    for sig in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2] {
         signal(sig) { forwardSignal($0) }
     }
     signal(SIGALRM) { alarmFired($0) }
@@ -243,7 +246,9 @@ private let PR_SET_PDEATHSIG_OPTION: Int32 = 1
 /// Starts `program arguments`, wires the streams, waits. `timeout` in seconds (nil: none);
 /// the run's --timeout deadline (armDeadline) bounds it too.
 public func runChild(program: String, arguments: [String], stdin mode: StandardInputMode,
-                     discardStdout: Bool, stderrPath: String, timeout: Double?) throws(SpawnError) -> ChildResult {
+                     discardStdout: Bool, stderrPath: String, timeout: Double?,
+                     inheriting descriptors: [(Int32, Int32)] = [],
+                     started: (pid_t) -> Void = { _ in }) throws(SpawnError) -> ChildResult {
     installSignalHandlers()
     func failure(_ what: String) -> SpawnError { .failed("\(what): \(String(cString: strerror(errno)))") }
 
@@ -296,10 +301,14 @@ public func runChild(program: String, arguments: [String], stdin mode: StandardI
         if getppid() != parent { _exit(127) }  // egg already gone
         // (No array literal here: nothing that allocates runs between fork and execve.)
         signal(SIGPIPE, SIG_DFL); signal(SIGINT, SIG_DFL); signal(SIGTERM, SIG_DFL)
-        signal(SIGHUP, SIG_DFL); signal(SIGALRM, SIG_DFL)
+        signal(SIGHUP, SIG_DFL); signal(SIGALRM, SIG_DFL); signal(SIGQUIT, SIG_DFL)
+        signal(SIGUSR1, SIG_DFL); signal(SIGUSR2, SIG_DFL)
         if stdinFD >= 0 { dup2(stdinFD, 0) }
         if stdoutFD >= 0 { dup2(stdoutFD, 1) }
         dup2(stderrFD, 2)
+        // (source, target): the host streams' socket ends (HostStreams.swift); reading the
+        // existing array does not allocate.
+        for i in 0..<descriptors.count { dup2(descriptors[i].0, descriptors[i].1) }
         var none = empty
         pthread_sigmask(SIG_SETMASK, &none, nil)
         execve(args[0]!, UnsafeMutablePointer(mutating: args.baseAddress!), environ)
@@ -322,6 +331,7 @@ public func runChild(program: String, arguments: [String], stdin mode: StandardI
     }
     if pendingSignal != 0 { kill(pid, pendingSignal) }
     if mode == .pump { close(stdinFD); stdinFD = -1; startStandardInputPump(into: pumpFD) }
+    started(pid)
     let watcher = discardStdout ? nil : StandardOutputWatcher.start(child: pid)
 
     timeoutStage = 0

@@ -31,6 +31,8 @@ public struct QEMUConfiguration: Equatable {
     public var network: GuestNetwork? = nil
     /// egg's stdin a terminal or not: COM1's chardev options (ConsoleMode.swift).
     public var console = ConsoleMode(stdinIsTerminal: false)
+    /// stdin/stdout/stderr over virtio-serial and COM1 to a relayed socket (HostStreams.swift).
+    public var hostStreams = false
 
     public init(kernelPath: String, bundlePath: String, controlPath: String, memoryMiB: Int = 256,
                 cpus: Int = 1, accelerator: Accelerator = .tcg, machine: MachineType = .pc) {
@@ -69,12 +71,12 @@ public struct QEMUConfiguration: Equatable {
             "-display", "none", "-vga", "none",
             "-kernel", kernelPath,
             "-initrd", bundlePath,
-            "-chardev", console.chardev,
+            "-chardev", hostStreams ? HostStreamPlan.consoleChardev : console.chardev,
             "-serial", "chardev:console",
             "-chardev", "file,id=control,path=\(controlPath)",
             "-device", "isa-debugcon,iobase=0xe9,chardev=control",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-        ] + (network?.qemuArguments ?? []) + traceAndDebugArguments
+        ] + (hostStreams ? HostStreamPlan.qemuArguments : []) + (network?.qemuArguments ?? []) + traceAndDebugArguments
     }
 
     /// The second serial port (COM2) and the gdb stub, only when asked for.

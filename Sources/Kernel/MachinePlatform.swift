@@ -147,6 +147,7 @@ final class MachinePlatform: Platform {
 
     func powerOff(status: Int) -> Never {
         NetworkDevice.lingerBeforeExit()  // let queued TCP data reach the peer (NetworkSetup.swift)
+        HostStreamDevice.flushBeforeExit()  // stdout/stderr bytes still with the device (HostStreamSetup.swift)
         HostChannel.exit(status: status)
     }
 

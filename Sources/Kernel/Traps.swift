@@ -38,6 +38,7 @@ public func trapEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
         LocalAPIC.endOfInterrupt()
         if CPU.index == 0 { Clock.ticks &+= 1 }
         if CPU.index == 0 { NetworkDevice.tick() }  // the stack's timers (NetworkSetup.swift)
+        if CPU.index == 0 { HostStreamDevice.tick() }  // stdio over virtio (HostStreamSetup.swift)
         if fromUser, let state = kernel {
             state.scheduler.preempt(state)
             state.returnToUser()
@@ -56,7 +57,8 @@ public func trapEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
         // Hardware interrupt: the PIT tick wakes a halted CPU and, when it interrupted the
         // guest, ends its time slice; console input goes to the terminal.
         if f.vector == 32 { Clock.ticks &+= 1 }
-        if f.vector == 32 { NetworkDevice.tick() }
+        if f.vector == 32 { NetworkDevice.tick(); HostStreamDevice.tick() }
+        if HostStreamDevice.irq >= 0 && f.vector == UInt64(32 + HostStreamDevice.irq) { HostStreamDevice.interrupt() }
         if NetworkDevice.irq >= 0 && f.vector == UInt64(32 + NetworkDevice.irq) { NetworkDevice.interrupt() }
         if f.vector == 33 || f.vector == 36 {
             // Console input (PS/2 keyboard IRQ 1, COM1 IRQ 4): raw bytes into the line

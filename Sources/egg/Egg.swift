@@ -102,6 +102,9 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Stop QEMU after this many seconds and exit 124.", valueName: "seconds"))
     var timeout: Double?
 
+    @Option(name: .customLong("stop-timeout"), help: ArgumentHelp("After a SIGTERM forwarded to the program, kill it after this many seconds (exit 137), as docker stop.", valueName: "seconds"))
+    var stopTimeout: Int = 10
+
     @Option(name: .long, help: ArgumentHelp("Pack DIR (files, directories, symlinks, modes) as the guest's root file system; it is writable in memory during the run.", valueName: "dir"))
     var files: String?
 
@@ -179,6 +182,7 @@ struct Run: ParsableCommand {
         request.networkMode = net
         request.hostname = hostname
         request.workdir = workdir
+        request.stopTimeoutSeconds = max(0, stopTimeout)
         return boot(request)
     }
 

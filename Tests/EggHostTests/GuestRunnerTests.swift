@@ -69,7 +69,8 @@ final class GuestRunnerTests: XCTestCase {
         for (input, expected) in [("ab\n", "ab\n\u{4}"), ("ab", "ab\u{4}\u{4}"), ("", "\u{4}")] {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: egg)
-            process.arguments = ["run", "--accel", "tcg", "--kernel", kernel, program]
+            // microvm: the UART pump (pc and q35 pipe stdin over virtio-console, HostStreams.swift).
+            process.arguments = ["run", "--accel", "tcg", "--machine", "microvm", "--kernel", kernel, program]
             process.environment = ProcessInfo.processInfo.environment.merging(
                 ["EGG_QEMU": fake, "EXPECT_BYTES": "\(expected.utf8.count)"]) { $1 }
             let stdin = Pipe()

@@ -1,0 +1,171 @@
+// HostStream — standard input, output and error as byte streams to the host over a
+// multiport console device, instead of the terminal on the UART (KernelCore layer).
+//
+// When egg's own stdin or stdout is not a terminal it boots the kernel with "stdio=virtio"
+// and a virtio console whose ports are named egg.stdin, egg.stdout, egg.stderr and
+// egg.control (Sources/EggHost/HostStreams.swift). The kernel's side of the device is
+// Sources/Kernel/HostStreamSetup.swift (driver: Sources/Drivers/VirtioConsole.swift); it
+// hands KernelCore a HostStreamChannel and descriptors 0, 1 and 2 become HostStreams:
+// pollable objects that behave like the ends of pipes (pipe(7)): binary-safe, read returns 0
+// once the host closed the port and every byte was taken, isatty() is false because the
+// terminal ioctls answer ENOTTY (FileSyscalls.ioctl only serves .console descriptions),
+// writing after the host closed its side raises SIGPIPE and fails with EPIPE.
+// The control port carries host→guest requests as text lines: "signal N" posts signal N to
+// the process (docker stop / kill forwarding), parsed by HostControlParser below.
+import LinuxABI
+
+/// The kernel's view of the device, implemented in Sources/Kernel/HostStreamSetup.swift
+/// (the driver underneath is host-tested in Tests/NetTests/VirtioConsoleTests.swift).
+public protocol HostStreamChannel: AnyObject {
+    /// Collect what the device delivered since the last look.
+    func refresh()
+    func inputAvailable(port: Int) -> Int
+    /// Copies up to `maximum` received bytes of `port` straight into guest memory at
+    /// `address` (no kernel array in between: under TCG every copy costs); 0 when none.
+    func receive(_ k: KernelState, port: Int, into address: UserAddress, maximum: Int) -> SyscallResult
+    /// The host closed `port` and every byte was taken.
+    func inputEnded(port: Int) -> Bool
+    /// Copies up to one device buffer from guest memory at `address` and sends it; 0 when
+    /// the device holds every buffer (wait and retry).
+    func transmit(_ k: KernelState, port: Int, from address: UserAddress, count: Int) -> SyscallResult
+    /// The host side of `port` went away after having been there (the reader of egg's
+    /// output is gone).
+    func outputClosed(port: Int) -> Bool
+}
+
+public final class HostStream: PollableObject {
+    let channel: any HostStreamChannel
+    let port: Int
+    let isInput: Bool
+    /// How long a blocked reader or writer sleeps before looking at the device again when
+    /// no interrupt wakes it first.
+    static let pollSlice: UInt64 = 4_000_000
+
+    public init(channel: any HostStreamChannel, port: Int, isInput: Bool) {
+        self.channel = channel
+        self.port = port
+        self.isInput = isInput
+    }
+
+    public var fileMode: UInt32 { 0o010600 }  // S_IFIFO: a pipe, as `egg run ... | x` suggests
+
+    public func pollEvents(_ k: KernelState) -> UInt32 {
+        channel.refresh()
+        if isInput {
+            if channel.inputAvailable(port: port) > 0 { return PollEvents.input }
+            return channel.inputEnded(port: port) ? PollEvents.input | PollEvents.hangUp : 0
+        }
+        return channel.outputClosed(port: port) ? PollEvents.error : PollEvents.output
+    }
+
+    public func read(_ k: KernelState, into address: UserAddress, count: Int, nonblocking: Bool) -> SyscallResult {
+        guard isInput else { return .failure(.EBADF) }
+        if count == 0 { return .success(0) }
+        while true {
+            channel.refresh()
+            if channel.inputAvailable(port: port) > 0 {
+                return channel.receive(k, port: port, into: address, maximum: min(count, 1 << 20))
+            }
+            if channel.inputEnded(port: port) { return .success(0) }
+            if nonblocking { return .failure(.EAGAIN) }
+            guard k.wait(on: k.pollWaiters, deadline: k.platform.monotonicNanoseconds() + HostStream.pollSlice) else {
+                return .failure(.EINTR)
+            }
+        }
+    }
+
+    public func write(_ k: KernelState, from address: UserAddress, count: Int, nonblocking: Bool) -> SyscallResult {
+        guard !isInput else { return .failure(.EBADF) }
+        var done = 0
+        while done < count {
+            if channel.outputClosed(port: port) {
+                k.postThreadSignal(13, to: k.currentThread)  // SIGPIPE, as a pipe without reader
+                return done > 0 ? .success(done) : .failure(.EPIPE)
+            }
+            switch channel.transmit(k, port: port, from: address.advanced(by: done), count: count - done) {
+            case .failure(let e): return done > 0 ? .success(done) : .failure(e)
+            case .success(let n) where n > 0:
+                done += n
+                continue
+            case .success:
+                break
+            }
+            // Every buffer is with the device (the host reads slowly): wait for one.
+            if nonblocking { return done > 0 ? .success(done) : .failure(.EAGAIN) }
+            channel.refresh()
+            guard k.wait(on: k.pollWaiters, deadline: k.platform.monotonicNanoseconds() + HostStream.pollSlice) else {
+                return done > 0 ? .success(done) : .failure(.EINTR)
+            }
+        }
+        return .success(done)
+    }
+
+    public func closed(_ k: KernelState) {}
+}
+
+/// Lines on the control port: "signal N" (1 ≤ N ≤ 64). Anything else is ignored, so a newer
+/// egg can add requests without breaking an older kernel.
+public struct HostControlParser {
+    var line: [UInt8] = []
+
+    public init() {}
+
+    /// Feeds bytes; returns the signals requested by the lines they complete.
+    public mutating func feed(_ bytes: [UInt8]) -> [Int] {
+        var signals: [Int] = []
+        for b in bytes {
+            if b != 0x0A {
+                if line.count < 64 { line.append(b) }
+                continue
+            }
+            let text = String(decoding: line, as: UTF8.self)
+            line.removeAll()
+            guard text.hasPrefix("signal "), let n = Int(text.dropFirst(7)), n >= 1, n <= 64 else { continue }
+            signals.append(n)
+        }
+        return signals
+    }
+}
+
+extension KernelState {
+    /// Makes descriptors 0, 1 and 2 the host streams on `channel`'s ports (see the header).
+    public func installHostStreams(channel: any HostStreamChannel, stdin: Int, stdout: Int, stderr: Int) {
+        let ends = [(stdin, true, UInt64(0)), (stdout, false, UInt64(1)), (stderr, false, UInt64(1))]
+        for (fd, (port, isInput, access)) in ends.enumerated() {
+            let file = OpenFile(kind: .object, statusFlags: access)
+            file.object = HostStream(channel: channel, port: port, isInput: isInput)
+            files[fd] = file
+        }
+    }
+}
+
+extension AddressSpace {
+    /// Copies `count` bytes of guest memory at `address` to physical memory (a device
+    /// buffer), a page at a time through the checked translation; EFAULT on a bad address.
+    public func copyIn(_ address: UserAddress, count: Int, toPhysical destination: UInt64) -> Errno? {
+        var done = 0
+        while done < count {
+            let va = address.value &+ UInt64(done)
+            if va < address.value { return .EFAULT }
+            let chunk = min(Int(pageSize - (va & (pageSize - 1))), count - done)
+            guard let pa = physicalAddress(of: va, write: false) else { return .EFAULT }
+            memory.copy(from: pa, to: destination + UInt64(done), count: chunk)
+            done += chunk
+        }
+        return nil
+    }
+
+    /// Copies `count` bytes of physical memory (a device buffer) to guest memory at `address`.
+    public func copyOut(_ address: UserAddress, count: Int, fromPhysical source: UInt64) -> Errno? {
+        var done = 0
+        while done < count {
+            let va = address.value &+ UInt64(done)
+            if va < address.value { return .EFAULT }
+            let chunk = min(Int(pageSize - (va & (pageSize - 1))), count - done)
+            guard let pa = physicalAddress(of: va, write: true) else { return .EFAULT }
+            memory.copy(from: source + UInt64(done), to: pa, count: chunk)
+            done += chunk
+        }
+        return nil
+    }
+}
