@@ -22,12 +22,12 @@ public protocol HostStreamChannel: AnyObject {
     func inputAvailable(port: Int) -> Int
     /// Copies up to `maximum` received bytes of `port` straight into guest memory at
     /// `address` (no kernel array in between: under TCG every copy costs); 0 when none.
-    func receive(_ k: KernelState, port: Int, into address: UserAddress, maximum: Int) -> SyscallResult
+    func receive(_ k: KernelState, port: Int, into address: UserAddress, maximum: Int) throws(Errno) -> Int
     /// The host closed `port` and every byte was taken.
     func inputEnded(port: Int) -> Bool
     /// Copies up to one device buffer from guest memory at `address` and sends it; 0 when
     /// the device holds every buffer (wait and retry).
-    func transmit(_ k: KernelState, port: Int, from address: UserAddress, count: Int) -> SyscallResult
+    func transmit(_ k: KernelState, port: Int, from address: UserAddress, count: Int) throws(Errno) -> Int
     /// The host side of `port` went away after having been there (the reader of egg's
     /// output is gone).
     func outputClosed(port: Int) -> Bool
@@ -58,46 +58,46 @@ public final class HostStream: PollableObject {
         return channel.outputClosed(port: port) ? PollEvents.error : PollEvents.output
     }
 
-    public func read(_ k: KernelState, into address: UserAddress, count: Int, nonblocking: Bool) -> SyscallResult {
-        guard isInput else { return .failure(.EBADF) }
-        if count == 0 { return .success(0) }
+    public func read(_ k: KernelState, into address: UserAddress, count: Int, nonblocking: Bool) throws(Errno) -> Int {
+        guard isInput else { throw .EBADF }
+        if count == 0 { return 0 }
         while true {
             channel.refresh()
             if channel.inputAvailable(port: port) > 0 {
-                return channel.receive(k, port: port, into: address, maximum: min(count, 1 << 20))
+                return try channel.receive(k, port: port, into: address, maximum: min(count, 1 << 20))
             }
-            if channel.inputEnded(port: port) { return .success(0) }
-            if nonblocking { return .failure(.EAGAIN) }
+            if channel.inputEnded(port: port) { return 0 }
+            if nonblocking { throw .EAGAIN }
             guard k.wait(on: k.pollWaiters, deadline: k.platform.monotonicNanoseconds() + HostStream.pollSlice) else {
-                return .failure(.EINTR)
+                throw .EINTR
             }
         }
     }
 
-    public func write(_ k: KernelState, from address: UserAddress, count: Int, nonblocking: Bool) -> SyscallResult {
-        guard !isInput else { return .failure(.EBADF) }
+    public func write(_ k: KernelState, from address: UserAddress, count: Int, nonblocking: Bool) throws(Errno) -> Int {
+        guard !isInput else { throw .EBADF }
         var done = 0
         while done < count {
             if channel.outputClosed(port: port) {
                 k.postThreadSignal(13, to: k.currentThread)  // SIGPIPE, as a pipe without reader
-                return done > 0 ? .success(done) : .failure(.EPIPE)
+                if done > 0 { return done } else { throw .EPIPE }
             }
-            switch channel.transmit(k, port: port, from: address.advanced(by: done), count: count - done) {
-            case .failure(let e): return done > 0 ? .success(done) : .failure(e)
-            case .success(let n) where n > 0:
+            let n: Int
+            do { n = try channel.transmit(k, port: port, from: address.advanced(by: done), count: count - done) } catch {
+                if done > 0 { return done } else { throw error }
+            }
+            if n > 0 {
                 done += n
                 continue
-            case .success:
-                break
             }
             // Every buffer is with the device (the host reads slowly): wait for one.
-            if nonblocking { return done > 0 ? .success(done) : .failure(.EAGAIN) }
+            if nonblocking { if done > 0 { return done } else { throw .EAGAIN } }
             channel.refresh()
             guard k.wait(on: k.pollWaiters, deadline: k.platform.monotonicNanoseconds() + HostStream.pollSlice) else {
-                return done > 0 ? .success(done) : .failure(.EINTR)
+                if done > 0 { return done } else { throw .EINTR }
             }
         }
-        return .success(done)
+        return done
     }
 
     public func closed(_ k: KernelState) {}
