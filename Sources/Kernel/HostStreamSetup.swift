@@ -25,25 +25,25 @@ final class VirtioHostChannel: HostStreamChannel {
 
     func refresh() { _ = console.poll() }
     func inputAvailable(port: Int) -> Int { console.availableInput(port: port) }
-    func receive(_ k: KernelState, port: Int, into address: UserAddress, maximum: Int) -> SyscallResult {
+    func receive(_ k: KernelState, port: Int, into address: UserAddress, maximum: Int) throws(Errno) -> Int {
         var done = 0
         while done < maximum, let segment = console.inputSegment(port: port) {
             let n = min(segment.length, maximum - done)
             if let e = k.memory.copyOut(address.advanced(by: done), count: n, fromPhysical: segment.address) {
-                return done > 0 ? .success(done) : .failure(e)
+                if done > 0 { return done } else { throw e }
             }
             console.consumeInput(port: port, count: n)
             done += n
         }
-        return .success(done)
+        return done
     }
     func inputEnded(port: Int) -> Bool { console.atEndOfInput(port: port) }
-    func transmit(_ k: KernelState, port: Int, from address: UserAddress, count: Int) -> SyscallResult {
-        guard count > 0, let slot = console.transmitSlot(port: port) else { return .success(0) }
+    func transmit(_ k: KernelState, port: Int, from address: UserAddress, count: Int) throws(Errno) -> Int {
+        guard count > 0, let slot = console.transmitSlot(port: port) else { return 0 }
         let n = min(count, console.transmitBufferSize)
-        if let e = k.memory.copyIn(address, count: n, toPhysical: slot) { return .failure(e) }
+        if let e = k.memory.copyIn(address, count: n, toPhysical: slot) { throw e }
         console.commitTransmit(port: port, length: n)
-        return .success(n)
+        return n
     }
     func outputClosed(port: Int) -> Bool { port < console.portCount && console.ports[port].hostClosed }
 }
