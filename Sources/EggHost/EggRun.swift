@@ -109,12 +109,21 @@ public func runGuest(_ request: RunRequest) -> Int32 {
     if let problem = request.trace?.validationProblem() { return refuse(problem) }
     if let hostname = request.hostname, let problem = hostnameProblem(hostname) { return refuse(problem) }
     if let workdir = request.workdir, let problem = workdirProblem(workdir) { return refuse(problem) }
-    let network: GuestNetwork?
+    var network: GuestNetwork?
     switch planGuestNetwork(mode: request.networkMode, publish: request.publish, machine: request.machine,
                             checkHostPort: checkHostPortFree) {
     case .success(let planned): network = planned
     case .failure(let problem): return refuse(problem.message)
     }
+    // TCP -p: egg listens on the host port itself and relays to QEMU (PortRelay.swift).
+    var portRelays: [PortRelay] = []
+    if let planned = network {
+        switch openPortRelays(planned) {
+        case .success(let (relayed, relays)): network = relayed; portRelays = relays
+        case .failure(let problem): return refuse(problem.message)
+        }
+    }
+    defer { for relay in portRelays { relay.stop() } }
     var kernel: KernelLocation
     switch locateKernel(option: request.kernelPath, environmentValue: hostEnvironment["EGG_KERNEL"],
                         executablePath: currentExecutablePath(), exists: fileExists) {
@@ -224,6 +233,7 @@ public func runGuest(_ request: RunRequest) -> Int32 {
                                  guestLoadBase: guestLoadBase(executable.bytes), port: port))
     }
     relay?.start()
+    for portRelay in portRelays { portRelay.start() }
 
     var streams: HostStreamRelay? = nil
     if useHostStreams {

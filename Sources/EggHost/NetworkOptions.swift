@@ -7,7 +7,10 @@
 // (NetworkBootPlan, Sources/KernelCore/Sockets/NetworkInterface.swift) so it need not wait
 // for DHCP; it drives the card from Sources/Kernel/NetworkSetup.swift. Published ports are
 // slirp `hostfwd` rules, written like docker's: HOST:GUEST, HOST:GUEST/udp,
-// ADDRESS:HOST:GUEST. QEMUCommand.swift and ISORun.swift add `qemuArguments`.
+// ADDRESS:HOST:GUEST. QEMUCommand.swift and ISORun.swift add `qemuArguments`. For `egg run`,
+// a TCP rule's host port is egg's own listener (PortRelay.swift: slirp's backlog of 1 lost
+// bursts of connections) and QEMU's hostfwd moves to a private 127.0.0.1 port; UDP rules
+// (and `egg run` of a packed image, ISORun.swift) stay direct hostfwd rules.
 
 import Foundation
 import KernelCore
@@ -187,7 +190,7 @@ public func planGuestNetwork(mode: String?, publish: [String], machine: MachineT
     return .success(GuestNetwork(forwards: forwards, mmio: machine == .microvm))
 }
 
-/// Whether QEMU will be able to bind the forward's host port: binds and closes a socket of
+/// Whether QEMU (UDP, images) or egg's relay (TCP) will be able to bind the forward's host port: binds and closes a socket of
 /// the same kind (SO_REUSEADDR, as slirp sets, so a port in TIME_WAIT counts as free).
 /// nil when it can (or when egg cannot tell: QEMU then reports its own error).
 public func checkHostPortFree(_ forward: PortForward) -> NetworkOptionError? {
