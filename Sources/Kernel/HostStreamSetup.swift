@@ -15,6 +15,7 @@ import HW
 import Drivers
 import KernelArch
 import KernelCore
+import LinuxABI
 
 typealias KernelVirtioConsole = VirtioConsole<KernelVirtioTransport, FrameDMAMemory>
 
