@@ -114,8 +114,10 @@ integration-test: all
 	Tests/integration/net.sh
 	Tests/integration/iso.sh
 	Tests/integration/tty.sh
-	# --avoid-known until issue 12's huge-count and huge-file panics are fixed (then drop it)
-	Tests/integration/fuzz.sh --native --avoid-known --calls 20000 1 2
+	# A short fuzz run (issue 12's huge-count and huge-file panics are fixed, so no
+	# --avoid-known). Not --native here: on some hosts a native seed is SIGKILLed by its own
+	# random rlimit/prctl calls (`Tests/integration/fuzz.sh --native 1 2` runs that proof).
+	Tests/integration/fuzz.sh --calls 20000 1 2 3
 	Tests/integration/stdio.sh
 
 lint:

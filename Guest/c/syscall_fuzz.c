@@ -247,7 +247,9 @@ static u64 timeout_pointer(int slot)
     case 0: ts[0] = 0; ts[1] = 0; return (u64)ts;
     case 1: ts[0] = 0; ts[1] = 1000000; return (u64)ts;
     case 2: ts[0] = 0; ts[1] = 1000; return (u64)ts;
-    case 3: ts[0] = 0; ts[1] = below(2) ? 999999999 + 1 : -1; return (u64)ts; /* EINVAL */
+    /* EINVAL for a timespec and a timeval alike: negative parts. (A tv_nsec of 10^9 was
+     * here once, but select's timeval carries 10^9 microseconds into 1000 s, a valid wait.) */
+    case 3: ts[0] = below(2) ? 0 : -1; ts[1] = ts[0] ? 0 : -1; return (u64)ts;
     default: return pick(bad_pointers + 1, N(bad_pointers) - 1); /* bad_pointers[0] is NULL */
     }
 }

@@ -349,7 +349,9 @@ public func runChild(program: String, arguments: [String], stdin mode: StandardI
     setTimer(nil)
     let stdoutClosed = watcher?.stop() ?? false
     runningChild = 0
-    if let left = deadlineRemaining() { setTimer(max(left, 0.000_001)) }  // the rest of the run
+    // The rest of the run stays bounded, unless the timeout already ended it (re-arming
+    // then fired at once and reported "before the program started" for a program that ran).
+    if timeoutStage == 0, let left = deadlineRemaining() { setTimer(max(left, 0.000_001)) }
     if restoreTerminal { tcsetattr(0, TCSANOW, &savedTerminal) }
     // The pump's write end stays open until egg exits: closing it would race the thread.
 
