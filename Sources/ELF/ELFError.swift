@@ -100,7 +100,7 @@ public enum ELFError: Error, Equatable, Sendable {
             case .addressOverflow:
                 return prefix + "address range overflows"
             case .outsideUserAddressSpace:
-                return prefix + "address range is outside user space (above 0x800000000000)"
+                return prefix + "address range is outside user space (above 0x7f7ffffff000)"
             case .overlaps(let other):
                 return prefix + "overlaps segment " + String(other)
             }

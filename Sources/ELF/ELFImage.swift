@@ -18,9 +18,11 @@ public enum ELFConstants {
     /// Largest program header table Linux reads (elf_read_phdrs: size > 65536 → ENOEXEC).
     public static let maxProgramHeaderTableSize = 65536
     public static let pageSize: UInt64 = 4096
-    /// First address above the canonical user half on x86-64 with 4-level paging
-    /// (Linux TASK_SIZE_MAX rounds one page below this; segments must end at or below it).
-    public static let userAddressLimit: UInt64 = 0x0000_8000_0000_0000
+    /// The end of egg's user space: the kernel is linked at 0x7f8000000000 (PML4 slot 255,
+    /// README "Architecture"), and one guard page below it ends the user half, so segments
+    /// must end at or below 0x7f7ffffff000 (KernelCore's ProgramLoader.stackTop; a test
+    /// keeps the two equal). Linux's TASK_SIZE_MAX is 0x7ffffffff000.
+    public static let userAddressLimit: UInt64 = 0x0000_7f7f_ffff_f000
 }
 
 /// e_type values egg can run.

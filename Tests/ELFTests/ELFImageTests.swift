@@ -158,7 +158,10 @@ final class ELFImageTests: XCTestCase {
         b.headers[2].virtualAddress = 0x7fff_ffff_ff80 // ends at 0x8000_0000_1080
         XCTAssertEqual(parseError(b.bytes()), .badSegment(index: 2, .outsideUserAddressSpace))
         b = TestELFBuilder.staticExecutable()
-        b.headers[2].virtualAddress = 0x7fff_ffff_ef80 // ends exactly at the limit: fine
+        b.headers[2].virtualAddress = 0x7f7f_ffff_ff80 // into the guard page below egg's kernel window
+        XCTAssertEqual(parseError(b.bytes()), .badSegment(index: 2, .outsideUserAddressSpace))
+        b = TestELFBuilder.staticExecutable()
+        b.headers[2].virtualAddress = 0x7f7f_ffff_df80 // ends exactly at the limit: fine
         b.headers[2].memorySize = 0x1080
         XCTAssertNil(parseError(b.bytes()))
     }

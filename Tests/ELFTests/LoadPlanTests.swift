@@ -85,7 +85,7 @@ final class LoadPlanTests: XCTestCase {
         XCTAssertThrowsError(try image.makeLoadPlan(base: 0xffff_ffff_ffff_f000)) {
             XCTAssertEqual($0 as? ELFError, .badBase(0xffff_ffff_ffff_f000))
         }
-        XCTAssertNoThrow(try image.makeLoadPlan(base: 0x7fff_ffff_b000)) // ends at the limit
+        XCTAssertNoThrow(try image.makeLoadPlan(base: 0x7f7f_ffff_a000)) // ends at the limit
     }
 
     func testDefaultPIEBaseHonoursLargeSegmentAlignment() throws {

@@ -63,6 +63,11 @@ final class ProgramLoaderTests: XCTestCase {
         return String(decoding: b, as: UTF8.self)
     }
 
+    func testELFChecksUseTheKernelsUserTop() {
+        // ELF refuses segments above the user space the loader gives the guest: one limit.
+        XCTAssertEqual(ELFConstants.userAddressLimit, ProgramLoader.stackTop)
+    }
+
     func testImageIsCopiedWithRights() {
         guard let p = loadSample() else { return }
         let space = p.process.addressSpace
