@@ -264,6 +264,12 @@ enum FileSyscalls {
             else if f.kind == .object, let s = f.object as? KernelSocket {  // Sockets/KernelSocket.swift
                 n = try s.inputQueueLength(k).get()
             }
+            else if f.kind == .object, let h = f.object as? HostStream {  // Devices/HostStream.swift
+                // Descriptors 0-2 over virtio behave as pipes: the bytes waiting to be read
+                // (0 on the output ends, as on a pipe's write end with nothing queued).
+                h.channel.refresh()
+                n = h.isInput ? h.channel.inputAvailable(port: h.port) : 0
+            }
             else if f.kind == .console { k.pullConsoleInput(); n = k.terminal.readableByteCount }
             else { throw .ENOTTY }
             if let e = k.memory.writeUInt32(a.address(2), UInt32(truncatingIfNeeded: n)) { throw e }
