@@ -32,6 +32,7 @@
 #include <sys/mman.h>
 #include <sys/reboot.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -184,6 +185,27 @@ static void bench_thread(void)
     report("thread_create_join", best_ns_per_op(create_join, 10, budget(), rounds()) / 1000.0, "us");
 }
 
+/* --- fork + wait: a child that exits at once, reaped by waitpid (fork(2), wait(2)); the
+ * parent has this program's small footprint, so this is mostly page-table copying. ----- */
+static void fork_wait(long count)
+{
+    for (long i = 0; i < count; i++) {
+        pid_t c = fork();
+        if (c < 0)
+            die("fork");
+        if (c == 0)
+            _exit(0);
+        int status;
+        if (waitpid(c, &status, 0) != c || !WIFEXITED(status))
+            die("waitpid");
+    }
+}
+
+static void bench_fork(void)
+{
+    report("fork_wait", best_ns_per_op(fork_wait, 10, budget(), rounds()) / 1000.0, "us");
+}
+
 /* --- mmap 64 MiB, write one byte per 4 KiB page, munmap ------------------------------- */
 #define MMAP_BYTES (64u << 20)
 
@@ -246,6 +268,7 @@ static void bench_sha1(void)
 static const struct { const char *name; void (*run)(void); } benchmarks[] = {
     { "startup", bench_startup }, { "syscall", bench_syscall }, { "futex", bench_futex },
     { "thread", bench_thread },   { "mmap", bench_mmap },       { "sha1", bench_sha1 },
+    { "fork", bench_fork },
 };
 #define NBENCH (sizeof benchmarks / sizeof benchmarks[0])
 

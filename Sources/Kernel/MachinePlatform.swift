@@ -140,6 +140,8 @@ final class MachinePlatform: Platform {
         ThreadSwitch.switchTo(from: from as! ArchThread, to: to as! ArchThread)
     }
 
+    func activateAddressSpace(root: UInt64) { DirectMapMemory().activate(root: root) }
+
     func releaseThread(_ context: any ThreadContext) { ThreadSwitch.release(context as! ArchThread) }
 
     func captureFPUState() -> [UInt8] { ThreadSwitch.captureFPU() }

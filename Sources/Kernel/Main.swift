@@ -121,6 +121,7 @@ public func kmain(_ magic: UInt64, _ info: UInt64) {
     ThreadSwitch.current = ArchThread(stackBase: stack, stackTop: top, owned: false)
     let state = KernelState(platform: platform, process: loaded.process, frames: frames)
     registerUserSyscalls(&state.syscalls)  // egg run --syscalls (UserSyscalls.swift)
+    state.kernelRoot = root  // idle contexts run on it (Threads/Scheduler.swift)
     state.cpuCount = cpusOnline
     HostChannel.write("info boot \(boot.protocolName) memory \(frames.totalBytes >> 20) MiB tsc \(Clock.tscHz / 1_000_000) MHz (\(Clock.calibrationSource)), timer \(Clock.ticking ? (SMP.usingAPICTimer ? "local APIC" : "PIT") : "polled"), cpus \(cpusOnline) (\(SMP.cpuSource))\n")
     // The idle context: blocked threads (console reads among them) wait there, not the CPU.

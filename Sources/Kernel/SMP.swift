@@ -222,7 +222,7 @@ func apEntry(_ cpu: UInt64) {
     while true {
         if let state = kernel, let idle = apIdleThreads[Int(cpu)] {
             ThreadSwitch.current = idle
-            DirectMapMemory().activate(root: state.process.addressSpace.pageTable.root)
+            DirectMapMemory().activate(root: state.kernelRoot)  // idle runs on the kernel's tables
             state.scheduler.setIdleThread(Thread(tid: 0, context: idle), forCPU: Int(cpu))
             state.scheduler.idleLoop(state)
         }

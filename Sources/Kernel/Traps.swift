@@ -83,8 +83,8 @@ public func trapEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
         case .resolved:
             return
         case .outOfMemory:
-            state.platform.diagnostic("egg: out of memory: killed the guest (page fault at \(hex(address)))\n")
-            state.terminate(status: 128 + 9)
+            state.platform.diagnostic("egg: out of memory: killed process \(state.process.pid) (page fault at \(hex(address)))\n")
+            state.terminate(signal: 9)
         case .segmentationFault:
             break
         }
@@ -98,9 +98,10 @@ public func trapEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
                              errorCode: f.error, faultAddress: faultAddress, registers: registers(of: f),
                              executable: state.process.executablePath)
     report.captureStack(state.memory)
+    if state.processes.count > 1 { state.platform.diagnostic("egg: in process \(state.process.pid):\n") }
     state.platform.diagnostic(report.render())
     HostChannel.write(report.hostChannelLine())  // egg symbolizes it (Sources/EggHost/CrashSymbolizer.swift)
-    state.terminate(status: 128 + info.signal)
+    state.terminate(signal: info.signal)
 }
 
 func registers(of f: trap_frame) -> CrashRegisters {

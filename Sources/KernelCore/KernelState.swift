@@ -5,18 +5,62 @@
 import LinuxABI
 import Net
 
+/// One process: an address space, a descriptor table, signal dispositions and its place in
+/// the process tree (parent, children, group, session). Threads (Threads/Thread.swift) point
+/// to their process; KernelState's per-process names forward to the current thread's one.
+/// Fork, exit and wait are Process/ProcessLifecycle.swift; copy-on-write is
+/// Process/CopyOnWrite.swift.
 public final class Process {
     public let pid: Int
     public var addressSpace: AddressSpace
     /// The path the guest sees for itself (/proc/self/exe, AT_EXECFN).
     public var executablePath: [UInt8]
     public var umask: UInt32 = 0o022
+    /// The status egg reports when this is PID 1, and wait's low byte otherwise (exit code).
     public var exitStatus: Int? = nil
+    /// The descriptor table and working directory (nil only before KernelState adopts the
+    /// first process).
+    public var fileTable: FileTable? = nil
+    /// Signal dispositions (rt_sigaction), index = signal number.
+    public var signalHandlers = [UInt64](repeating: 0, count: 65)
+    public var signalFlags = [UInt64](repeating: 0, count: 65)
+    public var signalRestorers = [UInt64](repeating: 0, count: 65)
+    public var signalMasks = [UInt64](repeating: 0, count: 65)
+    /// Signals sent to the process (kill) not yet taken by a thread.
+    public var processPendingSignals: UInt64 = 0
+    /// The process tree: parent (nil for PID 1), living and zombie children. The cycle is
+    /// broken when the process is reaped (ProcessLifecycle.reap).
+    public var parent: Process? = nil
+    public var children: [Process] = []
+    public var processGroup: Int
+    public var session: Int
+    /// The threads still alive in this process.
+    public var threads: [Thread] = []
+    /// The wait(2) status word once the process ended (exit code << 8, or the signal), and
+    /// whether a waiter already took it (the process is then gone).
+    public var waitStatus: Int32? = nil
+    /// Stop/continue reports waiting for WUNTRACED/WCONTINUED: a status word or nil.
+    public var stopReport: Int32? = nil
+    public var continueReport = false
+    public var stopped = false
+    /// Set once exit_group (or a fatal signal) began: the remaining threads die on their
+    /// next way out of the kernel.
+    public var exiting = false
+    /// A vfork(2) parent sleeps here until this child execs or exits.
+    public var vforkParentWaits: WaitQueue? = nil
+    /// The signal the parent gets when this child ends (clone's low byte; SIGCHLD for fork).
+    public var exitSignal = 17
+    /// The siginfo of the last child event (CLD_EXITED...), given with the next SIGCHLD.
+    public var childSignalInfo: Siginfo? = nil
+    /// Parents blocked in wait4/waitid sleep here; a child's exit or stop wakes them.
+    public let childEvents = WaitQueue()
 
     public init(pid: Int, addressSpace: AddressSpace, executablePath: [UInt8]) {
         self.pid = pid
         self.addressSpace = addressSpace
         self.executablePath = executablePath
+        self.processGroup = pid
+        self.session = pid
     }
 }
 
@@ -33,22 +77,55 @@ public final class KernelState {
     public var tracer: (any SyscallTracer)? = nil
     public let platform: any Platform
     public var syscalls: SyscallTable
-    public var process: Process
+    /// The first process (PID 1): egg's exit status is its own, and it adopts orphans.
+    public let initProcess: Process
+    /// Every process not yet reaped, by pid (wait, kill, /proc).
+    public var processes: [Int: Process] = [:]
+    /// The kernel's own page-table root, active while a CPU runs no process (idle); 0 on
+    /// the host.
+    public var kernelRoot: UInt64 = 0
+    /// Bounds the number of processes (RLIMIT_NPROC), so a fork bomb gets EAGAIN.
+    public var processLimit = 256
+    /// The current thread's process (PID 1 when the CPU runs no thread of any process, as
+    /// in an interrupt taken by the idle loop).
+    public var process: Process {
+        get { scheduler.current.process ?? initProcess }
+        set { scheduler.current.process = newValue; processes[newValue.pid] = newValue }
+    }
     public let frames: FramePool
     /// System facts for uname, sysinfo and /proc.
     public var hostname: [UInt8] = Array("egg".utf8)
     public var cpuCount = 1
     public var bootRealtimeSeconds: Int64 = 0
-    /// Signal dispositions (rt_sigaction) and the blocked mask (rt_sigprocmask), index = signal.
-    public var signalHandlers = [UInt64](repeating: 0, count: 65)
-    public var signalFlags = [UInt64](repeating: 0, count: 65)
-    public var signalRestorers = [UInt64](repeating: 0, count: 65)
-    public var signalMasks = [UInt64](repeating: 0, count: 65)
-    /// Signals sent to the process (kill) not yet taken by a thread.
-    public var processPendingSignals: UInt64 = 0
-    /// The descriptor table, working directory and file system (Sources/KernelCore/VFS/);
-    /// 0-2 start as the console.
-    public var files: FileTable
+    /// Signal dispositions (rt_sigaction) and the blocked mask (rt_sigprocmask), index = signal:
+    /// the current process's (Process).
+    public var signalHandlers: [UInt64] {
+        get { process.signalHandlers }
+        set { process.signalHandlers = newValue }
+    }
+    public var signalFlags: [UInt64] {
+        get { process.signalFlags }
+        set { process.signalFlags = newValue }
+    }
+    public var signalRestorers: [UInt64] {
+        get { process.signalRestorers }
+        set { process.signalRestorers = newValue }
+    }
+    public var signalMasks: [UInt64] {
+        get { process.signalMasks }
+        set { process.signalMasks = newValue }
+    }
+    /// Signals sent to the current process (kill) not yet taken by a thread.
+    public var processPendingSignals: UInt64 {
+        get { process.processPendingSignals }
+        set { process.processPendingSignals = newValue }
+    }
+    /// The current process's descriptor table, working directory and file system
+    /// (Sources/KernelCore/VFS/); 0-2 start as the console.
+    public var files: FileTable {
+        get { process.fileTable! }
+        set { process.fileTable = newValue }
+    }
     /// The console's line discipline, termios and window size
     /// (Sources/KernelCore/Devices/Terminal.swift, ConsoleTerminal.swift).
     public let terminal = Terminal()
@@ -68,17 +145,25 @@ public final class KernelState {
 
     public init(platform: any Platform, process: Process, frames: FramePool) {
         self.platform = platform
-        self.scheduler = Scheduler(initial: Thread(tid: process.pid, context: platform.initialThreadContext()),
-                                   cpu: { platform.cpuIndex })
-        self.process = process
+        let first = Thread(tid: process.pid, context: platform.initialThreadContext())
+        first.process = process
+        process.threads = [first]
+        self.scheduler = Scheduler(initial: first, cpu: { platform.cpuIndex })
+        self.initProcess = process
+        self.processes = [process.pid: process]
         self.frames = frames
         self.syscalls = SyscallTable()
-        self.files = FileTable(fileSystem: FileSystem(clock: { platform.realtimeNanoseconds() }))
-        files.populateStandardTree(pid: process.pid, executablePath: process.executablePath)
+        let table = FileTable(fileSystem: FileSystem(clock: { platform.realtimeNanoseconds() }))
+        process.fileTable = table
+        table.populateStandardTree(pid: process.pid, executablePath: process.executablePath)
         registerBuiltinSyscalls(&syscalls)
     }
 
-    public var memory: AddressSpace { process.addressSpace }
+    /// The current process's address space.
+    public var memory: AddressSpace {
+        get { process.addressSpace }
+        set { process.addressSpace = newValue }
+    }
 
     public func dispatch(_ arguments: SyscallArguments) -> SyscallResult {
         let result: SyscallResult
@@ -95,9 +180,9 @@ public final class KernelState {
         return result
     }
 
-    /// Ends the guest (exit_group, or death by signal) and the machine with it.
-    public func terminate(status: Int) -> Never {
-        process.exitStatus = status
+    /// Ends the machine with `status` (PID 1 ended: egg's exit status is its own).
+    public func powerOff(status: Int) -> Never {
+        initProcess.exitStatus = status
         platform.powerOff(status: status)
     }
 }

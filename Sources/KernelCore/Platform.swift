@@ -38,6 +38,9 @@ public protocol Platform: AnyObject {
     /// Save the running thread's kernel context and resume `to`'s; returns when some thread
     /// switches back to `from`.
     func switchThread(from: any ThreadContext, to: any ThreadContext)
+    /// Make the page tables rooted at `root` this CPU's active address space (CR3), before
+    /// switching to a thread of another process.
+    func activateAddressSpace(root: UInt64)
     /// Free an exited thread's kernel stack (never the one in use).
     func releaseThread(_ context: any ThreadContext)
     /// The running thread's FPU/SSE registers as an fxsave image (512 bytes), for signal

@@ -140,6 +140,8 @@ final class FakePlatform: Platform {
     }
     func switchThread(from: any ThreadContext, to: any ThreadContext) {}
     func releaseThread(_ context: any ThreadContext) {}
+    private(set) var activatedRoots: [UInt64] = []
+    func activateAddressSpace(root: UInt64) { activatedRoots.append(root) }
     func captureFPUState() -> [UInt8] { [UInt8](repeating: 0, count: 512) }
     func restoreFPUState(_ image: [UInt8]) {}
 }

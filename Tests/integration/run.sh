@@ -180,6 +180,15 @@ for v in musl glibc pie; do
     guest_case "fifo_test-$v" "fifo_test-$v" 0 exact - "" ""
     guest_case "sha1_repl-$v" "sha1_repl-$v" 0 exact "$LOGS/repl.txt" "" ""
 done
+# Issue 16: processes — fork/wait statuses, copy-on-write both ways, pipes, WNOHANG, SIGCHLD,
+# waitid, vfork, process groups, orphans (Guest/c/fork_test.c); a fork bomb bounded with
+# EAGAIN (Guest/c/fork_bomb.c).
+for v in musl glibc pie; do
+    guest_case "fork_test-$v" "fork_test-$v" 0 exact - "" ""
+done
+guest_case "fork_test-musl@smp2" fork_test-musl 0 exact - "" ""
+guest_case "fork_bomb-musl" fork_bomb-musl 0 verdict - "" ""
+guest_case "fork_bomb-glibc@smp2" fork_bomb-glibc 0 verdict - "" ""
 # busybox|name|compare|applet args: compare is exact, sorted (order of readdir differs) or
 # ls (mode, size of files and name of every native line appear under egg).
 CASES+=("busybox|busybox-ls-l|ls|ls -l /")

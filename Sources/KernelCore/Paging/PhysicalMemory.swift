@@ -29,7 +29,18 @@ public protocol PhysicalMemory: AnyObject {
 /// Where page frames come from (the physical frame allocator, wrapped by the kernel).
 public protocol FrameSource: AnyObject {
     func allocateFrame() -> UInt64?
+    /// Drops one reference to the frame; the frame is free once none is left.
     func freeFrame(_ physical: UInt64)
+    /// One more address space maps the frame (fork's copy-on-write, shared mappings).
+    func addReference(_ physical: UInt64)
+    /// How many address spaces map the frame (1 for a frame with one owner).
+    func references(_ physical: UInt64) -> Int
+}
+
+extension FrameSource {
+    /// Sources that never share frames (the boot-time page-table source).
+    public func addReference(_ physical: UInt64) {}
+    public func references(_ physical: UInt64) -> Int { 1 }
 }
 
 /// A ByteSource over a physical range (the boot module holding the bundle and the ELF).

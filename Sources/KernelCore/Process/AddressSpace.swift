@@ -19,7 +19,10 @@ public final class AddressSpace {
     let memory: any PhysicalMemory
     let frames: any FrameSource
     /// Pages populated (resident set, for /proc and statistics).
-    public private(set) var residentPages = 0
+    public internal(set) var residentPages = 0
+    /// Processes using this address space (vfork and CLONE_VM children share their
+    /// parent's); the last one to let go frees it (ProcessLifecycle.dropAddressSpace).
+    var sharingProcesses = 1
 
     public init(map: VirtualMemoryMap, pageTable: PageTable, memory: any PhysicalMemory, frames: any FrameSource) {
         self.map = map
@@ -48,8 +51,12 @@ public final class AddressSpace {
             return .segmentationFault
         }
         let page = address & ~(pageSize - 1)
-        if pageTable.translate(page) != nil {
-            // Present but the access still faulted: rights say no (e.g. write to r/o).
+        if let present = pageTable.translate(page) {
+            // A write the area allows to a read-only page: copy-on-write after fork
+            // (CopyOnWrite.swift). Otherwise the rights say no.
+            if write && present.flags.contains(.user) && !present.flags.contains(.writable) {
+                return resolveCopyOnWrite(page: page, protection: p)
+            }
             return .segmentationFault
         }
         guard area.backing.isDemandZero else { return .segmentationFault }
@@ -208,6 +215,15 @@ public final class AddressSpace {
         // PROT_NONE keeps the frame (contents survive a later mprotect) but takes away the
         // user bit, so every guest access faults and the fault handler says SIGSEGV.
         pageTable.protectRange(range, flags: flags.isEmpty ? [.noExecute] : flags)
+        if flags.contains(.writable) {
+            // Pages still shared copy-on-write stay read-only; their write fault copies them.
+            let readOnly = pageTable.leafFlags(flags.subtracting(.writable)).rawValue
+            pageTable.forEachPresentLeaf(in: range) { va, entry, value in
+                if isSharedCopyOnWrite(frame: value & addressMask, at: va) {
+                    memory.store64(entry, (value & addressMask) | readOnly)
+                }
+            }
+        }
         memory.synchronizeTranslations()
     }
 

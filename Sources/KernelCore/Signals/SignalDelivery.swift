@@ -1,8 +1,9 @@
 // SignalDelivery — posting signals and delivering them on the way back to user mode
 // (KernelCore layer).
 //
-// Dispositions are process-wide (KernelState.signalHandlers...), masks and pending sets are
-// per thread, plus a process-wide pending set for kill(2). Delivery happens in
+// Dispositions are per process (Process.signalHandlers..., KernelState forwards to the
+// current one), masks and pending sets are per thread, plus a process-wide pending set for
+// kill(2). Delivery happens in
 // `returnToUser`, which the arch layer calls after every syscall and every interrupt or
 // exception from ring 3: the default action is applied, or an rt_sigframe is written on the
 // user (or alternate) stack and the thread resumes in its handler. Frame layout and order
@@ -34,29 +35,34 @@ extension KernelState {
         s == 17 || s == 18 || s == 23 || s == 28 || s == 19 || s == 20 || s == 21 || s == 22
     }
 
+    /// Whether `t` has a signal to take, or must leave because its process is ending (so
+    /// that every interruptible wait ends and the thread reaches returnToUser).
     public func hasDeliverableSignal(_ t: Thread) -> Bool {
-        (t.pendingSignals | processPendingSignals) & ~t.signalMask != 0
+        if let p = t.process, p.exiting { return true }
+        let processPending = t.process?.processPendingSignals ?? processPendingSignals
+        return (t.pendingSignals | processPending) & ~t.signalMask != 0
     }
 
     /// kill(2): to the process — any thread that does not block it takes it.
-    public func postProcessSignal(_ s: Int) {
-        if signalHandlers[s] == 1 || (signalHandlers[s] == 0 && KernelState.ignoredByDefault(s)) { return }
-        processPendingSignals |= signalBit(s)
-        if let t = scheduler.threads.first(where: { $0.signalMask & signalBit(s) == 0 }) { scheduler.interrupt(t) }
-    }
+    public func postProcessSignal(_ s: Int) { postSignal(s, to: process) }
 
     /// tgkill(2)/tkill(2): to one thread.
     public func postThreadSignal(_ s: Int, to t: Thread) {
-        if signalHandlers[s] == 1 || (signalHandlers[s] == 0 && KernelState.ignoredByDefault(s)) { return }
+        let handlers = t.process?.signalHandlers ?? signalHandlers
+        if handlers[s] == 1 || (handlers[s] == 0 && KernelState.ignoredByDefault(s)) { return }
         t.pendingSignals |= signalBit(s)
         if t.signalMask & signalBit(s) == 0 { scheduler.interrupt(t) }
     }
 
-    /// The guest dies of signal `s`: Linux-like message, exit status 128+s.
+    /// The current process dies of signal `s`. PID 1's death ends egg with status 128+s and
+    /// a Linux-like message; another process's is reported to its parent by wait (a shell
+    /// prints it), as on Linux.
     public func killedBySignal(_ s: Int) -> Never {
-        let name = String(decoding: process.executablePath, as: UTF8.self)
-        platform.diagnostic("\negg: \(name): killed by \(CrashReport.signalName(s)) (\(CrashReport.signalDescription(s)))\n")
-        terminate(status: 128 + s)
+        if process === initProcess {
+            let name = String(decoding: process.executablePath, as: UTF8.self)
+            platform.diagnostic("\negg: \(name): killed by \(CrashReport.signalName(s)) (\(CrashReport.signalDescription(s)))\n")
+        }
+        terminate(signal: s)
     }
 
     /// A synchronous fault in user mode. Returns true when a handler will run (the arch
@@ -99,6 +105,9 @@ extension KernelState {
     /// Called by the arch layer before every return to ring 3.
     public func returnToUser() {
         let t = currentThread
+        // exit_group or a fatal signal in another thread ended the process: this thread
+        // goes too (Linux's zap_other_threads).
+        if let p = t.process, p.exiting { scheduler.exitCurrent(self) }
         let interrupted = t.restartableSyscall
         t.restartableSyscall = nil
         defer {
@@ -120,8 +129,12 @@ extension KernelState {
                 if KernelState.ignoredByDefault(s) { continue }
                 killedBySignal(s)
             }
-            let info = Siginfo(signal: Int32(s), code: fromThread ? -6 : 0,      // SI_TKILL / SI_USER
+            var info = Siginfo(signal: Int32(s), code: fromThread ? -6 : 0,      // SI_TKILL / SI_USER
                                detail: .sender(pid: Int32(process.pid), uid: 0))
+            if s == sigchld && !fromThread, let child = process.childSignalInfo {   // CLD_EXITED...
+                info = child
+                process.childSignalInfo = nil
+            }
             if let n = interrupted, signalFlags[s] & saRestart != 0 { rewindSyscall(n) }  // the frame saves the rewound state
             if !setUpHandlerFrame(signal: s, info: info) { killedBySignal(11) }
             return  // one frame at a time; the rest are seen on the next return

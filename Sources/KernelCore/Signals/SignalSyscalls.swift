@@ -31,7 +31,7 @@ enum SignalSyscalls {
             // Setting SIG_IGN discards what is pending (signal(7)).
             if r.u64(0) == 1 {
                 k.processPendingSignals &= ~signalBit(signal)
-                for t in k.scheduler.threads { t.pendingSignals &= ~signalBit(signal) }
+                for t in k.process.threads { t.pendingSignals &= ~signalBit(signal) }
             }
         }
         return 0
@@ -147,17 +147,21 @@ enum SignalSyscalls {
         return 0
     }
 
+    /// kill(2): pid > 0 one process, 0 the caller's group, -1 all but PID 1 and the caller,
+    /// < -1 the group -pid (ProcessLifecycle.processes(selectedBy:)); ESRCH when none.
     static func kill(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let pid = a.int32(0), s = a.int(1)
         guard s >= 0 && s <= 64 else { throw .EINVAL }
-        guard pid == Int32(k.process.pid) || pid == 0 || pid == -1 || pid == -Int32(k.process.pid) else { throw .ESRCH }
-        if s != 0 { k.postProcessSignal(s) }
+        guard pid != Int32.min else { throw .ESRCH }
+        let targets = k.processes(selectedBy: pid)
+        guard !targets.isEmpty else { throw .ESRCH }
+        if s != 0 { for p in targets { k.postSignal(s, to: p) } }
         return 0
     }
 
     static func threadKill(_ k: KernelState, tid: Int32, signal s: Int) throws(Errno) -> Int {
         guard s >= 0 && s <= 64, tid > 0 else { throw .EINVAL }
-        guard let t = k.scheduler.thread(withID: Int(tid)) else { throw .ESRCH }
+        guard let t = k.scheduler.thread(withID: Int(tid)), let p = t.process, !p.exiting else { throw .ESRCH }
         if s != 0 { k.postThreadSignal(s, to: t) }
         return 0
     }
@@ -168,7 +172,7 @@ enum SignalSyscalls {
 
     static func tgkill(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         guard a.int32(0) > 0 else { throw .EINVAL }
-        guard a.int32(0) == Int32(k.process.pid) else { throw .ESRCH }
+        guard let t = k.scheduler.thread(withID: Int(a.int32(1))), t.process?.pid == Int(a.int32(0)) else { throw .ESRCH }
         return try threadKill(k, tid: a.int32(1), signal: a.int(2))
     }
 }

@@ -1,11 +1,10 @@
 // ProcessSyscalls — ids, TLS base, resource limits, CPU affinity (KernelCore layer).
-// One process (pid 1); threads are in Threads/ThreadSyscalls.swift, signals in
-// Signals/SignalSyscalls.swift.
+// Threads are in Threads/ThreadSyscalls.swift, fork/wait/process groups in
+// Process/WaitSyscalls.swift, signals in Signals/SignalSyscalls.swift.
 import LinuxABI
 
 enum ProcessSyscalls {
     static func getpid(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int { k.process.pid }
-    static func getppid(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int { 0 }
     static func getuid(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int { 0 }
 
     /// getresuid(2)/getresgid(2): real, effective and saved ids, all root.
@@ -14,11 +13,6 @@ enum ProcessSyscalls {
             if let e = k.memory.writeUInt32(a.address(i), 0) { throw e }
         }
         return 0
-    }
-
-    static func getpgid(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
-        let pid = a.int32(0)
-        if pid == 0 || Int(pid) == k.process.pid { return k.process.pid } else { throw .ESRCH }
     }
 
     /// arch_prctl(2): ARCH_SET_FS 0x1002, ARCH_GET_FS 0x1003, ARCH_SET_GS 0x1001, ARCH_GET_GS 0x1004.
@@ -44,7 +38,7 @@ enum ProcessSyscalls {
         switch resource {
         case 0, 1, 2, 4, 5, 9, 10, 14, 15: return (infinity, infinity)  // CPU, FSIZE, DATA, CORE... AS, LOCKS
         case 3: return (ProgramLoader.stackSize, infinity)               // STACK
-        case 6: return (4096, 4096)                                      // NPROC
+        case 6: return (UInt64(k.processLimit), UInt64(k.processLimit))  // NPROC: the process cap
         case 7: return (1024, 4096)                                      // NOFILE
         case 8: return (8 << 20, 8 << 20)                                // MEMLOCK
         case 11, 12: return (0, 0)                                       // SIGPENDING... keep simple

@@ -3,7 +3,9 @@
 // Kernel code is never preempted: a thread leaves the CPU only when it blocks (wait(on:)),
 // yields, exits, or when the timer interrupts it in user mode (preempt). The switch itself is
 // the platform's (`Platform.switchThread`), which saves and restores the kernel context, the
-// FPU/SSE/AVX state and the TLS bases. One CPU for now.
+// FPU/SSE/AVX state and the TLS bases. When the next thread belongs to another process the
+// scheduler first loads that process's page tables (Platform.activateAddressSpace); the
+// idle context runs on the kernel's own, so no CPU keeps a dead process's tables loaded.
 
 public final class Scheduler {
     public private(set) var threads: [Thread] = []
@@ -125,6 +127,7 @@ public final class Scheduler {
         let target = next!
         target.state = .running
         current = target
+        switchAddressSpace(k, from: me, to: target)
         k.platform.switchThread(from: me.context, to: target.context)
         // Back on `me`'s stack: someone switched to us.
         current = me
@@ -140,6 +143,7 @@ public final class Scheduler {
             if let next = dequeue() {
                 next.state = .running
                 current = next
+                switchAddressSpace(k, from: idle, to: next)
                 k.platform.switchThread(from: idle.context, to: next.context)
                 current = idle
                 releaseZombies(k)
@@ -147,6 +151,19 @@ public final class Scheduler {
             }
             k.platform.idle()
         }
+    }
+
+    /// The page-table root `t` runs on: its process's, or the kernel's for an idle context.
+    func root(of t: Thread, _ k: KernelState) -> UInt64 {
+        t.process?.addressSpace.pageTable.root ?? k.kernelRoot
+    }
+
+    /// Load `to`'s address space when it differs from `from`'s (CR3 on x86; each CPU loads
+    /// its own). With no kernel root known (host tests) the idle context keeps whatever is
+    /// loaded.
+    func switchAddressSpace(_ k: KernelState, from: Thread, to: Thread) {
+        let target = root(of: to, k)
+        if target != 0 && target != root(of: from, k) { k.platform.activateAddressSpace(root: target) }
     }
 
     func releaseZombies(_ k: KernelState) {
@@ -205,13 +222,18 @@ public final class Scheduler {
         yield(k)
     }
 
-    /// The current thread ends. Never returns.
+    /// The current thread ends. Never returns. The last thread of a process ends the
+    /// process (Process/ProcessLifecycle.swift: zombie, SIGCHLD, or power-off for PID 1).
     public func exitCurrent(_ k: KernelState) -> Never {
         let me = current
         me.state = .exited
         threads.removeAll { $0 === me }
         zombies.append(me)
-        if threads.isEmpty { k.terminate(status: k.process.exitStatus ?? 0) }
+        if let p = me.process {
+            p.threads.removeAll { $0 === me }
+            if p.threads.isEmpty { k.processEnded(p) }
+        }
+        if threads.isEmpty { k.powerOff(status: k.initProcess.exitStatus ?? 0) }
         reschedule(k)
         fatalError("an exited thread was scheduled again")
     }

@@ -21,6 +21,8 @@ public final class Thread {
 
     public let tid: Int
     public var context: any ThreadContext
+    /// The process this thread belongs to (nil for a CPU's idle context).
+    public var process: Process? = nil
     public var state: State = .runnable
     /// set_tid_address / CLONE_CHILD_CLEARTID: cleared and futex-woken at exit.
     public var clearChildTID: UInt64 = 0

@@ -1,8 +1,9 @@
 // ThreadSyscalls — clone, clone3, exit, set_tid_address, set_robust_list, futex,
 // sched_yield and the sleeps (KernelCore layer).
 //
-// Threads share the one address space, descriptor table and signal handlers; clone without
-// CLONE_VM (fork) is not supported and answers ENOSYS. clone(2), clone3(2), futex(2),
+// Threads share their process's address space, descriptor table and signal handlers; clone
+// without CLONE_THREAD makes a new process (Process/ProcessLifecycle.swift: fork with
+// copy-on-write, or vfork with CLONE_VM|CLONE_VFORK). clone(2), clone3(2), futex(2),
 // set_tid_address(2), nanosleep(2).
 import LinuxABI
 
@@ -20,12 +21,16 @@ enum ThreadSyscalls {
     static let memoryNeededPerThread: UInt64 = (2 << 20) + (68 << 10)
 
     /// The common part of clone and clone3.
-    static func spawn(_ k: KernelState, flags: UInt64, stack: UInt64, parentTID: UserAddress,
+    static func spawn(_ k: KernelState, flags: UInt64, exitSignal: Int = 0, stack: UInt64, parentTID: UserAddress,
                       childTID: UserAddress, tls: UInt64) throws(Errno) -> Int {
-        guard flags & cloneVM != 0 else { throw .ENOSYS }  // fork: no second address space
         guard flags & cloneThread == 0 || flags & cloneSighand != 0 else { throw .EINVAL }
         guard flags & cloneSighand == 0 || flags & cloneVM != 0 else { throw .EINVAL }
-        guard flags & cloneThread != 0 else { throw .ENOSYS }  // vfork-style process
+        guard flags & cloneThread != 0 else {
+            // A new process. CLONE_PIDFD needs pidfds, which egg does not make yet.
+            guard flags & clonePidfd == 0 else { throw .EINVAL }
+            return try k.createProcess(flags: flags, exitSignal: exitSignal, stack: stack, parentTID: parentTID,
+                                       childTID: childTID, tls: tls)
+        }
         var registers = k.platform.currentUserRegisters()
         registers.rax = 0
         if stack != 0 { registers.rsp = stack }
@@ -41,6 +46,7 @@ enum ThreadSyscalls {
             throw .EAGAIN
         }
         let child = Thread(tid: tid, context: context)
+        child.process = k.process
         child.signalMask = k.currentThread.signalMask
         if flags & cloneChildCleartid != 0 { child.clearChildTID = childTID.value }
         if flags & cloneParentSettid != 0, let e = k.memory.writeUInt32(parentTID, UInt32(tid)) {
@@ -51,13 +57,15 @@ enum ThreadSyscalls {
             k.platform.releaseThread(context)
             throw e
         }
+        k.process.threads.append(child)
         k.scheduler.add(child)
         return tid
     }
 
     /// clone(flags, newsp, parent_tid, child_tid, tls) — the x86-64 argument order.
     static func clone(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
-        try spawn(k, flags: a[0] & ~0xFF, stack: a[1], parentTID: a.address(2), childTID: a.address(3), tls: a[4])
+        try spawn(k, flags: a[0] & ~0xFF, exitSignal: Int(a[0] & 0xFF), stack: a[1], parentTID: a.address(2),
+                  childTID: a.address(3), tls: a[4])
     }
 
     /// clone3(struct clone_args *, size): flags, pidfd, child_tid, parent_tid, exit_signal,
@@ -71,7 +79,7 @@ enum ThreadSyscalls {
         if r.u64(32) & ~0xFF != 0 || flags & clonePidfd != 0 || r.u64(72) != 0 { throw .EINVAL }
         let stackBase = r.u64(40), stackSize = r.u64(48)
         guard (stackBase == 0) == (stackSize == 0) else { throw .EINVAL }
-        return try spawn(k, flags: flags, stack: stackBase &+ stackSize, parentTID: UserAddress(r.u64(24)),
+        return try spawn(k, flags: flags, exitSignal: Int(r.u64(32)), stack: stackBase &+ stackSize, parentTID: UserAddress(r.u64(24)),
                      childTID: UserAddress(r.u64(16)), tls: r.u64(56))
     }
 
@@ -79,7 +87,7 @@ enum ThreadSyscalls {
     /// how pthread_join learns of it), then leave the CPU for good.
     static func exit(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let me = k.currentThread
-        if k.scheduler.threads.count == 1 { k.process.exitStatus = Int(a.int32(0) & 0xFF) }
+        if k.process.threads.count == 1 { k.process.exitStatus = Int(a.int32(0) & 0xFF) }
         if me.clearChildTID != 0 {
             _ = k.memory.writeUInt32(UserAddress(me.clearChildTID), 0)
             wakeFutex(k, address: me.clearChildTID, count: 1)

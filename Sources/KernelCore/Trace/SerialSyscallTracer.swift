@@ -64,7 +64,7 @@ public final class SerialSyscallTracer: SyscallTracer {
         guard options.filter.contains(arguments.number) else { return }
         let realtime = options.timeOfDay ? k.platform.realtimeNanoseconds() : 0
         if SyscallTraceFormatter.returnStyle(arguments.number) == .never {
-            let lastThread = k.scheduler.threads.count <= 1
+            let lastThread = k.process.threads.count <= 1
             let prefix = linePrefix(k, realtime: realtime)
             var text = formatter.line(arguments, result: nil, memory: k.memory, prefix: prefix) + "\n"
             if arguments.number == SyscallNumber.exit_group.rawValue || lastThread {
@@ -99,10 +99,11 @@ public final class SerialSyscallTracer: SyscallTracer {
         output(text + "\n")
     }
 
-    /// "[pid     2] " when several threads exist, then "12:34:56.123456 " with --trace-time.
+    /// "[pid     2] " (the thread id, as strace -f) when several threads or processes
+    /// exist, then "12:34:56.123456 " with --trace-time.
     func linePrefix(_ k: KernelState, realtime: Int64) -> String {
         var prefix = ""
-        if k.scheduler.threads.count > 1 {
+        if k.scheduler.threads.count > 1 || k.processes.count > 1 {
             let tid = decimalString(Int64(k.currentThread.tid))
             prefix = "[pid " + String(repeating: " ", count: max(0, 5 - tid.utf8.count)) + tid + "] "
         }

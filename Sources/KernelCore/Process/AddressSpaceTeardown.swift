@@ -1,0 +1,25 @@
+// AddressSpaceTeardown — freeing a whole user address space when its last user is gone
+// (process exit, exec replacing the image) (KernelCore layer).
+//
+// Every user page and every page-table page below the kernel window is dropped, then the
+// root itself. Frames still mapped by another address space (copy-on-write after fork)
+// lose one owner only: FramePool.freeFrame counts (Paging/FramePool.swift). The kernel
+// window entry is shared by all roots and is never followed. The caller must not have this
+// root loaded on any CPU (the scheduler runs idle contexts on the kernel's root, see
+// Threads/Scheduler.swift). Linux: exit_mmap and free_pgtables (mm/mmap.c).
+
+extension AddressSpace {
+    /// Frees every user page and page table of this address space and its root. The
+    /// address space must not be used afterwards.
+    public func releaseAll() {
+        let (freed, tables) = pageTable.unmapRange(AddressRange(start: 0, end: kernelWindowBase))
+        residentPages = 0
+        memory.synchronizeTranslations()
+        for frame in freed { frames.freeFrame(frame) }
+        for table in tables { frames.freeFrame(table) }
+        // The kernel window slot points to the kernel's own tables: clear, never free.
+        memory.store64(pageTable.root + kernelWindowSlot * 8, 0)
+        frames.freeFrame(pageTable.root)
+        map = VirtualMemoryMap(layout: map.layout)
+    }
+}
