@@ -172,4 +172,15 @@ final class ExecSyscallTests: XCTestCase {
         XCTAssertEqual(newArguments(), ["again"])
         XCTAssertEqual(k.state.process.executablePath, Array(TestKernel.executablePath.utf8))
     }
+
+    func testExecEndsTheOtherThreadsAndTheirFutexWaits() {
+        let flags: UInt64 = 0x100 | 0x200 | 0x400 | 0x800 | 0x1_0000   // VM FS FILES SIGHAND THREAD
+        guard let tid = successValue(k.call(.clone, flags, k.scratch + 0x8000)) else { return }
+        XCTAssertEqual(k.state.scheduler.threads.count, 2)
+        k.state.futexes.enqueue(address: 0x40_1010, tid: tid, bitset: 0xFFFF_FFFF)
+        assertSuccess(exec("/bin/prog"), 0)
+        XCTAssertEqual(k.state.scheduler.threads.map(\.tid), [1])
+        XCTAssertNil(k.state.scheduler.thread(withID: tid))
+        XCTAssertTrue(k.state.futexes.queues.isEmpty, "a dead thread still waits on a futex")
+    }
 }

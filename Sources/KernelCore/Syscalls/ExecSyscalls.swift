@@ -264,24 +264,33 @@ enum ExecSyscalls {
         k.platform.setCurrentUserRegisters(registers)
     }
 
-    /// de_thread: every other thread of the process ends. One running on another CPU is let
-    /// into the kernel first: this thread sleeps a tick at a time (signals held off, so the
-    /// sleep cannot return early), and the other CPU's next timer tick finds it runnable and
-    /// switches to it, which takes the other thread off its CPU.
+    /// de_thread: every other thread of the process ends. Those not on a CPU end at once;
+    /// one running on another CPU is let into the kernel first: this thread sleeps a
+    /// millisecond at a time (signals held off, so the sleep cannot return early), and the
+    /// other CPU's next timer tick finds it runnable and switches to it, which takes the other
+    /// thread off its CPU and into the run queue, where the next round ends it. Ending the
+    /// idle ones every round matters: with two CPUs and two busy threads, this thread would
+    /// otherwise trade places with one of them for ever.
     static func endOtherThreads(_ k: KernelState) {
         let me = k.currentThread
         // Every thread is this process's until processes are more than one (issue 16 item 1:
         // the fork work adds the thread's process; this predicate then compares it).
         let ours: (Thread) -> Bool = { t in t !== me }
+        var doomed: [Int] = []
+        for t in k.scheduler.threads where ours(t) { doomed.append(t.tid) }
         let savedMask = me.signalMask
         me.signalMask = ~0
         let pause = WaitQueue()
-        var rounds = 0
-        while k.scheduler.threads.contains(where: { ours($0) && k.scheduler.isRunningElsewhere($0) }) && rounds < 100_000 {
+        while true {
+            k.scheduler.discardThreads(where: { ours($0) && !k.scheduler.isRunningElsewhere($0) })
+            if !k.scheduler.threads.contains(where: ours) { break }
             _ = k.wait(on: pause, deadline: k.platform.monotonicNanoseconds() + 1_000_000)
-            rounds += 1
         }
         me.signalMask = savedMask
-        k.scheduler.discardThreads(where: ours)
+        // Their futex waits go too: the same binary exec'd again has its futex words at the
+        // same addresses, and a stale waiter would swallow a wake-up meant for a live one.
+        for q in k.futexes.queues {
+            for w in q.waiters where doomed.contains(w.tid) { k.futexes.remove(address: q.address, tid: w.tid) }
+        }
     }
 }
