@@ -183,4 +183,37 @@ final class ExecSyscallTests: XCTestCase {
         XCTAssertNil(k.state.scheduler.thread(withID: tid))
         XCTAssertTrue(k.state.futexes.queues.isEmpty, "a dead thread still waits on a futex")
     }
+
+    func testRepeatedExecDoesNotLeakFrames() {
+        assertSuccess(exec("/bin/prog", ["a"]), 0)
+        // The new image has no scratch area: arguments go on a fresh mapping each round.
+        func again() {
+            let area = k.machine.mapAnonymous(length: 4 * 4096)
+            let path = area, argv = area + 0x100
+            XCTAssertNil(k.space.copyOut(UserAddress(path), from: Array("/bin/prog".utf8) + [0]))
+            XCTAssertNil(k.space.copyOut(UserAddress(argv), from: le64([path, 0])))
+            assertSuccess(k.call(.execve, path, argv, 0), 0)
+        }
+        again()
+        let free = k.machine.freeFrames
+        for _ in 0..<5 { again() }
+        XCTAssertEqual(k.machine.freeFrames, free, "exec leaked frames")
+    }
+
+    func testTraceShowsTheArgumentsAsTheyWereBeforeTheExec() {
+        let (p, a, e) = arguments(path: "/bin/prog", argv: ["prog", "-x", "two words"], envp: ["A=1", "B=2"])
+        let before = SyscallTraceFormatter.execTraceArguments(dirfd: -100, path: UserAddress(p), argv: UserAddress(a),
+                                                              envp: UserAddress(e), flags: 0, isExecveat: false, memory: k.space)
+        XCTAssertEqual(before, "\"/bin/prog\", [\"prog\", \"-x\", \"two words\"], 0x" + String(e, radix: 16) + " /* 2 vars */")
+        SyscallTraceFormatter.execArgumentsBeforeExec = before
+        assertSuccess(k.call(.execve, p, a, e), 0)
+        let line = SyscallTraceFormatter().line(SyscallArguments(number: SyscallNumber.execve.rawValue, p, a, e, 0, 0, 0),
+                                                result: .success(0), memory: k.space)
+        XCTAssertTrue(line.hasPrefix("execve(" + before + ")"), line)
+        XCTAssertNil(SyscallTraceFormatter.execArgumentsBeforeExec)
+        let failed = SyscallTraceFormatter().line(SyscallArguments(number: SyscallNumber.execveat.rawValue,
+                                                  UInt64(bitPattern: -100), 8, 0, 0, 0x1000, 0),
+                                                  result: .failure(.EFAULT), memory: k.space)
+        XCTAssertTrue(failed.hasPrefix("execveat(AT_FDCWD, 0x8, NULL, NULL, AT_EMPTY_PATH)"), failed)
+    }
 }

@@ -181,6 +181,7 @@ for v in musl glibc pie; do
     guest_case "exec_test-$v" "exec_test-$v" 0 verdict - "" ""
 done
 guest_case "exec_test-glibc@smp2" exec_test-glibc 0 verdict - "" ""
+guest_case "exec_loop-musl@m64M" exec_loop-musl 0 verdict - "" "" 100
 # busybox sh exec'ing applets and "#!" scripts whose interpreter is busybox, from --files.
 EXECROOT="$LOGS/execroot"
 if [ -x "$BUSYBOX" ]; then
