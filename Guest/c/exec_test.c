@@ -36,7 +36,17 @@ extern char **environ;
 
 #define KEEP_FD 11
 #define CLOEXEC_FD 10
-#define SCRIPT "/tmp/exec_test_script"
+/* Files under /tmp carry the pid (which exec keeps), so that the native runs of the three
+ * builds, which run.sh starts side by side, never exec a file another one is writing. */
+static const char *tmp(const char *name)
+{
+    static char paths[8][64];
+    static int next;
+    char *p = paths[next++ % 8];
+    snprintf(p, sizeof paths[0], "/tmp/exec_test.%d.%s", (int)getpid(), name);
+    return p;
+}
+#define SCRIPT tmp("script")
 
 static void write_file(const char *path, const char *text, mode_t mode)
 {
@@ -81,16 +91,21 @@ static void stage_errors(void)
     CHECK_ERRNO(raw_execve("/", args, env), EACCES);
     CHECK_ERRNO(raw_execve("", args, env), ENOENT);
 
-    write_file("/tmp/exec_test_noexec", "#!/proc/self/exe interp\n", 0644);
-    CHECK_ERRNO(raw_execve("/tmp/exec_test_noexec", args, env), EACCES);
-    write_file("/tmp/exec_test_garbage", "\x01\x02\x03 this is not a program\n", 0755);
-    CHECK_ERRNO(raw_execve("/tmp/exec_test_garbage", args, env), ENOEXEC);
-    write_file("/tmp/exec_test_empty_shebang", "#!   \nrest\n", 0755);
-    CHECK_ERRNO(raw_execve("/tmp/exec_test_empty_shebang", args, env), ENOEXEC);
-    write_file("/tmp/exec_test_loop", "#!/tmp/exec_test_loop\n", 0755);
-    CHECK_ERRNO(raw_execve("/tmp/exec_test_loop", args, env), ELOOP);
-    write_file("/tmp/exec_test_missing_interp", "#!/nonexistent/interpreter -x\n", 0755);
-    CHECK_ERRNO(raw_execve("/tmp/exec_test_missing_interp", args, env), ENOENT);
+    write_file(tmp("noexec"), "#!/proc/self/exe interp\n", 0644);
+    CHECK_ERRNO(raw_execve(tmp("noexec"), args, env), EACCES);
+    write_file(tmp("garbage"), "\x01\x02\x03 this is not a program\n", 0755);
+    CHECK_ERRNO(raw_execve(tmp("garbage"), args, env), ENOEXEC);
+    write_file(tmp("empty_shebang"), "#!   \nrest\n", 0755);
+    CHECK_ERRNO(raw_execve(tmp("empty_shebang"), args, env), ENOEXEC);
+    char loop_line[96];
+    snprintf(loop_line, sizeof loop_line, "#!%s\n", tmp("loop"));
+    write_file(tmp("loop"), loop_line, 0755);
+    CHECK_ERRNO(raw_execve(tmp("loop"), args, env), ELOOP);
+    write_file(tmp("missing_interp"), "#!/nonexistent/interpreter -x\n", 0755);
+    CHECK_ERRNO(raw_execve(tmp("missing_interp"), args, env), ENOENT);
+    const char *made[] = {"noexec", "garbage", "empty_shebang", "loop", "missing_interp"};
+    for (size_t i = 0; i < sizeof made / sizeof made[0]; i++)
+        unlink(tmp(made[i]));
 
     /* One string longer than MAX_ARG_STRLEN (32 pages). */
     size_t big = 33 * 4096;
@@ -126,9 +141,9 @@ static void stage_one(void)
 {
     stage_errors();
 
-    write_file("/tmp/exec_test_data", "kept across exec", 0644);
-    int fd = open("/tmp/exec_test_data", O_RDONLY | O_CLOEXEC);
-    CHECK(fd >= 0, "open /tmp/exec_test_data: %s", strerror(errno));
+    write_file(tmp("data"), "kept across exec", 0644);
+    int fd = open(tmp("data"), O_RDONLY | O_CLOEXEC);
+    CHECK(fd >= 0, "open %s: %s", tmp("data"), strerror(errno));
     CHECK(dup3(fd, CLOEXEC_FD, O_CLOEXEC) == CLOEXEC_FD, "dup3: %s", strerror(errno));
     CHECK(dup2(fd, KEEP_FD) == KEEP_FD, "dup2: %s", strerror(errno));
     close(fd);
@@ -184,7 +199,7 @@ static void stage_child(int argc, char **argv)
     CHECK(fcntl(KEEP_FD, F_GETFD) == 0, "descriptor %d did not survive exec: %s", KEEP_FD, strerror(errno));
     char head[4];
     CHECK(pread(KEEP_FD, head, 4, 0) == 4 && memcmp(head, "kept", 4) == 0, "kept descriptor unreadable");
-    unlink("/tmp/exec_test_data");
+    unlink(tmp("data"));
 
     struct sigaction sa;
     CHECK(sigaction(SIGUSR1, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL, "caught SIGUSR1 not reset to SIG_DFL");

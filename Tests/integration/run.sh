@@ -191,10 +191,11 @@ if [ -x "$BUSYBOX" ]; then
     ln -sf busybox "$EXECROOT/bin/echo"
     printf '#!/bin/sh\necho "script says $1"\n' > "$EXECROOT/hello.sh"
     printf '#!/bin/busybox sh\nexec /hello.sh "two hops"\n' > "$EXECROOT/two-hops.sh"
-    printf 'PATH=/bin\nexec echo hi from exec\n' > "$EXECROOT/exec-echo.sh"
+    # An absolute path: given a bare applet name, busybox ash runs the applet in-process.
+    printf 'exec /bin/echo hi from exec\n' > "$EXECROOT/exec-echo.sh"
     printf 'exec /hello.sh chained\n' > "$EXECROOT/exec-script.sh"
     printf 'exec /two-hops.sh\n' > "$EXECROOT/exec-two-hops.sh"
-    printf 'exec /bin/sh -c "exit 7"\n' > "$EXECROOT/exec-status.sh"
+    printf 'echo before\nexec /bin/sh -c "exit 7"\n' > "$EXECROOT/exec-status.sh"
     printf 'exec /nonexistent\n' > "$EXECROOT/exec-missing.sh"
     printf 'echo not a program\n' > "$EXECROOT/no-x-bit.sh"
     printf 'exec /no-x-bit.sh\n' > "$EXECROOT/exec-no-x-bit.sh"
@@ -203,10 +204,10 @@ if [ -x "$BUSYBOX" ]; then
     CASES+=("eggstatus|exec-busybox-applet|0|^hi from exec$|--files $EXECROOT $BUSYBOX -- sh /exec-echo.sh")
     CASES+=("eggstatus|exec-script-busybox-interpreter|0|^script says chained$|--files $EXECROOT $BUSYBOX -- sh /exec-script.sh")
     CASES+=("eggstatus|exec-script-of-script|0|^script says two hops$|--files $EXECROOT $BUSYBOX -- sh /exec-two-hops.sh")
-    CASES+=("eggstatus|exec-status-is-the-new-programs|7|.|--files $EXECROOT $BUSYBOX -- sh /exec-status.sh")
+    CASES+=("eggstatus|exec-status-is-the-new-programs|7|^before$|--files $EXECROOT $BUSYBOX -- sh /exec-status.sh")
     CASES+=("eggstatus|exec-missing-enoent|127|/nonexistent: not found|--files $EXECROOT $BUSYBOX -- sh /exec-missing.sh")
     CASES+=("eggstatus|exec-no-x-bit-eacces|126|Permission denied|--files $EXECROOT $BUSYBOX -- sh /exec-no-x-bit.sh")
-    CASES+=("eggstatus|exec-trace-decodes-arguments|0|execve\\(\"/bin/echo\", \\[\"echo\", \"hi\", \"from\", \"exec\"\\], 0x[0-9a-f]+ /\\* [0-9]+ vars? \\*/\\) += 0|--trace=execve --files $EXECROOT $BUSYBOX -- sh /exec-echo.sh")
+    CASES+=("eggstatus|exec-trace-decodes-arguments|0|execve\\(\"/bin/echo\", \\[\"/bin/echo\", \"hi\", \"from\", \"exec\"\\], 0x[0-9a-f]+ /\\* [0-9]+ vars? \\*/\\) += 0|--trace=execve --files $EXECROOT $BUSYBOX -- sh /exec-echo.sh")
 fi
 CASES+=("eggstatus|oom_touch-musl-killed@m48M|137|out of memory|-m 48M $GUEST/oom_touch-musl -- 400")
 for v in musl glibc pie; do
