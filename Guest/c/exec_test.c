@@ -13,9 +13,9 @@
  * stack, two extra threads (one asleep, one spinning) — and execs /proc/self/exe.
  * Stage 2 ("child") checks its argv, environment and auxv (AT_EXECFN, AT_RANDOM, AT_PHDR),
  * that the close-on-exec descriptor is gone and the other open, that the caught signal is
- * back to SIG_DFL but still blocked and pending, that the ignored one stays ignored and the
- * alternate stack is off; then it execs a "#!" script whose interpreter line is
- * "/proc/self/exe interp" (the magic link: this very binary).
+ * back to SIG_DFL but still blocked and pending, that the ignored one stays ignored, the
+ * alternate stack is off and MXCSR's rounding mode is back to nearest; then it execs a "#!"
+ * script whose interpreter line is "/proc/self/exe interp" (the magic link: this binary).
  * Stage 3 ("interp") checks the argv a script's interpreter gets (interpreter, its one
  * argument, the script path, the script's own arguments) and AT_EXECFN, and prints PASS.
  */
@@ -171,6 +171,13 @@ static void stage_one(void)
     while (spins == 0)
         sched_yield();
 
+    /* Round toward zero: exec must give the next image MXCSR's default (0x1F80, round to
+     * nearest) back. */
+    unsigned int mxcsr;
+    __asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
+    mxcsr |= 0x6000;
+    __asm__ volatile("ldmxcsr %0" : : "m"(mxcsr));
+
     char *args[] = {"exec_test", "child", "two words", "", NULL};
     char *env[] = {"EXEC_TEST_A=1", "EXEC_TEST_B=two", NULL};
     execve("/proc/self/exe", args, env);
@@ -209,6 +216,10 @@ static void stage_child(int argc, char **argv)
     CHECK(sigpending(&pending) == 0 && sigismember(&pending, SIGUSR1), "pending SIGUSR1 lost");
     stack_t ss;
     CHECK(sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_DISABLE), "alternate signal stack kept");
+
+    unsigned int mxcsr;
+    __asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
+    CHECK((mxcsr & 0x6000) == 0, "MXCSR rounding mode survived exec (MXCSR %#x)", mxcsr);
 
     /* The old threads are gone: had one survived it would now run in this image. */
     struct timespec pause_time = {0, 50 * 1000 * 1000};

@@ -8,8 +8,8 @@
 // first, while the old program is intact. Then the point of no return (begin_new_exec): the
 // other threads end (de_thread), caught signals go back to their default action (ignored stay
 // ignored, the mask and pending signals stay: flush_signal_handlers), close-on-exec
-// descriptors close, the thread's clear_child_tid, robust list, alternate signal stack and
-// TLS base are reset, the old mappings are freed and the new image is loaded into the same
+// descriptors close, the thread's clear_child_tid, robust list, alternate signal stack,
+// TLS base and FPU state are reset, the old mappings are freed and the new image is loaded into the same
 // AddressSpace (same page-table root, so no CR3 switch: AddressSpaceTeardown.swift,
 // Process/ProgramLoader.swift). A failure past that point kills the process with SIGSEGV, as
 // Linux's force_fatal_sig(SIGSEGV) does. The script rules are ELF/ScriptHeader.swift.
@@ -27,7 +27,7 @@ enum ExecSyscalls {
 
     static func execve(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         try execute(k, dirfd: PathSyscalls.atFDCWD, pathAddress: a.address(0), argv: a.address(1),
-                    envp: a.address(2), flags: 0)
+                    envp: a.address(2), flags: 0, isExecveat: false)
     }
 
     /// execveat(dirfd, pathname, argv, envp, flags): AT_EMPTY_PATH runs the file open at
@@ -35,7 +35,7 @@ enum ExecSyscalls {
     static func execveat(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let flags = try a.flags(4, known: atEmptyPath | atSymlinkNofollow)
         return try execute(k, dirfd: a.int32(0), pathAddress: a.address(1), argv: a.address(2),
-                           envp: a.address(3), flags: flags)
+                           envp: a.address(3), flags: flags, isExecveat: true)
     }
 
     // MARK: before the point of no return
@@ -116,10 +116,11 @@ enum ExecSyscalls {
     }
 
     static func execute(_ k: KernelState, dirfd: Int32, pathAddress: UserAddress, argv: UserAddress, envp: UserAddress,
-                        flags: UInt64) throws(Errno) -> Int {
-        if k.tracer != nil { SyscallTraceFormatter.execArgumentsBeforeExec = SyscallTraceFormatter.execTraceArguments(
-            dirfd: dirfd, path: pathAddress, argv: argv, envp: envp, flags: flags, isExecveat: dirfd != PathSyscalls.atFDCWD || flags != 0,
-            memory: k.memory) }
+                        flags: UInt64, isExecveat: Bool) throws(Errno) -> Int {
+        if k.tracer != nil {
+            SyscallTraceFormatter.execArgumentsBeforeExec = SyscallTraceFormatter.execTraceArguments(
+                dirfd: dirfd, path: pathAddress, argv: argv, envp: envp, flags: flags, isExecveat: isExecveat, memory: k.memory)
+        }
         let prepared = try prepare(k, dirfd: dirfd, pathAddress: pathAddress, argv: argv, envp: envp, flags: flags)
         commit(k, prepared)
         return 0
@@ -240,6 +241,13 @@ enum ExecSyscalls {
         me.restartableSyscall = nil
         k.platform.setFSBase(0)
         k.platform.setGSBase(0)
+        // A clean FPU, as fpu_flush_thread leaves it: x87 control word 0x037F, MXCSR 0x1F80
+        // (round to nearest, exceptions masked), registers zero. The image is fxsave's
+        // layout (Intel SDM vol. 1 §10.5.1); AVX upper halves are not part of it.
+        var fpu = [UInt8](repeating: 0, count: 512)
+        fpu[0] = 0x7F; fpu[1] = 0x03
+        fpu[24] = 0x80; fpu[25] = 0x1F
+        k.platform.restoreFPUState(fpu)
 
         let space = k.memory
         space.releaseAll()
