@@ -140,6 +140,12 @@ public func kmain(_ magic: UInt64, _ info: UInt64) {
     } else {
         state.installRootFileSystem(archive: nil)
     }
+    // The boot executable as a file (read in place, like --files members): what execve of
+    // /proc/self/exe runs again. It is in no directory, as an unlinked file would be.
+    let exe = loaded.executable
+    state.process.executableInode = Inode(kind: .regular, number: 0, permissions: 0o755, now: state.files.fileSystem.clock(),
+                                          store: state.files.fileSystem.blocks,
+                                          backing: FileBacking(base: module.start + UInt64(exe.offset), length: exe.length))
     // egg run -w DIR: the program starts there, created if missing as docker run -w does.
     if let workdir = BootBundle.optionValue("workdir", in: loaded.options) {
         let path = Array(workdir.utf8), fs = state.files.fileSystem

@@ -15,6 +15,9 @@ public final class Process {
     public var addressSpace: AddressSpace
     /// The path the guest sees for itself (/proc/self/exe, AT_EXECFN).
     public var executablePath: [UInt8]
+    /// The file the program was loaded from (execve reads it again for /proc/self/exe); the
+    /// boot executable's lies in the boot bundle (set by Sources/Kernel/Main.swift).
+    public var executableInode: Inode? = nil
     public var umask: UInt32 = 0o022
     /// The status egg reports when this is PID 1, and wait's low byte otherwise (exit code).
     public var exitStatus: Int? = nil

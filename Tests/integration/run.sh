@@ -174,6 +174,41 @@ for v in musl glibc pie; do
     guest_case "bounded_io-$v" "bounded_io-$v" 0 verdict "$LOGS/repl.txt" "" ""
 done
 guest_case "timeouts_test-glibc@smp2" timeouts_test-glibc 0 verdict - "" ""
+# execve without fork (issue 16 item 2): Guest/c/exec_test.c execs /proc/self/exe, then a
+# "#!" script, checking errors, argv/envp/auxv, close-on-exec and signal resets on the way;
+# with two CPUs one of the threads exec ends is spinning on the other CPU.
+for v in musl glibc pie; do
+    guest_case "exec_test-$v" "exec_test-$v" 0 verdict - "" ""
+done
+guest_case "exec_test-glibc@smp2" exec_test-glibc 0 verdict - "" ""
+guest_case "exec_loop-musl@m64M" exec_loop-musl 0 verdict - "" "" 100
+# busybox sh exec'ing applets and "#!" scripts whose interpreter is busybox, from --files.
+EXECROOT="$LOGS/execroot"
+if [ -x "$BUSYBOX" ]; then
+    mkdir -p "$EXECROOT/bin"
+    cp "$BUSYBOX" "$EXECROOT/bin/busybox"
+    ln -sf busybox "$EXECROOT/bin/sh"
+    ln -sf busybox "$EXECROOT/bin/echo"
+    printf '#!/bin/sh\necho "script says $1"\n' > "$EXECROOT/hello.sh"
+    printf '#!/bin/busybox sh\nexec /hello.sh "two hops"\n' > "$EXECROOT/two-hops.sh"
+    # An absolute path: given a bare applet name, busybox ash runs the applet in-process.
+    printf 'exec /bin/echo hi from exec\n' > "$EXECROOT/exec-echo.sh"
+    printf 'exec /hello.sh chained\n' > "$EXECROOT/exec-script.sh"
+    printf 'exec /two-hops.sh\n' > "$EXECROOT/exec-two-hops.sh"
+    printf 'echo before\nexec /bin/sh -c "exit 7"\n' > "$EXECROOT/exec-status.sh"
+    printf 'exec /nonexistent\n' > "$EXECROOT/exec-missing.sh"
+    printf 'echo not a program\n' > "$EXECROOT/no-x-bit.sh"
+    printf 'exec /no-x-bit.sh\n' > "$EXECROOT/exec-no-x-bit.sh"
+    chmod 755 "$EXECROOT/hello.sh" "$EXECROOT/two-hops.sh"
+    chmod 644 "$EXECROOT/no-x-bit.sh"
+    CASES+=("eggstatus|exec-busybox-applet|0|^hi from exec$|--files $EXECROOT $BUSYBOX -- sh /exec-echo.sh")
+    CASES+=("eggstatus|exec-script-busybox-interpreter|0|^script says chained$|--files $EXECROOT $BUSYBOX -- sh /exec-script.sh")
+    CASES+=("eggstatus|exec-script-of-script|0|^script says two hops$|--files $EXECROOT $BUSYBOX -- sh /exec-two-hops.sh")
+    CASES+=("eggstatus|exec-status-is-the-new-programs|7|^before$|--files $EXECROOT $BUSYBOX -- sh /exec-status.sh")
+    CASES+=("eggstatus|exec-missing-enoent|127|/nonexistent: not found|--files $EXECROOT $BUSYBOX -- sh /exec-missing.sh")
+    CASES+=("eggstatus|exec-no-x-bit-eacces|126|Permission denied|--files $EXECROOT $BUSYBOX -- sh /exec-no-x-bit.sh")
+    CASES+=("eggstatus|exec-trace-decodes-arguments|0|execve\\(\"/bin/echo\", \\[\"/bin/echo\", \"hi\", \"from\", \"exec\"\\], 0x[0-9a-f]+ /\\* [0-9]+ vars? \\*/\\) += 0|--trace=execve --files $EXECROOT $BUSYBOX -- sh /exec-echo.sh")
+fi
 CASES+=("eggstatus|oom_touch-musl-killed@m48M|137|out of memory|-m 48M $GUEST/oom_touch-musl -- 400")
 for v in musl glibc pie; do
     guest_case "fs_test-$v" "fs_test-$v" 0 exact - "" ""

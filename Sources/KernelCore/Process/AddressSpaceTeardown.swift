@@ -23,3 +23,19 @@ extension AddressSpace {
         map = VirtualMemoryMap(layout: map.layout)
     }
 }
+
+extension AddressSpace {
+    /// execve's reuse of an address space no other process shares: every mapping goes
+    /// through munmap's path (frames shared after fork lose one owner, FramePool), the map
+    /// keeps its layout and is empty afterwards; the root stays loaded.
+    public func releaseMappings() {
+        for range in map.removeAll() { release(range) }
+    }
+
+    /// An empty address space with the same layout and kernel half, for execve in a
+    /// process that shares its parent's (vfork); nil when no frame is left for the root.
+    public func emptyCopyForExec() -> AddressSpace? {
+        guard let table = PageTable.makeUserSpace(sharingKernelHalfOf: pageTable) else { return nil }
+        return AddressSpace(map: VirtualMemoryMap(layout: map.layout), pageTable: table, memory: memory, frames: frames)
+    }
+}

@@ -36,6 +36,8 @@ func registerBuiltinSyscalls(_ t: inout SyscallTable) {
     t.register(.prlimit64, ProcessSyscalls.prlimit64)
     t.register(.getrlimit, ProcessSyscalls.getrlimit)
     t.register(.sched_yield, ThreadSyscalls.schedYield)
+    t.register(.execve, ExecSyscalls.execve)
+    t.register(.execveat, ExecSyscalls.execveat)
     // Signals
     t.register(.kill, SignalSyscalls.kill)
     t.register(.tkill, SignalSyscalls.tkill)

@@ -237,4 +237,28 @@ public final class Scheduler {
         reschedule(k)
         fatalError("an exited thread was scheduled again")
     }
+
+    /// Whether `t` is on a CPU other than the caller's right now (in user mode there, or
+    /// waiting for the kernel lock).
+    public func isRunningElsewhere(_ t: Thread) -> Bool {
+        let here = cpu()
+        for i in 0..<running.count where i != here && running[i] === t { return true }
+        return false
+    }
+
+    /// execve's de_thread (fs/exec.c): the threads `doomed` names, never the caller, end now
+    /// without running again. None may be running on another CPU (isRunningElsewhere): the
+    /// caller waits for that first. Their kernel stacks go the way of exited threads'.
+    public func discardThreads(where doomed: (Thread) -> Bool) {
+        let me = current
+        for t in threads where t !== me && doomed(t) {
+            if let q = t.waitQueue {
+                q.waiters.removeAll { $0 == t.tid }
+                t.waitQueue = nil
+            }
+            t.state = .exited
+            zombies.append(t)
+        }
+        threads.removeAll { $0 !== me && $0.state == .exited }
+    }
 }

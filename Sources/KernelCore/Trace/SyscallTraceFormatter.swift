@@ -132,6 +132,7 @@ public struct SyscallTraceFormatter {
             // EventTraceText.swift
             if let text = eventArguments(a, result: result, memory: memory) { return text }
         case .clone: return cloneArguments(a, result: result, memory: memory)
+        case .execve, .execveat: return execArguments(a, result: result, memory: memory)
         case .clone3: return clone3Arguments(a, memory: memory)
         case .arch_prctl:
             let code = ArchPrctlCode(a.uint32(0))
@@ -566,5 +567,73 @@ public struct SyscallTraceFormatter {
         case .membarrier: return [.int, .int, .int]
         default: return nil
         }
+    }
+}
+
+// MARK: execve (Syscalls/ExecSyscalls.swift)
+
+extension SyscallTraceFormatter {
+    /// The arguments of the execve in progress, decoded from the old program's memory before
+    /// the point of no return: after a successful exec that memory is gone, and strace prints
+    /// the call as it was made. Set by ExecSyscalls, taken by the next successful execve line
+    /// (the kernel lock orders the two).
+    nonisolated(unsafe) public static var execArgumentsBeforeExec: String? = nil
+
+    /// `"/bin/sh", ["sh", "-c", "x"], 0x7ffd... /* 3 vars */` as strace prints execve: the path,
+    /// argv's strings (at most stringLimit of them, each cut at stringLimit), envp's count.
+    public static func execTraceArguments(dirfd: Int32, path: UserAddress, argv: UserAddress, envp: UserAddress,
+                                          flags: UInt64, isExecveat: Bool, memory: AddressSpace) -> String {
+        let f = SyscallTraceFormatter()
+        var parts: [String] = []
+        if isExecveat { parts.append(renderDirfd(dirfd)) }
+        parts.append(f.path(path.value, memory: memory))
+        parts.append(f.stringArray(argv.value, memory: memory, list: true))
+        parts.append(f.stringArray(envp.value, memory: memory, list: false))
+        if isExecveat { parts.append(AtFlags(rawValue: UInt32(truncatingIfNeeded: flags)).straceDescription) }
+        return f.joined(parts)
+    }
+
+    func execArguments(_ a: SyscallArguments, result: SyscallResult?, memory: AddressSpace) -> String {
+        if case .success = result, let saved = SyscallTraceFormatter.execArgumentsBeforeExec {
+            SyscallTraceFormatter.execArgumentsBeforeExec = nil
+            return saved
+        }
+        if a.number == SyscallNumber.execveat.rawValue {
+            return SyscallTraceFormatter.execTraceArguments(dirfd: a.int32(0), path: a.address(1), argv: a.address(2),
+                                                            envp: a.address(3), flags: a[4], isExecveat: true, memory: memory)
+        }
+        return SyscallTraceFormatter.execTraceArguments(dirfd: -100, path: a.address(0), argv: a.address(1),
+                                                        envp: a.address(2), flags: 0, isExecveat: false, memory: memory)
+    }
+
+    /// A NULL-terminated string-pointer array: the strings (`list`) or "0x... /* N vars */".
+    func stringArray(_ address: UInt64, memory: AddressSpace, list: Bool) -> String {
+        if address == 0 { return "NULL" }
+        var strings: [String] = []
+        var count = 0
+        var at = address
+        while count < 4096 {
+            guard case .success(let pointer) = memory.readUInt64(UserAddress(at)) else {
+                return count == 0 ? hexString(address) : (list ? "[" + joined(strings) + ", ...]" : hexString(address))
+            }
+            if pointer == 0 { break }
+            if list && count < stringLimit {
+                switch memory.readCString(UserAddress(pointer), maximum: stringLimit + 1) {
+                case .success(let bytes):
+                    let shown = Array(bytes.prefix(stringLimit))
+                    strings.append(TraceText.quoted(shown, truncated: bytes.count > stringLimit))
+                case .failure(.ENAMETOOLONG):
+                    switch memory.copyIn(UserAddress(pointer), count: stringLimit) {
+                    case .success(let bytes): strings.append(TraceText.quoted(bytes, truncated: true))
+                    case .failure: strings.append(hexString(pointer))
+                    }
+                case .failure: strings.append(hexString(pointer))
+                }
+            }
+            count += 1
+            at &+= 8
+        }
+        if !list { return hexString(address) + " /* " + String(count) + (count == 1 ? " var" : " vars") + " */" }
+        return "[" + joined(strings) + (count > stringLimit ? ", ..." : "") + "]"
     }
 }
