@@ -3,7 +3,8 @@
  * as under egg): fsync, fdatasync, syncfs, sync, sync_file_range with their argument
  * errors, fallocate's modes (default, KEEP_SIZE, PUNCH_HOLE|KEEP_SIZE, and the modes tmpfs
  * does not implement), posix_fadvise, readahead, memfd_create with MFD_CLOEXEC and
- * MFD_ALLOW_SEALING, and F_ADD_SEALS / F_GET_SEALS with the EPERM and EBUSY they cause.
+ * MFD_ALLOW_SEALING, F_ADD_SEALS / F_GET_SEALS with the EPERM and EBUSY they cause, and
+ * copy_file_range, splice, tee and vmsplice between pipes and files.
  *
  * Layer: guest test program (Guest/c, check.h); runs natively on Linux first (run.sh).
  * Kernel side: Sources/KernelCore/Syscalls/FileSyncSyscalls.swift, VFS/MemFD.swift.
@@ -15,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 
 #ifndef FALLOC_FL_KEEP_SIZE
 #define FALLOC_FL_KEEP_SIZE 0x01
@@ -156,9 +158,58 @@ int main(void)
     munmap(map, 8192);
     close(s);
 
+    /* copy_file_range: between files, offsets by pointer or file offset, its errors. */
+    int src = memfd("src", 0), dst = memfd("dst", 0);
+    CHECK(src >= 0 && dst >= 0, "memfd_create: %s", strerror(errno));
+    CHECK(write(src, "0123456789", 10) == 10, "write src");
+    loff_t in_off = 2, out_off = 100;
+    CHECK(copy_file_range(src, &in_off, dst, &out_off, 5, 0) == 5, "copy_file_range: %s", strerror(errno));
+    CHECK(in_off == 7 && out_off == 105, "copy_file_range offsets %lld %lld", (long long)in_off, (long long)out_off);
+    CHECK(pread(dst, buf, 5, 100) == 5 && memcmp(buf, "23456", 5) == 0, "copy_file_range bytes");
+    CHECK(lseek(src, 0, SEEK_CUR) == 10, "copy_file_range with pointers moved the file offset");
+    CHECK(lseek(src, 8, SEEK_SET) == 8 && lseek(dst, 0, SEEK_SET) == 0, "lseek");
+    CHECK(copy_file_range(src, NULL, dst, NULL, 100, 0) == 2, "copy_file_range stops at the end");
+    CHECK(lseek(src, 0, SEEK_CUR) == 10 && lseek(dst, 0, SEEK_CUR) == 2, "copy_file_range file offsets");
+    CHECK(copy_file_range(src, NULL, dst, NULL, 100, 0) == 0, "copy_file_range at the end");
+    CHECK_ERRNO(copy_file_range(src, NULL, dst, NULL, 1, 1), EINVAL);
+    CHECK_ERRNO(copy_file_range(p[0], NULL, dst, NULL, 1, 0), EINVAL);
+    CHECK_ERRNO(copy_file_range(dir, NULL, dst, NULL, 1, 0), EISDIR);
+    in_off = 0;
+    out_off = 2;
+    CHECK_ERRNO(copy_file_range(src, &in_off, src, &out_off, 5, 0), EINVAL);
+
+    /* splice: file -> pipe -> file, pipe -> pipe; tee; vmsplice. */
+    int q[2];
+    CHECK(pipe(q) == 0, "pipe");
+    in_off = 3;
+    CHECK(splice(src, &in_off, p[1], NULL, 4, 0) == 4 && in_off == 7, "splice file to pipe: %s", strerror(errno));
+    CHECK(tee(p[0], q[1], 100, 0) == 4, "tee: %s", strerror(errno));
+    CHECK(splice(q[0], NULL, dst, NULL, 100, 0) == 4, "splice pipe to file: %s", strerror(errno));
+    CHECK(pread(dst, buf, 4, 2) == 4 && memcmp(buf, "3456", 4) == 0, "splice wrote the wrong bytes");
+    CHECK(splice(p[0], NULL, q[1], NULL, 2, 0) == 2, "splice pipe to pipe: %s", strerror(errno));
+    CHECK(read(q[0], buf, 10) == 2 && memcmp(buf, "34", 2) == 0, "pipe to pipe bytes");
+    CHECK(read(p[0], buf, 10) == 2 && memcmp(buf, "56", 2) == 0, "tee consumed the input or splice took too much");
+    CHECK_ERRNO(splice(src, NULL, dst, NULL, 1, 0), EINVAL);
+    CHECK_ERRNO(splice(p[0], &in_off, q[1], NULL, 1, 0), ESPIPE);
+    CHECK_ERRNO(splice(p[0], NULL, q[1], NULL, 1, 0x100), EINVAL);
+    CHECK_ERRNO(splice(p[0], NULL, q[1], NULL, 1, SPLICE_F_NONBLOCK), EAGAIN);
+    CHECK_ERRNO(tee(p[0], p[1], 1, 0), EINVAL);
+    CHECK_ERRNO(tee(src, q[1], 1, 0), EINVAL);
+    char part1[] = "vm", part2[] = "splice";
+    struct iovec iov[2] = {{part1, 2}, {part2, 6}};
+    CHECK(vmsplice(q[1], iov, 2, 0) == 8, "vmsplice to pipe: %s", strerror(errno));
+    char out[8];
+    struct iovec back = {out, sizeof out};
+    CHECK(vmsplice(q[0], &back, 1, 0) == 8 && memcmp(out, "vmsplice", 8) == 0, "vmsplice from pipe: %s", strerror(errno));
+    CHECK_ERRNO(vmsplice(src, iov, 1, 0), EBADF);
+    close(q[0]);
+    close(q[1]);
+    close(src);
+    close(dst);
+
     close(p[0]);
     close(p[1]);
     close(dir);
     CHECK(unlink(path) == 0 && close(fd) == 0, "unlink/close");
-    return pass("fsync family, fallocate modes, fadvise, readahead, memfd seals");
+    return pass("fsync family, fallocate modes, fadvise, readahead, memfd seals, copy_file_range, splice, tee, vmsplice");
 }
