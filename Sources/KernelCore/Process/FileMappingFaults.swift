@@ -102,6 +102,18 @@ extension AddressSpace {
         for handle in gone { store.mappedFiles[handle] = nil }
     }
 
+    /// Teardown (exit, execve): this address space maps no file any more. Call it when the
+    /// areas go away wholesale, so that a later truncation never walks a dead page table.
+    public func forgetAllFileMappings() {
+        guard let store = fileBlocks else { return }
+        var gone: [UInt64] = []
+        for (handle, data) in store.mappedFiles {
+            data.mappingSpaces.removeAll { $0 === self }
+            if data.mappingSpaces.isEmpty { gone.append(handle) }
+        }
+        for handle in gone { store.mappedFiles[handle] = nil }
+    }
+
     /// Records that this address space maps `data` and returns the handle its areas carry.
     func registerFileMapping(_ data: FileData, store: FileBlockStore) -> UInt64 {
         fileBlocks = store

@@ -249,6 +249,7 @@ enum FileSyscalls {
 
     static func ioctl(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let f = try file(k, a, 0)
+        if f.isPathOnly { throw .EBADF }   // ioctl uses fdget, which refuses O_PATH files
         let request = a.uint32(1)
         if request == 0x5421 {  // FIONBIO: any descriptor
             guard case .success(let v) = k.memory.copyIn(a.address(2), count: 4) else { throw .EFAULT }
