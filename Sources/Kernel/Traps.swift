@@ -87,6 +87,18 @@ public func trapEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
             state.terminate(signal: 9)
         case .segmentationFault:
             break
+        case .busError:
+            // A file mapping touched past end-of-file: SIGBUS with BUS_ADRERR (2), as
+            // Linux's VM_FAULT_SIGBUS (Sources/KernelCore/Process/FileMappingFaults.swift).
+            let bus = FaultSignal(signal: 7, code: 2, address: address)
+            if state.deliverFault(bus) { return }
+            var report = CrashReport(signal: 7, exceptionName: "bus error (mapping past end of file)", vector: f.vector,
+                                     errorCode: f.error, faultAddress: address, registers: registers(of: f),
+                                     executable: state.process.executablePath)
+            report.captureStack(state.memory)
+            state.platform.diagnostic(report.render())
+            HostChannel.write(report.hostChannelLine())
+            state.terminate(status: 128 + 7)
         }
     }
     // Which signal and si_code (Sources/KernelCore/Signals/ExceptionSignal.swift). A handler

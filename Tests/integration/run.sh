@@ -292,6 +292,14 @@ for v in musl glibc pie; do
     guest_case "bigfile_test-$v" "bigfile_test-$v" 0 verdict - "" ""
 done
 CASES+=("bigfile|bigfile-files-100MB|100000000|256M")
+# Shared file mappings, msync, mincore, SIGBUS past EOF, shm_open/sem_open; the fsync
+# family, fallocate, memfd seals, splice; O_PATH, mknod, rename/link errnos (issue 14 items
+# 2 and 6: Guest/c/shared_mmap_test.c, file_calls_test.c, path_edges_test.c).
+for v in musl glibc pie; do
+    guest_case "shared_mmap_test-$v" "shared_mmap_test-$v" 0 verdict - "" ""
+    guest_case "file_calls_test-$v" "file_calls_test-$v" 0 verdict - "" ""
+    guest_case "path_edges_test-$v" "path_edges_test-$v" 0 verdict - "" ""
+done
 # 1 GiB: packing and loading the bundle and reading it back take about a minute under TCG.
 CASES+=("bigfile|bigfile-files-1GiB@m2G|1073741824|2G|300")
 # Trace, crash symbols, custom syscalls, gdb (issue 6): cases and their functions.

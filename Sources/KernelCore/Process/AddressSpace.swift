@@ -11,6 +11,7 @@ public enum FaultResolution: Equatable {
     case resolved
     case segmentationFault   // no mapping, or rights forbid the access (SIGSEGV)
     case outOfMemory         // no frame left (the guest is killed, as by the OOM killer)
+    case busError            // a file mapping past end-of-file (SIGBUS, FileMappingFaults.swift)
 }
 
 public final class AddressSpace {
@@ -23,6 +24,9 @@ public final class AddressSpace {
     /// Processes using this address space (vfork and CLONE_VM children share their
     /// parent's); the last one to let go frees it (ProcessLifecycle.dropAddressSpace).
     var sharingProcesses = 1
+    /// The file system's blocks once a file is mapped: their frames are the files', never
+    /// freed by unmapping (Process/FileMappingFaults.swift).
+    public var fileBlocks: FileBlockStore? = nil
 
     public init(map: VirtualMemoryMap, pageTable: PageTable, memory: any PhysicalMemory, frames: any FrameSource) {
         self.map = map
@@ -59,6 +63,7 @@ public final class AddressSpace {
             }
             return .segmentationFault
         }
+        if case .file = area.backing { return resolveFileFault(area, page: page) }
         guard area.backing.isDemandZero else { return .segmentationFault }
         return populate(page: page, protection: p) ? .resolved : .outOfMemory
     }
@@ -86,7 +91,7 @@ public final class AddressSpace {
             }
             switch handleFault(at: page, write: write, execute: false) {
             case .resolved: break
-            case .segmentationFault: return .EFAULT
+            case .segmentationFault, .busError: return .EFAULT
             case .outOfMemory: return .ENOMEM
             }
             page += pageSize
@@ -205,7 +210,7 @@ public final class AddressSpace {
         guard !freed.isEmpty || !tables.isEmpty else { return }
         // No CPU may still reach a frame through a stale TLB entry once it is reused.
         memory.synchronizeTranslations()
-        for frame in freed { frames.freeFrame(frame) }
+        for frame in freed where !isFileFrame(frame) { frames.freeFrame(frame) }
         for table in tables { frames.freeFrame(table) }
     }
 

@@ -12,10 +12,11 @@ extension AddressSpace {
     /// Frees every user page and page table of this address space and its root. The
     /// address space must not be used afterwards.
     public func releaseAll() {
+        forgetAllFileMappings()
         let (freed, tables) = pageTable.unmapRange(AddressRange(start: 0, end: kernelWindowBase))
         residentPages = 0
         memory.synchronizeTranslations()
-        for frame in freed { frames.freeFrame(frame) }
+        for frame in freed where !isFileFrame(frame) { frames.freeFrame(frame) }
         for table in tables { frames.freeFrame(table) }
         // The kernel window slot points to the kernel's own tables: clear, never free.
         memory.store64(pageTable.root + kernelWindowSlot * 8, 0)
@@ -30,6 +31,7 @@ extension AddressSpace {
     /// keeps its layout and is empty afterwards; the root stays loaded.
     public func releaseMappings() {
         for range in map.removeAll() { release(range) }
+        forgetAllFileMappings()
     }
 
     /// An empty address space with the same layout and kernel half, for execve in a

@@ -24,6 +24,14 @@ extension AddressSpace {
         }
         guard let table = PageTable.makeUserSpace(sharingKernelHalfOf: pageTable) else { return nil }
         let child = AddressSpace(map: map, pageTable: table, memory: memory, frames: frames)
+        // The files this space maps are mapped by the child too: a truncation must find its
+        // pages as well (FileMappingFaults.swift, unmapFilePages).
+        child.fileBlocks = fileBlocks
+        if let store = fileBlocks {
+            for (_, data) in store.mappedFiles where data.mappingSpaces.contains(where: { $0 === self }) {
+                data.mappingSpaces.append(child)
+            }
+        }
         // First the tables, so that sharing the frames below cannot fail half-way.
         var ok = true
         pageTable.forEachPresentLeaf(in: AddressRange(start: 0, end: kernelWindowBase)) { va, _, _ in
@@ -42,7 +50,9 @@ extension AddressSpace {
                 memory.store64(entry, shared)
                 memory.invalidateTranslation(va)
             }
-            frames.addReference(value & addressMask)
+            // A file's own block (MAP_SHARED of a file) is owned by the file, not counted
+            // by the address spaces that map it (FileMappingFaults.swift).
+            if !isFileFrame(value & addressMask) { frames.addReference(value & addressMask) }
             table.install(entry: shared, at: va)
             pages += 1
         }

@@ -1,7 +1,7 @@
 // FileSyscalls — system calls on file descriptors (KernelCore layer): read(2), write(2),
 // pread64/pwrite64(2), readv/writev(2), lseek(2), fstat(2), getdents64(2), close(2),
 // dup/dup2/dup3(2), fcntl(2), ftruncate(2), sendfile(2), ioctl_tty(2) on the console, and
-// MAP_PRIVATE mmap of files (for MemorySyscalls.mmap).
+// mmap of character devices with a driver (mmap of files is MemorySyscalls.mapFile).
 //
 // Counts: each call moves at most MAX_RW_COUNT bytes (INT_MAX & PAGE_MASK, fs/read_write.c),
 // the guest range is checked as access_ok does before anything moves (EFAULT), and regular
@@ -93,6 +93,7 @@ enum FileSyscalls {
                 // generic_write_check_limits: at s_maxbytes EFBIG, short of it the count is cut.
                 guard start < FileBlockStore.maximumFileSize else { throw .EFBIG }
                 let n = min(count, FileBlockStore.maximumFileSize - start)
+                if let e = MemFD.checkWrite(data, start: start, count: n) { throw e }   // seals
                 let done = try data.copyIn(from: k.memory, address, at: start, count: n).get()
                 touch(inode, k)
                 if position == nil { f.offset = start + done }
@@ -248,6 +249,7 @@ enum FileSyscalls {
 
     static func ioctl(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let f = try file(k, a, 0)
+        if f.isPathOnly { throw .EBADF }   // ioctl uses fdget, which refuses O_PATH files
         let request = a.uint32(1)
         if request == 0x5421 {  // FIONBIO: any descriptor
             guard case .success(let v) = k.memory.copyIn(a.address(2), count: 4) else { throw .EFAULT }
@@ -424,6 +426,8 @@ enum FileSyscalls {
             return 0
         case 8, 9, 10, 11:  // F_SETOWN, F_GETOWN, F_SETSIG, F_GETSIG
             return 0
+        case 1033, 1034:  // F_ADD_SEALS, F_GET_SEALS (VFS/MemFD.swift)
+            return try MemFDSyscalls.fcntlSeals(k, f, command: a.int32(1), argument: a[2])
         case 1031, 1032:  // F_SETPIPE_SZ, F_GETPIPE_SZ
             guard f.object is PipeEnd else { throw .EBADF }
             return PipeBuffer.capacity
@@ -514,6 +518,7 @@ enum FileSyscalls {
         guard inode.isRegular, !inode.readOnly else { throw .EINVAL }
         // inode_newsize_ok: past s_maxbytes is EFBIG (unreachable with off_t, kept for clarity).
         guard length <= FileBlockStore.maximumFileSize else { throw .EFBIG }
+        if let e = MemFD.checkResize(inode.contents, to: length) { throw e }   // seals
         _ = k.fileBlocks
         inode.contents.resize(to: length)   // growing makes a hole; shrinking frees blocks
         touch(inode, k)
@@ -614,65 +619,5 @@ enum FileSyscalls {
         return try driver.mmap(k, address: a[0], length: a[1], protection: protection, placement: placement,
                            offset: a[5], handle: 0xC400_0000 | (f.inode?.number ?? 0))
     }
-
-    /// mmap of a file descriptor (MemorySyscalls.mmap hands non-anonymous mappings here).
-    /// MAP_PRIVATE mappings of regular files: anonymous memory with the file's bytes copied
-    /// in, then given the requested protection (later writes are private, as with COW).
-    /// MAP_SHARED of a regular file is refused with ENODEV (no shared page cache).
-    static func mapFile(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
-        let f = try file(k, a, 4)
-        let length = a[1], flags = a[3], offset = a[5]
-        guard offset & 0xFFF == 0 else { throw .EINVAL }
-        guard case .success(let prot) = MemorySyscalls.protection(a[2]) else { throw .EINVAL }
-        guard !f.isPathOnly else { throw .EBADF }
-        // The source: a regular file's blocks, a snapshot's bytes, or nothing (/dev/zero).
-        var contents: [UInt8] = []
-        var fileData: FileData? = nil
-        switch f.kind {
-        case .inode:
-            guard let inode = f.inode else { throw .ENODEV }
-            if let driver = inode.characterDevice { return try mapDevice(k, a, f, driver) }
-            if inode.device != .zero {
-                guard inode.isRegular else { throw .ENODEV }
-                fileData = inode.contents
-            }
-        case .snapshot: contents = f.bytes
-        default: throw .ENODEV
-        }
-        guard f.canRead else { throw .EACCES }
-        let type = flags & 0x03
-        if type != MemorySyscalls.mapPrivate {
-            guard f.canWrite || !prot.contains(.write) else { throw .EACCES }
-            if !contents.isEmpty || !(fileData?.isEmpty ?? true) { throw .ENODEV }
-        }
-        let placement: MappingPlacement = flags & MemorySyscalls.mapFixedNoReplace != 0 ? .fixedNoReplace
-            : (flags & MemorySyscalls.mapFixed != 0 ? .fixed : .hint)
-        let mapped: UInt64
-        switch k.memory.map.map(at: a[0], length: length, protection: .readWrite, placement: placement,
-                                backing: .anonymous, shared: type != MemorySyscalls.mapPrivate, name: "") {
-        case .failure(let e): throw e
-        case .success(let result):
-            for range in result.replaced { k.memory.release(range) }
-            mapped = result.address
-        }
-        let sourceSize = fileData?.size ?? contents.count
-        let start = Int(min(offset, UInt64(sourceSize)))
-        let n = min(Int(min(length, UInt64(Int.max))), sourceSize - start)
-        var failure: Errno? = nil
-        if n > 0, let data = fileData {
-            // Page by page from the blocks (holes as zeros); no copy of the whole file.
-            if case .failure(let e) = data.copyOut(to: k.memory, UserAddress(mapped), from: start, count: n) { failure = e }
-        } else if n > 0 {
-            failure = k.memory.copyOut(UserAddress(mapped), from: contents, offset: start, count: n)
-        }
-        if let e = failure {
-            _ = k.memory.map.unmap(start: mapped, length: length).map { for r in $0 { k.memory.release(r) } }
-            throw e == .EFAULT ? .ENOMEM : e
-        }
-        if prot != .readWrite {
-            let changes = try k.memory.map.protect(start: mapped, length: length, protection: prot).get()
-            for c in changes { k.memory.reprotect(c.range, to: c.newProtection) }
-        }
-        return Int(mapped)
-    }
 }
+

@@ -53,7 +53,7 @@ enum MemorySyscalls {
         guard length > 0 else { throw .EINVAL }
         let noReserve: UInt64 = 0x4000
         if !prot.isEmpty && flags & noReserve == 0 && exceedsMemory(k, length) { throw .ENOMEM }
-        guard flags & mapAnonymous != 0 else { return try FileSyscalls.mapFile(k, a) }
+        guard flags & mapAnonymous != 0 else { return try mapFile(k, a) }
         if a[5] & 0xFFF != 0 { throw .EINVAL }
         let placement: MappingPlacement = flags & mapFixedNoReplace != 0 ? .fixedNoReplace
             : (flags & mapFixed != 0 ? .fixed : .hint)
@@ -71,6 +71,7 @@ enum MemorySyscalls {
     static func munmap(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let ranges = try k.memory.map.unmap(start: a[0], length: a[1]).get()
         for r in ranges { k.memory.release(r) }
+        k.memory.forgetUnmappedFiles()
         return 0
     }
 
@@ -261,5 +262,126 @@ struct MadviseRequest {
         case 9: return area.shared ? nil : .EINVAL
         default: return nil
         }
+    }
+}
+
+// MARK: mmap of files, msync, mincore
+
+extension MemorySyscalls {
+    /// mmap of a file descriptor (mmap hands non-anonymous mappings here). Regular files are
+    /// mapped lazily through their own blocks: shared mappings map the file's frames, private
+    /// ones take a copy of a page at its first touch (Process/FileMappingFaults.swift).
+    /// /dev/zero is anonymous memory; a /proc snapshot may be mapped privately (a copy);
+    /// anything else is ENODEV, as for a file without an mmap operation.
+    static func mapFile(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let f = try FileSyscalls.file(k, a, 4)
+        let length = a[1], flags = a[3], offset = a[5]
+        guard offset & 0xFFF == 0 else { throw .EINVAL }
+        guard case .success(let prot) = protection(a[2]) else { throw .EINVAL }
+        guard !f.isPathOnly else { throw .EBADF }
+        let type = flags & 0x03
+        let shared = type != mapPrivate
+        var data: FileData? = nil
+        var snapshot: [UInt8] = []
+        switch f.kind {
+        case .inode:
+            guard let inode = f.inode else { throw .ENODEV }
+            if let driver = inode.characterDevice { return try FileSyscalls.mapDevice(k, a, f, driver) }
+            if inode.device != .zero {
+                guard inode.isRegular, inode.synthetic == nil else { throw .ENODEV }
+                data = inode.contents
+            }
+        case .snapshot:
+            snapshot = f.bytes
+        default:
+            throw .ENODEV
+        }
+        guard f.canRead else { throw .EACCES }
+        if shared && prot.contains(.write) && !f.canWrite { throw .EACCES }
+        // do_mmap: the page offset plus the length must not wrap (EOVERFLOW).
+        guard let pages = MemoryPage.roundUp(length), offset <= UInt64.max - pages else { throw .EOVERFLOW }
+        // memfd seals (mm/memfd.c memfd_check_seals_mmap): no shared writable mapping of a
+        // file sealed against writing.
+        if let data, shared, prot.contains(.write), data.seals & (MemFD.sealWrite | MemFD.sealFutureWrite) != 0 {
+            throw .EPERM
+        }
+        if !snapshot.isEmpty && shared { throw .ENODEV }
+        let placement: MappingPlacement = flags & mapFixedNoReplace != 0 ? .fixedNoReplace
+            : (flags & mapFixed != 0 ? .fixed : .hint)
+        var backing: MappingBacking = .anonymous
+        if let data { backing = .file(handle: k.memory.registerFileMapping(data, store: k.fileBlocks), offset: offset) }
+        let mapped: UInt64
+        switch k.memory.map.map(at: a[0], length: length, protection: snapshot.isEmpty ? prot : .readWrite,
+                                placement: placement, backing: backing, shared: shared, name: "") {
+        case .failure(let e):
+            k.memory.forgetUnmappedFiles()
+            throw e
+        case .success(let result):
+            for range in result.replaced { k.memory.release(range) }
+            mapped = result.address
+        }
+        if data != nil { k.memory.forgetUnmappedFiles() }   // a MAP_FIXED may have replaced another file's area
+        guard !snapshot.isEmpty else { return Int(mapped) }
+        // A /proc snapshot: its bytes copied into private anonymous memory, then protected.
+        let start = Int(min(offset, UInt64(snapshot.count)))
+        let n = min(Int(min(length, UInt64(Int.max))), snapshot.count - start)
+        if n > 0, let e = k.memory.copyOut(UserAddress(mapped), from: snapshot, offset: start, count: n) {
+            _ = k.memory.map.unmap(start: mapped, length: length).map { for r in $0 { k.memory.release(r) } }
+            throw e == .EFAULT ? .ENOMEM : e
+        }
+        if prot != .readWrite {
+            let changes = try k.memory.map.protect(start: mapped, length: length, protection: prot).get()
+            for c in changes { k.memory.reprotect(c.range, to: c.newProtection) }
+        }
+        return Int(mapped)
+    }
+
+    /// msync(2), checks in mm/msync.c order: unknown flags (MS_ASYNC 1, MS_INVALIDATE 2,
+    /// MS_SYNC 4), an unaligned start, MS_ASYNC with MS_SYNC: EINVAL; a range that wraps:
+    /// ENOMEM; an empty one: 0; a hole in the range: ENOMEM. Shared mappings are the file's
+    /// own frames, so there is nothing to write back or to invalidate.
+    static func msync(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let start = a[0], flags = a[2]
+        guard flags & ~UInt64(7) == 0, start & 0xFFF == 0, flags & 5 != 5 else { throw .EINVAL }
+        guard let length = MemoryPage.roundUp(a[1]) else { throw .ENOMEM }
+        let (end, overflow) = start.addingReportingOverflow(length)
+        guard !overflow else { throw .ENOMEM }
+        if end == start { return 0 }
+        guard end <= k.memory.map.layout.userTop, k.memory.map.isMapped(AddressRange(start: start, end: end)) else { throw .ENOMEM }
+        return 0
+    }
+
+    /// mincore(2) (mm/mincore.c): an unaligned start is EINVAL, a range outside the user half
+    /// or with a hole ENOMEM, an unwritable vector EFAULT; one byte per page, bit 0 set when
+    /// the page is resident (a file page held by the file counts, as the page cache does).
+    static func mincore(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let start = a[0], vector = a.address(2)
+        guard start & 0xFFF == 0 else { throw .EINVAL }
+        guard let length = MemoryPage.roundUp(a[1]) else { throw .ENOMEM }
+        let (end, overflow) = start.addingReportingOverflow(length)
+        guard !overflow, end <= k.memory.map.layout.userTop else { throw .ENOMEM }
+        if end == start { return 0 }
+        let range = AddressRange(start: start, end: end)
+        guard k.memory.map.isMapped(range) else { throw .ENOMEM }
+        let pageCount = Int(length / pageSize)
+        guard FileSyscalls.isUserRange(k, vector, pageCount) else { throw .EFAULT }
+        // One chunk of the vector at a time: the kernel buffer never follows the guest's length.
+        var chunk = [UInt8](repeating: 0, count: min(pageCount, 4096))
+        var filled = 0, written = 0
+        for piece in k.memory.map.pieces(in: range) {
+            var page = piece.start
+            while page < piece.end {
+                chunk[filled] = k.memory.isResident(page, in: piece) ? 1 : 0
+                filled += 1
+                page += pageSize
+                if filled == chunk.count {
+                    if let e = k.memory.copyOut(vector.advanced(by: written), from: chunk, count: filled) { throw e }
+                    written += filled
+                    filled = 0
+                }
+            }
+        }
+        if filled > 0, let e = k.memory.copyOut(vector.advanced(by: written), from: chunk, count: filled) { throw e }
+        return 0
     }
 }

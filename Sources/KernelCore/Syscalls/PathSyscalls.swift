@@ -138,6 +138,8 @@ enum PathSyscalls {
             return try k.openFifo(inode, statusFlags: statusFlags, closeOnExec: closeOnExec)   // VFS/Fifo.swift
         } else if let device = inode.device, device == .framebuffer, inode.characterDevice == nil {
             throw .ENXIO   // a node with no driver behind it (chrdev_open)
+        } else if case .device(.other) = inode.kind, flags & 0o10000000 == 0 {
+            throw .ENXIO   // mknod'ed numbers egg has no driver for (chrdev_open); O_PATH opens
         } else {
             if inode.isRegular && flags & oTrunc != 0 && !created && !inode.contents.isEmpty {
                 _ = try FileSyscalls.resize(inode, to: 0, k)
@@ -261,13 +263,17 @@ enum PathSyscalls {
 
     /// mknod(2)/mknodat(2): regular files and FIFOs (mkfifo(3) calls mknodat with S_IFIFO;
     /// opening one is VFS/Fifo.swift). Device nodes need the kernel's list: EPERM.
-    static func mknodAt(_ k: KernelState, _ dirfd: Int32, _ address: UserAddress, _ mode: UInt32) throws(Errno) -> Int {
+    static func mknodAt(_ k: KernelState, _ dirfd: Int32, _ address: UserAddress, _ mode: UInt32, _ device: UInt32 = 0) throws(Errno) -> Int {
         let kind: Inode.Kind
         switch mode & FileMode.S_IFMT {
         case 0, FileMode.S_IFREG: kind = .regular
         case FileMode.S_IFIFO: kind = .fifo
         case FileMode.S_IFDIR: throw .EPERM
-        case FileMode.S_IFCHR, FileMode.S_IFBLK, FileMode.S_IFSOCK: throw .EPERM
+        case FileMode.S_IFCHR:
+            // The guest is root (CAP_MKNOD). dev_t as the syscall passes it: new_decode_dev.
+            let major = (device & 0xFFF00) >> 8, minor = (device & 0xFF) | ((device >> 12) & 0xFFF00)
+            kind = .device(.character(major: major, minor: minor))
+        case FileMode.S_IFBLK, FileMode.S_IFSOCK: throw .EPERM
         default: throw .EINVAL
         }
         let (path, start) = try pathAndBase(k, dirfd, address).get()
@@ -275,8 +281,8 @@ enum PathSyscalls {
         return 0
     }
 
-    static func mknod(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int { try mknodAt(k, atFDCWD, a.address(0), a.uint32(1)) }
-    static func mknodat(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int { try mknodAt(k, a.int32(0), a.address(1), a.uint32(2)) }
+    static func mknod(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int { try mknodAt(k, atFDCWD, a.address(0), a.uint32(1), a.uint32(2)) }
+    static func mknodat(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int { try mknodAt(k, a.int32(0), a.address(1), a.uint32(2), a.uint32(3)) }
 
     static func unlinkAt(_ k: KernelState, _ dirfd: Int32, _ address: UserAddress, _ flags: UInt64) throws(Errno) -> Int {
         guard flags & ~atRemoveDir == 0 else { throw .EINVAL }

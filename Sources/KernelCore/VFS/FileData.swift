@@ -23,6 +23,12 @@ public final class FileBlockStore {
 
     var memory: (any PhysicalMemory)? = nil
     var frames: FramePool? = nil
+    /// Every frame a file holds as a block: the address spaces that map file pages ask
+    /// this before freeing a frame they unmap (Process/FileMappingFaults.swift).
+    var ownedFrames = Set<UInt64>()
+    /// Files mapped somewhere, by the handle their mappings carry (MappingBacking.file).
+    var mappedFiles: [UInt64: FileData] = [:]
+    var nextMappingHandle: UInt64 = 1
     /// tmpfs's size= limit in blocks (0 until bound).
     public private(set) var limitBlocks = 0
     /// tmpfs's nr_inodes= limit.
@@ -57,13 +63,18 @@ public final class FileBlockStore {
         guard let frame = frames.allocateFrame() else { return nil }
         memory.fill(frame, count: FileBlockStore.blockSize, value: 0)
         blocksInUse += 1
+        ownedFrames.insert(frame)
         return frame
     }
 
     func freeBlock(_ frame: UInt64) {
+        ownedFrames.remove(frame)
         frames?.freeFrame(frame)
         blocksInUse -= 1
     }
+
+    /// Whether `frame` is one of a file's blocks (never freed by an unmapping).
+    public func ownsFrame(_ frame: UInt64) -> Bool { ownedFrames.contains(frame) }
 }
 
 /// A read-only run of bytes in physical memory that a file starts out as (the --files archive
@@ -85,6 +96,13 @@ public final class FileData {
     var blocks: [Int: UInt64] = [:]
     var backing: FileBacking? = nil
     let store: FileBlockStore
+    /// memfd seals (F_ADD_SEALS, fcntl(2)): MemFD.seal* bits; a file that is not a memfd
+    /// starts with F_SEAL_SEAL, as shmem_get_inode gives every tmpfs file.
+    public var seals: UInt32 = MemFD.sealSeal
+    /// The handle mappings of this file carry (0: never mapped), and the address spaces that
+    /// map it, so that truncation and hole punching can unmap the pages they free first.
+    var mappingHandle: UInt64 = 0
+    var mappingSpaces: [AddressSpace] = []
 
     public init(store: FileBlockStore) { self.store = store }
 
@@ -142,6 +160,9 @@ public final class FileData {
         precondition(length >= 0)
         if length < size {
             let firstWholePage = (length + FileBlockStore.blockSize - 1) / FileBlockStore.blockSize
+            // truncate_pagecache: mapped pages past the new end go from every mapping, the
+            // private copies too, so that touching them is SIGBUS (FileMappingFaults.swift).
+            for space in mappingSpaces { space.unmapFilePages(of: self, fromPage: firstWholePage, toPage: Int.max, privateCopiesToo: true) }
             var doomed: [Int] = []
             for (page, _) in blocks where page >= firstWholePage { doomed.append(page) }
             for page in doomed {
@@ -156,6 +177,60 @@ public final class FileData {
             }
         }
         size = length
+    }
+
+    /// fallocate(2) default mode: every page of [start, end) gets a block (zeros for holes,
+    /// the backing's bytes where it has them); the size is the caller's business. false:
+    /// ENOSPC, checked before anything is allocated (shmem_fallocate undoes a partial
+    /// allocation; checking first has the same outcome).
+    public func allocateRange(from start: Int, to end: Int) -> Bool {
+        guard end > start else { return true }
+        let first = start / FileBlockStore.blockSize
+        let last = (end - 1) / FileBlockStore.blockSize
+        var missing = 0
+        var page = first
+        while page <= last {
+            if blocks[page] == nil { missing += 1 }
+            if missing > store.freeBlocks { return false }
+            page += 1
+        }
+        page = first
+        while page <= last {
+            if blocks[page] == nil && writableBlock(at: page * FileBlockStore.blockSize) == nil { return false }
+            page += 1
+        }
+        return true
+    }
+
+    /// fallocate(2) PUNCH_HOLE|KEEP_SIZE: [start, end) reads as zeros afterwards; whole pages
+    /// lose their blocks (after shared mappings of them are unmapped, as shmem_fallocate's
+    /// unmap_mapping_range does), partial pages are zeroed in place. The size stays.
+    public func punchHole(from start: Int, to end: Int) {
+        let stop = min(end, size)
+        guard stop > start else { return }
+        let bs = FileBlockStore.blockSize
+        let firstWhole = (start + bs - 1) / bs, endWhole = stop / bs   // [firstWhole, endWhole)
+        if firstWhole < endWhole {
+            for space in mappingSpaces { space.unmapFilePages(of: self, fromPage: firstWhole, toPage: endWhole, privateCopiesToo: false) }
+            var doomed: [Int] = []
+            for (page, _) in blocks where page >= firstWhole && page < endWhole { doomed.append(page) }
+            for page in doomed {
+                if let frame = blocks.removeValue(forKey: page) { store.freeBlock(frame) }
+            }
+        }
+        // Partial pages at either edge, and whole pages still read from the backing: zeros.
+        var at = start
+        while at < stop {
+            let page = at / bs, within = at % bs
+            let n = min(bs - within, stop - at)
+            let fromBacking = blocks[page] == nil && backing.map { page * bs < $0.length } == true
+            if let frame = blocks[page], let memory = store.memory {
+                memory.fill(frame + UInt64(within), count: n, value: 0)
+            } else if fromBacking, let frame = writableBlock(at: at), let memory = store.memory {
+                memory.fill(frame + UInt64(within), count: n, value: 0)
+            }
+            at += n
+        }
     }
 
     /// lseek(2) SEEK_DATA / SEEK_HOLE: the first offset ≥ `offset` in data (a block or the

@@ -11,6 +11,15 @@ import LinuxABI
 /// Documentation/admin-guide/devices.txt).
 public enum DeviceKind: Equatable {
     case null, zero, random, urandom, console, tty, framebuffer
+    /// A node made by mknod(2) for a device egg has no driver for: open is ENXIO.
+    case other(major: UInt32, minor: UInt32)
+
+    /// mknod(2) of a character device: egg's own devices by their numbers, any other pair
+    /// a node without a driver (Documentation/admin-guide/devices.txt).
+    public static func character(major: UInt32, minor: UInt32) -> DeviceKind {
+        for d in [DeviceKind.null, .zero, .random, .urandom, .tty, .console] where d.number == (major, minor) { return d }
+        return .other(major: major, minor: minor)
+    }
 
     public var number: (major: UInt32, minor: UInt32) {
         switch self {
@@ -21,6 +30,7 @@ public enum DeviceKind: Equatable {
         case .tty: return (5, 0)
         case .console: return (5, 1)
         case .framebuffer: return (29, 0)
+        case .other(let major, let minor): return (major, minor)
         }
     }
 }
