@@ -12,6 +12,19 @@ public final class Process {
     public var executablePath: [UInt8]
     public var umask: UInt32 = 0o022
     public var exitStatus: Int? = nil
+    /// The stack pointer the program started with (argc, argv, envp, auxv above it):
+    /// /proc/PID/cmdline, environ, auxv and stat read the start area from it.
+    public var startStack: UInt64 = 0
+    /// The parent's pid (0: started by the kernel, like init).
+    public var parentPID = 0
+    /// Resource limits and prctl state (Syscalls/ProcessControlSyscalls.swift).
+    public var limits = ResourceLimits()
+    public var controls = ProcessControls()
+    /// CPU time of waited-for children (RUSAGE_CHILDREN, times' cutime/cstime).
+    public var childrenUserNanoseconds: UInt64 = 0
+    public var childrenSystemNanoseconds: UInt64 = 0
+    /// The largest the address space has been (VmPeak).
+    public var peakVirtualSize: UInt64 = 0
 
     public init(pid: Int, addressSpace: AddressSpace, executablePath: [UInt8]) {
         self.pid = pid
@@ -65,6 +78,8 @@ public final class KernelState {
     public var networkInterface: (any NetworkInterface)? = nil
     /// The thread running now.
     public var currentThread: Thread { scheduler.current }
+    /// /proc's generated part (VFS/ProcFS.swift).
+    public lazy var procfs = ProcFileSystem(kernel: self)
 
     public init(platform: any Platform, process: Process, frames: FramePool) {
         self.platform = platform
@@ -75,6 +90,7 @@ public final class KernelState {
         self.syscalls = SyscallTable()
         self.files = FileTable(fileSystem: FileSystem(clock: { platform.realtimeNanoseconds() }))
         files.populateStandardTree(pid: process.pid, executablePath: process.executablePath)
+        installProcAndSys()
         registerBuiltinSyscalls(&syscalls)
     }
 
@@ -82,6 +98,8 @@ public final class KernelState {
 
     public func dispatch(_ arguments: SyscallArguments) -> SyscallResult {
         let result: SyscallResult
+        accountSystemCallEntry()
+        defer { accountSystemCallExit() }
         if let tracer {
             tracer.willDispatch(self, arguments)
             result = syscalls.dispatch(self, arguments)

@@ -124,6 +124,7 @@ public final class Scheduler {
         }
         let target = next!
         target.state = .running
+        accountSwitch(k, from: me, to: target)
         current = target
         k.platform.switchThread(from: me.context, to: target.context)
         // Back on `me`'s stack: someone switched to us.
@@ -139,6 +140,7 @@ public final class Scheduler {
             expireTimeouts(k)
             if let next = dequeue() {
                 next.state = .running
+                accountSwitch(k, from: idle, to: next)
                 current = next
                 k.platform.switchThread(from: idle.context, to: next.context)
                 current = idle
