@@ -57,6 +57,19 @@ public final class Process {
     public var childSignalInfo: Siginfo? = nil
     /// Parents blocked in wait4/waitid sleep here; a child's exit or stop wakes them.
     public let childEvents = WaitQueue()
+    /// The stack pointer the program started with (argc, argv, envp, auxv above it):
+    /// /proc/PID/cmdline, environ, auxv and stat read the start area from it.
+    public var startStack: UInt64 = 0
+    /// The parent's pid (0: started by the kernel, like init).
+    public var parentPID: Int { parent?.pid ?? 0 }
+    /// Resource limits and prctl state (Syscalls/ProcessControlSyscalls.swift).
+    public var limits = ResourceLimits()
+    public var controls = ProcessControls()
+    /// CPU time of waited-for children (RUSAGE_CHILDREN, times' cutime/cstime).
+    public var childrenUserNanoseconds: UInt64 = 0
+    public var childrenSystemNanoseconds: UInt64 = 0
+    /// The largest the address space has been (VmPeak).
+    public var peakVirtualSize: UInt64 = 0
 
     public init(pid: Int, addressSpace: AddressSpace, executablePath: [UInt8]) {
         self.pid = pid
@@ -145,6 +158,8 @@ public final class KernelState {
     public var networkInterface: (any NetworkInterface)? = nil
     /// The thread running now.
     public var currentThread: Thread { scheduler.current }
+    /// /proc's generated part (VFS/ProcFS.swift).
+    public lazy var procfs = ProcFileSystem(kernel: self)
 
     public init(platform: any Platform, process: Process, frames: FramePool) {
         self.platform = platform
@@ -159,6 +174,7 @@ public final class KernelState {
         let table = FileTable(fileSystem: FileSystem(clock: { platform.realtimeNanoseconds() }))
         process.fileTable = table
         table.populateStandardTree(pid: process.pid, executablePath: process.executablePath)
+        installProcAndSys()
         registerBuiltinSyscalls(&syscalls)
     }
 
@@ -170,6 +186,8 @@ public final class KernelState {
 
     public func dispatch(_ arguments: SyscallArguments) -> SyscallResult {
         let result: SyscallResult
+        accountSystemCallEntry()
+        defer { accountSystemCallExit() }
         if let tracer {
             tracer.willDispatch(self, arguments)
             result = syscalls.dispatch(self, arguments)

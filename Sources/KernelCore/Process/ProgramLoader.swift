@@ -156,6 +156,7 @@ public enum ProgramLoader {
         if space.copyOut(UserAddress(stack.stackPointer), from: stack.bytes) != nil { return .failure(.outOfMemory) }
 
         let process = Process(pid: 1, addressSpace: space, executablePath: path)
+        process.startStack = stack.stackPointer   // /proc/PID/cmdline, environ, auxv
         let archive = bundle.first(.fileArchive)
         var options: [String] = []
         for r in bundle.records(of: .option) { options.append(String(decoding: source.bytes(at: r.offset, count: r.length), as: UTF8.self)) }

@@ -92,7 +92,8 @@ enum FileSyscalls {
                 let start = f.statusFlags & oAppend != 0 ? data.size : requestedStart
                 // generic_write_check_limits: at s_maxbytes EFBIG, short of it the count is cut.
                 guard start < FileBlockStore.maximumFileSize else { throw .EFBIG }
-                let n = min(count, FileBlockStore.maximumFileSize - start)
+                // RLIMIT_FSIZE: SIGXFSZ and EFBIG at the limit, a short write below it.
+                let n = try k.fileSizeAllowance(offset: start, count: min(count, FileBlockStore.maximumFileSize - start))
                 if let e = MemFD.checkWrite(data, start: start, count: n) { throw e }   // seals
                 let done = try data.copyIn(from: k.memory, address, at: start, count: n).get()
                 touch(inode, k)
@@ -290,7 +291,7 @@ enum FileSyscalls {
 
     static func stat(of inode: Inode) -> Stat {
         var s = Stat()
-        s.dev = deviceNumber
+        s.dev = inode.mount.deviceNumber   // each mount its own device (VFS/ProcFSText.swift)
         s.ino = inode.number
         s.nlink = UInt64(max(0, inode.linkCount))
         s.mode = FileMode(inode.mode)
@@ -519,6 +520,7 @@ enum FileSyscalls {
         // inode_newsize_ok: past s_maxbytes is EFBIG (unreachable with off_t, kept for clarity).
         guard length <= FileBlockStore.maximumFileSize else { throw .EFBIG }
         if let e = MemFD.checkResize(inode.contents, to: length) { throw e }   // seals
+        if length > inode.size { _ = try k.fileSizeAllowance(offset: length - 1, count: 1) }   // RLIMIT_FSIZE
         _ = k.fileBlocks
         inode.contents.resize(to: length)   // growing makes a hole; shrinking frees blocks
         touch(inode, k)

@@ -531,7 +531,11 @@ extension PathSyscalls {
             s.type = Statfs.procMagic
             s.flags |= Statfs.flagNoSUID | Statfs.flagNoDev | Statfs.flagNoExec
             s.blocks = 0
-        case .tmpfs, .devtmpfs:
+        case .sysfs:
+            s.type = 0x6265_6572   // SYSFS_MAGIC
+            s.flags |= Statfs.flagNoSUID | Statfs.flagNoDev | Statfs.flagNoExec
+            s.blocks = 0
+        case .tmpfs, .devtmpfs, .shm:
             let store = k.fileBlocks
             s.type = Statfs.tmpfsMagic
             s.blocks = UInt64(store.limitBlocks)
@@ -539,7 +543,7 @@ extension PathSyscalls {
             s.availableBlocks = s.freeBlocks
             s.files = UInt64(store.limitInodes)
             s.freeFiles = UInt64(max(0, store.limitInodes - store.inodesInUse))
-            s.fsid = (Int32(mount == .tmpfs ? 0x15 : 0x05), 0)   // the st_dev minor each reports
+            s.fsid = (Int32(mount.deviceMinor), 0)   // the st_dev minor each reports
             if mount == .devtmpfs { s.flags |= Statfs.flagNoSUID }
         }
         return s

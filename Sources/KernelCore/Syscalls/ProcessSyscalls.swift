@@ -32,51 +32,7 @@ enum ProcessSyscalls {
         }
     }
 
-    /// Resource limits egg reports (getrlimit(2)); RLIM_INFINITY is all ones.
-    static func limit(_ resource: Int, _ k: KernelState) -> (UInt64, UInt64)? {
-        let infinity = UInt64.max
-        switch resource {
-        case 0, 1, 2, 4, 5, 9, 10, 14, 15: return (infinity, infinity)  // CPU, FSIZE, DATA, CORE... AS, LOCKS
-        case 3: return (ProgramLoader.stackSize, infinity)               // STACK
-        case 6: return (UInt64(k.processLimit), UInt64(k.processLimit))  // NPROC: the process cap
-        case 7: return (1024, 4096)                                      // NOFILE
-        case 8: return (8 << 20, 8 << 20)                                // MEMLOCK
-        case 11, 12: return (0, 0)                                       // SIGPENDING... keep simple
-        case 13: return (0, 0)                                           // NICE
-        default: return nil
-        }
-    }
-
-    static func getrlimit(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
-        guard let (cur, max) = limit(a.int(0), k) else { throw .EINVAL }
-        var w = ByteWriter()
-        w.u64(cur); w.u64(max)
-        if let e = k.memory.copyOut(a.address(1), from: w.bytes) { throw e }
-        return 0
-    }
-
-    /// prlimit64(2) on ourselves (pid 0 or our pid). Setting a limit is accepted only when it
-    /// does not ask for more than the hard limit, and is not stored (limits are fixed here):
-    /// a new value is refused with EPERM rather than silently dropped.
-    static func prlimit64(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
-        let pid = a.int32(0)
-        guard pid == 0 || Int(pid) == k.process.pid else { throw .ESRCH }
-        guard let (cur, max) = limit(a.int(1), k) else { throw .EINVAL }
-        if !a.address(2).isNull {
-            guard case .success(let newCur) = k.memory.readUInt64(a.address(2)),
-                  case .success(let newMax) = k.memory.readUInt64(a.address(2).advanced(by: 8)) else {
-                throw .EFAULT
-            }
-            if newCur > newMax { throw .EINVAL }
-            if newCur != cur || newMax != max { throw .EPERM }
-        }
-        if !a.address(3).isNull {
-            var w = ByteWriter()
-            w.u64(cur); w.u64(max)
-            if let e = k.memory.copyOut(a.address(3), from: w.bytes) { throw e }
-        }
-        return 0
-    }
+    // getrlimit, setrlimit and prlimit64 are in ProcessControlSyscalls.swift.
 
     /// sched_getaffinity(2): a mask of the CPUs we run on; returns the bytes written.
     static func schedGetaffinity(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {

@@ -7,13 +7,14 @@ import LinuxABI
 
 enum SystemSyscalls {
     public static let release: [UInt8] = Array("6.1.0-egg".utf8)
+    public static let version: [UInt8] = Array("#1 SMP egg".utf8)
 
     static func uname(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         var w = ByteWriter()
         w.field(Array("Linux".utf8), size: 65)
         w.field(k.hostname, size: 65)
         w.field(release, size: 65)
-        w.field(Array("#1 SMP egg".utf8), size: 65)
+        w.field(version, size: 65)
         w.field(Array("x86_64".utf8), size: 65)
         w.field(Array("(none)".utf8), size: 65)
         if let e = k.memory.copyOut(a.address(0), from: w.bytes) { throw e }

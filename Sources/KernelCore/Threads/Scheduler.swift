@@ -126,6 +126,7 @@ public final class Scheduler {
         }
         let target = next!
         target.state = .running
+        accountSwitch(k, from: me, to: target)
         current = target
         switchAddressSpace(k, from: me, to: target)
         k.platform.switchThread(from: me.context, to: target.context)
@@ -142,6 +143,7 @@ public final class Scheduler {
             expireTimeouts(k)
             if let next = dequeue() {
                 next.state = .running
+                accountSwitch(k, from: idle, to: next)
                 current = next
                 switchAddressSpace(k, from: idle, to: next)
                 k.platform.switchThread(from: idle.context, to: next.context)

@@ -43,6 +43,21 @@ public final class Thread {
     /// return to user space rewinds it when the signal's handler has SA_RESTART (or no
     /// handler runs). Set by KernelState.dispatch, taken by returnToUser.
     public var restartableSyscall: Int? = nil
+    /// The thread's name (comm, PR_SET_NAME); nil: the executable's base name
+    /// (VFS/ProcFSText.swift procThreadName).
+    public var name: [UInt8]? = nil
+    /// prctl state of the thread (Syscalls/ProcessControlSyscalls.swift).
+    public var controls = ThreadControls()
+    /// CPU time used (getrusage, times, /proc): counted at kernel entry/exit and switches
+    /// from `cpuStamp` (monotonic ns, 0 before the thread first runs).
+    public var cpuUserNanoseconds: UInt64 = 0
+    public var cpuSystemNanoseconds: UInt64 = 0
+    var cpuStamp: UInt64 = 0
+    var inSystemCall = false
+    /// When the thread first ran (monotonic ns; 0 for the first thread, started at boot).
+    public var startNanoseconds: UInt64 = 0
+    public var voluntarySwitches = 0
+    public var involuntarySwitches = 0
 
     public init(tid: Int, context: any ThreadContext) {
         self.tid = tid

@@ -54,6 +54,9 @@ public final class FileTable {
     var closeOnExecFlags: [Bool] = []
     public let fileSystem: FileSystem
     public var workingDirectory: Inode
+    /// RLIMIT_NOFILE's soft limit: new descriptors are below it (EMFILE otherwise);
+    /// setrlimit changes it (Syscalls/ProcessControlSyscalls.swift).
+    public var openLimit = FileTable.limit
 
     public init(fileSystem: FileSystem) {
         self.fileSystem = fileSystem
@@ -67,7 +70,7 @@ public final class FileTable {
     public subscript(_ fd: Int) -> OpenFile? {
         get { fd >= 0 && fd < descriptors.count ? descriptors[fd] : nil }
         set {
-            guard fd >= 0 && fd < FileTable.limit else { return }
+            guard fd >= 0 && fd < max(FileTable.limit, openLimit) else { return }
             grow(to: fd)
             if let old = descriptors[fd] { old.references -= 1 }
             descriptors[fd] = newValue
@@ -93,7 +96,7 @@ public final class FileTable {
     public func lowestFree(from minimum: Int) -> Int? {
         var fd = minimum
         while fd < descriptors.count && descriptors[fd] != nil { fd += 1 }
-        guard fd < FileTable.limit else { return nil }
+        guard fd < openLimit else { return nil }
         grow(to: fd)
         return fd
     }

@@ -36,14 +36,35 @@ public enum DeviceKind: Equatable {
 }
 
 /// The file systems egg mounts (statfs(2) f_type; /proc/mounts): the root and /dev/shm are
-/// tmpfs, /dev devtmpfs (itself tmpfs inside Linux, TMPFS_MAGIC), /proc procfs.
-public enum MountKind: Equatable {
-    case tmpfs, devtmpfs, proc
+/// tmpfs, /dev devtmpfs (itself tmpfs inside Linux, TMPFS_MAGIC), /proc procfs, /sys sysfs.
+/// Each is its own mount with its own st_dev (ProcFSText.swift: deviceMinor, mountID);
+/// `shm` is the tmpfs mounted on /dev/shm.
+public enum MountKind: Equatable, Sendable {
+    case tmpfs, devtmpfs, shm, proc, sysfs
 }
 
-/// Files whose bytes are made when they are opened (/proc).
+/// Files whose bytes are made when they are opened (/proc, /sys: VFS/ProcFS*.swift,
+/// VFS/SysFS.swift make them from the kernel's live state).
 public enum SyntheticContent: Equatable {
     case maps, cpuinfo, meminfo, uptime, mounts
+    /// /proc/loadavg, stat, filesystems, version, config (the feature list), mountinfo.
+    case system(ProcSystemFile)
+    /// A file of /proc/PID/ or /proc/PID/task/TID/ (`tid` 0: the process's own directory).
+    case process(pid: Int, tid: Int, ProcProcessFile)
+    /// /proc/PID/fdinfo/N.
+    case fdinfo(pid: Int, fd: Int)
+    /// /proc/sys/... values.
+    case sysctl(Sysctl)
+    /// /sys/... values.
+    case sysfs(SysfsFile)
+}
+
+/// A directory whose entries are made from live kernel state when it is looked up or
+/// listed (/proc's process directories: VFS/ProcFS.swift). `lookup` may find names that
+/// `entries` does not list, as /proc/TID for a thread that is not a thread group leader.
+public protocol DirectoryGenerator: AnyObject {
+    func entries(of directory: Inode) -> [DirectoryEntry]
+    func lookup(_ name: [UInt8], in directory: Inode) -> Inode?
 }
 
 public final class Inode {
@@ -64,9 +85,20 @@ public final class Inode {
     public var mount: MountKind = .tmpfs
     /// A /proc file: contents generated at open.
     public var synthetic: SyntheticContent? = nil
+    /// A /proc directory whose entries come from live state (nil: an ordinary directory).
+    public var generator: (any DirectoryGenerator)? = nil
     /// Directory entries in creation order; `cookie` is the getdents64 position after the
-    /// entry (increasing, never reused, so removals do not disturb a reader).
-    public var entries: [DirectoryEntry] = []
+    /// entry (increasing, never reused, so removals do not disturb a reader). A generated
+    /// directory lists what its generator makes now (its own stored entries come first).
+    public var entries: [DirectoryEntry] {
+        get {
+            if let g = generator { return g.entries(of: self) }
+            return storedEntries
+        }
+        set { storedEntries = newValue }
+    }
+    /// The entries made by link (for a generated directory, its fixed part).
+    public var storedEntries: [DirectoryEntry] = []
     var nextCookie: Int64 = 3
     /// The directory containing this one ("..": the root is its own parent). Cleared when a
     /// directory is removed, breaking the reference cycle.
@@ -157,15 +189,16 @@ public final class Inode {
     // MARK: directories
 
     public func lookup(_ name: [UInt8]) -> Inode? {
-        for e in entries where e.name == name { return e.inode }
+        if let g = generator { return g.lookup(name, in: self) }
+        for e in storedEntries where e.name == name { return e.inode }
         return nil
     }
 
-    func index(of name: [UInt8]) -> Int? { entries.firstIndex { $0.name == name } }
+    func index(of name: [UInt8]) -> Int? { storedEntries.firstIndex { $0.name == name } }
 
     /// Adds an entry (the caller has checked the name is free).
     func link(_ name: [UInt8], _ inode: Inode, now: Int64) {
-        entries.append(DirectoryEntry(name: name, inode: inode, cookie: nextCookie))
+        storedEntries.append(DirectoryEntry(name: name, inode: inode, cookie: nextCookie))
         nextCookie += 1
         if inode.isDirectory {
             inode.parent = self
@@ -179,8 +212,8 @@ public final class Inode {
     @discardableResult
     func unlink(_ name: [UInt8], now: Int64) -> Inode? {
         guard let i = index(of: name) else { return nil }
-        let inode = entries[i].inode
-        entries.remove(at: i)
+        let inode = storedEntries[i].inode
+        storedEntries.remove(at: i)
         if inode.isDirectory { linkCount -= 1 }
         modifyTime = now
         changeTime = now

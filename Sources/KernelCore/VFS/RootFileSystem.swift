@@ -1,8 +1,9 @@
 // RootFileSystem — the tree a guest starts with (KernelCore/VFS): the console on
 // descriptors 0-2, /dev and /proc nodes made by the kernel, /tmp, then the contents of the
 // `egg run --files DIR` archive (CpioArchive.swift), then /etc basics the archive lacks.
-// /proc files are generated when opened (SyntheticContent; bytes made here from the
-// kernel's own figures). The namespace logic is FileSystem.swift.
+// /proc and /sys are made by KernelState.installProcAndSys (SysFS.swift, ProcFS.swift);
+// their files are generated when opened (ProcFSText.swift). The namespace logic is
+// FileSystem.swift.
 import ELF
 import LinuxABI
 
@@ -14,7 +15,6 @@ extension FileTable {
         let fs = fileSystem
         fs.makeDirectories(Array("/tmp".utf8), permissions: 0o1777)
         fs.makeDirectories(Array("/dev".utf8), permissions: 0o755).mount = .devtmpfs
-        fs.makeDirectories(Array("/dev/shm".utf8), permissions: 0o1777).mount = .tmpfs
         let devices: [(String, DeviceKind, UInt32)] = [
             ("null", .null, 0o666), ("zero", .zero, 0o666), ("random", .random, 0o666),
             ("urandom", .urandom, 0o666), ("tty", .tty, 0o666), ("console", .console, 0o600),
@@ -24,30 +24,9 @@ extension FileTable {
             node.mount = .devtmpfs
             fs.place(node, at: Array(("/dev/" + name).utf8))
         }
-        let proc = fs.makeDirectories(Array("/proc".utf8), permissions: 0o555)
-        proc.readOnly = true
-        proc.mount = .proc
-        let pidName = Array(String(pid).utf8)
-        let pidDirectory = fs.makeDirectories(Array("/proc/".utf8) + pidName, permissions: 0o555)
-        pidDirectory.readOnly = true
-        pidDirectory.mount = .proc
-        let exe = fs.makeInode(.symlink, permissions: 0o777, in: proc)
-        exe.linkTarget = executablePath
-        fs.place(exe, at: Array("/proc/".utf8) + pidName + Array("/exe".utf8))
-        let selfLink = fs.makeInode(.symlink, permissions: 0o777, in: proc)
-        selfLink.linkTarget = pidName
-        fs.place(selfLink, at: Array("/proc/self".utf8))
-        let synthetic: [(String, SyntheticContent)] = [
-            ("/proc/cpuinfo", .cpuinfo), ("/proc/meminfo", .meminfo), ("/proc/uptime", .uptime),
-            ("/proc/mounts", .mounts), ("/proc/" + String(pid) + "/maps", .maps),
-            ("/proc/" + String(pid) + "/mounts", .mounts),
-        ]
-        for (path, content) in synthetic {
-            let node = fs.makeInode(.regular, permissions: 0o444, in: proc)
-            node.synthetic = content
-            node.readOnly = true
-            fs.place(node, at: Array(path.utf8))
-        }
+        // /proc and /sys are made by KernelState.installProcAndSys (VFS/SysFS.swift).
+        fs.makeDirectories(Array("/dev/shm".utf8), permissions: 0o1777).mount = .shm
+        _ = pid; _ = executablePath
     }
 
     /// Unpacks a cpio (newc) archive over the tree. Members are created with their modes,
@@ -157,56 +136,11 @@ extension KernelState {
                 platform.diagnostic("egg: the --files archive is damaged; the root file system may be incomplete\n")
             }
         }
-        if let exe = try? files.fileSystem.resolve(Array(("/proc/" + String(process.pid) + "/exe").utf8),
-                                                   from: files.fileSystem.root, followFinal: false).get() {
-            exe.linkTarget = process.executablePath
-        }
         files.addSystemFiles(hostname: hostname)
     }
 
     /// The same, for an archive in kernel memory (tests).
     public func installRootFileSystem(archive: [UInt8]?) {
         installRootFileSystem(archive: archive, physicalBase: nil)
-    }
-
-    /// The bytes of a /proc file at the moment it is opened.
-    func syntheticBytes(_ content: SyntheticContent) -> [UInt8] {
-        switch content {
-        case .maps:
-            return Array(memory.map.renderMaps().utf8)
-        case .mounts:
-            return Array("rootfs / rootfs rw 0 0\nproc /proc proc rw,nosuid,nodev,noexec 0 0\n".utf8)
-        case .uptime:
-            let ns = platform.monotonicNanoseconds()
-            let s = ns / 1_000_000_000, cs = (ns / 10_000_000) % 100
-            let text = String(s) + "." + (cs < 10 ? "0" : "") + String(cs)
-            return Array((text + " " + text + "\n").utf8)
-        case .meminfo:
-            func line(_ label: String, _ kb: UInt64) -> String {
-                var l = label + ":"
-                while l.utf8.count < 16 { l += " " }
-                var number = String(kb)
-                while number.utf8.count < 8 { number = " " + number }
-                return l + number + " kB\n"
-            }
-            let total = frames.totalBytes / 1024, free = frames.freeBytes / 1024
-            return Array((line("MemTotal", total) + line("MemFree", free) + line("MemAvailable", free)
-                + line("Buffers", 0) + line("Cached", 0) + line("SwapCached", 0)
-                + line("SwapTotal", 0) + line("SwapFree", 0)).utf8)
-        case .cpuinfo:
-            var text = ""
-            for cpu in 0..<max(1, cpuCount) {
-                text += "processor\t: " + String(cpu) + "\n"
-                text += "vendor_id\t: egg\n"
-                text += "model name\t: egg virtual CPU\n"
-                text += "physical id\t: 0\n"
-                text += "core id\t\t: " + String(cpu) + "\n"
-                text += "cpu cores\t: " + String(max(1, cpuCount)) + "\n"
-                // The x86-64 baseline every CPU egg runs on has (the architecture requires them).
-                text += "flags\t\t: fpu tsc cx8 cmov mmx fxsr sse sse2 syscall lm\n"
-                text += "address sizes\t: 48 bits virtual\n\n"
-            }
-            return Array(text.utf8)
-        }
     }
 }
