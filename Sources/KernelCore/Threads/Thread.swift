@@ -41,6 +41,9 @@ public final class Thread {
     /// return to user space rewinds it when the signal's handler has SA_RESTART (or no
     /// handler runs). Set by KernelState.dispatch, taken by returnToUser.
     public var restartableSyscall: Int? = nil
+    /// Ids and capabilities (Process/Credentials.swift): per thread, as Linux's task cred;
+    /// a new thread starts with its creator's.
+    public var credentials = Credentials.root
 
     public init(tid: Int, context: any ThreadContext) {
         self.tid = tid
