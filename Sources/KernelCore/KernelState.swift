@@ -152,6 +152,8 @@ public final class KernelState {
     /// poll/select/epoll waiters: woken whenever any descriptor's readiness may change.
     public let pollWaiters = WaitQueue()
     public var futexes = FutexTable()
+    /// System V IPC objects (Sources/KernelCore/IPC/): one namespace per machine.
+    public let sysvIPC = SysVIPCNamespace()
     /// The TCP/IP stack (Sources/Net/) and the card under it (nil: no card; loopback
     /// still works when the stack exists). Set up by Sources/Kernel/ at boot.
     public var network: NetworkStack? = nil
@@ -176,6 +178,8 @@ public final class KernelState {
         table.populateStandardTree(pid: process.pid, executablePath: process.executablePath)
         installProcAndSys()
         registerBuiltinSyscalls(&syscalls)
+        let scheduler = self.scheduler   // no cycle: the file system asks the scheduler, not self
+        files.fileSystem.caller = { scheduler.current.credentials }
     }
 
     /// The current process's address space.

@@ -82,6 +82,7 @@ extension KernelState {
         thread.process = child
         thread.signalMask = currentThread.signalMask
         thread.alternateStack = currentThread.alternateStack
+        thread.credentials = currentThread.credentials   // fork(2): the child's are the parent's
         child.threads = [thread]
         if flags & ThreadSyscalls.cloneChildCleartid != 0 { thread.clearChildTID = childTID.value }
         // CLONE_CHILD_SETTID writes into the child's memory, CLONE_PARENT_SETTID into the

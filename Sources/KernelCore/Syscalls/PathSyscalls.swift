@@ -127,6 +127,8 @@ enum PathSyscalls {
         if inode.isDirectory && (accessMode != 0 || flags & oTrunc != 0) { throw .EISDIR }
         if accessMode == 3 { throw .EINVAL }
         if inode.readOnly && (accessMode != 0 || flags & oTrunc != 0) { throw .EACCES }
+        if !created, let e = Permissions.mayOpen(inode, accessMode: accessMode, truncate: flags & oTrunc != 0,
+                                                 k.currentThread.credentials) { throw e }
         let file: OpenFile
         if let content = inode.synthetic {
             file = OpenFile(kind: .snapshot, bytes: k.syntheticBytes(content), statusFlags: statusFlags)
@@ -162,6 +164,7 @@ enum PathSyscalls {
         directory = try k.files.fileSystem.resolve(path, from: start, followFinal: flags & oNofollow == 0).get()
         guard directory.isDirectory else { throw .ENOTDIR }
         if directory.readOnly { throw .EOPNOTSUPP }
+        if let e = Permissions.mayCreate(in: directory, k.currentThread.credentials) { throw e }   // vfs_tmpfile
         guard k.files.fileSystem.canMakeInode else { throw .ENOSPC }
         let inode = k.files.fileSystem.makeInode(.regular, permissions: mode & 0o7777 & ~k.process.umask, in: directory)
         inode.linkCount = 0
@@ -221,13 +224,18 @@ enum PathSyscalls {
 
     // MARK: access
 
+    /// access(2) family: without AT_EACCESS the lookup and the check use the real ids
+    /// (do_faccessat's override credentials), with it the effective (fs) ids. F_OK (0) asks
+    /// only whether the name resolves. Permissions.check decides, capabilities included.
     static func accessCheck(_ k: KernelState, _ dirfd: Int32, _ address: UserAddress, _ mode: UInt64, _ flags: UInt64) throws(Errno) -> Int {
         guard mode & ~UInt64(7) == 0 else { throw .EINVAL }
+        let thread = k.currentThread
+        let saved = thread.credentials
+        if flags & atEaccess == 0 { thread.credentials = saved.forAccessCheck }
+        defer { thread.credentials = saved }
         let t: Target
         t = try target(k, dirfd, address, follow: flags & atSymlinkNofollow == 0, emptyPath: flags & atEmptyPath != 0).get()
-        // The guest is root: reading and writing are always allowed; executing needs an
-        // execute bit somewhere (or a directory), as generic_permission decides.
-        if mode & 1 != 0, let i = inode(of: t), !i.isDirectory, i.permissions & 0o111 == 0 { throw .EACCES }
+        if mode != 0, let i = inode(of: t), let e = Permissions.check(i, UInt32(mode), thread.credentials) { throw e }
         return 0
     }
 
@@ -387,6 +395,7 @@ enum PathSyscalls {
         let t = try target(k, atFDCWD, a.address(0), follow: true, emptyPath: false).get()
         guard let i = inode(of: t) else { throw .EINVAL }
         if i.readOnly { throw .EACCES }
+        if let e = Permissions.check(i, AccessMask.write, k.currentThread.credentials) { throw e }
         return try FileSyscalls.resize(i, to: a.int(1), k)
     }
 
@@ -403,6 +412,7 @@ enum PathSyscalls {
     static func chdir(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let t = try target(k, atFDCWD, a.address(0), follow: true, emptyPath: false).get()
         guard let d = inode(of: t), d.isDirectory else { throw .ENOTDIR }
+        if let e = Permissions.check(d, AccessMask.execute, k.currentThread.credentials) { throw e }
         k.files.workingDirectory = d
         return 0
     }
@@ -410,6 +420,7 @@ enum PathSyscalls {
     static func fchdir(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let f = try FileSyscalls.file(k, a, 0)
         guard f.kind == .inode, let d = f.inode, d.isDirectory else { throw .ENOTDIR }
+        if let e = Permissions.check(d, AccessMask.execute, k.currentThread.credentials) { throw e }
         k.files.workingDirectory = d
         return 0
     }
@@ -425,7 +436,7 @@ enum PathSyscalls {
     static func changeMode(_ k: KernelState, _ t: Target, _ mode: UInt32) throws(Errno) -> Int {
         guard let i = inode(of: t) else { return 0 }   // pipes, the console: accepted
         if i.readOnly { throw .EPERM }
-        i.permissions = mode & 0o7777
+        i.permissions = try Permissions.changingMode(i, to: mode, k.currentThread.credentials).get()
         i.changeTime = k.platform.realtimeNanoseconds()
         return 0
     }
@@ -449,8 +460,7 @@ enum PathSyscalls {
     static func changeOwner(_ k: KernelState, _ t: Target, _ uid: UInt32, _ gid: UInt32) throws(Errno) -> Int {
         guard let i = inode(of: t) else { return 0 }
         if i.readOnly { throw .EPERM }
-        if uid != UInt32.max { i.uid = uid }
-        if gid != UInt32.max { i.gid = gid }
+        (i.uid, i.gid, i.permissions) = try Permissions.changingOwner(i, uid: uid, gid: gid, k.currentThread.credentials).get()
         i.changeTime = k.platform.realtimeNanoseconds()
         return 0
     }
@@ -487,6 +497,7 @@ enum PathSyscalls {
         let now = k.platform.realtimeNanoseconds()
         var access = now, modify = now
         var setAccess = true, setModify = true
+        var toNow = true   // times NULL or UTIME_NOW twice: write permission is enough
         if !a.address(2).isNull {
             let b = try k.memory.copyIn(a.address(2), count: 32).get()
             let r = ByteReader(b)
@@ -495,6 +506,7 @@ enum PathSyscalls {
             for (i, (s, ns)) in times.enumerated() {
                 if ns == utimeOmit { if i == 0 { setAccess = false } else { setModify = false }; values.append(0); continue }
                 if ns == utimeNow { values.append(now); continue }
+                toNow = false
                 guard ns >= 0 && ns < 1_000_000_000 else { throw .EINVAL }
                 values.append(s &* 1_000_000_000 &+ ns)
             }
@@ -510,6 +522,8 @@ enum PathSyscalls {
             t = try target(k, a.int32(0), a.address(1), follow: flags & atSymlinkNofollow == 0, emptyPath: flags & atEmptyPath != 0).get()
         }
         guard let i = inode(of: t) else { return 0 }
+        if setAccess || setModify, let e = Permissions.mayChangeTimes(i, toNow: toNow && setAccess && setModify,
+                                                                     k.currentThread.credentials) { throw e }
         if setAccess { i.accessTime = access }
         if setModify { i.modifyTime = modify }
         i.changeTime = now

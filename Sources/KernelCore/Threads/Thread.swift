@@ -58,6 +58,9 @@ public final class Thread {
     public var startNanoseconds: UInt64 = 0
     public var voluntarySwitches = 0
     public var involuntarySwitches = 0
+    /// Ids and capabilities (Process/Credentials.swift): per thread, as Linux's task cred;
+    /// a new thread starts with its creator's.
+    public var credentials = Credentials.root
 
     public init(tid: Int, context: any ThreadContext) {
         self.tid = tid

@@ -48,6 +48,7 @@ enum ThreadSyscalls {
         let child = Thread(tid: tid, context: context)
         child.process = k.process
         child.signalMask = k.currentThread.signalMask
+        child.credentials = k.currentThread.credentials
         if flags & cloneChildCleartid != 0 { child.clearChildTID = childTID.value }
         if flags & cloneParentSettid != 0, let e = k.memory.writeUInt32(parentTID, UInt32(tid)) {
             k.platform.releaseThread(context)

@@ -4,9 +4,10 @@
 // Path walking follows path_resolution(7) and fs/namei.c: "." and "..", ".." of the root is
 // the root, symbolic links are followed (at most 40 per lookup, then ELOOP), a trailing slash
 // demands a directory, a component over NAME_MAX (255) is ENAMETOOLONG (PATH_MAX is enforced
-// when the string is copied in). The guest runs as root, so permission bits never forbid
-// reading, writing or searching; they are stored and reported as Linux does. Error choices
+// when the string is copied in). Error choices
 // for unlink/rmdir/rename/mkdir follow do_unlinkat, do_rmdir, do_renameat2 and do_mkdirat.
+// Permission checks (search, create, delete, sticky, ownership of new nodes) are one-line
+// hooks into Permissions.swift, made with the credentials `caller` returns.
 // Objects are Inode.swift; descriptors are FileTable.swift; syscalls are Syscalls/.
 import LinuxABI
 
@@ -21,6 +22,8 @@ public final class FileSystem {
     public let blocks: FileBlockStore
     /// Realtime nanoseconds for timestamps (the platform clock in the kernel).
     public var clock: () -> Int64
+    /// The credentials of the thread making the call (KernelState sets it; root otherwise).
+    public var caller: () -> Credentials = { Credentials.root }
 
     public init(clock: @escaping () -> Int64 = { 0 }, blocks: FileBlockStore = FileBlockStore()) {
         self.clock = clock
@@ -38,6 +41,7 @@ public final class FileSystem {
     func makeInode(_ kind: Inode.Kind, permissions: UInt32, in directory: Inode) -> Inode {
         let inode = makeInode(kind, permissions: permissions)
         inode.mount = directory.mount
+        assignOwner(inode, in: directory)
         return inode
     }
 
@@ -79,6 +83,7 @@ public final class FileSystem {
         let trailingSlash = path.last == FileSystem.slash
         for (i, c) in parts.enumerated() {
             guard current.isDirectory else { return .failure(.ENOTDIR) }
+            if let e = searchDenied(current) { return .failure(e) }
             if FileSystem.isDot(c) { continue }
             if FileSystem.isDotDot(c) { current = current.parent ?? root; continue }
             guard c.count <= FileSystem.nameMax else { return .failure(.ENAMETOOLONG) }
@@ -137,6 +142,7 @@ public final class FileSystem {
             }
         }
         guard directory.isDirectory else { return .failure(.ENOTDIR) }
+        if let e = searchDenied(directory) { return .failure(e) }
         guard name.count <= FileSystem.nameMax else { return .failure(.ENAMETOOLONG) }
         var existing: Inode? = nil
         if FileSystem.isDot(name) { existing = directory }
@@ -179,6 +185,7 @@ public final class FileSystem {
         }
         if p.trailingSlash { return .failure(.EISDIR) }
         if p.directory.readOnly { return .failure(.EACCES) }
+        if let e = createDenied(in: p.directory) { return .failure(e) }
         guard canMakeInode else { return .failure(.ENOSPC) }
         let inode = makeInode(.regular, permissions: permissions, in: p.directory)
         p.directory.link(p.name, inode, now: clock())
@@ -203,6 +210,7 @@ public final class FileSystem {
         if p.existing != nil { return .failure(.EEXIST) }
         if p.trailingSlash && !allowTrailingSlash { return .failure(.ENOENT) }
         if p.directory.readOnly { return .failure(.EACCES) }
+        if let e = createDenied(in: p.directory) { return .failure(e) }
         guard canMakeInode else { return .failure(.ENOSPC) }
         let inode = makeInode(kind, permissions: permissions, in: p.directory)
         p.directory.link(p.name, inode, now: clock())
@@ -221,6 +229,7 @@ public final class FileSystem {
         if p.existing != nil { return .failure(.EEXIST) }
         if p.trailingSlash { return .failure(.ENOENT) }
         if p.directory.readOnly { return .failure(.EACCES) }
+        if let e = createDenied(in: p.directory) { return .failure(e) }
         guard canMakeInode else { return .failure(.ENOSPC) }
         let inode = makeInode(.symlink, permissions: 0o777, in: p.directory)
         inode.linkTarget = target
@@ -252,6 +261,7 @@ public final class FileSystem {
         if p.existing != nil { return .failure(.EEXIST) }
         if p.trailingSlash { return .failure(.ENOENT) }
         if p.directory.readOnly { return .failure(.EACCES) }
+        if let e = createDenied(in: p.directory) { return .failure(e) }
         if inode.linkCount <= 0 && !inode.linkable { return .failure(.ENOENT) }
         p.directory.link(p.name, inode, now: clock())
         inode.linkCount = max(0, inode.linkCount) + 1
@@ -272,6 +282,7 @@ public final class FileSystem {
         if victim.isDirectory { return .failure(.EISDIR) }
         if p.trailingSlash { return .failure(.ENOTDIR) }
         if p.directory.readOnly { return .failure(.EACCES) }
+        if let e = deleteDenied(victim, from: p.directory) { return .failure(e) }
         p.directory.unlink(p.name, now: clock())
         victim.linkCount -= 1
         victim.changeTime = clock()
@@ -291,8 +302,9 @@ public final class FileSystem {
         guard let victim = p.existing else { return .failure(.ENOENT) }
         guard victim.isDirectory else { return .failure(.ENOTDIR) }
         if victim === root { return .failure(.EBUSY) }
-        guard victim.entries.isEmpty else { return .failure(.ENOTEMPTY) }
         if p.directory.readOnly { return .failure(.EACCES) }
+        if let e = deleteDenied(victim, from: p.directory) { return .failure(e) }
+        guard victim.entries.isEmpty else { return .failure(.ENOTEMPTY) }
         p.directory.unlink(p.name, now: clock())
         detach(victim)
         return .success(())
@@ -328,6 +340,9 @@ public final class FileSystem {
         guard let source = o.existing else { return .failure(.ENOENT) }
         if (o.trailingSlash || n.trailingSlash) && !source.isDirectory { return .failure(.ENOTDIR) }
         if o.directory.readOnly || n.directory.readOnly { return .failure(.EACCES) }
+        if source !== n.existing, let e = renameDenied(source, from: o.directory, to: n.directory, replacing: n.existing) {
+            return .failure(e)
+        }
         let now = clock()
         if flags & FileSystem.renameExchange != 0 {
             guard let target = n.existing else { return .failure(.ENOENT) }
