@@ -59,6 +59,9 @@ public final class KernelState {
     /// poll/select/epoll waiters: woken whenever any descriptor's readiness may change.
     public let pollWaiters = WaitQueue()
     public var futexes = FutexTable()
+    /// AF_UNIX names: abstract names and the sockets bound to socket inodes
+    /// (Sockets/UnixSocketNames.swift).
+    let localSocketNames = LocalSocketNames()
     /// The TCP/IP stack (Sources/Net/) and the card under it (nil: no card; loopback
     /// still works when the stack exists). Set up by Sources/Kernel/ at boot.
     public var network: NetworkStack? = nil

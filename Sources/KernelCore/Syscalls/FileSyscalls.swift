@@ -530,7 +530,10 @@ enum FileSyscalls {
     }
 
     /// sendfile(2): from a regular file (at *offset, or its file offset) to a regular file,
-    /// the console, /dev/null or a pipe, through a kernel buffer.
+    /// the console, /dev/null, a pipe or a socket, through a kernel buffer. A socket keeps
+    /// taking chunks while each goes in whole (a blocking socket sends everything asked, as
+    /// Linux's splice loop does); a short or failed chunk after progress ends the call with
+    /// the count moved so far.
     static func sendfile(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let out = try file(k, a, 0), input = try file(k, a, 1)
         guard input.canRead, out.canWrite, !input.isPathOnly, !out.isPathOnly else { throw .EBADF }
@@ -550,6 +553,7 @@ enum FileSyscalls {
         // Through a 64 KiB kernel buffer at a time; a pipe or FIFO takes one chunk per call
         // (splice's rule: a short count is a result, the caller loops).
         var n = 0
+        var socketOut = false
         while n < total {
             let chunk = data.bytes(at: position + n, count: min(ioChunk, total - n))
             var moved = chunk.count
@@ -577,6 +581,13 @@ enum FileSyscalls {
                 do throws(Errno) {
                     if let pipe = out.object as? PipeEnd { moved = try pipe.write(k, bytes: chunk, nonblocking: nonblocking) }
                     else if let fifo = out.object as? FifoEnd { moved = try fifo.write(k, bytes: chunk, nonblocking: nonblocking) }
+                    else if let socket = out.object as? KernelSocket {
+                        // A socket (TCP, AF_UNIX): send(2)'s rules. A blocking stream takes the
+                        // whole chunk; a non-blocking one what fits (EAGAIN when nothing does).
+                        // A datagram socket takes each chunk as one datagram, as splice does.
+                        moved = try socket.send(k, .kernel(chunk), flags: 0, nonblocking: nonblocking, to: nil)
+                        socketOut = true
+                    }
                     else { throw Errno.EINVAL }   // eventfd, epoll...
                 } catch {
                     if n == 0 { throw error }
@@ -586,7 +597,7 @@ enum FileSyscalls {
                 throw .EINVAL
             }
             n += moved
-            if moved < chunk.count || out.kind == .object { break }
+            if moved < chunk.count || (out.kind == .object && !socketOut) { break }
         }
         if offsetAddress.isNull {
             input.offset = position + n
