@@ -298,6 +298,18 @@ static void test_rights(void)
     close(two[0]);
     close(two[1]);
 
+    /* Bytes before a message with descriptors are read with it, and the read stops after
+     * it (unix_stream_read_generic). */
+    CHECK(write(sv[0], "ab", 2) == 2, "write ab");
+    send_fds(sv[0], &p[1], 1, "C");
+    CHECK(write(sv[0], "de", 2) == 2, "write de");
+    m = (struct msghdr){ .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
+    CHECK(recvmsg(sv[1], &m, 0) == 3 && memcmp(buf, "abC", 3) == 0, "glued read");
+    CHECK((c = CMSG_FIRSTHDR(&m)) && c->cmsg_type == SCM_RIGHTS, "rights with the glued read");
+    memcpy(&got, CMSG_DATA(c), sizeof got);
+    close(got);
+    CHECK(read(sv[1], buf, sizeof buf) == 2 && memcmp(buf, "de", 2) == 0, "read after the stretch");
+
     /* No control buffer at all: MSG_CTRUNC. */
     send_fds(sv[0], &p[1], 1, "C");
     m = (struct msghdr){ .msg_iov = &iov, .msg_iovlen = 1 };

@@ -62,6 +62,8 @@ public final class KernelState {
     /// AF_UNIX names: abstract names and the sockets bound to socket inodes
     /// (Sockets/UnixSocketNames.swift).
     let localSocketNames = LocalSocketNames()
+    /// Advisory file locks: fcntl record locks, OFD locks, flock (VFS/FileLocks.swift).
+    let fileLocks = FileLockTable()
     /// The TCP/IP stack (Sources/Net/) and the card under it (nil: no card; loopback
     /// still works when the stack exists). Set up by Sources/Kernel/ at boot.
     public var network: NetworkStack? = nil

@@ -67,7 +67,7 @@ final class UnixSocketTests: XCTestCase {
 
     // MARK: queues
 
-    func testStreamReadStopsAtAStretchCarryingDescriptors() {
+    func testStreamReadGluesBytesUpToAStretchCarryingDescriptorsAndStopsAfterIt() {
         let credentials = LocalCredentials(pid: 1, uid: 0, gid: 0)
         let (a, b) = LocalSocketEnd.pair(type: SocketType.SOCK_STREAM, credentials: credentials)
         let file = OpenFile(kind: .console, statusFlags: 2)
@@ -77,18 +77,20 @@ final class UnixSocketTests: XCTestCase {
         XCTAssertEqual(try a.send(message("abc"), to: nil).get(), 3)
         XCTAssertEqual(try a.send(message("DEF", rights: [file]), to: nil).get(), 3)
         XCTAssertEqual(try a.send(message("ghi"), to: nil).get(), 3)
-        // The first read ends where the descriptors begin; the next takes that stretch only.
-        XCTAssertEqual(b.available, 3)
-        let first = b.receive(maximum: 100, peek: false)
-        XCTAssertEqual(first?.data, Array("abc".utf8))
-        XCTAssertTrue(first?.delivery.rights.isEmpty ?? false)
+        // Regression: a read glues the bytes before a stretch carrying descriptors to that
+        // stretch and stops after it, as Linux does ("abcDEF", then "ghi"); it used to stop
+        // before the stretch or run past it.
+        XCTAssertEqual(b.available, 9)
         let peeked = b.receive(maximum: 100, peek: true)
         XCTAssertEqual(peeked?.delivery.rights.count, 1)
         XCTAssertEqual(peeked?.delivery.peeked, true)
+        XCTAssertEqual(b.receive(maximum: 2, peek: false)?.data, Array("ab".utf8))
+        let first = b.receive(maximum: 100, peek: false)
+        XCTAssertEqual(first?.data, Array("cDEF".utf8))
+        XCTAssertTrue(first?.delivery.rights.first === file)
         let second = b.receive(maximum: 100, peek: false)
-        XCTAssertEqual(second?.data, Array("DEF".utf8))
-        XCTAssertTrue(second?.delivery.rights.first === file)
-        XCTAssertEqual(b.receive(maximum: 100, peek: false)?.data, Array("ghi".utf8))
+        XCTAssertEqual(second?.data, Array("ghi".utf8))
+        XCTAssertTrue(second?.delivery.rights.isEmpty ?? false)
         XCTAssertNil(b.receive(maximum: 100, peek: false))
         // Closing with unread data resets the peer (sk_err ECONNRESET), and hangs it up.
         XCTAssertEqual(try b.send(message("unread"), to: nil).get(), 6)

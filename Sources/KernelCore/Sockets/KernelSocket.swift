@@ -262,13 +262,10 @@ public final class KernelSocket: PollableObject {
         var done = 0
         var delivery: LocalDelivery? = nil
         while true {
-            // A stream read stops where another stretch with ancillary data begins.
-            if done > 0, case .local(let end) = backing, end.streamRecords.first?.position == end.readPosition {
-                return .success((done, done, nil, delivery))
-            }
             switch attemptReceive(k, maximum: total - done, peek: peek) {
             case .success(let got):
-                if delivery == nil { delivery = got.local }
+                // Keep the piece that carried descriptors (a stream read stops after it).
+                if delivery == nil || !(got.local?.rights.isEmpty ?? true) { delivery = got.local }
                 if got.data.isEmpty && !keepsBoundaries { return .success((done, done, nil, delivery)) }   // end of stream
                 if let e = SocketIO.scatter(k, vectors, at: done, got.data) {
                     return done > 0 ? .success((done, done, nil, delivery)) : .failure(e)

@@ -62,7 +62,7 @@ public final class LocalSocketEnd {
     var start = 0
     var readPosition = 0
     /// Ancillary data sent with a stretch [position, end) of the stream (unix_stream_sendmsg
-    /// puts it on the first skb; a read stops at such a boundary, unix_stream_read_generic).
+    /// puts it on the first skb; a read stops after such a stretch, unix_stream_read_generic).
     var streamRecords: [(position: Int, end: Int, message: LocalMessage)] = []
     /// Datagrams or seqpacket records waiting.
     var messages: [LocalMessage] = []
@@ -117,7 +117,7 @@ public final class LocalSocketEnd {
 
     var available: Int {
         if keepsBoundaries { return messages.first?.data.count ?? 0 }
-        return streamReadLimit(maximum: bytes.count - start)
+        return bytes.count - start   // SIOCINQ on a stream: every byte queued (unix_inq_len)
     }
     var hasData: Bool { keepsBoundaries ? !messages.isEmpty : bytes.count > start }
 
@@ -187,15 +187,15 @@ public final class LocalSocketEnd {
         return .success(n)
     }
 
-    /// How much a stream read starting now may take: it stops before the next stretch that
-    /// carries ancillary data, and after the stretch it starts with.
+    /// How much a stream read starting now may take: up to the end of the first stretch
+    /// with ancillary data that it reaches (unix_stream_read_generic glues the bytes before
+    /// such a stretch to it and stops after it: "if (scm.fp) break").
     func streamReadLimit(maximum: Int) -> Int {
-        var limit = maximum
-        for record in streamRecords {
-            if record.position == readPosition { limit = min(limit, record.end - readPosition) }
-            else if record.position > readPosition { limit = min(limit, record.position - readPosition); break }
+        for record in streamRecords where record.end > readPosition {
+            if record.position < readPosition + maximum { return min(maximum, record.end - readPosition) }
+            break
         }
-        return limit
+        return maximum
     }
 
     /// Take (or peek at) up to `maximum` bytes, or one message cut to `maximum` (its full
@@ -212,14 +212,14 @@ public final class LocalSocketEnd {
                                          sourceName: first.sourceName, peeked: peek)
             return (cut, first.data.count, delivery)
         }
-        guard bytes.count > start || streamRecords.first?.position == readPosition else { return nil }
+        guard bytes.count > start else { return nil }
+        let n = streamReadLimit(maximum: min(maximum, bytes.count - start))
         var delivery = LocalDelivery(credentials: peerCredentials, peeked: peek)
-        if let record = streamRecords.first, record.position == readPosition {
+        if let record = streamRecords.first, record.position < readPosition + n {
             delivery.rights = record.message.rights
             delivery.credentials = record.message.credentials
             if !peek { streamRecords.removeFirst() }
         }
-        let n = streamReadLimit(maximum: min(maximum, bytes.count - start))
         let data = Array(bytes[start..<(start + n)])
         if !peek {
             start += n
