@@ -154,6 +154,11 @@ public final class KernelState {
     public var futexes = FutexTable()
     /// System V IPC objects (Sources/KernelCore/IPC/): one namespace per machine.
     public let sysvIPC = SysVIPCNamespace()
+    /// AF_UNIX names: abstract names and the sockets bound to socket inodes
+    /// (Sockets/UnixSocketNames.swift).
+    let localSocketNames = LocalSocketNames()
+    /// Advisory file locks: fcntl record locks, OFD locks, flock (VFS/FileLocks.swift).
+    let fileLocks = FileLockTable()
     /// The TCP/IP stack (Sources/Net/) and the card under it (nil: no card; loopback
     /// still works when the stack exists). Set up by Sources/Kernel/ at boot.
     public var network: NetworkStack? = nil

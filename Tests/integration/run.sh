@@ -167,6 +167,18 @@ for v in musl glibc pie; do
     guest_case "sockets_test-$v" "sockets_test-$v" 0 exact - "" ""
 done
 guest_case "sockets_test-musl@smp2" sockets_test-musl 0 exact - "" ""
+# Issue 15: AF_UNIX names, connections, SCM_RIGHTS/SCM_CREDENTIALS with peer threads
+# (Guest/c/unix_socket_test.c); sendfile into AF_UNIX and TCP sockets
+# (Guest/c/sendfile_socket_test.c).
+for v in musl glibc pie; do
+    guest_case "unix_socket_test-$v" "unix_socket_test-$v" 0 verdict - "" ""
+    guest_case "sendfile_socket_test-$v" "sendfile_socket_test-$v" 0 verdict - "" ""
+done
+guest_case "unix_socket_test-musl@smp2" unix_socket_test-musl 0 verdict - "" ""
+# Issue 15: advisory locks — fcntl record locks, OFD locks, flock (Guest/c/locks_test.c).
+for v in musl glibc pie; do
+    guest_case "locks_test-$v" "locks_test-$v" 0 verdict - "" ""
+done
 # Issue 12: huge and malformed timeouts (Guest/c/timeouts_test.c), huge counts and repeated
 # reads at end of input (Guest/c/bounded_io.c; stdin a file, so the console is in pipe mode).
 for v in musl glibc pie; do

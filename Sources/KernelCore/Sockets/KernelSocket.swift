@@ -2,8 +2,8 @@
 //
 // A PollableObject (Sources/KernelCore/Events/PollableObject.swift), so read(2), write(2),
 // close(2), poll/select/epoll and fcntl(O_NONBLOCK) work on sockets through the same paths as
-// pipes. It wraps either a SocketID in Net's NetworkStack (AF_INET TCP and UDP) or one end of
-// a socketpair (LocalSocketPair.swift). The byte-moving loops that send(2), recv(2),
+// pipes. It wraps either a SocketID in Net's NetworkStack (AF_INET TCP and UDP) or an AF_UNIX
+// socket (UnixSocketEnd.swift; its own calls are UnixSocketCalls.swift). The byte-moving loops that send(2), recv(2),
 // sendmsg(2) and recvmsg(2) share are here; argument decoding and the other socket calls are
 // SocketSyscalls.swift; moving frames and waking waiters is NetworkPump.swift.
 //
@@ -67,7 +67,10 @@ public final class KernelSocket: PollableObject {
     }
 
     public func read(_ k: KernelState, into address: UserAddress, count: Int, nonblocking: Bool) throws(Errno) -> Int {
-        try receive(k, [(address, count)], flags: 0, nonblocking: nonblocking).get().count
+        let got = try receive(k, [(address, count)], flags: 0, nonblocking: nonblocking).get()
+        // read(2) has nowhere to put descriptors in flight: they are closed (scm_destroy).
+        if let d = got.local, !d.peeked { k.releaseInFlight(d.rights) }
+        return got.count
     }
 
     public func write(_ k: KernelState, from address: UserAddress, count: Int, nonblocking: Bool) throws(Errno) -> Int {
@@ -80,7 +83,8 @@ public final class KernelSocket: PollableObject {
             k.networkStack().close(id, now: k.platform.monotonicNanoseconds())
             k.pumpNetwork()
         case .local(let end):
-            end.close()
+            k.localSocketNames.forget(end)
+            k.releaseInFlight(end.close())
         }
         k.notifyPollers()
     }
@@ -100,7 +104,8 @@ public final class KernelSocket: PollableObject {
 
     // MARK: one attempt, never blocking
 
-    func attemptSend(_ k: KernelState, _ data: [UInt8], to destination: SocketAddress?) -> Result<Int, Errno> {
+    func attemptSend(_ k: KernelState, _ data: [UInt8], to destination: SocketAddress?,
+                     local: LocalSendExtras? = nil) -> Result<Int, Errno> {
         let now = k.platform.monotonicNanoseconds()
         let result: Result<Int, Errno>
         switch backing {
@@ -113,33 +118,47 @@ public final class KernelSocket: PollableObject {
             }
             k.pumpNetwork()
         case .local(let end):
-            result = end.send(data)
+            let rights = local?.rights ?? []
+            let message = LocalMessage(data: data, rights: rights, credentials: local?.credentials ?? k.localCredentials(),
+                                       sourceName: end.name ?? [])
+            result = end.send(message, to: local?.destination)
+            // The queue now holds the descriptions (scm_fp_list's references).
+            if case .success(let n) = result, n > 0 || keepsBoundaries { for f in rights { f.references += 1 } }
             k.notifyPollers()
         }
         return result
     }
 
-    /// Bytes (empty at end of stream), the datagram's full length, and its sender.
+    /// Bytes (empty at end of stream), the datagram's full length, its sender, and for
+    /// AF_UNIX what came with it.
     func attemptReceive(_ k: KernelState, maximum: Int, peek: Bool)
-        -> Result<(data: [UInt8], fullLength: Int, from: SocketAddress?), Errno> {
+        -> Result<(data: [UInt8], fullLength: Int, from: SocketAddress?, local: LocalDelivery?), Errno> {
         let now = k.platform.monotonicNanoseconds()
         switch backing {
         case .internet(let id):
             let stack = k.networkStack()
-            let result: Result<(data: [UInt8], fullLength: Int, from: SocketAddress?), Errno>
+            let result: Result<(data: [UInt8], fullLength: Int, from: SocketAddress?, local: LocalDelivery?), Errno>
             if keepsBoundaries {
-                result = stack.receiveFrom(id, maximum: maximum, peek: peek, now: now).map { ($0.data, $0.fullLength, $0.from) }
+                result = stack.receiveFrom(id, maximum: maximum, peek: peek, now: now).map { ($0.data, $0.fullLength, $0.from, nil) }
             } else {
-                result = stack.receive(id, maximum: maximum, peek: peek, now: now).map { ($0, $0.count, nil) }
+                result = stack.receive(id, maximum: maximum, peek: peek, now: now).map { ($0, $0.count, nil, nil) }
             }
             k.pumpNetwork()
             return result
         case .local(let end):
             if let got = end.receive(maximum: maximum, peek: peek) {
+                var delivery = got.delivery
+                if !keepsBoundaries { delivery.sourceName = end.peer?.name ?? [] }
                 k.notifyPollers()
-                return .success((got.data, got.fullLength, nil))
+                return .success((got.data, got.fullLength, nil, delivery))
             }
-            return end.atEndOfFile ? .success(([], 0, nil)) : .failure(.EAGAIN)
+            // sock_error: a reset is reported once, when nothing is left to read.
+            if let e = end.pendingError {
+                end.pendingError = nil
+                return .failure(e)
+            }
+            if end.listening { return .failure(.EINVAL) }   // unix_stream_read_generic
+            return end.atEndOfFile ? .success(([], 0, nil, nil)) : .failure(.EAGAIN)
         }
     }
 
@@ -167,8 +186,34 @@ public final class KernelSocket: PollableObject {
     /// them), or one datagram. EPIPE raises SIGPIPE unless MSG_NOSIGNAL (send(2)).
     func send(_ k: KernelState, _ vectors: [(UserAddress, Int)], flags: UInt32, nonblocking: Bool,
               to destination: SocketAddress?) throws(Errno) -> Int {
+        try send(k, .guest(vectors), flags: flags, nonblocking: nonblocking, to: destination)
+    }
+
+    /// Where the bytes of a send come from: guest iovecs (send, write) or a kernel buffer
+    /// (sendfile(2), which Linux runs through splice into the socket).
+    enum SendSource {
+        case guest([(UserAddress, Int)])
+        case kernel([UInt8])
+
+        func bytes(_ k: KernelState, from offset: Int, count: Int) -> Result<[UInt8], Errno> {
+            switch self {
+            case .guest(let vectors): return SocketIO.gather(k, vectors, from: offset, count: count)
+            case .kernel(let data):
+                return .success(offset == 0 && count == data.count ? data : Array(data[offset..<(offset + count)]))
+            }
+        }
+        var total: Int {
+            switch self {
+            case .guest(let vectors): return SocketIO.totalLength(vectors)
+            case .kernel(let data): return data.count
+            }
+        }
+    }
+
+    func send(_ k: KernelState, _ source: SendSource, flags: UInt32, nonblocking: Bool,
+              to destination: SocketAddress?, local: LocalSendExtras? = nil) throws(Errno) -> Int {
         let dontWait = nonblocking || flags & MessageFlags.MSG_DONTWAIT.rawValue != 0
-        let total = SocketIO.totalLength(vectors)
+        let total = source.total
         // A datagram is copied whole: refuse one larger than the socket can ever queue before
         // a kernel buffer of the guest's size exists (unix(7), udp(7): EMSGSIZE).
         if keepsBoundaries && total > maximumDatagram { throw .EMSGSIZE }
@@ -177,11 +222,14 @@ public final class KernelSocket: PollableObject {
         while true {
             let chunk = keepsBoundaries ? total : min(total - done, 65536)
             let data: [UInt8]
-            switch SocketIO.gather(k, vectors, from: done, count: chunk) {
+            switch source.bytes(k, from: done, count: chunk) {
             case .failure(let e): if done > 0 { return done } else { throw e }
             case .success(let d): data = d
             }
-            switch attemptSend(k, data, to: destination) {
+            // Ancillary data goes with the first piece only (unix_stream_sendmsg).
+            var extras = local
+            if done > 0 { extras?.rights = [] }
+            switch attemptSend(k, data, to: destination, local: extras) {
             case .success(let n):
                 done += n
                 if keepsBoundaries || done >= total { return done }
@@ -204,40 +252,52 @@ public final class KernelSocket: PollableObject {
     /// recv(2): what is there (at least one byte, or end of stream), all of it with
     /// MSG_WAITALL on a stream, or one datagram (`fullLength` is its real size).
     func receive(_ k: KernelState, _ vectors: [(UserAddress, Int)], flags: UInt32, nonblocking: Bool)
-        -> Result<(count: Int, fullLength: Int, from: SocketAddress?), Errno> {
+        -> Result<(count: Int, fullLength: Int, from: SocketAddress?, local: LocalDelivery?), Errno> {
         let dontWait = nonblocking || flags & MessageFlags.MSG_DONTWAIT.rawValue != 0
         let peek = flags & MessageFlags.MSG_PEEK.rawValue != 0
         let waitAll = flags & MessageFlags.MSG_WAITALL.rawValue != 0 && !keepsBoundaries && !peek
         let total = SocketIO.totalLength(vectors)
-        if total == 0 && !keepsBoundaries { return .success((0, 0, nil)) }
+        if total == 0 && !keepsBoundaries { return .success((0, 0, nil, nil)) }
         let until = deadline(k, receiveTimeout)
         var done = 0
+        var delivery: LocalDelivery? = nil
         while true {
             switch attemptReceive(k, maximum: total - done, peek: peek) {
             case .success(let got):
-                if got.data.isEmpty && !keepsBoundaries { return .success((done, done, nil)) }   // end of stream
+                // Keep the piece that carried descriptors (a stream read stops after it).
+                if delivery == nil || !(got.local?.rights.isEmpty ?? true) { delivery = got.local }
+                if got.data.isEmpty && !keepsBoundaries { return .success((done, done, nil, delivery)) }   // end of stream
                 if let e = SocketIO.scatter(k, vectors, at: done, got.data) {
-                    return done > 0 ? .success((done, done, nil)) : .failure(e)
+                    return done > 0 ? .success((done, done, nil, delivery)) : .failure(e)
                 }
                 done += got.data.count
                 if !peek, pollEvents(k) & PollEvents.input == 0 { readinessFell(k) }
-                if keepsBoundaries { return .success((done, got.fullLength, got.from)) }
-                if !waitAll || done >= total || dontWait { return .success((done, done, nil)) }
+                if keepsBoundaries { return .success((done, got.fullLength, got.from, delivery)) }
+                if let d = got.local, !d.rights.isEmpty { return .success((done, done, nil, delivery)) }
+                if !waitAll || done >= total || dontWait { return .success((done, done, nil, delivery)) }
             case .failure(.EAGAIN):
                 readinessFell(k)
-                if done > 0 && (dontWait || !waitAll) { return .success((done, done, nil)) }
+                if done > 0 && (dontWait || !waitAll) { return .success((done, done, nil, delivery)) }
                 if dontWait { return .failure(.EAGAIN) }
                 if let until, k.platform.monotonicNanoseconds() >= until {
-                    return done > 0 ? .success((done, done, nil)) : .failure(.EAGAIN)
+                    return done > 0 ? .success((done, done, nil, delivery)) : .failure(.EAGAIN)
                 }
                 guard k.waitForNetwork(until: until) else {
-                    return done > 0 ? .success((done, done, nil)) : .failure(.EINTR)
+                    return done > 0 ? .success((done, done, nil, delivery)) : .failure(.EINTR)
                 }
             case .failure(let e):
-                return done > 0 ? .success((done, done, nil)) : .failure(e)
+                return done > 0 ? .success((done, done, nil, delivery)) : .failure(e)
             }
         }
     }
+}
+
+/// What an AF_UNIX send carries besides bytes: SCM_RIGHTS descriptions, the credentials
+/// (SCM_CREDENTIALS or the sender's own), and a datagram's destination.
+struct LocalSendExtras {
+    var rights: [OpenFile] = []
+    var credentials: LocalCredentials? = nil
+    var destination: LocalSocketEnd? = nil
 }
 
 /// Moving bytes between iovec lists in guest memory and kernel arrays, through the checked

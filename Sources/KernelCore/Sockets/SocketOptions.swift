@@ -175,8 +175,11 @@ extension SocketSyscalls {
                 let e = id.flatMap { stack?.takeError($0) }
                 k.notifyPollers()
                 return .success(int32Bytes(e?.rawValue ?? 0))
+            case soPeerCred:
+                return .success(peerCredentialBytes(s))
             case SocketOption.SO_ACCEPTCONN:
-                let listening = id.flatMap { stack?.tcpState($0) } == .listen
+                var listening = id.flatMap { stack?.tcpState($0) } == .listen
+                if case .local(let end) = s.backing { listening = end.listening }
                 return .success(int32Bytes(listening ? 1 : 0))
             case SocketOption.SO_REUSEADDR:
                 if let stack, let id { return .success(int32Bytes(stack.reuseAddress(id) ? 1 : 0)) }

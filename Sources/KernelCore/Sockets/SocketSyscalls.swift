@@ -11,9 +11,10 @@
 // addresses are written back truncated to the caller's length, which then receives the
 // real length (move_addr_to_user).
 //
-// Not supported (documented divergences): socket(AF_UNIX) (no named unix sockets: only
-// socketpair), AF_INET6, AF_NETLINK, AF_PACKET (EAFNOSUPPORT), SOCK_RAW (EPROTONOSUPPORT),
-// ancillary data (msg_controllen comes back 0).
+// AF_UNIX sockets are handed to UnixSocketCalls.swift (names, connections, ancillary data).
+// Not supported (documented divergences): AF_INET6, AF_NETLINK, AF_PACKET (EAFNOSUPPORT),
+// SOCK_RAW for AF_INET (EPROTONOSUPPORT), ancillary data on AF_INET sockets (ignored on
+// send, msg_controllen comes back 0).
 import LinuxABI
 import Net
 
@@ -80,14 +81,16 @@ enum SocketSyscalls {
     static func localAddressBytes(_ k: KernelState, _ s: KernelSocket) -> [UInt8] {
         switch s.backing {
         case .internet(let id): return encode(k.networkStack().localAddress(id) ?? .unspecified)
-        case .local: return unnamedLocalAddress
+        case .local(let end): return end.name ?? unnamedLocalAddress
         }
     }
 
     static func peerAddressBytes(_ k: KernelState, _ s: KernelSocket) -> Result<[UInt8], Errno> {
         switch s.backing {
         case .internet(let id): return k.networkStack().peerAddress(id).map { encode($0) }
-        case .local(let end): return end.peer == nil ? .failure(.ENOTCONN) : .success(unnamedLocalAddress)
+        case .local(let end):
+            guard let p = end.peer else { return .failure(.ENOTCONN) }
+            return .success(p.name ?? unnamedLocalAddress)
         }
     }
 
@@ -104,6 +107,9 @@ enum SocketSyscalls {
         guard flags & ~socketFlags == 0 else { throw .EINVAL }
         guard domain >= 0 && domain < 46 else { throw .EAFNOSUPPORT }   // AF_MAX
         guard base < 11 else { throw .EINVAL }                         // SOCK_MAX
+        if domain == Int32(AddressFamily.AF_UNIX) {
+            return try localSocket(k, base: base, protocolNumber: protocolNumber, flags: flags)
+        }
         guard domain == Int32(AddressFamily.AF_INET) else { throw .EAFNOSUPPORT }
         let stack = k.networkStack()
         let id: SocketID
@@ -145,7 +151,7 @@ enum SocketSyscalls {
         // The result array is checked before anything is made, as Linux's copy_to_user of sv
         // would fail after creating (and then dropping) both.
         guard case .success = k.memory.copyIn(a.address(3), count: 8) else { throw .EFAULT }
-        let (x, y) = LocalSocketEnd.pair(keepsBoundaries: base != SocketType.SOCK_STREAM)
+        let (x, y) = LocalSocketEnd.pair(type: base, credentials: k.localCredentials())
         let first = KernelSocket(.local(x), domain: AddressFamily.AF_UNIX, type: base, protocolNumber: 0)
         let second = KernelSocket(.local(y), domain: AddressFamily.AF_UNIX, type: base, protocolNumber: 0)
         guard let fd0 = try? install(k, first, flags: flags) else { throw .EMFILE }
@@ -172,7 +178,8 @@ enum SocketSyscalls {
         let bytes: [UInt8]
         bytes = try addressBytes(k, a.address(1), a.int(2)).get()
         guard let id = s.socketID else {
-            throw .EINVAL   // a socketpair end is already connected (unix_bind: EINVAL)
+            guard case .local(let end) = s.backing else { throw .EINVAL }
+            return try localBind(k, end, bytes)
         }
         let address = try internetAddress(bytes, allowUnspecified: true).get()
         _ = try k.networkStack().bind(id, to: address).get()
@@ -183,10 +190,11 @@ enum SocketSyscalls {
         let s: KernelSocket
         let found = try socket(k, a, 0)
         s = found.0
-        guard let id = s.socketID else { throw .EINVAL }   // unix_listen: not bound
-        if s.type != SocketType.SOCK_STREAM { throw .EOPNOTSUPP }
         var backlog = Int(a.int32(1))
         if backlog < 0 || backlog > 4096 { backlog = 4096 }   // (unsigned)backlog > somaxconn
+        if case .local(let end) = s.backing { return try localListen(k, end, backlog: backlog) }
+        guard let id = s.socketID else { throw .EINVAL }
+        if s.type != SocketType.SOCK_STREAM { throw .EOPNOTSUPP }
         let result = k.networkStack().tcpListen(id, backlog: backlog)
         k.pumpNetwork()
         _ = try result.get()
@@ -207,9 +215,8 @@ enum SocketSyscalls {
         let s: KernelSocket, f: OpenFile
         let found = try socket(k, a, 0)
         (s, f) = found
-        guard let id = s.socketID else {
-            throw s.type == SocketType.SOCK_DGRAM ? .EOPNOTSUPP : .EINVAL
-        }
+        if case .local(let end) = s.backing { return try localAccept(k, a, s, f, end, flags: flags) }
+        guard let id = s.socketID else { throw .EINVAL }
         let stack = k.networkStack()
         let until = s.deadline(k, s.receiveTimeout)
         var accepted: (SocketID, SocketAddress)
@@ -256,10 +263,8 @@ enum SocketSyscalls {
         let s: KernelSocket, f: OpenFile
         let found = try socket(k, a, 0)
         (s, f) = found
-        guard let id = s.socketID else {
-            // A socketpair end: unix_stream_connect refuses another family with EINVAL.
-            throw family(bytes) == AddressFamily.AF_UNIX ? .EISCONN : .EINVAL
-        }
+        if case .local(let end) = s.backing { return try localConnect(k, s, f, end, bytes) }
+        guard let id = s.socketID else { throw .EINVAL }
         guard bytes.count >= 2 else { throw .EINVAL }
         let stack = k.networkStack()
         let now = k.platform.monotonicNanoseconds()
@@ -300,11 +305,19 @@ enum SocketSyscalls {
         let length = a.size(2)
         guard length >= 0 else { throw .EINVAL }
         var destination: SocketAddress? = nil
-        if !a.address(4).isNull {
+        var extras: LocalSendExtras? = nil
+        if case .local(let end) = s.backing {
+            var e = LocalSendExtras()
+            if !a.address(4).isNull {
+                let bytes = try addressBytes(k, a.address(4), a.int(5)).get()
+                e.destination = try localDestination(k, end, bytes).get()
+            }
+            extras = e
+        } else if !a.address(4).isNull {
             destination = try destinationAddress(k, s, a.address(4), a.int(5)).get()
         }
-        return try s.send(k, [(a.address(1), min(length, 0x7fff_f000))], flags: a.uint32(3),
-                      nonblocking: f.statusFlags & nonblockFlag != 0, to: destination)
+        return try s.send(k, .guest([(a.address(1), min(length, 0x7fff_f000))]), flags: a.uint32(3),
+                          nonblocking: f.statusFlags & nonblockFlag != 0, to: destination, local: extras)
     }
 
     /// A destination for sendto/sendmsg; ignored on streams (tcp_sendmsg ignores msg_name).
@@ -334,9 +347,11 @@ enum SocketSyscalls {
         case .success(let got):
             if !a.address(4).isNull {
                 // Streams and unnamed unix peers have no address: *addrlen becomes 0.
-                let from = got.from.map { encode($0) } ?? []
+                let from = got.from.map { encode($0) } ?? (got.local?.sourceName ?? [])
                 if let e = writeAddress(k, from, to: a.address(4), length: a.address(5)) { throw e }
             }
+            // recvfrom has no control buffer: descriptors in flight are closed.
+            if let d = got.local, !d.peeked { k.releaseInFlight(d.rights) }
             if s.keepsBoundaries && flags & MessageFlags.MSG_TRUNC.rawValue != 0 { return got.fullLength }
             return got.count
         }
@@ -364,10 +379,19 @@ enum SocketSyscalls {
         let header: MessageHeader, vectors: [(UserAddress, Int)]
         (header, vectors) = try messageHeader(k, a.address(1)).get()
         var destination: SocketAddress? = nil
-        if header.name != 0 {
+        var extras: LocalSendExtras? = nil
+        if case .local(let end) = s.backing {
+            var e = try localControl(k, header).get()
+            if header.name != 0 {
+                let bytes = try addressBytes(k, UserAddress(header.name), Int(Int32(bitPattern: header.nameLength))).get()
+                e.destination = try localDestination(k, end, bytes).get()
+            }
+            extras = e
+        } else if header.name != 0 {
             destination = try destinationAddress(k, s, UserAddress(header.name), Int(Int32(bitPattern: header.nameLength))).get()
         }
-        return try s.send(k, vectors, flags: a.uint32(2), nonblocking: f.statusFlags & nonblockFlag != 0, to: destination)
+        return try s.send(k, .guest(vectors), flags: a.uint32(2), nonblocking: f.statusFlags & nonblockFlag != 0,
+                          to: destination, local: extras)
     }
 
     static func recvmsg(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
@@ -381,15 +405,23 @@ enum SocketSyscalls {
         let base = a.address(1)
         if header.name != 0 {
             // Streams report no address: msg_namelen becomes 0 (___sys_recvmsg).
-            let from = got.from.map { encode($0) } ?? []
+            let from = got.from.map { encode($0) } ?? (got.local?.sourceName ?? [])
             let n = min(Int(header.nameLength), from.count)
             if n > 0, let e = k.memory.copyOut(UserAddress(header.name), from: from, count: n) { throw e }
             if let e = k.memory.writeUInt32(base.advanced(by: MessageHeader.nameLengthOffset), UInt32(from.count)) {
                 throw e
             }
         }
-        if let e = k.memory.writeUInt64(base.advanced(by: MessageHeader.controlLengthOffset), 0) { throw e }
+        var controlUsed = 0
         var outFlags: UInt32 = 0
+        if s.domain == AddressFamily.AF_UNIX {
+            let passCredentials = storedOption(s, SocketLevel.SOL_SOCKET, soPassCred, initial: 0) != 0
+            let delivered = deliverLocalControl(k, header, got.local, passCredentials: passCredentials,
+                                                closeOnExec: flags & MessageFlags.MSG_CMSG_CLOEXEC.rawValue != 0)
+            controlUsed = delivered.used
+            if delivered.truncated { outFlags |= MessageFlags.MSG_CTRUNC.rawValue }
+        }
+        if let e = k.memory.writeUInt64(base.advanced(by: MessageHeader.controlLengthOffset), UInt64(controlUsed)) { throw e }
         if got.fullLength > got.count { outFlags |= MessageFlags.MSG_TRUNC.rawValue }
         if let e = k.memory.writeUInt32(base.advanced(by: MessageHeader.flagsOffset), outFlags) { throw e }
         if s.keepsBoundaries && flags & MessageFlags.MSG_TRUNC.rawValue != 0 { return got.fullLength }
@@ -411,7 +443,7 @@ enum SocketSyscalls {
             _ = try result.get()
             return 0
         case .local(let end):
-            if end.peer == nil { throw .ENOTCONN }
+            // unix_shutdown: no ENOTCONN; an unconnected socket just records the mask.
             end.shutdown(read: how != ShutdownHow.SHUT_WR, write: how != ShutdownHow.SHUT_RD)
             k.notifyPollers()
             return 0

@@ -94,6 +94,7 @@ func registerBuiltinSyscalls(_ t: inout SyscallTable) {
     t.register(.close, FileSyscalls.close)
     t.register(.lseek, FileSyscalls.lseek)
     t.register(.fcntl, FileSyscalls.fcntl)
+    t.register(.flock, FileSyscalls.flock)
     t.register(.dup, FileSyscalls.dup)
     t.register(.dup2, FileSyscalls.dup2)
     t.register(.dup3, FileSyscalls.dup3)

@@ -362,6 +362,7 @@ enum FileSyscalls {
 
     static func closeDescriptor(_ k: KernelState, _ fd: Int) throws(Errno) -> Int {
         guard let (f, wasLast) = k.files.remove(fd) else { throw .EBADF }
+        k.releaseLocks(closing: f, wasLast: wasLast)   // VFS/FileLocks.swift
         if wasLast, let o = f.object { o.closed(k) }
         return 0
     }
@@ -417,14 +418,8 @@ enum FileSyscalls {
             f.statusFlags = (f.statusFlags & ~changeable) | (a[2] & changeable)
             k.notifyPollers()
             return 0
-        case 5, 36:  // F_GETLK, F_OFD_GETLK: nobody else holds locks; l_type = F_UNLCK
-            var w = ByteWriter()
-            w.u16(2)
-            if let e = k.memory.copyOut(a.address(2), from: w.bytes) { throw e }
-            return 0
-        case 6, 7, 37, 38:  // F_SETLK, F_SETLKW, F_OFD_SETLK(W): one process, always granted
-            guard case .success = k.memory.copyIn(a.address(2), count: 32) else { throw .EFAULT }
-            return 0
+        case 5, 6, 7, 36, 37, 38:  // F_GETLK, F_SETLK, F_SETLKW and the F_OFD_ forms
+            return try recordLock(k, f, command: a.int32(1), a.address(2))
         case 8, 9, 10, 11:  // F_SETOWN, F_GETOWN, F_SETSIG, F_GETSIG
             return 0
         case 1033, 1034:  // F_ADD_SEALS, F_GET_SEALS (VFS/MemFD.swift)
@@ -537,7 +532,10 @@ enum FileSyscalls {
     }
 
     /// sendfile(2): from a regular file (at *offset, or its file offset) to a regular file,
-    /// the console, /dev/null or a pipe, through a kernel buffer.
+    /// the console, /dev/null, a pipe or a socket, through a kernel buffer. A socket keeps
+    /// taking chunks while each goes in whole (a blocking socket sends everything asked, as
+    /// Linux's splice loop does); a short or failed chunk after progress ends the call with
+    /// the count moved so far.
     static func sendfile(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let out = try file(k, a, 0), input = try file(k, a, 1)
         guard input.canRead, out.canWrite, !input.isPathOnly, !out.isPathOnly else { throw .EBADF }
@@ -557,6 +555,7 @@ enum FileSyscalls {
         // Through a 64 KiB kernel buffer at a time; a pipe or FIFO takes one chunk per call
         // (splice's rule: a short count is a result, the caller loops).
         var n = 0
+        var socketOut = false
         while n < total {
             let chunk = data.bytes(at: position + n, count: min(ioChunk, total - n))
             var moved = chunk.count
@@ -584,6 +583,13 @@ enum FileSyscalls {
                 do throws(Errno) {
                     if let pipe = out.object as? PipeEnd { moved = try pipe.write(k, bytes: chunk, nonblocking: nonblocking) }
                     else if let fifo = out.object as? FifoEnd { moved = try fifo.write(k, bytes: chunk, nonblocking: nonblocking) }
+                    else if let socket = out.object as? KernelSocket {
+                        // A socket (TCP, AF_UNIX): send(2)'s rules. A blocking stream takes the
+                        // whole chunk; a non-blocking one what fits (EAGAIN when nothing does).
+                        // A datagram socket takes each chunk as one datagram, as splice does.
+                        moved = try socket.send(k, .kernel(chunk), flags: 0, nonblocking: nonblocking, to: nil)
+                        socketOut = true
+                    }
                     else { throw Errno.EINVAL }   // eventfd, epoll...
                 } catch {
                     if n == 0 { throw error }
@@ -593,7 +599,7 @@ enum FileSyscalls {
                 throw .EINVAL
             }
             n += moved
-            if moved < chunk.count || out.kind == .object { break }
+            if moved < chunk.count || (out.kind == .object && !socketOut) { break }
         }
         if offsetAddress.isNull {
             input.offset = position + n
@@ -623,3 +629,132 @@ enum FileSyscalls {
     }
 }
 
+// MARK: advisory locks (fcntl F_*LK, flock) — the table is VFS/FileLocks.swift
+
+extension FileSyscalls {
+    static let readLock: Int16 = 0, writeLock: Int16 = 1, unlock: Int16 = 2   // F_RDLCK, F_WRLCK, F_UNLCK
+
+    /// struct flock (x86-64): l_type, l_whence (short), l_start, l_len (off_t), l_pid (int);
+    /// 32 bytes with padding.
+    static func decodeFlock(_ b: [UInt8]) -> (type: Int16, whence: Int16, start: Int64, length: Int64, pid: Int32) {
+        let r = ByteReader(b)
+        let typeAndWhence = r.u32(0)
+        return (Int16(bitPattern: UInt16(truncatingIfNeeded: typeAndWhence)), Int16(bitPattern: UInt16(truncatingIfNeeded: typeAndWhence >> 16)),
+                r.i64(8), r.i64(16), Int32(bitPattern: r.u32(24)))
+    }
+
+    /// flock_to_posix_lock: the byte range [start, end] a struct flock names, relative to
+    /// SEEK_SET/SEEK_CUR/SEEK_END; EINVAL for a negative start or bad whence, EOVERFLOW past
+    /// OFFSET_MAX. l_len 0 reaches end of file for ever; a negative l_len covers the bytes
+    /// before l_start.
+    static func lockRange(_ f: OpenFile, whence: Int16, start: Int64, length: Int64) -> Result<(Int64, Int64), Errno> {
+        let base: Int64
+        switch whence {
+        case 0: base = 0
+        case 1: base = Int64(f.offset)
+        case 2: base = Int64(f.inode?.size ?? 0)
+        default: return .failure(.EINVAL)
+        }
+        var (first, overflow) = base.addingReportingOverflow(start)
+        if overflow { return .failure(.EOVERFLOW) }
+        var last = Int64.max
+        if length > 0 {
+            let (e, o) = first.addingReportingOverflow(length - 1)
+            if o { return .failure(.EOVERFLOW) }
+            last = e
+        } else if length < 0 {
+            last = first - 1
+            (first, overflow) = first.addingReportingOverflow(length)
+            if overflow { return .failure(.EINVAL) }
+        }
+        if first < 0 { return .failure(.EINVAL) }
+        return .success((first, last))
+    }
+
+    /// fcntl F_GETLK / F_SETLK / F_SETLKW and their OFD forms (fcntl(2)).
+    static func recordLock(_ k: KernelState, _ f: OpenFile, command: Int32, _ address: UserAddress) throws(Errno) -> Int {
+        let isOFD = command >= 36
+        let bytes = try k.memory.copyIn(address, count: 32).get()
+        let d = decodeFlock(bytes)
+        guard d.type == readLock || d.type == writeLock || d.type == unlock else { throw .EINVAL }
+        if isOFD && d.pid != 0 { throw .EINVAL }   // fcntl(2): l_pid must be 0 for OFD locks
+        // egg: pipes, sockets and other inode-less objects have nothing to lock (Linux
+        // would lock their anonymous inodes).
+        guard let inode = f.inode else { throw .EINVAL }
+        let (start, end) = try lockRange(f, whence: d.whence, start: d.start, length: d.length).get()
+        let owner: LockOwner = isOFD ? .description(ObjectIdentifier(f)) : k.lockOwnerProcess
+        let pid: Int32 = isOFD ? -1 : Int32(truncatingIfNeeded: k.process.pid)
+        let wanted = RecordLock(owner: owner, exclusive: d.type == writeLock, start: start, end: end, pid: pid)
+        let table = k.fileLocks
+        if command == 5 || command == 36 {   // F_GETLK, F_OFD_GETLK
+            guard d.type != unlock else { throw .EINVAL }
+            var w = ByteWriter()
+            if let c = table.records(inode).conflict(with: wanted) {
+                w.u16(UInt16(bitPattern: c.exclusive ? writeLock : readLock)); w.u16(0); w.zeros(4)
+                w.u64(UInt64(c.start)); w.u64(c.end == Int64.max ? 0 : UInt64(c.end - c.start + 1))
+                w.u32(UInt32(bitPattern: c.pid)); w.zeros(4)
+            } else {
+                w.u16(UInt16(bitPattern: unlock)); w.u16(UInt16(bitPattern: d.whence)); w.zeros(4)
+                w.u64(UInt64(bitPattern: d.start)); w.u64(UInt64(bitPattern: d.length))
+                w.u32(UInt32(bitPattern: d.pid)); w.zeros(4)
+            }
+            if let e = k.memory.copyOut(address, from: w.bytes) { throw e }
+            return 0
+        }
+        // A read lock needs the file open for reading, a write lock for writing (EBADF).
+        if d.type == readLock && !f.canRead { throw .EBADF }
+        if d.type == writeLock && !f.canWrite { throw .EBADF }
+        if d.type == unlock {
+            table.update(inode) { $0.records.remove(owner: owner, start: start, end: end) }
+            k.wake(table.waiters)
+            return 0
+        }
+        let waits = command == 7 || command == 38
+        while true {
+            guard let c = table.records(inode).conflict(with: wanted) else { break }
+            if !waits { throw .EAGAIN }
+            if !isOFD && table.wouldDeadlock(owner, on: c.owner) { throw .EDEADLK }
+            table.waitingFor.append((owner, c.owner))
+            let woken = k.wait(on: table.waiters)
+            if let i = table.waitingFor.firstIndex(where: { $0.waiter == owner && $0.holder == c.owner }) {
+                table.waitingFor.remove(at: i)
+            }
+            guard woken else { throw .EINTR }
+        }
+        table.update(inode) { $0.records.set(wanted) }
+        k.wake(table.waiters)   // a downgrade or split may let a waiter in
+        return 0
+    }
+
+    /// flock(fd, operation) (flock(2)): LOCK_SH 1, LOCK_EX 2, LOCK_UN 8, with LOCK_NB 4.
+    /// Per open file description; a conversion drops the old lock first (not atomic, as
+    /// flock(2) says); EWOULDBLOCK under LOCK_NB, EINTR when a signal ends the wait.
+    static func flock(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let f = try file(k, a, 0)
+        let operation = a.int32(1)
+        let nonblocking = operation & 4 != 0
+        let kind = operation & ~4
+        guard kind == 1 || kind == 2 || kind == 8 else { throw .EINVAL }
+        if f.isPathOnly { throw .EBADF }
+        guard let inode = f.inode else { return 0 }   // pipes, sockets: nothing to share
+        let me = ObjectIdentifier(f)
+        let table = k.fileLocks
+        let had = table.index(inode).map { table.entries[$0].whole.contains { $0.description == me } } ?? false
+        if had {
+            table.update(inode) { $0.whole.removeAll { $0.description == me } }
+            k.wake(table.waiters)
+        }
+        if kind == 8 { return 0 }
+        let exclusive = kind == 2
+        while true {
+            let blocked = table.index(inode).map { i in
+                table.entries[i].whole.contains { $0.description != me && ($0.exclusive || exclusive) }
+            } ?? false
+            if !blocked { break }
+            if nonblocking { throw .EAGAIN }
+            guard k.wait(on: table.waiters) else { throw .EINTR }
+        }
+        table.update(inode) { $0.whole.append(WholeFileLock(description: me, exclusive: exclusive)) }
+        return 0
+    }
+}

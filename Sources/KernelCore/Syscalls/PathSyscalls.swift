@@ -136,6 +136,8 @@ enum PathSyscalls {
         } else if let device = inode.device, device == .console || device == .tty {
             file = OpenFile(kind: .console, statusFlags: statusFlags)
             file.inode = inode
+        } else if inode.kind == .socket {
+            throw .ENXIO   // open(2): a UNIX domain socket's name cannot be opened
         } else if case .fifo = inode.kind {
             return try k.openFifo(inode, statusFlags: statusFlags, closeOnExec: closeOnExec)   // VFS/Fifo.swift
         } else if let device = inode.device, device == .framebuffer, inode.characterDevice == nil {

@@ -68,7 +68,8 @@ public protocol DirectoryGenerator: AnyObject {
 }
 
 public final class Inode {
-    public enum Kind: Equatable { case directory, regular, symlink, device(DeviceKind), fifo }
+    /// `socket`: a name bind(2) made for an AF_UNIX socket (Sockets/UnixSocketNames.swift).
+    public enum Kind: Equatable { case directory, regular, symlink, device(DeviceKind), fifo, socket }
 
     public let kind: Kind
     public let number: UInt64
@@ -162,6 +163,7 @@ public final class Inode {
         case .symlink: type = FileMode.S_IFLNK
         case .device: type = FileMode.S_IFCHR
         case .fifo: type = FileMode.S_IFIFO
+        case .socket: type = FileMode.S_IFSOCK
         }
         return type | permissions
     }
@@ -174,6 +176,7 @@ public final class Inode {
         case .symlink: return DirentType.DT_LNK
         case .device: return DirentType.DT_CHR
         case .fifo: return DirentType.DT_FIFO
+        case .socket: return DirentType.DT_SOCK
         }
     }
 
