@@ -59,6 +59,9 @@ public final class KernelState {
     /// poll/select/epoll waiters: woken whenever any descriptor's readiness may change.
     public let pollWaiters = WaitQueue()
     public var futexes = FutexTable()
+    /// Interval timers, POSIX timers, armed timerfds, the realtime offset
+    /// (Threads/IntervalTimers.swift, Threads/PosixTimers.swift).
+    public let timers = ProcessTimers()
     /// The TCP/IP stack (Sources/Net/) and the card under it (nil: no card; loopback
     /// still works when the stack exists). Set up by Sources/Kernel/ at boot.
     public var network: NetworkStack? = nil
@@ -89,7 +92,7 @@ public final class KernelState {
         } else {
             result = syscalls.dispatch(self, arguments)
         }
-        if case .failure(.EINTR) = result, KernelState.isRestartable(arguments.number) {
+        if case .failure(.EINTR) = result, KernelState.isRestartable(arguments.number) || currentThread.restartAfterAnySignal {
             currentThread.restartableSyscall = arguments.number
         }
         return result

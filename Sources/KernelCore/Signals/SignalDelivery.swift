@@ -101,6 +101,8 @@ extension KernelState {
         let t = currentThread
         let interrupted = t.restartableSyscall
         t.restartableSyscall = nil
+        let restartAlways = t.restartAfterAnySignal  // ERESTARTNOINTR (FUTEX_LOCK_PI)
+        t.restartAfterAnySignal = false
         defer {
             if let saved = t.savedSignalMask { t.signalMask = saved; t.savedSignalMask = nil }
         }
@@ -120,9 +122,11 @@ extension KernelState {
                 if KernelState.ignoredByDefault(s) { continue }
                 killedBySignal(s)
             }
-            let info = Siginfo(signal: Int32(s), code: fromThread ? -6 : 0,      // SI_TKILL / SI_USER
+            var info = Siginfo(signal: Int32(s), code: fromThread ? -6 : 0,      // SI_TKILL / SI_USER
                                detail: .sender(pid: Int32(process.pid), uid: 0))
-            if let n = interrupted, signalFlags[s] & saRestart != 0 { rewindSyscall(n) }  // the frame saves the rewound state
+            // A POSIX timer's signal carries SI_TIMER (Threads/PosixTimers.swift).
+            if let timerInfo = takeTimerSignalInfo(s, thread: t, fromThread: fromThread) { info = timerInfo }
+            if let n = interrupted, signalFlags[s] & saRestart != 0 || restartAlways { rewindSyscall(n) }  // the frame saves the rewound state
             if !setUpHandlerFrame(signal: s, info: info) { killedBySignal(11) }
             return  // one frame at a time; the rest are seen on the next return
         }

@@ -71,6 +71,7 @@ public final class Scheduler {
         for t in threads where t.state == .blocked {
             if let d = t.wakeDeadline, d <= now { makeRunnable(t) }
         }
+        k.fireDueTimers()  // ITIMER_REAL, POSIX timers, timerfds (Threads/IntervalTimers.swift)
     }
 
     func makeRunnable(_ t: Thread) {
@@ -125,6 +126,8 @@ public final class Scheduler {
         let target = next!
         target.state = .running
         current = target
+        k.stopRunning(me)  // CPU-time accounting (Threads/IntervalTimers.swift)
+        k.startRunning(target)
         k.platform.switchThread(from: me.context, to: target.context)
         // Back on `me`'s stack: someone switched to us.
         current = me
@@ -140,6 +143,7 @@ public final class Scheduler {
             if let next = dequeue() {
                 next.state = .running
                 current = next
+                k.startRunning(next)
                 k.platform.switchThread(from: idle.context, to: next.context)
                 current = idle
                 releaseZombies(k)
