@@ -42,9 +42,13 @@ public func trapEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
     defer { if fromUser, let state = kernel { state.accountKernelExit() } }
     if f.vector == UInt64(LocalAPIC.timerVector) {
         LocalAPIC.endOfInterrupt()
-        if CPU.index == 0 { Clock.ticks &+= 1 }
-        if CPU.index == 0 { NetworkDevice.tick() }  // the stack's timers (NetworkSetup.swift)
-        if CPU.index == 0 { HostStreamDevice.tick() }  // stdio over virtio (HostStreamSetup.swift)
+        // One-shot timer (SMP.swift): a preemption tick, or a sleeper's or timer's deadline;
+        // either way the next interrupt is programmed before anything else.
+        let tick = LocalAPIC.takeTick()
+        LocalAPIC.rearm(earliest: kernel.flatMap { $0.scheduler.earliestWakeDeadline($0) })
+        if tick && CPU.index == 0 { Clock.ticks &+= 1 }
+        if tick && CPU.index == 0 { NetworkDevice.tick() }  // the stack's timers (NetworkSetup.swift)
+        if tick && CPU.index == 0 { HostStreamDevice.tick() }  // stdio over virtio (HostStreamSetup.swift)
         if fromUser, let state = kernel {
             state.scheduler.preempt(state)
             state.returnToUser()

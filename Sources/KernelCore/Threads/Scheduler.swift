@@ -74,6 +74,17 @@ public final class Scheduler {
         k.fireDueTimers()  // ITIMER_REAL, POSIX timers, timerfds (Threads/IntervalTimers.swift)
     }
 
+    /// The earliest monotonic time a blocked thread's time-out or a timer
+    /// (KernelState.earliestTimerDeadline) wants a CPU back; an idle CPU programs its timer
+    /// for it (Sources/Kernel/SMP.swift LocalAPIC.rearm). nil: nothing is waiting on time.
+    public func earliestWakeDeadline(_ k: KernelState) -> UInt64? {
+        var best = k.earliestTimerDeadline()
+        for t in threads where t.state == .blocked {
+            if let d = t.wakeDeadline { best = min(best ?? d, d) }
+        }
+        return best
+    }
+
     func makeRunnable(_ t: Thread) {
         guard t.state == .blocked else { return }
         if let q = t.waitQueue {
