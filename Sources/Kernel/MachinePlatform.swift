@@ -114,6 +114,13 @@ final class MachinePlatform: Platform {
     /// Halt until the next interrupt (timer tick or serial input); the kernel runs with
     /// interrupts off otherwise.
     func idle() {
+        if SMP.usingAPICTimer, let state = kernel {
+            // Wake for the earliest deadline, not the next tick (LocalAPIC.rearm, SMP.swift);
+            // one already due is expired by the caller without halting.
+            let earliest = state.scheduler.earliestWakeDeadline(state)
+            if let e = earliest, e <= Clock.nanosecondsSinceBoot() { return }
+            LocalAPIC.rearm(earliest: earliest)
+        }
         // Let the other CPUs into the kernel while this one waits.
         hw_kernel_unlock()
         if Clock.ticking { hw_sti_hlt() } else { hw_pause() }

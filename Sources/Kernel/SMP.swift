@@ -63,11 +63,52 @@ enum LocalAPIC {
         ticksPerSecond = UInt64(elapsed) * 100
     }
 
+    // One-shot timer with a software tick. The preemption tick (every `tickPeriod` ns) is
+    // kept per CPU in `nextTick`; the timer is programmed for whichever comes first, that
+    // tick or the earliest deadline a sleeper or a timer wants (Scheduler.
+    // earliestWakeDeadline), so a 100 µs sleep on an idle CPU ends within a few µs instead of
+    // at the next 4 ms tick. Intel SDM vol. 3A §11.5.4 (APIC timer): LVT timer mode 00 is
+    // one-shot, and writing the initial-count register (0x380) starts the count-down again;
+    // a count of 0 would stop it, so at least 1 is written. TSC-deadline mode (§11.5.4.1,
+    // CPUID.01H:ECX[24]) would avoid the rate conversion, but the one-shot count works on
+    // every local APIC QEMU offers, TCG and KVM alike.
+    nonisolated(unsafe) static var tickPeriod: UInt64 = 4_000_000
+    /// Per CPU (index = CPU number): when its next preemption tick is due (monotonic ns).
+    nonisolated(unsafe) static var nextTick = [UInt64](repeating: 0, count: CPU.maximumCPUs)
+
     static func startTimer(hz: UInt64) {
         guard ticksPerSecond > 0 else { return }
-        write(0x3E0, 0x3)
-        write(0x320, timerVector | (1 << 17))       // periodic
-        write(0x380, UInt32(truncatingIfNeeded: max(1, ticksPerSecond / hz)))
+        tickPeriod = 1_000_000_000 / hz
+        write(0x3E0, 0x3)                           // divide by 16, as calibrated
+        write(0x320, timerVector)                   // one-shot, unmasked
+        nextTick[CPU.index] = Clock.nanosecondsSinceBoot() + tickPeriod
+        program(at: nextTick[CPU.index])
+    }
+
+    /// Start the count-down so the interrupt comes at `deadline` (monotonic ns).
+    static func program(at deadline: UInt64) {
+        let now = Clock.nanosecondsSinceBoot()
+        let delta = min(deadline > now ? deadline - now : 0, 1_000_000_000)
+        let count = delta * ticksPerSecond / 1_000_000_000
+        write(0x380, UInt32(truncatingIfNeeded: max(1, min(count, 0xFFFF_FFFF))))
+    }
+
+    /// A timer interrupt on this CPU: whether a preemption tick is due (and moves it on).
+    static func takeTick() -> Bool {
+        let cpu = CPU.index
+        let now = Clock.nanosecondsSinceBoot()
+        guard now >= nextTick[cpu] else { return false }
+        nextTick[cpu] += tickPeriod
+        if nextTick[cpu] <= now { nextTick[cpu] = now + tickPeriod }  // fell behind: no burst
+        return true
+    }
+
+    /// Program this CPU's timer for the next tick or `earliest` (if still ahead), whichever
+    /// is first. A deadline already past is left to the caller, which is about to expire it.
+    static func rearm(earliest: UInt64?) {
+        var target = nextTick[CPU.index]
+        if let e = earliest, e > Clock.nanosecondsSinceBoot(), e < target { target = e }
+        program(at: target)
     }
 }
 

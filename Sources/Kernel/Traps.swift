@@ -18,9 +18,11 @@ public func syscallEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
     defer { hw_kernel_unlock() }
     guard let state = kernel else { panic("system call before the kernel was ready") }
     let f = frame.pointee
+    state.accountKernelEntry()  // CPU time (KernelCore/Threads/IntervalTimers.swift)
     let args = SyscallArguments(number: Int(Int64(bitPattern: f.rax)), f.rdi, f.rsi, f.rdx, f.r10, f.r8, f.r9)
     frame.pointee.rax = SyscallTable.encode(state.dispatch(args))
     state.returnToUser()
+    state.accountKernelExit()
 }
 
 @_cdecl("egg_trap_entry")
@@ -34,11 +36,19 @@ public func trapEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
     if !fromUser && f.vector < 32 { kernelFault(f) }
     hw_kernel_lock()
     defer { hw_kernel_unlock() }
+    // CPU time: what ran in user mode until this entry is user time, the rest system time
+    // (KernelCore/Threads/IntervalTimers.swift); the exit charge runs before the unlock.
+    if fromUser, let state = kernel { state.accountKernelEntry() }
+    defer { if fromUser, let state = kernel { state.accountKernelExit() } }
     if f.vector == UInt64(LocalAPIC.timerVector) {
         LocalAPIC.endOfInterrupt()
-        if CPU.index == 0 { Clock.ticks &+= 1 }
-        if CPU.index == 0 { NetworkDevice.tick() }  // the stack's timers (NetworkSetup.swift)
-        if CPU.index == 0 { HostStreamDevice.tick() }  // stdio over virtio (HostStreamSetup.swift)
+        // One-shot timer (SMP.swift): a preemption tick, or a sleeper's or timer's deadline;
+        // either way the next interrupt is programmed before anything else.
+        let tick = LocalAPIC.takeTick()
+        LocalAPIC.rearm(earliest: kernel.flatMap { $0.scheduler.earliestWakeDeadline($0) })
+        if tick && CPU.index == 0 { Clock.ticks &+= 1 }
+        if tick && CPU.index == 0 { NetworkDevice.tick() }  // the stack's timers (NetworkSetup.swift)
+        if tick && CPU.index == 0 { HostStreamDevice.tick() }  // stdio over virtio (HostStreamSetup.swift)
         if fromUser, let state = kernel {
             state.scheduler.preempt(state)
             state.returnToUser()

@@ -159,6 +159,9 @@ public final class KernelState {
     let localSocketNames = LocalSocketNames()
     /// Advisory file locks: fcntl record locks, OFD locks, flock (VFS/FileLocks.swift).
     let fileLocks = FileLockTable()
+    /// Interval timers, POSIX timers, armed timerfds, the realtime offset
+    /// (Threads/IntervalTimers.swift, Threads/PosixTimers.swift).
+    public let timers = ProcessTimers()
     /// The TCP/IP stack (Sources/Net/) and the card under it (nil: no card; loopback
     /// still works when the stack exists). Set up by Sources/Kernel/ at boot.
     public var network: NetworkStack? = nil
@@ -204,7 +207,7 @@ public final class KernelState {
         } else {
             result = syscalls.dispatch(self, arguments)
         }
-        if case .failure(.EINTR) = result, KernelState.isRestartable(arguments.number) {
+        if case .failure(.EINTR) = result, KernelState.isRestartable(arguments.number) || currentThread.restartAfterAnySignal {
             currentThread.restartableSyscall = arguments.number
         }
         return result

@@ -20,6 +20,8 @@ public enum SiginfoDetail: Equatable, Sendable {
     case queued(pid: Int32, uid: UInt32, value: UInt64)
     /// SIGSYS from seccomp: _sigsys { call_addr, syscall, arch }.
     case syscall(callAddress: UInt64, number: Int32, arch: UInt32)
+    /// POSIX timers, SI_TIMER: _timer { tid (the timer id), overrun, sigval }.
+    case timer(id: Int32, overrun: Int32, value: UInt64)
 }
 
 /// siginfo_t: 128 bytes.
@@ -69,6 +71,10 @@ public struct Siginfo: KernelStructEncodable, Equatable, Sendable {
             writer.u64(callAddress)
             writer.i32(number)
             writer.u32(arch)
+        case let .timer(id, overrun, value):
+            writer.i32(id)
+            writer.i32(overrun)
+            writer.u64(value)
         }
         writer.zeros(Siginfo.byteSize - (writer.count - start))
     }

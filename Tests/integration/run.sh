@@ -221,6 +221,17 @@ if [ -x "$BUSYBOX" ]; then
     CASES+=("eggstatus|exec-no-x-bit-eacces|126|Permission denied|--files $EXECROOT $BUSYBOX -- sh /exec-no-x-bit.sh")
     CASES+=("eggstatus|exec-trace-decodes-arguments|0|execve\\(\"/bin/echo\", \\[\"/bin/echo\", \"hi\", \"from\", \"exec\"\\], 0x[0-9a-f]+ /\\* [0-9]+ vars? \\*/\\) += 0|--trace=execve --files $EXECROOT $BUSYBOX -- sh /exec-echo.sh")
 fi
+# Issue 15: interval and POSIX timers, timerfd wake-ups, sleeps that never end early, robust
+# and PI futexes (Guest/c/itimer_test.c, posix_timers_test.c, timerfd_poll_test.c,
+# sleep_precision_test.c, robust_futex_test.c, pi_mutex_test.c).
+for v in musl glibc pie; do
+    for t in itimer_test posix_timers_test timerfd_poll_test sleep_precision_test robust_futex_test pi_mutex_test; do
+        guest_case "$t-$v" "$t-$v" 0 verdict - "" ""
+    done
+done
+guest_case "pi_mutex_test-glibc@smp2" pi_mutex_test-glibc 0 verdict - "" ""
+guest_case "robust_futex_test-glibc@smp2" robust_futex_test-glibc 0 verdict - "" ""
+guest_case "itimer_test-musl@smp2" itimer_test-musl 0 verdict - "" ""
 CASES+=("eggstatus|oom_touch-musl-killed@m48M|137|out of memory|-m 48M $GUEST/oom_touch-musl -- 400")
 for v in musl glibc pie; do
     guest_case "fs_test-$v" "fs_test-$v" 0 exact - "" ""

@@ -569,6 +569,8 @@ def build_rows(raw, quick):
          bench_value(raw, "linux_vm", "thread_create_join"), bench_value(raw, "egg", "thread_create_join"), True),
         ("fork + wait (child exits at once)", "µs", bench_value(raw, "native", "fork_wait"),
          bench_value(raw, "linux_vm", "fork_wait"), bench_value(raw, "egg", "fork_wait"), True),
+        ("nanosleep(100 µs) mean overshoot", "µs", bench_value(raw, "native", "nanosleep_100us_overshoot"),
+         bench_value(raw, "linux_vm", "nanosleep_100us_overshoot"), bench_value(raw, "egg", "nanosleep_100us_overshoot"), True),
         ("mmap + touch + munmap 64 MiB", "ms", bench_value(raw, "native", "mmap_touch_64m"),
          bench_value(raw, "linux_vm", "mmap_touch_64m"), bench_value(raw, "egg", "mmap_touch_64m"), True),
         ("SHA-1 of %s MiB (CPU-bound)" % sha[5:-1], "s", bench_value(raw, "native", sha),

@@ -265,6 +265,8 @@ enum EventSyscalls {
             let clockNow = t.clock == 0 ? k.platform.realtimeNanoseconds() : Int64(now)
             let due = a[1] & 1 != 0 ? Deadline.at(value, clockNow: clockNow, now: now) : Deadline.after(value, now: now)
             t.deadline = max(1, due.monotonic ?? Timer.never)
+            // Its expiry must wake poll/select/epoll waiters (fireDueTimers).
+            k.timerFDArmed(t)
         }
         k.notifyPollers()
         return 0

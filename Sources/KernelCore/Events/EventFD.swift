@@ -98,5 +98,5 @@ public final class Timer: PollableObject {
 
     public func write(_ k: KernelState, from address: UserAddress, count: Int, nonblocking: Bool) throws(Errno) -> Int { throw .EINVAL }
 
-    public func closed(_ k: KernelState) {}
+    public func closed(_ k: KernelState) { k.timerFDClosed(self) }
 }

@@ -110,6 +110,8 @@ extension KernelState {
         if let p = t.process, p.exiting { scheduler.exitCurrent(self) }
         let interrupted = t.restartableSyscall
         t.restartableSyscall = nil
+        let restartAlways = t.restartAfterAnySignal  // ERESTARTNOINTR (FUTEX_LOCK_PI)
+        t.restartAfterAnySignal = false
         defer {
             if let saved = t.savedSignalMask { t.signalMask = saved; t.savedSignalMask = nil }
         }
@@ -135,7 +137,9 @@ extension KernelState {
                 info = child
                 process.childSignalInfo = nil
             }
-            if let n = interrupted, signalFlags[s] & saRestart != 0 { rewindSyscall(n) }  // the frame saves the rewound state
+            // A POSIX timer's signal carries SI_TIMER (Threads/PosixTimers.swift).
+            if let timerInfo = takeTimerSignalInfo(s, thread: t, fromThread: fromThread) { info = timerInfo }
+            if let n = interrupted, signalFlags[s] & saRestart != 0 || restartAlways { rewindSyscall(n) }  // the frame saves the rewound state
             if !setUpHandlerFrame(signal: s, info: info) { killedBySignal(11) }
             return  // one frame at a time; the rest are seen on the next return
         }

@@ -3,6 +3,7 @@
 // One process, one address space: a futex is identified by its user virtual address (the
 // PRIVATE flag changes nothing). Each waiter records the bitset it waits with, so
 // FUTEX_WAKE_BITSET wakes only matching waiters (futex(2), "FUTEX_WAIT_BITSET").
+import LinuxABI
 
 public struct FutexWaiter: Equatable {
     public let tid: Int
@@ -50,5 +51,247 @@ public struct FutexTable {
 
     public func isWaiting(address: UInt64, tid: Int) -> Bool {
         queues.first { $0.address == address }?.waiters.contains { $0.tid == tid } ?? false
+    }
+}
+
+// MARK: robust futex lists and PI futex words
+//
+// The futex word protocol of PI and robust futexes (include/uapi/linux/futex.h): the low 30
+// bits are the owner's TID, bit 31 FUTEX_WAITERS (someone sleeps in the kernel, so unlock must
+// enter it), bit 30 FUTEX_OWNER_DIED (the owner exited holding it).
+
+public enum FutexWord {
+    public static let waiters: UInt32 = 0x8000_0000
+    public static let ownerDied: UInt32 = 0x4000_0000
+    public static let tidMask: UInt32 = 0x3FFF_FFFF
+}
+
+/// Guest memory as the robust-list walk needs it: nil / false for an address that cannot be
+/// read or written (the walk then stops, as Linux's does on a fault).
+public protocol FutexMemory {
+    func load64(_ address: UInt64) -> UInt64?
+    func load32(_ address: UInt64) -> UInt32?
+    func store32(_ address: UInt64, _ value: UInt32) -> Bool
+}
+
+extension AddressSpace: FutexMemory {
+    public func load64(_ address: UInt64) -> UInt64? {
+        if case .success(let v) = readUInt64(UserAddress(address)) { return v }
+        return nil
+    }
+    public func load32(_ address: UInt64) -> UInt32? {
+        var b = [UInt8](repeating: 0, count: 4)
+        if copyIn(UserAddress(address), count: 4, into: &b) != nil { return nil }
+        return UInt32(b[0]) | UInt32(b[1]) << 8 | UInt32(b[2]) << 16 | UInt32(b[3]) << 24
+    }
+    public func store32(_ address: UInt64, _ value: UInt32) -> Bool {
+        writeUInt32(UserAddress(address), value) == nil
+    }
+}
+
+/// The walk Linux does at thread exit over the list registered with set_robust_list(2)
+/// (kernel/futex/core.c exit_robust_list, handle_futex_death). The head is
+/// struct robust_list_head { next, long futex_offset, list_op_pending }; each entry's first
+/// word is the next pointer, with bit 0 flagging a PI futex; the futex word is at entry +
+/// futex_offset. At most ROBUST_LIST_LIMIT (2048) entries are visited, so a looped list
+/// ends. The pending entry (a lock or unlock in progress) is handled last, once.
+public enum RobustList {
+    public static let limit = 2048
+    public static let headSize: UInt64 = 24
+
+    /// Walk `head` for the exiting thread `tid`; `wake(address)` wakes one waiter there.
+    /// Returns the futex word addresses marked FUTEX_OWNER_DIED.
+    @discardableResult
+    public static func release<M: FutexMemory>(head: UInt64, tid: UInt32, memory: M, wake: (UInt64) -> Void) -> [UInt64] {
+        var marked: [UInt64] = []
+        guard head != 0, let first = memory.load64(head), let offsetBits = memory.load64(head &+ 8),
+              let pendingRaw = memory.load64(head &+ 16) else { return marked }
+        let offset = Int64(bitPattern: offsetBits)
+        let pending = pendingRaw & ~1, pendingPI = pendingRaw & 1 != 0
+        var entry = first & ~1, entryPI = first & 1 != 0
+        var visited = 0
+        while entry != head {
+            // Read the next pointer before the word is touched: another thread may free the
+            // entry once it sees OWNER_DIED.
+            let next = memory.load64(entry)
+            if entry != pending {
+                if let word = handleDeath(entry &+ UInt64(bitPattern: offset), tid: tid, pi: entryPI, pendingOp: false, memory: memory, wake: wake) {
+                    marked.append(word)
+                }
+            }
+            guard let next else { break }
+            entry = next & ~1
+            entryPI = next & 1 != 0
+            visited += 1
+            if visited >= limit { break }
+        }
+        if pending != 0 {
+            if let word = handleDeath(pending &+ UInt64(bitPattern: offset), tid: tid, pi: pendingPI, pendingOp: true, memory: memory, wake: wake) {
+                marked.append(word)
+            }
+        }
+        return marked
+    }
+
+    /// handle_futex_death: if `tid` owns the word, keep FUTEX_WAITERS, set FUTEX_OWNER_DIED,
+    /// clear the TID, and wake one waiter if there were any. A pending op on a non-PI word
+    /// of 0 (the lock was being taken) still wakes one waiter, since the dying thread may
+    /// have consumed a wake-up.
+    static func handleDeath<M: FutexMemory>(_ address: UInt64, tid: UInt32, pi: Bool, pendingOp: Bool, memory: M, wake: (UInt64) -> Void) -> UInt64? {
+        guard address & 3 == 0, let value = memory.load32(address) else { return nil }
+        if pendingOp && !pi && value == 0 {
+            wake(address)
+            return nil
+        }
+        guard value & FutexWord.tidMask == tid else { return nil }
+        let marked = (value & FutexWord.waiters) | FutexWord.ownerDied
+        guard memory.store32(address, marked) else { return nil }
+        // PI waiters in egg sleep in the same queues, so they are woken the same way and
+        // take the now ownerless word themselves (Linux hands the rt_mutex over instead).
+        if value & FutexWord.waiters != 0 { wake(address) }
+        return address
+    }
+}
+
+/// What FUTEX_LOCK_PI / FUTEX_TRYLOCK_PI do with the word they read (futex_lock_pi_atomic).
+public enum PILockStep: Equatable {
+    /// Store this value: the caller owns the futex now.
+    case acquire(UInt32)
+    /// The caller already owns it.
+    case deadlock
+    /// The owner TID names no thread.
+    case ownerGone
+    /// Owned by someone else: store this value (FUTEX_WAITERS set) and sleep.
+    case wait(UInt32)
+
+    /// `value` is the word, `tid` the caller; `ownerExists` says whether a TID is a live
+    /// thread; `othersWaiting` whether the kernel already has sleepers on this futex.
+    public static func decide(value: UInt32, tid: UInt32, othersWaiting: Bool, ownerExists: (UInt32) -> Bool) -> PILockStep {
+        let owner = value & FutexWord.tidMask
+        if owner == tid { return .deadlock }
+        if owner == 0 {
+            // Free (perhaps after its owner died: OWNER_DIED stays for the new owner to see).
+            return .acquire(tid | (value & FutexWord.ownerDied) | (othersWaiting ? FutexWord.waiters : 0))
+        }
+        if !ownerExists(owner) { return .ownerGone }
+        return .wait(value | FutexWord.waiters)
+    }
+}
+
+/// The PI futex operations, get_robust_list and the exit-time robust walk (futex(2),
+/// get_robust_list(2); kernel/futex/pi.c). egg's scheduler has no priorities, so priority
+/// inheritance itself — boosting the owner to its top waiter's priority — has nothing to
+/// do; the ownership protocol in the futex word and its error answers are Linux's.
+enum FutexSyscalls {
+    static func read(_ k: KernelState, _ address: UserAddress) throws(Errno) -> UInt32 {
+        guard address.value & 3 == 0 else { throw .EINVAL }
+        guard let v = k.memory.load32(address.value) else { throw .EFAULT }
+        return v
+    }
+
+    static func write(_ k: KernelState, _ address: UserAddress, _ value: UInt32) throws(Errno) {
+        if let e = k.memory.writeUInt32(address, value) { throw e }
+    }
+
+    /// Anyone asleep in the kernel on `address`.
+    static func hasWaiters(_ k: KernelState, _ address: UInt64) -> Bool {
+        k.futexes.queues.contains { $0.address == address && !$0.waiters.isEmpty }
+    }
+
+    /// FUTEX_LOCK_PI / FUTEX_LOCK_PI2 (`deadline` absolute) and FUTEX_TRYLOCK_PI (`trying`).
+    static func lockPI(_ k: KernelState, _ address: UserAddress, deadline: Deadline, trying: Bool) throws(Errno) -> Int {
+        let me = k.currentThread
+        let tid = UInt32(truncatingIfNeeded: me.tid)
+        var first = true
+        let queue = WaitQueue()
+        while true {
+            let value = try read(k, address)
+            let queued = k.futexes.isWaiting(address: address.value, tid: me.tid)
+            // Woken by FUTEX_UNLOCK_PI's hand-over: the word already names us.
+            if !first && !queued && value & FutexWord.tidMask == tid { return 0 }
+            let others = k.futexes.queues.contains { $0.address == address.value && $0.waiters.contains { $0.tid != me.tid } }
+            let step = PILockStep.decide(value: value, tid: tid, othersWaiting: others) { owner in
+                k.scheduler.thread(withID: Int(owner)) != nil
+            }
+            switch step {
+            case .acquire(let new):
+                if queued { k.futexes.remove(address: address.value, tid: me.tid) }
+                try write(k, address, new)
+                return 0
+            case .deadlock:
+                if queued { k.futexes.remove(address: address.value, tid: me.tid) }
+                throw .EDEADLK
+            case .ownerGone:
+                if queued { k.futexes.remove(address: address.value, tid: me.tid) }
+                throw .ESRCH
+            case .wait(let new):
+                if trying { throw .EAGAIN }
+                if new != value { try write(k, address, new) }
+                if !queued { k.futexes.enqueue(address: address.value, tid: me.tid, bitset: 0xFFFF_FFFF) }
+                first = false
+                if deadline.hasPassed(now: k.platform.monotonicNanoseconds()) {
+                    giveUp(k, address, me)
+                    throw .ETIMEDOUT
+                }
+                if !k.wait(on: queue, deadline: deadline.monotonic) {
+                    // Linux restarts FUTEX_LOCK_PI after a handler (ERESTARTNOINTR): a
+                    // lock call must not fail with EINTR, glibc does not expect it.
+                    giveUp(k, address, me)
+                    me.restartAfterAnySignal = true
+                    throw .EINTR
+                }
+            }
+        }
+    }
+
+    /// A PI waiter leaves without the lock: out of the queue, and FUTEX_WAITERS cleared when
+    /// nobody else waits (so the owner's unlock can stay in user space).
+    static func giveUp(_ k: KernelState, _ address: UserAddress, _ me: Thread) {
+        k.futexes.remove(address: address.value, tid: me.tid)
+        if !hasWaiters(k, address.value), let v = k.memory.load32(address.value), v & FutexWord.waiters != 0 {
+            _ = k.memory.store32(address.value, v & ~FutexWord.waiters)
+        }
+    }
+
+    /// FUTEX_UNLOCK_PI: EPERM unless the caller owns the word; the first waiter becomes the
+    /// owner (TID | FUTEX_WAITERS, as wake_futex_pi does) and is woken; with none the word
+    /// becomes 0.
+    static func unlockPI(_ k: KernelState, _ address: UserAddress) throws(Errno) -> Int {
+        let tid = UInt32(truncatingIfNeeded: k.currentThread.tid)
+        let value = try read(k, address)
+        guard value & FutexWord.tidMask == tid else { throw .EPERM }
+        let next = k.futexes.take(address: address.value, count: 1)
+        guard let heir = next.first else {
+            try write(k, address, 0)
+            return 0
+        }
+        try write(k, address, UInt32(truncatingIfNeeded: heir) | FutexWord.waiters)
+        if let t = k.scheduler.thread(withID: heir), let q = t.waitQueue { k.wake(q) }
+        return 0
+    }
+
+    /// get_robust_list(pid, head_ptr, len_ptr): pid 0 is the caller; ESRCH for no such
+    /// thread (the caller is root, so the permission check passes).
+    static func getRobustList(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let pid = a.int32(0)
+        let t: Thread
+        if pid == 0 {
+            t = k.currentThread
+        } else if let found = k.scheduler.thread(withID: Int(pid)) {
+            t = found
+        } else {
+            throw .ESRCH
+        }
+        if let e = k.memory.writeUInt64(a.address(1), t.robustList) { throw e }
+        if let e = k.memory.writeUInt64(a.address(2), RobustList.headSize) { throw e }
+        return 0
+    }
+
+    /// At thread exit: mark the futexes the thread still holds and wake their waiters.
+    static func releaseRobustList(_ k: KernelState, _ t: Thread) {
+        guard t.robustList != 0 else { return }
+        RobustList.release(head: t.robustList, tid: UInt32(truncatingIfNeeded: t.tid), memory: k.memory) { address in
+            ThreadSyscalls.wakeFutex(k, address: address, count: 1)
+        }
     }
 }

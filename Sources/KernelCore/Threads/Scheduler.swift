@@ -73,6 +73,18 @@ public final class Scheduler {
         for t in threads where t.state == .blocked {
             if let d = t.wakeDeadline, d <= now { makeRunnable(t) }
         }
+        k.fireDueTimers()  // ITIMER_REAL, POSIX timers, timerfds (Threads/IntervalTimers.swift)
+    }
+
+    /// The earliest monotonic time a blocked thread's time-out or a timer
+    /// (KernelState.earliestTimerDeadline) wants a CPU back; an idle CPU programs its timer
+    /// for it (Sources/Kernel/SMP.swift LocalAPIC.rearm). nil: nothing is waiting on time.
+    public func earliestWakeDeadline(_ k: KernelState) -> UInt64? {
+        var best = k.earliestTimerDeadline()
+        for t in threads where t.state == .blocked {
+            if let d = t.wakeDeadline { best = min(best ?? d, d) }
+        }
+        return best
     }
 
     func makeRunnable(_ t: Thread) {
@@ -129,6 +141,8 @@ public final class Scheduler {
         accountSwitch(k, from: me, to: target)
         current = target
         switchAddressSpace(k, from: me, to: target)
+        k.stopRunning(me)  // CPU-time accounting (Threads/IntervalTimers.swift)
+        k.startRunning(target)
         k.platform.switchThread(from: me.context, to: target.context)
         // Back on `me`'s stack: someone switched to us.
         current = me
@@ -146,6 +160,7 @@ public final class Scheduler {
                 accountSwitch(k, from: idle, to: next)
                 current = next
                 switchAddressSpace(k, from: idle, to: next)
+                k.startRunning(next)
                 k.platform.switchThread(from: idle.context, to: next.context)
                 current = idle
                 releaseZombies(k)

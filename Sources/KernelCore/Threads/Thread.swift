@@ -61,6 +61,18 @@ public final class Thread {
     /// Ids and capabilities (Process/Credentials.swift): per thread, as Linux's task cred;
     /// a new thread starts with its creator's.
     public var credentials = Credentials.root
+    /// The EINTR just returned is Linux's ERESTARTNOINTR (FUTEX_LOCK_PI): the call restarts
+    /// after the handler whatever its SA_RESTART (Threads/Futex.swift sets it).
+    public var restartAfterAnySignal = false
+
+    /// CPU time spent in user mode and in the kernel (ns): charged at every kernel entry and
+    /// exit (Sources/Kernel/Traps.swift) and when the thread leaves or takes a CPU
+    /// (Scheduler), by Threads/IntervalTimers.swift. getrusage, /proc and the CPU clocks
+    /// read these two.
+    public var userNanoseconds: UInt64 = 0
+    public var systemNanoseconds: UInt64 = 0
+    /// When the stretch now being charged began (monotonic ns); 0 while off the CPU.
+    public var accountingMark: UInt64 = 0
 
     public init(tid: Int, context: any ThreadContext) {
         self.tid = tid

@@ -89,6 +89,8 @@ enum ThreadSyscalls {
     static func exit(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let me = k.currentThread
         if k.process.threads.count == 1 { k.process.exitStatus = Int(a.int32(0) & 0xFF) }
+        k.retireThreadCPUTime(me)  // the process's CPU clock keeps it (Threads/IntervalTimers.swift)
+        FutexSyscalls.releaseRobustList(k, me)  // robust mutexes it holds: OWNER_DIED (Futex.swift)
         if me.clearChildTID != 0 {
             _ = k.memory.writeUInt32(UserAddress(me.clearChildTID), 0)
             wakeFutex(k, address: me.clearChildTID, count: 1)
@@ -199,8 +201,15 @@ enum ThreadSyscalls {
             return woken + moved
         case 5:  // FUTEX_WAKE_OP
             return try futexWakeOp(k, a)
+        case 6, 13:  // FUTEX_LOCK_PI: absolute CLOCK_REALTIME timeout; LOCK_PI2: monotonic unless CLOCK_REALTIME
+            let d = try deadline(k, a.address(3), absolute: true, realtime: command == 6 || realtime).get()
+            return try FutexSyscalls.lockPI(k, address, deadline: d, trying: false)
+        case 8:  // FUTEX_TRYLOCK_PI
+            return try FutexSyscalls.lockPI(k, address, deadline: .never, trying: true)
+        case 7:  // FUTEX_UNLOCK_PI
+            return try FutexSyscalls.unlockPI(k, address)
         default:
-            throw .ENOSYS  // PI futexes and FUTEX_WAIT_REQUEUE_PI
+            throw .ENOSYS  // FUTEX_WAIT_REQUEUE_PI, FUTEX_CMP_REQUEUE_PI
         }
     }
 
