@@ -92,11 +92,12 @@ public final class NinePVolume {
         if readOnly { top.readOnly = true }
     }
 
+    /// Removes the files below `path`; directories stay (the working directory may be one
+    /// of them, made by -w before the volume was mounted), and are merged with the host's.
     func removeGuestTree(_ path: [UInt8]) {
         guard case .success(let node) = fileSystem.resolve(path, from: fileSystem.root, followFinal: false) else { return }
         if node.isDirectory {
             for e in node.entries { removeGuestTree(path + [NinePVolume.slash] + e.name) }
-            _ = fileSystem.removeDirectory(path, from: fileSystem.root)
         } else {
             _ = fileSystem.unlink(path, from: fileSystem.root)
         }
@@ -114,8 +115,15 @@ public final class NinePVolume {
             let type = a.mode & FileMode.S_IFMT
             let absolute = guestAbsolute(path)
             if type == FileMode.S_IFDIR {
-                guard case .success(let d) = fileSystem.makeDirectory(absolute, from: fileSystem.root,
-                                                                      permissions: a.mode & 0o7777) else { continue }
+                let d: Inode
+                if case .success(let existing) = fileSystem.resolve(absolute, from: fileSystem.root, followFinal: false),
+                   existing.isDirectory {
+                    d = existing
+                    d.permissions = a.mode & 0o7777
+                } else if case .success(let made) = fileSystem.makeDirectory(absolute, from: fileSystem.root,
+                                                                             permissions: a.mode & 0o7777) {
+                    d = made
+                } else { continue }
                 synced[path] = Synced(kind: .directory, inode: d.number, digest: 0, size: 0)
                 try loadDirectory(fid: child, relative: path)
                 if readOnly { d.readOnly = true }
@@ -273,6 +281,8 @@ public final class NinePVolume {
         for (path, old) in synced where !path.isEmpty {
             if let n = now[path], n.kind == old.kind { continue }
             if old.kind == .file, let kept = keeping[old.inode], kept == path { continue }
+            // A directory still holding a rename candidate goes in the final pass.
+            if old.kind == .directory && keeping.values.contains(where: { $0.count > path.count && Array($0.prefix(path.count + 1)) == path + [NinePVolume.slash] }) { continue }
             victims.append((path, old))
         }
         victims.sort { NinePVolume.components($0.0).count > NinePVolume.components($1.0).count }

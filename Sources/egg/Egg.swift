@@ -108,6 +108,10 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Pack DIR (files, directories, symlinks, modes) as the guest's root file system; it is writable in memory during the run.", valueName: "dir"))
     var files: String?
 
+    @Option(name: [.customShort("v"), .long],
+            help: ArgumentHelp("Share a host directory with the guest, two-way and kept after the run: HOST_DIR:GUEST_PATH or HOST_DIR:GUEST_PATH:ro (repeatable), e.g. -v $PWD/data:/data. The guest sees the directory as it was at start; its changes reach the host at fsync, sync and exit.", valueName: "host:guest[:ro]"))
+    var volume: [String] = []
+
     // Networking (Sources/EggHost/NetworkOptions.swift).
     @Option(name: [.customShort("p"), .long],
             help: ArgumentHelp("Publish a guest port on the host: HOST:GUEST, HOST:GUEST/udp or ADDRESS:HOST:GUEST (repeatable), e.g. -p 8080:80.", valueName: "host:guest"))
@@ -182,6 +186,7 @@ struct Run: ParsableCommand {
         request.networkMode = net
         request.hostname = hostname
         request.workdir = workdir
+        request.volumes = volume
         request.stopTimeoutSeconds = max(0, stopTimeout)
         return boot(request)
     }
