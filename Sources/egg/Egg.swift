@@ -70,7 +70,7 @@ struct Run: ParsableCommand {
                      when egg's stdout is a pipe whose reader went away
               124    --timeout expired (QEMU was stopped, or never started)
               125    egg refused its options or failed itself: usage error,
-                     bad -m/-p/-e/--hostname/-w, --files missing, program
+                     bad -m/-p/-e/-v/--hostname/-w, --files missing, program
                      and --files too large for -m, no kernel or QEMU,
                      --syscalls file does not compile
               126    BINARY cannot run: not ELF, 32-bit, dynamically linked,
