@@ -209,8 +209,11 @@ struct Pack: ParsableCommand {
             --format raw writes a partitioned (GPT) disk image instead, for dd to a disk or \
             `egg run app.img`; it needs grub-mkimage and mtools, not grub-mkrescue or xorriso.
 
-            Exit status: 0 the image was written; 125 a usage error, a missing tool or a \
-            failed grub-mkrescue; 126 BINARY cannot run under egg; 127 BINARY does not exist.
+            --files DIR puts DIR in the image as the guest's root file system (in memory when \
+            it runs), as `egg run --files` does.
+
+            Exit status: 0 the image was written; 125 a usage error, a missing tool, a \
+            missing --files directory or a failed grub-mkrescue; 126 BINARY cannot run under egg; 127 BINARY does not exist.
             """)
 
     @Option(name: [.short, .long], help: ArgumentHelp("The image to write.", valueName: "file.iso"))
@@ -222,6 +225,9 @@ struct Pack: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Kernel image to put in the image instead of the installed or built one.", valueName: "path"))
     var kernel: String?
+
+    @Option(name: .long, help: ArgumentHelp("Pack DIR (files, directories, symlinks, modes) as the guest's root file system, as egg run --files does.", valueName: "dir"))
+    var files: String?
 
     @Flag(name: .long, help: "Show grub-mkrescue's own messages.")
     var verbose = false
@@ -240,8 +246,10 @@ struct Pack: ParsableCommand {
     var arguments: [String] = []
 
     func execute() -> Int32 {
-        (format == "raw" ? packRawDisk : packImage)(PackRequest(binaryPath: binary, arguments: arguments, outputPath: output,
-                              environmentEntries: env, kernelPath: kernel, verbose: verbose))
+        var request = PackRequest(binaryPath: binary, arguments: arguments, outputPath: output,
+                                  environmentEntries: env, kernelPath: kernel, verbose: verbose)
+        request.filesDirectory = files
+        return (format == "raw" ? packRawDisk : packImage)(request)
     }
 
     mutating func run() throws {

@@ -101,6 +101,30 @@ if want; then
     else ok; fi
 fi
 
+# egg pack --files: the image carries the files as `egg run --files` does; the volume's
+# contents, copied into DIR/data, are read back from the booted image.
+CASE=pack-with-files
+if want; then
+    if ! command -v grub-mkrescue > /dev/null; then echo "SKIP $CASE grub-mkrescue not installed"
+    else
+        rm -rf "$W/packfiles"; mkdir -p "$W/packfiles"; cp -a "$H" "$W/packfiles/data"
+        if ! "$EGG" pack --files "$W/packfiles" -o "$W/files.iso" "$T" -- read /data > "$W/pack.out" 2>&1; then
+            bad "egg pack failed: $(tail -n 3 "$W/pack.out" | tr '\n' ' ')"
+        else
+            timeout 600 "$EGG" run "$W/files.iso" > "$W/packrun.out" 2>&1
+            status=$?
+            if [ $status -ne 0 ] || ! grep -q '^PASS volume_test' "$W/packrun.out"; then bad "status $status: $(head -c 400 "$W/packrun.out")"
+            else ok; fi
+        fi
+    fi
+fi
+CASE=pack-refuses-missing-files
+if want; then
+    "$EGG" pack --files "$W/no-such-dir" -o "$W/never.iso" "$T" > "$W/packbad.out" 2>&1
+    status=$?
+    if [ $status -ne 125 ] || [ -e "$W/never.iso" ]; then bad "status $status: $(head -c 300 "$W/packbad.out")"; else ok; fi
+fi
+
 refuse_case() { # name expected-message-part args...
     CASE="$1"; local part="$2"; shift 2
     if want; then
