@@ -44,3 +44,11 @@ final class VolumeOptionTests: XCTestCase {
         XCTAssertFalse(QEMUConfiguration(kernelPath: "k", bundlePath: "b", controlPath: "c").arguments.contains("-fsdev"))
     }
 }
+
+final class ConsoleWindowSizeOptionTests: XCTestCase {
+    func testTheTerminalSizeBecomesAKernelOption() {
+        XCTAssertEqual(ConsoleMode(stdinIsTerminal: true, windowSize: (50, 132)).kernelOptions, ["winsize=50x132"])
+        XCTAssertEqual(ConsoleMode(stdinIsTerminal: true).kernelOptions, [])
+        XCTAssertEqual(ConsoleMode(stdinIsTerminal: false).kernelOptions, ["console=pipe"])
+    }
+}

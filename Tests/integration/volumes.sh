@@ -125,6 +125,32 @@ if want; then
     if [ $status -ne 125 ] || [ -e "$W/never.iso" ]; then bad "status $status: $(head -c 300 "$W/packbad.out")"; else ok; fi
 fi
 
+# egg run app.iso -p H:G goes through egg's own port relay (PortRelay.swift), as egg run does:
+# egg listens on H itself; httpd in the image answers, then /exit ends the run with status 0.
+CASE=iso-publish-relay
+if want; then
+    if ! command -v grub-mkrescue > /dev/null || ! command -v curl > /dev/null; then echo "SKIP $CASE grub-mkrescue or curl missing"
+    elif ! "$EGG" pack -o "$W/httpd.iso" build/guest/httpd-musl -- 8000 > "$W/httpd.pack.out" 2>&1; then
+        bad "egg pack failed: $(tail -n 3 "$W/httpd.pack.out" | tr '\n' ' ')"
+    else
+        port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+        timeout 600 "$EGG" run -p "$port:8000" "$W/httpd.iso" > "$W/httpd.run.out" 2>&1 &
+        eggpid=$!
+        body=""
+        for _ in $(seq 1 240); do
+            body=$(curl -s --max-time 5 "http://127.0.0.1:$port/" 2>/dev/null) && [ -n "$body" ] && break
+            sleep 1
+        done
+        listening=$(ss -ltnp 2>/dev/null | grep ":$port " | grep -c '"egg"')
+        curl -s --max-time 5 "http://127.0.0.1:$port/exit" > /dev/null 2>&1
+        wait $eggpid; status=$?
+        if [ "$body" != "hello from httpd" ]; then bad "no answer through -p (status $status): $(head -c 300 "$W/httpd.run.out")"
+        elif [ "$listening" -lt 1 ]; then bad "the host port was not egg's own listener (QEMU hostfwd?)"
+        elif [ $status -ne 0 ]; then bad "status $status after /exit"
+        else ok; fi
+    fi
+fi
+
 refuse_case() { # name expected-message-part args...
     CASE="$1"; local part="$2"; shift 2
     if want; then
