@@ -119,6 +119,7 @@ integration-test: all
 	# random rlimit/prctl calls (`Tests/integration/fuzz.sh --native 1 2` runs that proof).
 	Tests/integration/fuzz.sh --calls 20000 1 2 3
 	Tests/integration/stdio.sh
+	Tests/integration/volumes.sh
 
 lint:
 	@scripts/lint.sh

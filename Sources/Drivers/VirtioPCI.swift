@@ -255,9 +255,12 @@ public struct SplitVirtqueue {
     public let usedRing: UInt64
     public internal(set) var notifyAddress: UInt64 = 0
     var freeDescriptors: [UInt16]
+    /// For a chain's head: the descriptor chained after it (0xFFFF: none), freed with it.
+    var chainedAfter: [UInt16]
     var nextAvailable: UInt16 = 0
     var lastUsed: UInt16 = 0
 
+    static let descriptorNext: UInt16 = 1
     static let descriptorWrite: UInt16 = 2
 
     init?<Memory: DMAMemory>(index: UInt16, size: UInt16, memory: Memory) {
@@ -271,6 +274,7 @@ public struct SplitVirtqueue {
         availableRing = avail
         usedRing = used
         freeDescriptors = (0..<size).reversed().map { $0 }
+        chainedAfter = [UInt16](repeating: 0xFFFF, count: n)
     }
 
     public var freeCount: Int { freeDescriptors.count }
@@ -300,6 +304,32 @@ public struct SplitVirtqueue {
         return id
     }
 
+    /// Makes a request/reply pair available as one two-descriptor chain (§2.7.5): the
+    /// device reads `request` and writes its answer into `reply` (virtio-9p needs both in
+    /// one chain). Returns the head's id, or nil when fewer than two descriptors are free.
+    public mutating func addPair<Memory: DMAMemory>(request: UInt64, requestLength: Int, reply: UInt64,
+                                                    replyLength: Int, memory: Memory) -> UInt16? {
+        guard freeDescriptors.count >= 2, let head = freeDescriptors.popLast(),
+              let tail = freeDescriptors.popLast() else { return nil }
+        let d = descriptorTable + UInt64(head) * 16
+        memory.write64(d, request)
+        memory.write32(d + 8, UInt32(requestLength))
+        memory.write16(d + 12, SplitVirtqueue.descriptorNext)
+        memory.write16(d + 14, tail)
+        let t = descriptorTable + UInt64(tail) * 16
+        memory.write64(t, reply)
+        memory.write32(t + 8, UInt32(replyLength))
+        memory.write16(t + 12, SplitVirtqueue.descriptorWrite)
+        memory.write16(t + 14, 0)
+        chainedAfter[Int(head)] = tail
+        memory.write16(availableRing + 4 + UInt64(nextAvailable % size) * 2, head)
+        memory.barrier()
+        nextAvailable &+= 1
+        memory.write16(availableRing + 2, nextAvailable)
+        memory.barrier()
+        return head
+    }
+
     /// The next buffer the device has finished with: (descriptor id, bytes written).
     public mutating func takeUsed<Memory: DMAMemory>(memory: Memory) -> (id: UInt16, length: Int)? {
         let deviceIndex = memory.read16(usedRing + 2)
@@ -311,6 +341,10 @@ public struct SplitVirtqueue {
         lastUsed &+= 1
         guard id < size else { return nil }
         freeDescriptors.append(id)
+        if chainedAfter[Int(id)] != 0xFFFF {
+            freeDescriptors.append(chainedAfter[Int(id)])
+            chainedAfter[Int(id)] = 0xFFFF
+        }
         return (id, length)
     }
 }

@@ -17,14 +17,37 @@ import Foundation
 
 public struct ConsoleMode: Equatable, Sendable {
     public var stdinIsTerminal: Bool
+    /// egg's terminal size (TIOCGWINSZ on its stdout) when stdin and stdout are both
+    /// terminals: the guest's console starts with it instead of 80x24. Resizes during the
+    /// run are not forwarded yet (no SIGWINCH).
+    public var windowSize: (rows: Int, columns: Int)? = nil
 
-    public init(stdinIsTerminal: Bool) { self.stdinIsTerminal = stdinIsTerminal }
+    public init(stdinIsTerminal: Bool, windowSize: (rows: Int, columns: Int)? = nil) {
+        self.stdinIsTerminal = stdinIsTerminal
+        self.windowSize = windowSize
+    }
 
-    /// egg's own standard input, now.
-    public static func current() -> ConsoleMode { ConsoleMode(stdinIsTerminal: isatty(0) == 1) }
+    public static func == (a: ConsoleMode, b: ConsoleMode) -> Bool {
+        a.stdinIsTerminal == b.stdinIsTerminal && a.windowSize?.rows == b.windowSize?.rows
+            && a.windowSize?.columns == b.windowSize?.columns
+    }
+
+    /// egg's own standard input (and the size of its terminal), now.
+    public static func current() -> ConsoleMode {
+        var size: (rows: Int, columns: Int)? = nil
+        if isatty(0) == 1 && isatty(1) == 1 {
+            var w = winsize()
+            if ioctl(1, UInt(TIOCGWINSZ), &w) == 0 && w.ws_row > 0 && w.ws_col > 0 { size = (Int(w.ws_row), Int(w.ws_col)) }
+        }
+        return ConsoleMode(stdinIsTerminal: isatty(0) == 1, windowSize: size)
+    }
 
     /// Kernel options for the boot bundle (Sources/KernelCore/Devices/ConsoleTerminal.swift).
-    public var kernelOptions: [String] { stdinIsTerminal ? [] : ["console=pipe"] }
+    public var kernelOptions: [String] {
+        var options = stdinIsTerminal ? [] : ["console=pipe"]
+        if let windowSize { options.append("winsize=\(windowSize.rows)x\(windowSize.columns)") }
+        return options
+    }
 
     /// The -chardev value for COM1's stdio backend.
     public var chardev: String { stdinIsTerminal ? "stdio,id=console,signal=off" : "stdio,id=console" }

@@ -37,6 +37,8 @@ public struct RunRequest: Equatable {
     /// --hostname and -w/--workdir (GuestSystemFiles.swift); nil: the defaults ("egg", "/").
     public var hostname: String? = nil
     public var workdir: String? = nil
+    /// -v/--volume values as given (RunSettings.swift parses them).
+    public var volumes: [String] = []
     /// --stop-timeout: seconds between a forwarded SIGTERM and killing the guest (HostStreams.swift).
     public var stopTimeoutSeconds = 10
 
@@ -109,6 +111,18 @@ public func runGuest(_ request: RunRequest) -> Int32 {
     if let problem = request.trace?.validationProblem() { return refuse(problem) }
     if let hostname = request.hostname, let problem = hostnameProblem(hostname) { return refuse(problem) }
     if let workdir = request.workdir, let problem = workdirProblem(workdir) { return refuse(problem) }
+    var volumes: [VolumeMount] = []
+    switch parseVolumes(request.volumes, currentDirectory: FileManager.default.currentDirectoryPath,
+                        isDirectory: { path in
+                            var directory: ObjCBool = false
+                            return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
+                        }) {
+    case .success(let parsed): volumes = parsed
+    case .failure(let problem): return refuse(problem.message)
+    }
+    if !volumes.isEmpty && request.machine == .microvm {
+        return refuse("-v: volumes need a PCI bus (virtio-9p-pci); use --machine pc or q35")
+    }
     var network: GuestNetwork?
     switch planGuestNetwork(mode: request.networkMode, publish: request.publish, machine: request.machine,
                             checkHostPort: checkHostPortFree) {
@@ -155,7 +169,8 @@ public func runGuest(_ request: RunRequest) -> Int32 {
                                  options: (request.trace?.kernelOptions ?? []) + networkKernelOptions(network)
                                      + ConsoleMode.current().kernelOptions
                                      + identityKernelOptions(hostname: request.hostname, workdir: request.workdir)
-                                     + (useHostStreams ? [HostStreamPlan.kernelOption] : []),
+                                     + (useHostStreams ? [HostStreamPlan.kernelOption] : [])
+                                     + volumeKernelOptions(volumes),
                                  fileArchive: fileArchive)
     fileArchive = nil
     // QEMU loads the bundle into guest RAM: refuse one that cannot fit before starting it.
@@ -227,6 +242,7 @@ public func runGuest(_ request: RunRequest) -> Int32 {
     configuration.console = .current()  // ConsoleMode.swift: ^C to the guest when stdin is a tty
     configuration.network = network
     configuration.hostStreams = useHostStreams  // HostStreams.swift
+    configuration.volumes = volumes  // -v: virtio-9p (RunSettings.swift, Sources/Kernel/NinePSetup.swift)
     verbose("qemu: " + shellQuoted([qemu] + configuration.arguments))
     if let port = request.gdbPort {  // GDBSession.swift
         complain(gdbInstructions(kernelPath: kernel.path, guestPath: request.binaryPath,

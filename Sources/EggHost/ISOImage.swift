@@ -22,6 +22,8 @@ public struct PackRequest: Equatable {
     public var environmentEntries: [String]
     public var kernelPath: String?
     public var verbose: Bool
+    /// --files DIR: the guest's root file system, packed into the bundle as `egg run` does.
+    public var filesDirectory: String? = nil
 
     public init(binaryPath: String, arguments: [String] = [], outputPath: String, environmentEntries: [String] = [],
                 kernelPath: String? = nil, verbose: Bool = false) {
@@ -150,8 +152,18 @@ public func preparePackInputs(_ request: PackRequest) -> Result<PackInputs, Pack
         complain(problem.message)
         return .failure(PackFailure(status: EggStatus.eggFailure))
     }
+    var fileArchive: [UInt8]? = nil
+    if let directory = request.filesDirectory {   // FileArchive.swift, as `egg run --files`
+        switch packFileArchive(directory: directory) {
+        case .success(let archive): fileArchive = archive
+        case .failure(let problem):
+            complain(problem.message)
+            return .failure(PackFailure(status: EggStatus.eggFailure))
+        }
+        step("files \(directory) (\(describeSize(fileArchive?.count ?? 0)) archive)")
+    }
     let bundle = makeGuestBundle(executable: executable.bytes, hostPath: request.binaryPath,
-                                 arguments: request.arguments, environment: environment)
+                                 arguments: request.arguments, environment: environment, fileArchive: fileArchive)
     step("bundle \(describeSize(bundle.count)): \(guestExecutablePath(forHostPath: request.binaryPath)) with \(request.arguments.count) argument(s)")
 
     // 3. The kernel.

@@ -103,7 +103,11 @@ public func runImage(_ request: RunRequest) -> Int32 {
     }
     let controlPath = directory.file("control")
     let stderrPath = directory.file("qemu-stderr")
-    let network: GuestNetwork?
+    if !request.volumes.isEmpty {
+        complain("\(request.binaryPath): -v needs the kernel options egg run passes to a program; an image boots with its own (use --files with egg pack)")
+        return EggStatus.eggFailure
+    }
+    var network: GuestNetwork?
     switch planGuestNetwork(mode: request.networkMode, publish: request.publish,
                             machine: request.machine == .microvm ? .pc : request.machine,
                             checkHostPort: checkHostPortFree) {
@@ -112,6 +116,18 @@ public func runImage(_ request: RunRequest) -> Int32 {
         complain(problem.message)
         return EggStatus.eggFailure
     }
+    // TCP -p: the same relay as egg run (PortRelay.swift): egg listens on the host port and
+    // paces connections to QEMU's forward on a private loopback port.
+    var portRelays: [PortRelay] = []
+    if let planned = network {
+        switch openPortRelays(planned) {
+        case .success(let (relayed, relays)): network = relayed; portRelays = relays
+        case .failure(let problem):
+            complain(problem.message)
+            return EggStatus.eggFailure
+        }
+    }
+    defer { for relay in portRelays { relay.stop() } }
     var configuration = ISOQEMUConfiguration(imagePath: request.binaryPath, controlPath: controlPath,
                                              memoryMiB: request.memoryMiB, cpus: request.cpus,
                                              accelerator: accelerator, machine: request.machine,
@@ -121,6 +137,7 @@ public func runImage(_ request: RunRequest) -> Int32 {
     configuration.hardDisk = !isISOImage(atPath: request.binaryPath)
     configuration.network = network
     verbose("qemu: " + shellQuoted([qemu] + configuration.arguments))
+    for portRelay in portRelays { portRelay.start() }
 
     return superviseQEMU(qemu, arguments: configuration.arguments, controlPath: controlPath,
                          stderrPath: stderrPath, request: request,

@@ -33,6 +33,8 @@ public struct QEMUConfiguration: Equatable {
     public var console = ConsoleMode(stdinIsTerminal: false)
     /// stdin/stdout/stderr over virtio-serial and COM1 to a relayed socket (HostStreams.swift).
     public var hostStreams = false
+    /// -v volumes: one virtio-9p-pci device each, tagged egg.volN (RunSettings.swift).
+    public var volumes: [VolumeMount] = []
 
     public init(kernelPath: String, bundlePath: String, controlPath: String, memoryMiB: Int = 256,
                 cpus: Int = 1, accelerator: Accelerator = .tcg, machine: MachineType = .pc) {
@@ -76,7 +78,21 @@ public struct QEMUConfiguration: Equatable {
             "-chardev", "file,id=control,path=\(controlPath)",
             "-device", "isa-debugcon,iobase=0xe9,chardev=control",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-        ] + (hostStreams ? HostStreamPlan.qemuArguments : []) + (network?.qemuArguments ?? []) + traceAndDebugArguments
+        ] + (hostStreams ? HostStreamPlan.qemuArguments : []) + (network?.qemuArguments ?? []) + volumeArguments + traceAndDebugArguments
+    }
+
+    /// QEMU's local 9p backend on each host directory (docs/system/qemu-manpage: -fsdev):
+    /// security_model=none keeps the host's ownership and modes as they are (files the guest
+    /// makes belong to the user running egg); readonly=on for ":ro". A comma in the path is
+    /// doubled, QEMU's option escaping.
+    var volumeArguments: [String] {
+        var out: [String] = []
+        for (i, v) in volumes.enumerated() {
+            let path = v.hostPath.replacingOccurrences(of: ",", with: ",,")
+            out += ["-fsdev", "local,id=vol\(i),path=\(path),security_model=none" + (v.readOnly ? ",readonly=on" : ""),
+                    "-device", "virtio-9p-pci,fsdev=vol\(i),mount_tag=\(volumeTag(i))"]
+        }
+        return out
     }
 
     /// The second serial port (COM2) and the gdb stub, only when asked for.

@@ -158,3 +158,85 @@ public enum AcceleratorChoice: String, CaseIterable, Sendable {
 public enum MachineType: String, CaseIterable, Sendable {
     case pc, q35, microvm
 }
+
+/// `-v/--volume HOST_DIR:GUEST_PATH[:ro|:rw]`: a host directory shared two-way with the
+/// guest through virtio-9p (QEMUCommand.swift; the guest side is Sources/Kernel/NinePSetup
+/// .swift and Sources/Drivers/NinePVolume.swift).
+public struct VolumeMount: Equatable, Sendable {
+    /// Absolute (a relative HOST_DIR is taken from the current directory).
+    public var hostPath: String
+    public var guestPath: String
+    public var readOnly: Bool
+    public init(hostPath: String, guestPath: String, readOnly: Bool) {
+        self.hostPath = hostPath
+        self.guestPath = guestPath
+        self.readOnly = readOnly
+    }
+}
+
+/// Parses one -v value; the error is the message egg prints before exiting 125.
+public func parseVolume(_ text: String, currentDirectory: String,
+                        isDirectory: (String) -> Bool) -> Result<VolumeMount, EggRefusal> {
+    let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+    let usage = "expected HOST_DIR:GUEST_PATH or HOST_DIR:GUEST_PATH:ro (or :rw), for example -v $PWD/data:/data"
+    guard parts.count == 2 || parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty else {
+        return .failure(EggRefusal("-v \(text): \(usage)"))
+    }
+    var readOnly = false
+    if parts.count == 3 {
+        switch parts[2] {
+        case "ro": readOnly = true
+        case "rw": readOnly = false
+        default: return .failure(EggRefusal("-v \(text): unknown mode \"\(parts[2])\"; the mode is ro or rw"))
+        }
+    }
+    let guest = parts[1]
+    guard guest.hasPrefix("/") else {
+        return .failure(EggRefusal("-v \(text): the guest path \(guest) must be absolute (start with /)"))
+    }
+    let guestComponents = guest.split(separator: "/")
+    guard !guestComponents.isEmpty else {
+        return .failure(EggRefusal("-v \(text): a volume cannot be mounted over the guest's root /; give a directory such as /data"))
+    }
+    guard !guestComponents.contains(where: { $0 == "." || $0 == ".." }), guest.utf8.count <= 4095,
+          !guest.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+        return .failure(EggRefusal("-v \(text): the guest path must be a plain absolute path (no . or .., no control characters)"))
+    }
+    var host = parts[0]
+    if !host.hasPrefix("/") { host = (currentDirectory.hasSuffix("/") ? currentDirectory : currentDirectory + "/") + host }
+    guard isDirectory(host) else {
+        return .failure(EggRefusal("-v \(text): \(parts[0]) is not an existing directory on the host"))
+    }
+    return .success(VolumeMount(hostPath: host, guestPath: "/" + guestComponents.joined(separator: "/"), readOnly: readOnly))
+}
+
+/// All -v values; two volumes at one guest path are refused.
+public func parseVolumes(_ texts: [String], currentDirectory: String,
+                         isDirectory: (String) -> Bool) -> Result<[VolumeMount], EggRefusal> {
+    var out: [VolumeMount] = []
+    for text in texts {
+        switch parseVolume(text, currentDirectory: currentDirectory, isDirectory: isDirectory) {
+        case .failure(let e): return .failure(e)
+        case .success(let v):
+            if out.contains(where: { $0.guestPath == v.guestPath }) {
+                return .failure(EggRefusal("-v \(text): \(v.guestPath) already has a volume"))
+            }
+            out.append(v)
+        }
+    }
+    return .success(out)
+}
+
+/// The kernel options naming each volume's mount tag, mode and guest path (NinePSetup.swift).
+public func volumeKernelOptions(_ volumes: [VolumeMount]) -> [String] {
+    volumes.enumerated().map { "volume=\(volumeTag($0.offset)):\($0.element.readOnly ? "ro" : "rw"):\($0.element.guestPath)" }
+}
+
+/// The virtio-9p mount tag of the i-th volume.
+public func volumeTag(_ index: Int) -> String { "egg.vol\(index)" }
+
+/// A refusal message (exit 125).
+public struct EggRefusal: Error, Equatable, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+}

@@ -159,6 +159,7 @@ public func kmain(_ magic: UInt64, _ info: UInt64) {
     state.configureTracing(options: loaded.options, output: TraceSerial.write)
     NetworkDevice.setUp(state: state, options: loaded.options, kernelTable: table)  // NetworkSetup.swift
     HostStreamDevice.setUp(state: state, options: loaded.options, kernelTable: table)  // HostStreamSetup.swift
+    NinePDevice.setUp(state: state, options: loaded.options, kernelTable: table)  // NinePSetup.swift (volumes)
     memory.activate(root: loaded.process.addressSpace.pageTable.root)
 
     HostChannel.write("boot-tsc \(hw_rdtsc() &- bootTSC)\n")

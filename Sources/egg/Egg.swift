@@ -70,7 +70,7 @@ struct Run: ParsableCommand {
                      when egg's stdout is a pipe whose reader went away
               124    --timeout expired (QEMU was stopped, or never started)
               125    egg refused its options or failed itself: usage error,
-                     bad -m/-p/-e/--hostname/-w, --files missing, program
+                     bad -m/-p/-e/-v/--hostname/-w, --files missing, program
                      and --files too large for -m, no kernel or QEMU,
                      --syscalls file does not compile
               126    BINARY cannot run: not ELF, 32-bit, dynamically linked,
@@ -107,6 +107,10 @@ struct Run: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Pack DIR (files, directories, symlinks, modes) as the guest's root file system; it is writable in memory during the run.", valueName: "dir"))
     var files: String?
+
+    @Option(name: [.customShort("v"), .long],
+            help: ArgumentHelp("Share a host directory with the guest, two-way and kept after the run: HOST_DIR:GUEST_PATH or HOST_DIR:GUEST_PATH:ro (repeatable), e.g. -v $PWD/data:/data. The guest sees the directory as it was at start; its changes reach the host at fsync, sync and exit.", valueName: "host:guest[:ro]"))
+    var volume: [String] = []
 
     // Networking (Sources/EggHost/NetworkOptions.swift).
     @Option(name: [.customShort("p"), .long],
@@ -182,6 +186,7 @@ struct Run: ParsableCommand {
         request.networkMode = net
         request.hostname = hostname
         request.workdir = workdir
+        request.volumes = volume
         request.stopTimeoutSeconds = max(0, stopTimeout)
         return boot(request)
     }
@@ -204,8 +209,11 @@ struct Pack: ParsableCommand {
             --format raw writes a partitioned (GPT) disk image instead, for dd to a disk or \
             `egg run app.img`; it needs grub-mkimage and mtools, not grub-mkrescue or xorriso.
 
-            Exit status: 0 the image was written; 125 a usage error, a missing tool or a \
-            failed grub-mkrescue; 126 BINARY cannot run under egg; 127 BINARY does not exist.
+            --files DIR puts DIR in the image as the guest's root file system (in memory when \
+            it runs), as `egg run --files` does.
+
+            Exit status: 0 the image was written; 125 a usage error, a missing tool, a \
+            missing --files directory or a failed grub-mkrescue; 126 BINARY cannot run under egg; 127 BINARY does not exist.
             """)
 
     @Option(name: [.short, .long], help: ArgumentHelp("The image to write.", valueName: "file.iso"))
@@ -217,6 +225,9 @@ struct Pack: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Kernel image to put in the image instead of the installed or built one.", valueName: "path"))
     var kernel: String?
+
+    @Option(name: .long, help: ArgumentHelp("Pack DIR (files, directories, symlinks, modes) as the guest's root file system, as egg run --files does.", valueName: "dir"))
+    var files: String?
 
     @Flag(name: .long, help: "Show grub-mkrescue's own messages.")
     var verbose = false
@@ -235,8 +246,10 @@ struct Pack: ParsableCommand {
     var arguments: [String] = []
 
     func execute() -> Int32 {
-        (format == "raw" ? packRawDisk : packImage)(PackRequest(binaryPath: binary, arguments: arguments, outputPath: output,
-                              environmentEntries: env, kernelPath: kernel, verbose: verbose))
+        var request = PackRequest(binaryPath: binary, arguments: arguments, outputPath: output,
+                                  environmentEntries: env, kernelPath: kernel, verbose: verbose)
+        request.filesDirectory = files
+        return (format == "raw" ? packRawDisk : packImage)(request)
     }
 
     mutating func run() throws {

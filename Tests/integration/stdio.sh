@@ -134,5 +134,27 @@ stubborn_case() { # name second-sigterm(yes/no) egg-options...
 CASE=second-sigterm-kills; want && stubborn_case "$CASE" yes
 CASE=stop-timeout-kills; want && stubborn_case "$CASE" no --stop-timeout 1
 
+# The terminal's size: under a pseudo-terminal of 50x132 the guest's TIOCGWINSZ says so (egg
+# passes its own terminal's size, ConsoleMode.swift); with stdout a pipe it is ENOTTY.
+winsize_case() { # name command...
+    CASE="$1"; shift
+    want || return 0
+    local out status
+    out=$(timeout 300 python3 Tests/integration/winsize_pty.py 50 132 "$@" 2>&1 | tr -d '\r')
+    status=$?
+    if echo "$out" | grep -q '^PASS winsize_test'; then ok; else bad "status $status: $(echo "$out" | head -c 300)"; fi
+}
+if [ -e "$G/winsize_test-musl" ]; then
+    winsize_case terminal-size-native "$G/winsize_test-musl" 50 132
+    winsize_case terminal-size "$EGG" run --net none "$G/winsize_test-musl" -- 50 132
+    CASE=terminal-ioctl-on-pipe-native
+    if want; then if "$G/winsize_test-musl" pipe < /dev/null | grep -q '^PASS'; then ok; else bad "native"; fi; fi
+    CASE=terminal-ioctl-on-pipe
+    if want; then
+        out=$(timeout 300 "$EGG" run --net none "$G/winsize_test-musl" -- pipe < /dev/null 2>&1 | cat)
+        if echo "$out" | grep -q '^PASS winsize_test'; then ok; else bad "$(echo "$out" | head -c 300)"; fi
+    fi
+fi
+
 echo "stdio: $passed passed, $failed failed"
 [ $failed -eq 0 ]

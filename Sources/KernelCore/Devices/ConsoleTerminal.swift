@@ -28,13 +28,25 @@ extension KernelState {
     }
 
     /// The bundle's console options (Sources/EggHost/EggRun.swift): "console=pipe" when
-    /// egg's stdin is not a terminal (Terminal.configureForPipedInput).
+    /// egg's stdin is not a terminal (Terminal.configureForPipedInput); "winsize=ROWSxCOLS",
+    /// the size of egg's own terminal when it has one (ConsoleMode.swift), for TIOCGWINSZ.
     public func configureConsole(options: [String]) {
         if options.contains("console=pipe") { terminal.configureForPipedInput() }
+        if let size = BootBundle.optionValue("winsize", in: options), let parsed = ConsoleTerminal.parseWindowSize(size) {
+            terminal.windowSize = parsed
+        }
     }
 }
 
 enum ConsoleTerminal {
+    /// "ROWSxCOLS" with both in 1...65535; nil otherwise (the 80x24 default stays).
+    static func parseWindowSize(_ text: String) -> Winsize? {
+        let parts = text.split(separator: "x")
+        guard parts.count == 2, let rows = UInt16(parts[0]), let columns = UInt16(parts[1]),
+              rows > 0, columns > 0 else { return nil }
+        return Winsize(rows: rows, columns: columns)
+    }
+
     /// How long a blocked reader waits before looking at the platform again.
     static let pollSlice: UInt64 = 10_000_000
 
