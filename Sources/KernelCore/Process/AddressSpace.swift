@@ -23,6 +23,13 @@ public final class AddressSpace {
     /// Processes using this address space (vfork and CLONE_VM children share their
     /// parent's); the last one to let go frees it (ProcessLifecycle.dropAddressSpace).
     var sharingProcesses = 1
+    /// Set once a second thread uses this address space (clone with CLONE_VM).
+    public var multiThreaded = false
+    /// Whether a CPU other than this one may hold translations of this address space: a CPU
+    /// loads a process's tables only while it runs one of its threads (the idle context runs
+    /// on the kernel's, and loading CR3 drops the old non-global entries), so with one thread
+    /// in one process only the local TLB can be stale and the shootdown IPI is skipped.
+    var mayBeLoadedElsewhere: Bool { multiThreaded || sharingProcesses > 1 }
 
     public init(map: VirtualMemoryMap, pageTable: PageTable, memory: any PhysicalMemory, frames: any FrameSource) {
         self.map = map
