@@ -103,13 +103,13 @@ final class CopyOnWriteTests: XCTestCase {
 }
 
 final class ProcessLifecycleTests: XCTestCase {
-    func fork(_ k: TestKernel) -> Process? {
+    func fork(_ k: TestKernel) -> KernelCore.Process? {
         guard case .success(let pid) = k.call(.fork) else { XCTFail("fork failed"); return nil }
         return k.state.processes[pid]
     }
 
     /// Ends `p` as its last thread's exit would (the scheduler part needs a real CPU).
-    func end(_ k: TestKernel, _ p: Process, code: Int32) {
+    func end(_ k: TestKernel, _ p: KernelCore.Process, code: Int32) {
         p.waitStatus = WaitOptions.exitedStatus(code)
         for t in p.threads { t.state = .exited }
         p.threads = []

@@ -68,9 +68,10 @@ final class ThreadSyscallTests: XCTestCase {
         XCTAssertEqual(Int(word[0]) | Int(word[1]) << 8, tid, "PARENT_SETTID stored the tid")
     }
 
-    func testForkStyleCloneIsENOSYSAndThreadWithoutSighandIsEINVAL() {
+    func testForkStyleCloneMakesAProcessAndThreadWithoutSighandIsEINVAL() {
         let k = TestKernel()
-        XCTAssertEqual(k.call(.clone, 17, 0, 0, 0, 0), .failure(.ENOSYS))        // SIGCHLD only: fork
+        XCTAssertEqual(k.call(.clone, 17, 0, 0, 0, 0), .success(2))              // SIGCHLD only: fork
+        XCTAssertEqual(k.state.processes[2]?.exitSignal, 17)
         XCTAssertEqual(k.call(.clone, 0x10100, 0, 0, 0, 0), .failure(.EINVAL))   // THREAD|VM, no SIGHAND
     }
 

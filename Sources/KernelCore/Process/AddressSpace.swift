@@ -27,6 +27,13 @@ public final class AddressSpace {
     /// The file system's blocks once a file is mapped: their frames are the files', never
     /// freed by unmapping (Process/FileMappingFaults.swift).
     public var fileBlocks: FileBlockStore? = nil
+    /// Set once a second thread uses this address space (clone with CLONE_VM).
+    public var multiThreaded = false
+    /// Whether a CPU other than this one may hold translations of this address space: a CPU
+    /// loads a process's tables only while it runs one of its threads (the idle context runs
+    /// on the kernel's, and loading CR3 drops the old non-global entries), so with one thread
+    /// in one process only the local TLB can be stale and the shootdown IPI is skipped.
+    var mayBeLoadedElsewhere: Bool { multiThreaded || sharingProcesses > 1 }
 
     public init(map: VirtualMemoryMap, pageTable: PageTable, memory: any PhysicalMemory, frames: any FrameSource) {
         self.map = map

@@ -15,7 +15,9 @@ extension AddressSpace {
         forgetAllFileMappings()
         let (freed, tables) = pageTable.unmapRange(AddressRange(start: 0, end: kernelWindowBase))
         residentPages = 0
-        memory.synchronizeTranslations()
+        // No CPU has these tables loaded (see above); a multi-threaded owner's other CPUs
+        // left them when its threads ended, but stay on the safe side for them.
+        if multiThreaded { memory.synchronizeTranslations() }
         for frame in freed where !isFileFrame(frame) { frames.freeFrame(frame) }
         for table in tables { frames.freeFrame(table) }
         // The kernel window slot points to the kernel's own tables: clear, never free.

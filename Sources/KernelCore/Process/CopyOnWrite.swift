@@ -58,7 +58,7 @@ extension AddressSpace {
         }
         child.residentPages = pages
         // Other CPUs may run the parent's threads with the old writable translations.
-        memory.synchronizeTranslations()
+        if mayBeLoadedElsewhere { memory.synchronizeTranslations() }
         return child
     }
 
@@ -73,15 +73,15 @@ extension AddressSpace {
         let flags = AddressSpace.pageFlags(protection)
         if frames.references(frame) == 1 {
             pageTable.protect(page, flags: flags)
-            memory.synchronizeTranslations()
+            if mayBeLoadedElsewhere { memory.synchronizeTranslations() }
             return .resolved
         }
         guard let copy = frames.allocateFrame() else { return .outOfMemory }
         memory.copy(from: frame, to: copy, count: Int(pageSize))
         memory.store64(entry, (copy & addressMask) | pageTable.leafFlags(flags).rawValue)
         memory.invalidateTranslation(page)
-        // No CPU may keep writing... or reading the old frame through this address space.
-        memory.synchronizeTranslations()
+        // No other CPU may keep reading the old frame through this address space.
+        if mayBeLoadedElsewhere { memory.synchronizeTranslations() }
         frames.freeFrame(frame)  // one owner fewer
         return .resolved
     }

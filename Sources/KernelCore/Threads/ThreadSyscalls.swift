@@ -59,6 +59,7 @@ enum ThreadSyscalls {
             throw e
         }
         k.process.threads.append(child)
+        k.memory.multiThreaded = true  // shootdowns needed from now on (AddressSpace)
         k.scheduler.add(child)
         return tid
     }
