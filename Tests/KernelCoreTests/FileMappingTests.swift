@@ -109,6 +109,21 @@ final class FileMappingTests: XCTestCase {
         XCTAssertEqual(k.peek(p, count: 4), Array("data".utf8), "private copy kept (even_cows = 0)")
     }
 
+    func testPunchingAHugeSparseRangeVisitsOnlyBlocksAndEdges() {
+        guard let fd = openFile("/tmp/sparse", size: 0) else { return XCTFail("setup") }
+        let tib: UInt64 = 1 << 40
+        pwrite(fd, "head", at: 0)
+        pwrite(fd, "middle", at: tib / 2)
+        pwrite(fd, "tail", at: tib - 4)
+        let blocks = k.state.fileBlocks.blocksInUse
+        // [2, 1 TiB - 2): 2^28 pages, but only three hold blocks.
+        assertSuccess(k.call(.fallocate, UInt64(fd), 3, 2, tib - 4), 0)
+        XCTAssertEqual(pread(fd, 4, at: 0), Array("he\0\0".utf8))
+        XCTAssertEqual(pread(fd, 4, at: tib - 4), Array("\0\0il".utf8))
+        XCTAssertEqual(pread(fd, 6, at: tib / 2), [0, 0, 0, 0, 0, 0])
+        XCTAssertEqual(k.state.fileBlocks.blocksInUse, blocks - 1, "the middle block freed, the edge pages kept")
+    }
+
     func testFallocateKeepSizeAllocatesAndENOSPCBeforeAllocating() {
         guard let fd = openFile("/tmp/alloc", size: 0) else { return XCTFail("setup") }
         let before = k.state.fileBlocks.blocksInUse
