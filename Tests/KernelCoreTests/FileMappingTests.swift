@@ -87,6 +87,19 @@ final class FileMappingTests: XCTestCase {
         XCTAssertEqual(k.peek(a + 8192, count: 5), [0, 0, 0, 0, 0])
     }
 
+    func testMprotectCannotMakeAReadOnlyDescriptorsSharedMappingWritable() {
+        guard let fd = openFile("/tmp/ro", size: 4096) else { return XCTFail("setup") }
+        let p = k.pokeString("/tmp/ro", at: 32_768)
+        guard let ro = successValue(k.call(.openat, Self.atFDCWD, p, 0, 0)),
+              let shared = successValue(k.call(.mmap, 0, 4096, 1, Self.mapShared, UInt64(ro), 0)),
+              let priv = successValue(k.call(.mmap, 0, 4096, 1, Self.mapPrivate, UInt64(ro), 0)) else { return XCTFail("mmap") }
+        assertFailure(k.call(.mprotect, UInt64(shared), 4096, 3), .EACCES)
+        assertSuccess(k.call(.mprotect, UInt64(priv), 4096, 3), 0)   // private: a copy, allowed
+        guard let rw = map(fd, length: 4096) else { return XCTFail("mmap rw") }
+        assertSuccess(k.call(.mprotect, rw, 4096, 1), 0)
+        assertSuccess(k.call(.mprotect, rw, 4096, 3), 0)
+    }
+
     func testPrivateMappingNeverWritesThrough() {
         guard let fd = openFile("/tmp/private", size: 4096) else { return XCTFail("setup") }
         pwrite(fd, "file", at: 0)
