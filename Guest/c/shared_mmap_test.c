@@ -136,6 +136,7 @@ int main(void)
     CHECK_ERRNO(mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, ro, 0), EACCES);
     char *rmap = mmap(NULL, page, PROT_READ, MAP_SHARED, ro, 0);
     CHECK(rmap != MAP_FAILED && strcmp(rmap + 10, "through a") == 0, "read-only shared mapping: %s", strerror(errno));
+    CHECK_ERRNO(mprotect(rmap, page, PROT_READ | PROT_WRITE), EACCES);
     munmap(rmap, page);
     close(ro);
     int pipefd[2];

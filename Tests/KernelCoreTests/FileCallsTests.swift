@@ -52,6 +52,8 @@ final class FileCallsTests: XCTestCase {
         XCTAssertEqual(k.peek(k.scratch + 20_100, count: 4), Array("bcde".utf8), "tee copied")
         assertFailure(k.call(.splice, UInt64(src), 0, UInt64(dst), 0, 1, 0), .EINVAL)
         assertFailure(k.call(.splice, UInt64(r), 0, UInt64(w2), 0, 1, 2), .EAGAIN)
+        assertSuccess(k.call(.copy_file_range, UInt64(src), 0, UInt64(dst), 0, 100, 0), 0)   // src's offset is at its end
+        assertSuccess(k.call(.lseek, UInt64(src), 0, 0), 0)
         assertSuccess(k.call(.copy_file_range, UInt64(src), 0, UInt64(dst), 0, 100, 0), 6)
         assertFailure(k.call(.copy_file_range, UInt64(src), 0, UInt64(dst), 0, 100, 1), .EINVAL)
     }

@@ -87,6 +87,19 @@ final class FileMappingTests: XCTestCase {
         XCTAssertEqual(k.peek(a + 8192, count: 5), [0, 0, 0, 0, 0])
     }
 
+    func testMprotectCannotMakeAReadOnlyDescriptorsSharedMappingWritable() {
+        guard let fd = openFile("/tmp/ro", size: 4096) else { return XCTFail("setup") }
+        let p = k.pokeString("/tmp/ro", at: 32_768)
+        guard let ro = successValue(k.call(.openat, Self.atFDCWD, p, 0, 0)),
+              let shared = successValue(k.call(.mmap, 0, 4096, 1, Self.mapShared, UInt64(ro), 0)),
+              let priv = successValue(k.call(.mmap, 0, 4096, 1, Self.mapPrivate, UInt64(ro), 0)) else { return XCTFail("mmap") }
+        assertFailure(k.call(.mprotect, UInt64(shared), 4096, 3), .EACCES)
+        assertSuccess(k.call(.mprotect, UInt64(priv), 4096, 3), 0)   // private: a copy, allowed
+        guard let rw = map(fd, length: 4096) else { return XCTFail("mmap rw") }
+        assertSuccess(k.call(.mprotect, rw, 4096, 1), 0)
+        assertSuccess(k.call(.mprotect, rw, 4096, 3), 0)
+    }
+
     func testPrivateMappingNeverWritesThrough() {
         guard let fd = openFile("/tmp/private", size: 4096) else { return XCTFail("setup") }
         pwrite(fd, "file", at: 0)
@@ -107,6 +120,21 @@ final class FileMappingTests: XCTestCase {
         XCTAssertNil(k.space.pageTable.translate(a), "shared page unmapped before its block went")
         XCTAssertEqual(k.peek(a, count: 4), [0, 0, 0, 0])
         XCTAssertEqual(k.peek(p, count: 4), Array("data".utf8), "private copy kept (even_cows = 0)")
+    }
+
+    func testPunchingAHugeSparseRangeVisitsOnlyBlocksAndEdges() {
+        guard let fd = openFile("/tmp/sparse", size: 0) else { return XCTFail("setup") }
+        let tib: UInt64 = 1 << 40
+        pwrite(fd, "head", at: 0)
+        pwrite(fd, "middle", at: tib / 2)
+        pwrite(fd, "tail", at: tib - 4)
+        let blocks = k.state.fileBlocks.blocksInUse
+        // [2, 1 TiB - 2): 2^28 pages, but only three hold blocks.
+        assertSuccess(k.call(.fallocate, UInt64(fd), 3, 2, tib - 4), 0)
+        XCTAssertEqual(pread(fd, 4, at: 0), Array("he\0\0".utf8))
+        XCTAssertEqual(pread(fd, 4, at: tib - 4), Array("\0\0il".utf8))
+        XCTAssertEqual(pread(fd, 6, at: tib / 2), [0, 0, 0, 0, 0, 0])
+        XCTAssertEqual(k.state.fileBlocks.blocksInUse, blocks - 1, "the middle block freed, the edge pages kept")
     }
 
     func testFallocateKeepSizeAllocatesAndENOSPCBeforeAllocating() {

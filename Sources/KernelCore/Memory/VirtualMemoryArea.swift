@@ -80,6 +80,10 @@ public struct VirtualMemoryArea: Equatable, Sendable {
     public var shared: Bool
     /// The path column of /proc/self/maps: "[heap]", "[stack]", a file path, or "".
     public var name: String
+    /// Linux's VM_MAYWRITE for shared file mappings: false when the descriptor was not open
+    /// for writing (or the file is sealed against writes), so mprotect cannot add PROT_WRITE
+    /// later (EACCES) and write through to a file the mapper could not write.
+    public var mayWrite = true
 
     public init(range: AddressRange, protection: MemoryProtection, backing: MappingBacking,
                 shared: Bool = false, name: String = "") {
@@ -106,7 +110,7 @@ public struct VirtualMemoryArea: Equatable, Sendable {
     /// memory a contiguous file offset).
     public func canMerge(with next: VirtualMemoryArea) -> Bool {
         guard range.end == next.range.start, protection == next.protection,
-              shared == next.shared, name == next.name else { return false }
+              shared == next.shared, name == next.name, mayWrite == next.mayWrite else { return false }
         return backing.advanced(by: range.length) == next.backing
     }
 

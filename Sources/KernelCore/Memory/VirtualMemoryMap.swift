@@ -174,7 +174,7 @@ public struct VirtualMemoryMap: Sendable {
     /// past the top → ENOMEM; MAP_FIXED_NOREPLACE over a mapping → EEXIST.
     public mutating func map(at address: UInt64, length: UInt64, protection: MemoryProtection,
                              placement: MappingPlacement, backing: MappingBacking = .anonymous,
-                             shared: Bool = false, name: String = "") -> Result<MapResult, Errno> {
+                             shared: Bool = false, name: String = "", mayWrite: Bool = true) -> Result<MapResult, Errno> {
         guard length > 0 else { return .failure(.EINVAL) }
         guard let pageLength = MemoryPage.roundUp(length),
               pageLength <= layout.userTop - layout.mmapMin else { return .failure(.ENOMEM) }
@@ -198,8 +198,10 @@ public struct VirtualMemoryMap: Sendable {
             start = found
         }
         let range = AddressRange(start: start, end: start + pageLength)
-        insert(VirtualMemoryArea(range: range, protection: protection, backing: backing,
-                                 shared: shared, name: name.isEmpty ? backing.defaultName : name))
+        var area = VirtualMemoryArea(range: range, protection: protection, backing: backing,
+                                     shared: shared, name: name.isEmpty ? backing.defaultName : name)
+        area.mayWrite = mayWrite
+        insert(area)
         return .success(MapResult(range: range, replaced: replaced))
     }
 
@@ -245,6 +247,11 @@ public struct VirtualMemoryMap: Sendable {
             return .failure(.ENOMEM)
         }
         guard isFullyMapped(range) else { return .failure(.ENOMEM) }
+        // mprotect_fixup's VM_MAYWRITE rule: no PROT_WRITE on a shared mapping of a file the
+        // mapper may not write (EACCES), checked before anything changes.
+        if protection.contains(.write) {
+            for area in pieces(in: range) where !area.mayWrite { return .failure(.EACCES) }
+        }
         // Areas that already have the rights are not split (mprotect_fixup returns early).
         let startArea = indexOfArea(containing: range.start).map { areas[$0] }
         let endArea = indexOfArea(containing: range.end - 1).map { areas[$0] }

@@ -312,7 +312,8 @@ extension MemorySyscalls {
         if let data { backing = .file(handle: k.memory.registerFileMapping(data, store: k.fileBlocks), offset: offset) }
         let mapped: UInt64
         switch k.memory.map.map(at: a[0], length: length, protection: snapshot.isEmpty ? prot : .readWrite,
-                                placement: placement, backing: backing, shared: shared, name: "") {
+                                placement: placement, backing: backing, shared: shared, name: "",
+                                mayWrite: !shared || data == nil || (f.canWrite && data!.seals & (MemFD.sealWrite | MemFD.sealFutureWrite) == 0)) {
         case .failure(let e):
             k.memory.forgetUnmappedFiles()
             throw e

@@ -218,18 +218,32 @@ public final class FileData {
                 if let frame = blocks.removeValue(forKey: page) { store.freeBlock(frame) }
             }
         }
-        // Partial pages at either edge, and whole pages still read from the backing: zeros.
-        var at = start
-        while at < stop {
-            let page = at / bs, within = at % bs
-            let n = min(bs - within, stop - at)
+        // Zeros where bytes remain: the partial pages at either edge, and whole pages still
+        // read from the backing. Only those pages are visited (never every page of a large
+        // sparse range), so the cost follows the blocks and the backing, not the length.
+        func zero(_ from: Int, _ to: Int) {
+            guard from < to else { return }
+            let page = from / bs
             let fromBacking = blocks[page] == nil && backing.map { page * bs < $0.length } == true
-            if let frame = blocks[page], let memory = store.memory {
-                memory.fill(frame + UInt64(within), count: n, value: 0)
-            } else if fromBacking, let frame = writableBlock(at: at), let memory = store.memory {
-                memory.fill(frame + UInt64(within), count: n, value: 0)
+            guard blocks[page] != nil || fromBacking, let frame = writableBlock(at: from), let memory = store.memory else { return }
+            memory.fill(frame + UInt64(from % bs), count: to - from, value: 0)
+        }
+        if firstWhole >= endWhole {
+            // The range lies within one page, or straddles one boundary without a whole page.
+            let split = min(stop, firstWhole * bs)
+            zero(start, split)
+            zero(split, stop)
+        } else {
+            zero(start, firstWhole * bs)
+            zero(endWhole * bs, stop)
+            if let b = backing {
+                let backingPages = (b.length + bs - 1) / bs
+                var page = firstWhole
+                while page < min(endWhole, backingPages) {
+                    zero(page * bs, (page + 1) * bs)
+                    page += 1
+                }
             }
-            at += n
         }
     }
 
