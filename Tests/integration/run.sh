@@ -180,6 +180,21 @@ for v in musl glibc pie; do
     guest_case "fifo_test-$v" "fifo_test-$v" 0 exact - "" ""
     guest_case "sha1_repl-$v" "sha1_repl-$v" 0 exact "$LOGS/repl.txt" "" ""
 done
+# /proc, /sys and process controls (issue 14 item 4, issue 15 item 7).
+for v in musl glibc pie; do
+    guest_case "proc_test-$v" "proc_test-$v" 0 verdict - "" "" one "two words"
+    guest_case "prctl_rlimit_test-$v" "prctl_rlimit_test-$v" 0 verdict - "" ""
+done
+guest_case "proc_test-glibc@smp2" proc_test-glibc 0 verdict - "" ""
+if [ -x "$BUSYBOX" ]; then
+    # busybox reads /proc and statfs: ps lists pid 1, df finds each file system's mount by
+    # st_dev, free and uptime read /proc/meminfo, sysinfo and /proc/loadavg.
+    CASES+=("eggstatus|busybox-ps|0|^ +1 root +.*ps\$|--files $BBROOT $BUSYBOX -- ps")
+    CASES+=("eggstatus|busybox-df-tmp|0|^tmpfs +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+% /\$|--files $BBROOT $BUSYBOX -- df /tmp")
+    CASES+=("eggstatus|busybox-df-shm|0|^tmpfs +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+% /dev/shm\$|--files $BBROOT $BUSYBOX -- df /dev/shm")
+    CASES+=("eggstatus|busybox-free|0|^Mem: +[1-9][0-9]* +[0-9]+ +[0-9]+|--files $BBROOT $BUSYBOX -- free")
+    CASES+=("eggstatus|busybox-uptime|0|up .*load average: [0-9]+\.[0-9]+, [0-9]+\.[0-9]+, [0-9]+\.[0-9]+\$|--files $BBROOT $BUSYBOX -- uptime")
+fi
 # busybox|name|compare|applet args: compare is exact, sorted (order of readdir differs) or
 # ls (mode, size of files and name of every native line appear under egg).
 CASES+=("busybox|busybox-ls-l|ls|ls -l /")

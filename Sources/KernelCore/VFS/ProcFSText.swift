@@ -53,7 +53,7 @@ func procTicks(_ nanoseconds: UInt64) -> UInt64 { nanoseconds / (1_000_000_000 /
 /// The mounted file systems, in mount order: (source, mount point, type, options, kind).
 /// st_dev and the mount id come from the kind (MountKind.deviceMinor).
 let procMountTable: [(String, String, String, String, MountKind)] = [
-    ("rootfs", "/", "tmpfs", "rw,relatime", .tmpfs),
+    ("tmpfs", "/", "tmpfs", "rw,relatime", .tmpfs),   // not "rootfs": df skips that name
     ("devtmpfs", "/dev", "devtmpfs", "rw,nosuid,relatime", .devtmpfs),
     ("tmpfs", "/dev/shm", "tmpfs", "rw,nosuid,nodev", .shm),
     ("proc", "/proc", "proc", "rw,nosuid,nodev,noexec,relatime", .proc),
