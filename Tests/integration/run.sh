@@ -141,10 +141,9 @@ guest_case "futex_stress-glibc@smp2" futex_stress-glibc 0 exact - "" ""
 guest_case "prime_sieve-musl@smp4" prime_sieve-musl 0 verdict - "" ""
 guest_case "signals-pie@smp2" signals-pie 0 exact - "" ""
 guest_case "memory-musl@smp2" memory-musl 0 exact - "" ""
-# Known, tracked in issue 14 item 4: libdispatch's worker monitor reads /proc/TID/stat, which
-# egg does not have yet; finding nothing it kills the program with SIGILL in some runs (seen
-# once in five full runs on 2 CPUs). Still run every time; a pass prints XPASS.
-guest_case "threads-swift@smp2" threads-swift 0 exact - "" "SIGILL from libdispatch's /proc/TID/stat monitor (issue 14)"
+# libdispatch's worker monitor reads /proc/TID/stat (issue 14 item 4); without it the
+# program died of SIGILL in some runs. /proc/TID now exists for every thread (proc_test).
+guest_case "threads-swift@smp2" threads-swift 0 exact - "" ""
 guest_case "hello-go" hello-go 0 hello - "" ""
 guest_case "sieve-go" sieve-go 0 exact - "" ""
 guest_case "sieve-go@smp2" sieve-go 0 exact - "" ""
