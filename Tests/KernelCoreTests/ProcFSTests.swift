@@ -137,6 +137,16 @@ final class ProcFSTests: XCTestCase {
         XCTAssertEqual(k.call(.mkdirat, Self.atFDCWD, path("/proc/x"), 0o755), .failure(.EACCES))
     }
 
+    func testCommAndHostnameTakeWrites() {
+        guard case .success(let fd) = k.call(.openat, Self.atFDCWD, path("/proc/self/comm"), 1, 0) else { return XCTFail("open comm") }
+        XCTAssertEqual(k.call(.write, UInt64(fd), k.poke(Array("0123456789abcdefghij".utf8), at: 1024), 20), .success(20))
+        XCTAssertEqual(text("/proc/self/comm"), "0123456789abcde\n")
+        guard case .success(let h) = k.call(.openat, Self.atFDCWD, path("/proc/sys/kernel/hostname"), 1, 0) else { return XCTFail("open hostname") }
+        XCTAssertEqual(k.call(.write, UInt64(h), k.poke(Array("box\n".utf8), at: 1024), 4), .success(4))
+        XCTAssertEqual(k.state.hostname, Array("box".utf8))
+        XCTAssertEqual(k.call(.openat, Self.atFDCWD, path("/proc/sys/kernel/ostype"), 1, 0), .failure(.EACCES))
+    }
+
     // MARK: process controls
 
     func testPrctlNameIsPerThreadAndCutTo15Bytes() {

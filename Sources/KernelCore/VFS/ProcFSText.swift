@@ -96,6 +96,30 @@ extension KernelState {
         }
     }
 
+    /// A write to one of the writable /proc files. comm (comm_write in fs/proc/base.c):
+    /// a thread of the same process takes the first 15 bytes as its name, newline
+    /// included, and the whole count is reported written; another process's is EINVAL.
+    /// kernel/hostname (proc_dostring): up to the first newline, at most 64 bytes, is the
+    /// new uname nodename.
+    func writeSynthetic(_ content: SyntheticContent, from address: UserAddress, count: Int) throws(Errno) -> Int {
+        switch content {
+        case .process(let pid, let tid, .comm):
+            guard let (v, thread) = procFind(tid == 0 ? pid : tid),
+                  v.threads.contains(where: { $0 === currentThread }) else { throw .EINVAL }
+            guard case .success(let bytes) = memory.copyIn(address, count: min(count, 15)) else { throw .EFAULT }
+            thread.name = bytes
+            return count
+        case .sysctl(.hostname):
+            guard case .success(let bytes) = memory.copyIn(address, count: min(count, 64)) else { throw .EFAULT }
+            var name: [UInt8] = []
+            for b in bytes { if b == 0x0A || b == 0 { break }; name.append(b) }
+            hostname = name
+            return count
+        default:
+            throw .EINVAL
+        }
+    }
+
     func procMounts() -> String {
         var text = ""
         for (source, point, type, options, _) in procMountTable {
