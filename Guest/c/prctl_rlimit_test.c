@@ -137,11 +137,15 @@ int main(void)
     errno = 0;
     if (setrlimit(RLIMIT_CORE, &lim) != -1 || errno != EINVAL)
         fail("setrlimit soft > hard: %s", strerror(errno));
-    struct rlimit core = { 0, 4096 }, previous;
+    struct rlimit core, previous;
+    if (getrlimit(RLIMIT_CORE, &core) != 0)
+        fail("getrlimit CORE: %s", strerror(errno));
+    rlim_t hard = core.rlim_max;
+    core.rlim_cur = 0;
     if (prlimit(0, RLIMIT_CORE, &core, NULL) != 0)
         fail("prlimit CORE: %s", strerror(errno));
-    struct rlimit core2 = { 0, 2048 };
-    if (prlimit(0, RLIMIT_CORE, &core2, &previous) != 0 || previous.rlim_max != 4096)
+    struct rlimit core2 = { 0, hard > 2048 ? 2048 : hard };
+    if (prlimit(0, RLIMIT_CORE, &core2, &previous) != 0 || previous.rlim_max != hard || previous.rlim_cur != 0)
         fail("prlimit did not report the previous limit");
     errno = 0;
     if (getrlimit(99, &lim) != -1 || errno != EINVAL)

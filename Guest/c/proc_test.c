@@ -149,6 +149,19 @@ int main(int argc, char **argv)
     if (strcmp(comm, comm_file) != 0)
         fail("stat comm '%s' but comm file '%s'", comm, comm_file);
 
+    /* comm takes a write from the process itself: 15 bytes kept, the whole count written. */
+    int wfd = open("/proc/self/comm", O_WRONLY);
+    if (wfd < 0 || write(wfd, "0123456789abcdefghij", 20) != 20)
+        fail("writing /proc/self/comm: %s", strerror(errno));
+    close(wfd);
+    slurp("/proc/self/comm", buf, sizeof buf);
+    if (strcmp(buf, "0123456789abcde\n") != 0)
+        fail("/proc/self/comm after a write: '%s'", buf);
+    slurp("/proc/self/stat", buf, sizeof buf);
+    stat_field(buf, 1, comm, sizeof comm);
+    if (strcmp(comm, "0123456789abcde") != 0)
+        fail("stat comm after a write: '%s'", comm);
+
     /* status: Pid, Tgid, Name. */
     slurp("/proc/self/status", buf, sizeof buf);
     snprintf(want, sizeof want, "\nPid:\t%d\n", pid);

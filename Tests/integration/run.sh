@@ -141,10 +141,9 @@ guest_case "futex_stress-glibc@smp2" futex_stress-glibc 0 exact - "" ""
 guest_case "prime_sieve-musl@smp4" prime_sieve-musl 0 verdict - "" ""
 guest_case "signals-pie@smp2" signals-pie 0 exact - "" ""
 guest_case "memory-musl@smp2" memory-musl 0 exact - "" ""
-# Known, tracked in issue 14 item 4: libdispatch's worker monitor reads /proc/TID/stat, which
-# egg does not have yet; finding nothing it kills the program with SIGILL in some runs (seen
-# once in five full runs on 2 CPUs). Still run every time; a pass prints XPASS.
-guest_case "threads-swift@smp2" threads-swift 0 exact - "" "SIGILL from libdispatch's /proc/TID/stat monitor (issue 14)"
+# libdispatch's worker monitor reads /proc/TID/stat (issue 14 item 4); without it the
+# program died of SIGILL in some runs. /proc/TID now exists for every thread (proc_test).
+guest_case "threads-swift@smp2" threads-swift 0 exact - "" ""
 guest_case "hello-go" hello-go 0 hello - "" ""
 guest_case "sieve-go" sieve-go 0 exact - "" ""
 guest_case "sieve-go@smp2" sieve-go 0 exact - "" ""
@@ -251,6 +250,21 @@ done
 guest_case "fork_test-musl@smp2" fork_test-musl 0 exact - "" ""
 guest_case "fork_bomb-musl" fork_bomb-musl 0 verdict - "" ""
 guest_case "fork_bomb-glibc@smp2" fork_bomb-glibc 0 verdict - "" ""
+# /proc, /sys and process controls (issue 14 item 4, issue 15 item 7).
+for v in musl glibc pie; do
+    guest_case "proc_test-$v" "proc_test-$v" 0 verdict - "" "" one "two words"
+    guest_case "prctl_rlimit_test-$v" "prctl_rlimit_test-$v" 0 verdict - "" ""
+done
+guest_case "proc_test-glibc@smp2" proc_test-glibc 0 verdict - "" ""
+if [ -x "$BUSYBOX" ]; then
+    # busybox reads /proc and statfs: ps lists pid 1, df finds each file system's mount by
+    # st_dev, free and uptime read /proc/meminfo, sysinfo and /proc/loadavg.
+    CASES+=("eggstatus|busybox-ps|0|^ +1 root +.*ps\$|--files $BBROOT $BUSYBOX -- ps")
+    CASES+=("eggstatus|busybox-df-tmp|0|^tmpfs +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+% /\$|--files $BBROOT $BUSYBOX -- df /tmp")
+    CASES+=("eggstatus|busybox-df-shm|0|^tmpfs +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+% /dev/shm\$|--files $BBROOT $BUSYBOX -- df /dev/shm")
+    CASES+=("eggstatus|busybox-free|0|^Mem: +[1-9][0-9]* +[0-9]+ +[0-9]+|--files $BBROOT $BUSYBOX -- free")
+    CASES+=("eggstatus|busybox-uptime|0|up .*load average: [0-9]+\.[0-9]+, [0-9]+\.[0-9]+, [0-9]+\.[0-9]+\$|--files $BBROOT $BUSYBOX -- uptime")
+fi
 # busybox|name|compare|applet args: compare is exact, sorted (order of readdir differs) or
 # ls (mode, size of files and name of every native line appear under egg).
 CASES+=("busybox|busybox-ls-l|ls|ls -l /")

@@ -54,6 +54,10 @@ enum FileSyscalls {
         if let o = f.object { return try o.write(k, from: address, count: count, nonblocking: f.statusFlags & nonblockFlag != 0) }
         switch f.kind {
         case .snapshot, .object:
+            // The few writable /proc files (comm, sys/kernel/hostname: VFS/ProcFSText.swift).
+            if f.kind == .snapshot, f.canWrite, let content = f.inode?.synthetic {
+                return try k.writeSynthetic(content, from: address, count: count)
+            }
             throw .EBADF  // /proc snapshots are read-only
         case .console:
             guard f.canWrite else { throw .EBADF }

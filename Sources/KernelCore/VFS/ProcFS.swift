@@ -87,7 +87,7 @@ public final class ProcFileSystem {
         if let n = nodes[key] { return n }
         let n = make()
         n.mount = .proc
-        n.readOnly = true
+        n.readOnly = n.isSymlink || n.permissions & 0o200 == 0   // comm (0644) takes writes
         if n.isDirectory { n.parent = parent }
         nodes[key] = n
         return n

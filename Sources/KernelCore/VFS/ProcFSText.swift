@@ -53,7 +53,7 @@ func procTicks(_ nanoseconds: UInt64) -> UInt64 { nanoseconds / (1_000_000_000 /
 /// The mounted file systems, in mount order: (source, mount point, type, options, kind).
 /// st_dev and the mount id come from the kind (MountKind.deviceMinor).
 let procMountTable: [(String, String, String, String, MountKind)] = [
-    ("rootfs", "/", "tmpfs", "rw,relatime", .tmpfs),
+    ("tmpfs", "/", "tmpfs", "rw,relatime", .tmpfs),   // not "rootfs": df skips that name
     ("devtmpfs", "/dev", "devtmpfs", "rw,nosuid,relatime", .devtmpfs),
     ("tmpfs", "/dev/shm", "tmpfs", "rw,nosuid,nodev", .shm),
     ("proc", "/proc", "proc", "rw,nosuid,nodev,noexec,relatime", .proc),
@@ -93,6 +93,30 @@ extension KernelState {
         case .fdinfo(let pid, let fd): return Array(procFdinfo(pid: pid, fd: fd).utf8)
         case .sysctl(let s): return sysctlBytes(s)
         case .sysfs(let s): return sysfsBytes(s)
+        }
+    }
+
+    /// A write to one of the writable /proc files. comm (comm_write in fs/proc/base.c):
+    /// a thread of the same process takes the first 15 bytes as its name, newline
+    /// included, and the whole count is reported written; another process's is EINVAL.
+    /// kernel/hostname (proc_dostring): up to the first newline, at most 64 bytes, is the
+    /// new uname nodename.
+    func writeSynthetic(_ content: SyntheticContent, from address: UserAddress, count: Int) throws(Errno) -> Int {
+        switch content {
+        case .process(let pid, let tid, .comm):
+            guard let (v, thread) = procFind(tid == 0 ? pid : tid),
+                  v.threads.contains(where: { $0 === currentThread }) else { throw .EINVAL }
+            guard case .success(let bytes) = memory.copyIn(address, count: min(count, 15)) else { throw .EFAULT }
+            thread.name = bytes
+            return count
+        case .sysctl(.hostname):
+            guard case .success(let bytes) = memory.copyIn(address, count: min(count, 64)) else { throw .EFAULT }
+            var name: [UInt8] = []
+            for b in bytes { if b == 0x0A || b == 0 { break }; name.append(b) }
+            hostname = name
+            return count
+        default:
+            throw .EINVAL
         }
     }
 

@@ -128,7 +128,7 @@ extension KernelState {
             }
             let node = fs.makeInode(.regular, permissions: permissions)
             node.mount = mount
-            node.readOnly = true
+            node.readOnly = permissions & 0o200 == 0
             node.synthetic = content
             directory.link(name, node, now: fs.clock())
         }
@@ -146,7 +146,7 @@ extension KernelState {
             ("vm/overcommit_memory", .overcommitMemory), ("fs/file-max", .fileMax), ("fs/nr_open", .nrOpen),
             ("fs/pipe-max-size", .pipeMaxSize),
         ]
-        for (name, s) in sysctls { file("/proc/sys/" + name, .sysctl(s), .proc) }
+        for (name, s) in sysctls { file("/proc/sys/" + name, .sysctl(s), .proc, permissions: s == .hostname ? 0o644 : 0o444) }
         let sys = fs.makeDirectories(Array("/sys".utf8), permissions: 0o555)
         sys.mount = .sysfs
         sys.readOnly = true
