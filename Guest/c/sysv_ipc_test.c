@@ -3,7 +3,10 @@
  * (IPC_CREAT|IPC_EXCL, ENOENT), msgsnd/msgrcv type selection (0, positive, MSG_EXCEPT,
  * negative), E2BIG and MSG_NOERROR, IPC_NOWAIT (ENOMSG, EAGAIN on a full queue), msgctl
  * IPC_STAT/IPC_SET/IPC_INFO/IPC_RMID, permissions from the effective uid, a blocked receiver
- * woken by a send and one failed with EIDRM by IPC_RMID.
+ * woken by a send and one failed with EIDRM by IPC_RMID. Semaphore sets: semget limits,
+ * SETVAL/GETVAL/SETALL/GETALL/GETPID/GETNCNT/GETZCNT, all-or-nothing semop, IPC_NOWAIT,
+ * ERANGE, EFBIG, E2BIG, semtimedop's timeout, a waiter woken by an increment and one failed
+ * with EIDRM.
  *
  * Layer: guest test program (Tests/integration/run.sh runs it natively, then under egg).
  * The permission part switches the effective uid and needs root; as another user natively it
@@ -14,6 +17,7 @@
 #include <pthread.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
+#include <sys/sem.h>
 #include <time.h>
 
 const char *const test_name = "sysv_ipc_test";
@@ -57,6 +61,95 @@ static void *receiver(void *arg)
         thread_errno = errno;
     }
     return NULL;
+}
+
+union semun { int val; struct semid_ds *buf; unsigned short *array; };
+
+static int sem_set;
+static void *sem_waiter(void *arg)
+{
+    struct sembuf op = { (unsigned short)(long)arg, (long)arg == 0 ? -1 : 0, 0 };
+    errno = 0;
+    thread_errno = semop(sem_set, &op, 1) == 0 ? 0 : errno;
+    return NULL;
+}
+
+static void sleep_ms(long ms);
+
+static void semaphores(void)
+{
+    CHECK_ERRNO(semget(IPC_PRIVATE, 0, 0600), EINVAL);
+    CHECK_ERRNO(semget(IPC_PRIVATE, 32001, 0600), EINVAL);
+    key_t key = 0x53650000 | (getpid() & 0xffff);
+    int s = semget(key, 3, IPC_CREAT | IPC_EXCL | 0600);
+    CHECK(s >= 0, "semget: %s", strerror(errno));
+    CHECK_ERRNO(semget(key, 4, 0600), EINVAL);
+    CHECK(semget(key, 2, 0600) == s, "fewer semaphores than the set has is fine");
+    union semun u;
+    u.val = 5;
+    CHECK(semctl(s, 0, SETVAL, u) == 0 && semctl(s, 0, GETVAL) == 5, "SETVAL/GETVAL");
+    u.val = -1;
+    CHECK_ERRNO(semctl(s, 0, SETVAL, u), ERANGE);
+    u.val = 32768;
+    CHECK_ERRNO(semctl(s, 0, SETVAL, u), ERANGE);
+    CHECK_ERRNO(semctl(s, 3, GETVAL), EINVAL);
+    unsigned short all[3] = { 1, 2, 3 }, got[3] = { 0, 0, 0 };
+    u.array = all;
+    CHECK(semctl(s, 0, SETALL, u) == 0, "SETALL: %s", strerror(errno));
+    u.array = got;
+    CHECK(semctl(s, 0, GETALL, u) == 0 && got[0] == 1 && got[1] == 2 && got[2] == 3, "GETALL %d %d %d", got[0], got[1], got[2]);
+    struct semid_ds ds;
+    u.buf = &ds;
+    CHECK(semctl(s, 0, IPC_STAT, u) == 0 && ds.sem_nsems == 3 && (ds.sem_perm.mode & 0777) == 0600, "IPC_STAT");
+
+    /* All or nothing. */
+    struct sembuf two[2] = { { 0, -1, 0 }, { 1, -3, IPC_NOWAIT } };
+    CHECK_ERRNO(semop(s, two, 2), EAGAIN);
+    CHECK(semctl(s, 0, GETVAL) == 1, "the first operation must not have happened");
+    two[1].sem_op = -2;
+    CHECK(semop(s, two, 2) == 0, "semop: %s", strerror(errno));
+    CHECK(semctl(s, 0, GETVAL) == 0 && semctl(s, 1, GETVAL) == 0 && semctl(s, 1, GETPID) == getpid(), "after semop");
+    struct sembuf zero = { 0, 0, IPC_NOWAIT }, nonzero = { 2, 0, IPC_NOWAIT };
+    CHECK(semop(s, &zero, 1) == 0, "wait for zero on a zero value");
+    CHECK_ERRNO(semop(s, &nonzero, 1), EAGAIN);
+    struct sembuf bad = { 3, 1, 0 };
+    CHECK_ERRNO(semop(s, &bad, 1), EFBIG);
+    CHECK_ERRNO(semop(s, &zero, 0), EINVAL);
+    CHECK_ERRNO(semop(s, &zero, 501), E2BIG);
+    struct sembuf big = { 2, 32767, 0 };
+    CHECK_ERRNO(semop(s, &big, 1), ERANGE);
+    struct sembuf take = { 1, -1, 0 };
+    struct timespec ts = { 0, 50 * 1000 * 1000 };
+    CHECK_ERRNO(semtimedop(s, &take, 1, &ts), EAGAIN);
+    ts.tv_nsec = 1000000000;
+    CHECK_ERRNO(semtimedop(s, &take, 1, &ts), EINVAL);
+
+    /* Permissions from the effective uid. */
+    CHECK(seteuid(1000) == 0, "seteuid");
+    CHECK_ERRNO(semctl(s, 0, GETVAL), EACCES);
+    CHECK_ERRNO(semop(s, &zero, 1), EACCES);
+    CHECK_ERRNO(semctl(s, 0, IPC_RMID), EPERM);
+    CHECK(seteuid(0) == 0, "seteuid(0)");
+
+    /* A waiter for a decrement wakes when the value rises; one waiting for zero gets EIDRM. */
+    pthread_t t;
+    sem_set = s;
+    thread_errno = -1;
+    CHECK(pthread_create(&t, NULL, sem_waiter, (void *)0L) == 0, "pthread_create");
+    sleep_ms(100);
+    CHECK(thread_errno == -1 && semctl(s, 0, GETNCNT) == 1, "GETNCNT %d with one waiter", semctl(s, 0, GETNCNT));
+    struct sembuf give = { 0, 1, 0 };
+    CHECK(semop(s, &give, 1) == 0, "increment");
+    pthread_join(t, NULL);
+    CHECK(thread_errno == 0 && semctl(s, 0, GETVAL) == 0, "the waiter took the increment (errno %d)", thread_errno);
+    thread_errno = -1;
+    CHECK(pthread_create(&t, NULL, sem_waiter, (void *)2L) == 0, "pthread_create");
+    sleep_ms(200);
+    CHECK(semctl(s, 2, GETZCNT) == 1, "GETZCNT %d", semctl(s, 2, GETZCNT));
+    CHECK(semctl(s, 0, IPC_RMID) == 0, "IPC_RMID: %s", strerror(errno));
+    pthread_join(t, NULL);
+    CHECK(thread_errno == EIDRM, "waiter after IPC_RMID: errno %d", thread_errno);
+    CHECK_ERRNO(semctl(s, 0, GETVAL), EINVAL);
 }
 
 static void sleep_ms(long ms)
@@ -156,5 +249,6 @@ int main(void)
 
     CHECK(msgctl(q, IPC_RMID, NULL) == 0, "IPC_RMID q");
     CHECK_ERRNO(msgget(key, 0), ENOENT);
+    semaphores();
     return pass(NULL);
 }

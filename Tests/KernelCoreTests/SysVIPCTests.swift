@@ -1,5 +1,6 @@
 // SysVIPCTests — System V IPC ids, keys and permissions (Sources/KernelCore/IPC/SysVIPC.swift)
-// and the message queue's selection and size rules (SysVMessageQueue.swift).
+// the message queue's selection and size rules (SysVMessageQueue.swift) and the semaphore
+// set's all-or-nothing operations, waiter counts and SEM_UNDO (SysVSemaphoreSet.swift).
 import XCTest
 @testable import KernelCore
 import LinuxABI
@@ -62,5 +63,42 @@ final class SysVIPCTests: XCTestCase {
         XCTAssertFalse(q.fits(0), "four messages in a 4-byte queue: zero-length ones count too")
         _ = q.remove(at: 0)
         XCTAssertEqual(q.byteCount, 0)
+    }
+
+    typealias Op = SysVSemaphoreSet.Operation
+
+    func testSemopIsAllOrNothing() {
+        let set = SysVSemaphoreSet(count: 2, now: 0)
+        set.set(0, to: 1, pid: 1, now: 0)
+        XCTAssertEqual(set.perform([Op(number: 0, delta: -1, flags: 0), Op(number: 1, delta: -1, flags: 0)], pid: 7, now: 0),
+                       .blocked(Op(number: 1, delta: -1, flags: 0)))
+        XCTAssertEqual(set.values, [1, 0], "nothing applied")
+        XCTAssertEqual(set.perform([Op(number: 1, delta: 2, flags: 0), Op(number: 1, delta: -1, flags: 0)], pid: 7, now: 0), .done,
+                       "operations apply in order within the array")
+        XCTAssertEqual(set.values, [1, 1])
+        XCTAssertEqual(set.lastPIDs, [1, 7])
+        XCTAssertEqual(set.perform([Op(number: 0, delta: 0, flags: 0)], pid: 7, now: 0), .blocked(Op(number: 0, delta: 0, flags: 0)))
+        XCTAssertEqual(set.perform([Op(number: 0, delta: 32767, flags: 0)], pid: 7, now: 0), .failed(.ERANGE))
+    }
+
+    func testWaiterCountsUseTheBlockingOperation() {
+        let set = SysVSemaphoreSet(count: 2, now: 0)
+        set.blockedOn = [Op(number: 0, delta: -1, flags: 0), Op(number: 0, delta: 0, flags: 0), Op(number: 1, delta: -2, flags: 0)]
+        XCTAssertEqual(set.waitingCount(0, forZero: false), 1)
+        XCTAssertEqual(set.waitingCount(0, forZero: true), 1)
+        XCTAssertEqual(set.waitingCount(1, forZero: false), 1)
+        XCTAssertEqual(set.waitingCount(1, forZero: true), 0)
+    }
+
+    func testUndoReversesAProcessesOperationsAndSetvalClearsIt() {
+        let set = SysVSemaphoreSet(count: 1, now: 0)
+        XCTAssertEqual(set.perform([Op(number: 0, delta: 3, flags: SysVSemaphoreSet.undo)], pid: 5, now: 0), .done)
+        XCTAssertEqual(set.perform([Op(number: 0, delta: -1, flags: 0)], pid: 6, now: 0), .done)
+        set.applyUndo(pid: 5)
+        XCTAssertEqual(set.values, [0], "3 - 1 - 3 clamps at 0")
+        XCTAssertEqual(set.perform([Op(number: 0, delta: 2, flags: SysVSemaphoreSet.undo)], pid: 5, now: 0), .done)
+        set.set(0, to: 2, pid: 1, now: 0)
+        set.applyUndo(pid: 5)
+        XCTAssertEqual(set.values, [2], "SETVAL cleared the adjustment")
     }
 }

@@ -46,6 +46,15 @@ final class TraceFormatterTests: XCTestCase {
                        "close(-1)                               = -1 EBADF (Bad file descriptor)")
     }
 
+    func testCredentialAndSysVCallsShowTheirArguments() {
+        XCTAssertEqual(line(args(.setresuid, UInt64(UInt32.max), 1000, 0), .success(0)),
+                       "setresuid(-1, 1000, 0)                  = 0")
+        XCTAssertEqual(line(args(.setgroups, 0, 0), .failure(.EPERM)),
+                       "setgroups(0, NULL)                      = -1 EPERM (Operation not permitted)")
+        XCTAssertEqual(line(args(.semop, 3, 0, 501), .failure(.E2BIG)),
+                       "semop(3, NULL, 501)                     = -1 E2BIG (Argument list too long)")
+    }
+
     func testCallWithoutArguments() {
         XCTAssertEqual(line(args(.getpid), .success(1)), "getpid()                                = 1")
     }

@@ -1,9 +1,9 @@
-// SysVIPC — what System V message queues (and later semaphores and shared memory) share:
+// SysVIPC — what System V message queues and semaphore sets (and later shared memory) share:
 // the ipc_perm record with its access rule, keys and ids, and the namespace that holds the
 // objects (KernelCore layer, pure logic; host-tested in Tests/KernelCoreTests/SysVIPCTests.swift).
 //
 // Follows ipc/util.c (ipcget, ipc_addid's ids, ipcperms, ipc_update_perm) and svipc(7).
-// The message queues themselves are SysVMessageQueue.swift; the syscalls that copy arguments
+// The objects themselves are SysVMessageQueue.swift and SysVSemaphoreSet.swift; the syscalls that copy arguments
 // in and out are Syscalls/SysVIPCSyscalls.swift; credentials are Process/Credentials.swift.
 import LinuxABI
 
@@ -108,5 +108,19 @@ public final class IPCObjectTable<Object: AnyObject> {
 public final class SysVIPCNamespace {
     /// msgmni default (ipc/msg.c MSGMNI 32000).
     public let messageQueues = IPCObjectTable<SysVMessageQueue>(limit: 32000)
+    /// semmni default (ipc/sem.c SEMMNI 32000).
+    public let semaphoreSets = IPCObjectTable<SysVSemaphoreSet>(limit: 32000)
     public init() {}
+
+    /// exit_sem: a process's SEM_UNDO adjustments are applied when it exits. With one
+    /// process the machine ends with it; the process table calls this once processes can
+    /// exit separately. Returns the sets changed (their waiters should be woken).
+    public func applySemaphoreUndo(pid: Int) -> [SysVSemaphoreSet] {
+        var changed: [SysVSemaphoreSet] = []
+        for (_, entry) in semaphoreSets.objects where entry.object.adjustments[pid] != nil {
+            entry.object.applyUndo(pid: pid)
+            changed.append(entry.object)
+        }
+        return changed
+    }
 }

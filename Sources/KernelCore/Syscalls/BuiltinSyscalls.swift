@@ -179,6 +179,10 @@ func registerBuiltinSyscalls(_ t: inout SyscallTable) {
     t.register(.msgsnd, SysVIPCSyscalls.msgsnd)
     t.register(.msgrcv, SysVIPCSyscalls.msgrcv)
     t.register(.msgctl, SysVIPCSyscalls.msgctl)
+    t.register(.semget, SysVIPCSyscalls.semget)
+    t.register(.semop, SysVIPCSyscalls.semop)
+    t.register(.semtimedop, SysVIPCSyscalls.semtimedop)
+    t.register(.semctl, SysVIPCSyscalls.semctl)
     // Time
     t.register(.clock_gettime, TimeSyscalls.clockGettime)
     t.register(.clock_getres, TimeSyscalls.clockGetres)

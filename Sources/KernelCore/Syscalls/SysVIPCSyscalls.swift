@@ -1,10 +1,12 @@
-// SysVIPCSyscalls — System V message queues: msgget, msgsnd, msgrcv, msgctl (KernelCore
-// layer). Arguments are copied in and out here and blocking happens here; the queue rules
-// are IPC/SysVMessageQueue.swift, ids, keys and permissions IPC/SysVIPC.swift.
+// SysVIPCSyscalls — System V message queues (msgget, msgsnd, msgrcv, msgctl) and semaphore
+// sets (semget, semop, semtimedop, semctl) (KernelCore layer). Arguments are copied in and
+// out here and blocking happens here; the rules are IPC/SysVMessageQueue.swift and
+// IPC/SysVSemaphoreSet.swift, ids, keys and permissions IPC/SysVIPC.swift.
 //
-// msgget(2), msgop(2), msgctl(2), ipc/msg.c. As there, msgsnd and msgrcv are never
-// restarted after a signal handler (signal(7)): they fail with EINTR. IPC_RMID wakes every
-// waiter, which then fails with EIDRM. Permission checks use the caller's effective ids.
+// msgget(2), msgop(2), msgctl(2), ipc/msg.c, semop(2), semctl(2), ipc/sem.c. As there,
+// msgsnd, msgrcv and semop are never restarted after a signal handler (signal(7)): EINTR.
+// IPC_RMID wakes every waiter, which then fails with EIDRM. Permission checks use the
+// caller's effective ids.
 import LinuxABI
 
 enum SysVIPCSyscalls {
@@ -137,6 +139,172 @@ enum SysVIPCSyscalls {
             q.removed = true
             k.wake(q.senders)
             k.wake(q.receivers)
+            return 0
+        default:
+            throw .EINVAL
+        }
+    }
+}
+
+// MARK: semaphores (semget(2), semop(2), semctl(2), ipc/sem.c)
+
+extension SysVIPCSyscalls {
+    static let getPID = 11, getVal = 12, getAll = 13, getNCnt = 14, getZCnt = 15, setVal = 16, setAll = 17
+    static let semInfo = 19
+
+    static func semaphoreSet(_ k: KernelState, _ id: Int) throws(Errno) -> (perms: IPCPermissions, object: SysVSemaphoreSet) {
+        guard let entry = k.sysvIPC.semaphoreSets.lookup(id: id) else { throw .EINVAL }
+        return entry
+    }
+
+    static func seconds(_ k: KernelState) -> Int64 { k.platform.realtimeNanoseconds() / 1_000_000_000 }
+
+    /// semget(key, nsems, semflg): nsems above SEMMSL, or 0 when creating, is EINVAL; an
+    /// existing set with fewer semaphores than asked for is EINVAL.
+    static func semget(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let count = Int(a.int32(1))
+        guard count >= 0 && count <= SysVSemaphoreSet.setMax else { throw .EINVAL }
+        let now = seconds(k)
+        let make = { () -> Result<SysVSemaphoreSet, Errno> in
+            count == 0 ? .failure(.EINVAL) : .success(SysVSemaphoreSet(count: count, now: now))
+        }
+        let check = { (s: SysVSemaphoreSet) -> Errno? in count > s.count ? .EINVAL : nil }
+        return try k.sysvIPC.semaphoreSets.get(key: a.int32(0), flags: a.uint32(2), credentials(k),
+                                               make: make, check: check).get()
+    }
+
+    static func semop(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        try semaphoreOperations(k, Int(a.int32(0)), a.address(1), a.int(2), timeout: nil)
+    }
+
+    static func semtimedop(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        var timeout: Int64? = nil
+        if !a.address(3).isNull { timeout = try TimeSyscalls.readTimespec(k, a.address(3)).get() }
+        return try semaphoreOperations(k, Int(a.int32(0)), a.address(1), a.int(2), timeout: timeout)
+    }
+
+    /// do_semtimedop: nsops < 1 EINVAL, above SEMOPM E2BIG, then the array (EFAULT), the set
+    /// (EINVAL), a sem_num past the set EFBIG, permission (alter when any op is non-zero)
+    /// EACCES. All operations happen together or the caller waits (EAGAIN with IPC_NOWAIT
+    /// or when the timeout passes); IPC_RMID while waiting is EIDRM.
+    static func semaphoreOperations(_ k: KernelState, _ id: Int, _ address: UserAddress, _ count: Int,
+                                    timeout: Int64?) throws(Errno) -> Int {
+        guard count >= 1 else { throw .EINVAL }
+        guard count <= SysVSemaphoreSet.operationsMax else { throw .E2BIG }
+        let bytes = try k.memory.copyIn(address, count: count * 6).get()
+        let r = ByteReader(bytes)
+        var ops: [SysVSemaphoreSet.Operation] = []
+        for i in 0..<count {
+            ops.append(.init(number: Int(UInt16(truncatingIfNeeded: r.u32(i * 6))),
+                             delta: Int(Int16(bitPattern: UInt16(truncatingIfNeeded: r.u32(i * 6) >> 16))),
+                             flags: Int16(bitPattern: UInt16(bytes[i * 6 + 4]) | UInt16(bytes[i * 6 + 5]) << 8)))
+        }
+        let deadline = timeout.map { Deadline.after($0, now: k.platform.monotonicNanoseconds()) }
+        while true {
+            let (perms, set) = try semaphoreSet(k, id)
+            if ops.contains(where: { $0.number >= set.count }) { throw .EFBIG }
+            if perms.denies(ops.contains { $0.delta != 0 } ? 0o222 : 0o444, credentials(k)) { throw .EACCES }
+            switch set.perform(ops, pid: k.process.pid, now: seconds(k)) {
+            case .done:
+                k.wake(set.waiters)
+                return 0
+            case .failed(let e):
+                throw e
+            case .blocked(let op):
+                if op.flags & SysVSemaphoreSet.noWait != 0 { throw .EAGAIN }
+                if let deadline, deadline.hasPassed(now: k.platform.monotonicNanoseconds()) { throw .EAGAIN }
+                set.blockedOn.append(op)
+                let woken = k.wait(on: set.waiters, deadline: deadline?.monotonic)
+                if let i = set.blockedOn.firstIndex(of: op) { set.blockedOn.remove(at: i) }
+                guard woken else { throw .EINTR }
+                if set.removed { throw .EIDRM }
+            }
+        }
+    }
+
+    /// semctl(semid, semnum, cmd, arg): arg is the union semun, passed by value (an int or
+    /// a pointer) in the fourth register.
+    static func semctl(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let id = a.int32(0), number = Int(a.int32(1)), command = Int(a.int32(2)), argument = a.address(3)
+        guard id >= 0 && command >= 0 else { throw .EINVAL }
+        let table = k.sysvIPC.semaphoreSets
+        let c = credentials(k)
+        switch command {
+        case ipcInfo, semInfo:
+            var total = 0
+            for (_, entry) in table.objects { total += entry.object.count }
+            var w = ByteWriter()
+            // struct seminfo: semmap semmni semmns semmnu semmsl semopm semume semusz semvmx semaem
+            let info = command == ipcInfo
+            for v in [info ? 1024000000 : table.count, table.limit, info ? 1024000000 : total, 1024000000,
+                      SysVSemaphoreSet.setMax, SysVSemaphoreSet.operationsMax, SysVSemaphoreSet.operationsMax,
+                      info ? 20 : total, SysVSemaphoreSet.valueMax, SysVSemaphoreSet.adjustMax] {
+                w.i32(Int32(truncatingIfNeeded: v))
+            }
+            if let e = k.memory.copyOut(argument, from: w.bytes) { throw e }
+            return table.highestIndex
+        case ipcRMID:
+            let (perms, set) = try semaphoreSet(k, Int(id))
+            guard perms.mayControl(c) else { throw .EPERM }
+            table.remove(id: Int(id))
+            set.removed = true
+            k.wake(set.waiters)
+            return 0
+        case ipcSet:
+            let b = try k.memory.copyIn(argument, count: 48).get()
+            let r = ByteReader(b)
+            var (perms, set) = try semaphoreSet(k, Int(id))
+            guard perms.mayControl(c) else { throw .EPERM }
+            perms.uid = r.u32(4)
+            perms.gid = r.u32(8)
+            perms.mode = r.u32(20) & 0o777
+            table.update(id: Int(id), perms)
+            set.changeTime = seconds(k)
+            return 0
+        case ipcStat:
+            let (perms, set) = try semaphoreSet(k, Int(id))
+            if perms.denies(0o444, c) { throw .EACCES }
+            var w = ByteWriter()
+            perms.encode(into: &w)
+            w.i64(set.operationTime); w.u64(0); w.i64(set.changeTime); w.u64(0)
+            w.u64(UInt64(set.count)); w.u64(0); w.u64(0)
+            if let e = k.memory.copyOut(argument, from: w.bytes) { throw e }
+            return 0
+        case getPID, getVal, getNCnt, getZCnt:
+            let (perms, set) = try semaphoreSet(k, Int(id))
+            if perms.denies(0o444, c) { throw .EACCES }
+            guard number >= 0 && number < set.count else { throw .EINVAL }
+            switch command {
+            case getPID: return set.lastPIDs[number]
+            case getVal: return set.values[number]
+            case getNCnt: return set.waitingCount(number, forZero: false)
+            default: return set.waitingCount(number, forZero: true)
+            }
+        case getAll:
+            let (perms, set) = try semaphoreSet(k, Int(id))
+            if perms.denies(0o444, c) { throw .EACCES }
+            var w = ByteWriter()
+            for v in set.values { w.u16(UInt16(v)) }
+            if let e = k.memory.copyOut(argument, from: w.bytes) { throw e }
+            return 0
+        case setVal:
+            let (perms, set) = try semaphoreSet(k, Int(id))
+            guard number >= 0 && number < set.count else { throw .EINVAL }
+            let value = Int(Int32(truncatingIfNeeded: argument.value))
+            guard value >= 0 && value <= SysVSemaphoreSet.valueMax else { throw .ERANGE }
+            if perms.denies(0o222, c) { throw .EACCES }
+            set.set(number, to: value, pid: k.process.pid, now: seconds(k))
+            k.wake(set.waiters)
+            return 0
+        case setAll:
+            let (perms, set) = try semaphoreSet(k, Int(id))
+            if perms.denies(0o222, c) { throw .EACCES }
+            let b = try k.memory.copyIn(argument, count: set.count * 2).get()
+            var values: [Int] = []
+            for i in 0..<set.count { values.append(Int(UInt16(b[2 * i]) | UInt16(b[2 * i + 1]) << 8)) }
+            if values.contains(where: { $0 > SysVSemaphoreSet.valueMax }) { throw .ERANGE }
+            for (i, v) in values.enumerated() { set.set(i, to: v, pid: k.process.pid, now: seconds(k)) }
+            k.wake(set.waiters)
             return 0
         default:
             throw .EINVAL
