@@ -63,6 +63,9 @@ final class FileLockTests: XCTestCase {
         assertFailure(FileSyscalls.lockRange(f, whence: 0, start: -1, length: 1), .EINVAL)
         assertFailure(FileSyscalls.lockRange(f, whence: 3, start: 0, length: 1), .EINVAL)
         assertFailure(FileSyscalls.lockRange(f, whence: 0, start: Int64.max, length: 2), .EOVERFLOW)
+        // Regression: l_start Int64.min with a negative l_len computed l_start - 1 and
+        // trapped (a guest-triggered kernel panic); Linux answers EINVAL.
+        assertFailure(FileSyscalls.lockRange(f, whence: 0, start: Int64.min, length: -1), .EINVAL)
     }
 
     func testOFDLockSeenThroughGETLKAndReleasedOnClose() {

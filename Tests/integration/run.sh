@@ -174,9 +174,13 @@ for v in musl glibc pie; do
     guest_case "sendfile_socket_test-$v" "sendfile_socket_test-$v" 0 verdict - "" ""
 done
 guest_case "unix_socket_test-musl@smp2" unix_socket_test-musl 0 verdict - "" ""
-# Issue 15: advisory locks — fcntl record locks, OFD locks, flock (Guest/c/locks_test.c).
+# Issue 15: advisory locks — fcntl record locks, OFD locks, flock (Guest/c/locks_test.c);
+# epoll inside epoll, ELOOP and EPOLLEXCLUSIVE rules (Guest/c/epoll_nested_test.c);
+# sendmmsg/recvmmsg on UDP and AF_UNIX datagrams (Guest/c/mmsg_test.c).
 for v in musl glibc pie; do
     guest_case "locks_test-$v" "locks_test-$v" 0 verdict - "" ""
+    guest_case "epoll_nested_test-$v" "epoll_nested_test-$v" 0 verdict - "" ""
+    guest_case "mmsg_test-$v" "mmsg_test-$v" 0 verdict - "" ""
 done
 # Issue 12: huge and malformed timeouts (Guest/c/timeouts_test.c), huge counts and repeated
 # reads at end of input (Guest/c/bounded_io.c; stdin a file, so the console is in pipe mode).

@@ -2,6 +2,14 @@
 // triggered, EPOLLONESHOT and EPOLLRDHUP (epoll(7)). The interest list holds descriptor
 // numbers and the open file description they named when added; waiting re-scans readiness
 // of every interest, blocking on KernelState.pollWaiters between scans.
+//
+// An epoll instance may watch another: it is readable when the inner one has something to
+// report, so readiness propagates up a chain. As in fs/eventpoll.c, epoll_ctl(ADD) refuses
+// (ELOOP) an addition that would close a cycle or make a chain of more than five instances
+// (EPOLL_MAX_NESTS 4 links: the depth above the outer one, plus one, plus the depth below
+// the inner one). EPOLLEXCLUSIVE is accepted with ADD only, with EPOLLIN/OUT/ERR/HUP/
+// WAKEUP/ET, and not on an epoll target; MOD of such an interest is EINVAL. EPOLLWAKEUP is
+// accepted (egg never suspends, so it has nothing to hold off).
 import LinuxABI
 
 public final class EpollInstance: PollableObject {
@@ -51,6 +59,33 @@ public final class EpollInstance: PollableObject {
         return out
     }
 
+    /// The epoll instances this one watches.
+    var children: [EpollInstance] {
+        var out: [EpollInstance] = []
+        for i in interests { if let e = i.file.object as? EpollInstance { out.append(e) } }
+        return out
+    }
+
+    /// The longest chain of epoll instances below this one (0: it watches none), or nil when
+    /// `target` is among them (adding this one to `target` would close a cycle).
+    func depthBelow(avoiding target: EpollInstance, limit: Int = EpollInstance.maximumNesting + 1) -> Int? {
+        var deepest = 0
+        if limit < 0 { return deepest }
+        for child in children {
+            if child === target { return nil }
+            guard let d = child.depthBelow(avoiding: target, limit: limit - 1) else { return nil }
+            deepest = max(deepest, d + 1)
+        }
+        return deepest
+    }
+
+    /// EPOLL_MAX_NESTS: the most links in a chain of epoll instances.
+    static let maximumNesting = 4
+    /// EPOLLEXCLUSIVE_OK_BITS: EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP, EPOLLWAKEUP, EPOLLET,
+    /// EPOLLEXCLUSIVE.
+    static let exclusiveAllowed: UInt32 = PollEvents.input | PollEvents.output | PollEvents.error | PollEvents.hangUp
+        | wakeUp | edgeTriggered | exclusive
+
     /// The earliest timerfd deadline among the interests, so a wait wakes for it.
     func nextTimerDeadline() -> UInt64? {
         var best: UInt64? = nil
@@ -99,16 +134,27 @@ enum EpollSyscalls {
                 data = r.u64(4)
             }
         }
+        let inner = target.object as? EpollInstance
+        if op != 2 && events & EpollInstance.exclusive != 0 {
+            if op == 3 { throw .EINVAL }
+            if op == 1 && (inner != nil || events & ~EpollInstance.exclusiveAllowed != 0) { throw .EINVAL }
+        }
         let index = ep.interests.firstIndex { $0.fd == fd && $0.file === target }
         switch op {
         case 1:
             if index != nil { throw .EEXIST }
+            if let inner {
+                // ep_loop_check: no cycle, and no chain longer than EPOLL_MAX_NESTS links.
+                guard let below = inner.depthBelow(avoiding: ep) else { throw .ELOOP }
+                if k.epollDepthAbove(ep) + 1 + below > EpollInstance.maximumNesting { throw .ELOOP }
+            }
             ep.interests.append(EpollInstance.Interest(fd: fd, file: target, events: events, data: data))
         case 2:
             guard let i = index else { throw .ENOENT }
             ep.interests.remove(at: i)
         case 3:
             guard let i = index else { throw .ENOENT }
+            if ep.interests[i].events & EpollInstance.exclusive != 0 { throw .EINVAL }
             ep.interests[i].events = events
             ep.interests[i].data = data
             ep.interests[i].disabled = false
@@ -280,6 +326,27 @@ enum EventSyscalls {
 }
 
 extension KernelState {
+    /// The longest chain of epoll instances above `ep` (0: none watches it), over the
+    /// instances the descriptor table reaches.
+    func epollDepthAbove(_ ep: EpollInstance) -> Int {
+        var all: [EpollInstance] = []
+        func collect(_ e: EpollInstance, _ depth: Int) {
+            if all.contains(where: { $0 === e }) || depth > EpollInstance.maximumNesting + 1 { return }
+            all.append(e)
+            for c in e.children { collect(c, depth + 1) }
+        }
+        for fd in 0..<files.count { if let e = files[fd]?.object as? EpollInstance { collect(e, 0) } }
+        func above(_ e: EpollInstance, _ limit: Int) -> Int {
+            if limit < 0 { return 0 }
+            var best = 0
+            for parent in all where parent.children.contains(where: { $0 === e }) {
+                best = max(best, 1 + above(parent, limit - 1))
+            }
+            return best
+        }
+        return above(ep, EpollInstance.maximumNesting + 1)
+    }
+
     /// epoll(7)'s edge-triggered mode reports a descriptor again once its readiness fell and
     /// rose. A scan notices a fall only if it happens to run between the two; an object whose
     /// one condition fell while another stays (a socket drained of input stays writable)

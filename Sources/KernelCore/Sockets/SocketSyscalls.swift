@@ -373,11 +373,15 @@ enum SocketSyscalls {
     }
 
     static func sendmsg(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
-        let s: KernelSocket, f: OpenFile
         let found = try socket(k, a, 0)
-        (s, f) = found
+        return try sendMessage(k, found.0, found.1, a.address(1), flags: a.uint32(2))
+    }
+
+    /// One sendmsg: the struct msghdr at `headerAddress` (sendmsg, and each of sendmmsg's).
+    static func sendMessage(_ k: KernelState, _ s: KernelSocket, _ f: OpenFile, _ headerAddress: UserAddress,
+                            flags: UInt32) throws(Errno) -> Int {
         let header: MessageHeader, vectors: [(UserAddress, Int)]
-        (header, vectors) = try messageHeader(k, a.address(1)).get()
+        (header, vectors) = try messageHeader(k, headerAddress).get()
         var destination: SocketAddress? = nil
         var extras: LocalSendExtras? = nil
         if case .local(let end) = s.backing {
@@ -390,19 +394,21 @@ enum SocketSyscalls {
         } else if header.name != 0 {
             destination = try destinationAddress(k, s, UserAddress(header.name), Int(Int32(bitPattern: header.nameLength))).get()
         }
-        return try s.send(k, .guest(vectors), flags: a.uint32(2), nonblocking: f.statusFlags & nonblockFlag != 0,
+        return try s.send(k, .guest(vectors), flags: flags, nonblocking: f.statusFlags & nonblockFlag != 0,
                           to: destination, local: extras)
     }
 
     static func recvmsg(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
-        let s: KernelSocket, f: OpenFile
         let found = try socket(k, a, 0)
-        (s, f) = found
+        return try receiveMessage(k, found.0, found.1, a.address(1), flags: a.uint32(2))
+    }
+
+    /// One recvmsg into the struct msghdr at `base` (recvmsg, and each of recvmmsg's).
+    static func receiveMessage(_ k: KernelState, _ s: KernelSocket, _ f: OpenFile, _ base: UserAddress,
+                               flags: UInt32) throws(Errno) -> Int {
         let header: MessageHeader, vectors: [(UserAddress, Int)]
-        (header, vectors) = try messageHeader(k, a.address(1)).get()
-        let flags = a.uint32(2)
+        (header, vectors) = try messageHeader(k, base).get()
         let got = try s.receive(k, vectors, flags: flags, nonblocking: f.statusFlags & nonblockFlag != 0).get()
-        let base = a.address(1)
         if header.name != 0 {
             // Streams report no address: msg_namelen becomes 0 (___sys_recvmsg).
             let from = got.from.map { encode($0) } ?? (got.local?.sourceName ?? [])

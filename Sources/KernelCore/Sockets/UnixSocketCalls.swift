@@ -208,9 +208,8 @@ extension SocketSyscalls {
     }
 
     /// A datagram's destination for sendto/sendmsg on an AF_UNIX socket (nil: none given).
-    /// A connection-based socket ignores it when connected and is EOPNOTSUPP/ENOTCONN
-    /// otherwise (unix_stream_sendmsg: EISCONN... Linux answers EOPNOTSUPP for a name given
-    /// to a stream socket).
+    /// A connection-based socket takes no address: EISCONN when connected, EOPNOTSUPP
+    /// otherwise (unix_stream_sendmsg, unix_seqpacket_sendmsg).
     static func localDestination(_ k: KernelState, _ end: LocalSocketEnd, _ bytes: [UInt8]) -> Result<LocalSocketEnd?, Errno> {
         if bytes.isEmpty { return .success(nil) }
         if end.isConnectionBased {

@@ -219,6 +219,8 @@ func registerBuiltinSyscalls(_ t: inout SyscallTable) {
     t.register(.recvfrom, SocketSyscalls.recvfrom)
     t.register(.sendmsg, SocketSyscalls.sendmsg)
     t.register(.recvmsg, SocketSyscalls.recvmsg)
+    t.register(.sendmmsg, SocketSyscalls.sendmmsg)
+    t.register(.recvmmsg, SocketSyscalls.recvmmsg)
     t.register(.shutdown, SocketSyscalls.shutdown)
     t.register(.getsockname, SocketSyscalls.getsockname)
     t.register(.getpeername, SocketSyscalls.getpeername)

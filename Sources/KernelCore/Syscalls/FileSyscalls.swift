@@ -661,6 +661,7 @@ extension FileSyscalls {
         }
         var (first, overflow) = base.addingReportingOverflow(start)
         if overflow { return .failure(.EOVERFLOW) }
+        if first < 0 { return .failure(.EINVAL) }   // before `first - 1` below can overflow
         var last = Int64.max
         if length > 0 {
             let (e, o) = first.addingReportingOverflow(length - 1)
