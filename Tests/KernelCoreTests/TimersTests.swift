@@ -285,4 +285,23 @@ final class TimersTests: XCTestCase {
         XCTAssertEqual(k.peek64(out + 8), 24)
         assertFailure(k.call(.get_robust_list, 999, out, out + 8), .ESRCH)
     }
+
+    func testFutexWaitvChecksItsArgumentsAndValues() {
+        let k = TestKernel()
+        var w = ByteWriter()
+        w.u64(0); w.u64(k.scratch + 1024); w.u32(2 | 128); w.u32(0)   // {val 0, uaddr, U32|PRIVATE}
+        let waiters = k.poke(w.bytes)
+        assertFailure(k.call(.futex_waitv, waiters, 1, 1, 0, 0), .EINVAL)    // flags
+        assertFailure(k.call(.futex_waitv, waiters, 0, 0, 0, 0), .EINVAL)    // no futexes
+        assertFailure(k.call(.futex_waitv, waiters, 129, 0, 0, 0), .EINVAL)  // too many
+        _ = k.poke([7, 0, 0, 0], at: 1024)
+        assertFailure(k.call(.futex_waitv, waiters, 1, 0, 0, 0), .EAGAIN)    // word 7, expected 0
+        _ = k.poke([0, 0, 0, 0], at: 1024)
+        let past = k.poke(GuestTime.timespec(1), at: 2048)
+        assertFailure(k.call(.futex_waitv, waiters, 1, 0, past, 1), .ETIMEDOUT)
+        XCTAssertFalse(k.state.futexes.isWaiting(address: k.scratch + 1024, tid: k.state.currentThread.tid))
+        var bad = ByteWriter()
+        bad.u64(0); bad.u64(k.scratch + 1024); bad.u32(0); bad.u32(0)     // no size flag
+        assertFailure(k.call(.futex_waitv, k.poke(bad.bytes, at: 3072), 1, 0, 0, 0), .EINVAL)
+    }
 }

@@ -226,9 +226,9 @@ if [ -x "$BUSYBOX" ]; then
 fi
 # Issue 15: interval and POSIX timers, timerfd wake-ups, sleeps that never end early, robust
 # and PI futexes (Guest/c/itimer_test.c, posix_timers_test.c, timerfd_poll_test.c,
-# sleep_precision_test.c, robust_futex_test.c, pi_mutex_test.c).
+# sleep_precision_test.c, robust_futex_test.c, pi_mutex_test.c, futex_waitv_test.c).
 for v in musl glibc pie; do
-    for t in itimer_test posix_timers_test timerfd_poll_test sleep_precision_test robust_futex_test pi_mutex_test; do
+    for t in itimer_test posix_timers_test timerfd_poll_test sleep_precision_test robust_futex_test pi_mutex_test futex_waitv_test; do
         guest_case "$t-$v" "$t-$v" 0 verdict - "" ""
     done
 done

@@ -46,6 +46,7 @@ func registerBuiltinSyscalls(_ t: inout SyscallTable) {
     t.register(.set_tid_address, ThreadSyscalls.setTIDAddress)
     t.register(.set_robust_list, ThreadSyscalls.setRobustList)
     t.register(.get_robust_list, FutexSyscalls.getRobustList)
+    t.register(.futex_waitv, FutexSyscalls.futexWaitv)
     t.register(.arch_prctl, ProcessSyscalls.archPrctl)
     t.register(.prlimit64, ProcessControlSyscalls.prlimit64)
     t.register(.getrlimit, ProcessControlSyscalls.getrlimit)

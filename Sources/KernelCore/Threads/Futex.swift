@@ -295,3 +295,55 @@ enum FutexSyscalls {
         }
     }
 }
+
+extension FutexSyscalls {
+    /// futex_waitv(waiters, nr_futexes, flags, timeout, clockid) (syscall 449, Linux 5.16;
+    /// kernel/futex/syscalls.c, futex_parse_waitv): wait on up to 128 u32 futexes at once.
+    /// Each struct futex_waitv is { u64 val; u64 uaddr; u32 flags; u32 __reserved } with
+    /// flags FUTEX2_SIZE_U32 (2), optionally FUTEX2_PRIVATE (128); anything else, a non-zero
+    /// reserved word, a non-zero syscall flags argument or a count outside 1...128 is EINVAL.
+    /// The timeout is absolute on CLOCK_MONOTONIC or CLOCK_REALTIME. Returns the index of a
+    /// futex that was woken; EAGAIN when a word already differs from its value.
+    static func futexWaitv(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let count = a.int(1)
+        guard a[2] == 0, count >= 1 && count <= 128 else { throw .EINVAL }
+        let clock = a.int32(4)
+        var deadline = Deadline.never
+        if !a.address(3).isNull {
+            guard clock == 0 || clock == 1 else { throw .EINVAL }
+            deadline = try ThreadSyscalls.deadline(k, a.address(3), absolute: true, realtime: clock == 0).get()
+        }
+        let bytes = try k.memory.copyIn(a.address(0), count: count * 24).get()
+        let r = ByteReader(bytes)
+        var addresses: [UInt64] = []
+        var values: [UInt32] = []
+        for i in 0..<count {
+            let value = r.u64(i * 24), address = r.u64(i * 24 + 8)
+            let flags = r.u32(i * 24 + 16), reserved = r.u32(i * 24 + 20)
+            guard reserved == 0, flags & ~UInt32(2 | 128) == 0, flags & 3 == 2 else { throw .EINVAL }
+            guard address & 3 == 0 else { throw .EINVAL }
+            // The value must fit the futex size (u32), as futex_parse_waitv checks.
+            guard value >> 32 == 0 else { throw .EINVAL }
+            addresses.append(address)
+            values.append(UInt32(value))
+        }
+        let me = k.currentThread
+        // Queue on every futex first, then compare (futex_wait_multiple_setup), so a wake
+        // between the comparison and the sleep is not lost.
+        for address in addresses { k.futexes.enqueue(address: address, tid: me.tid, bitset: 0xFFFF_FFFF) }
+        func leaveAll() { for address in addresses { k.futexes.remove(address: address, tid: me.tid) } }
+        for i in 0..<count {
+            guard let current = k.memory.load32(addresses[i]) else { leaveAll(); throw .EFAULT }
+            if current != values[i] { leaveAll(); throw .EAGAIN }
+        }
+        let queue = WaitQueue()
+        while true {
+            if let woken = addresses.firstIndex(where: { !k.futexes.isWaiting(address: $0, tid: me.tid) }) {
+                leaveAll()
+                return woken
+            }
+            if deadline.hasPassed(now: k.platform.monotonicNanoseconds()) { leaveAll(); throw .ETIMEDOUT }
+            if !k.wait(on: queue, deadline: deadline.monotonic) { leaveAll(); throw .EINTR }
+        }
+    }
+}
