@@ -68,11 +68,14 @@ public final class NinePVolume {
 
     /// FNV-1a 64 over the bytes: a cheap change detector (not a security boundary: the guest
     /// only fools itself by colliding it).
-    static func digest(_ bytes: [UInt8]) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    static func digest(_ bytes: [UInt8], from seed: UInt64 = digestSeed) -> UInt64 {
+        var h = seed
         for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         return h
     }
+    static let digestSeed: UInt64 = 0xcbf2_9ce4_8422_2325
+    /// How much of a file is looked at or sent at once (the kernel heap holds one chunk).
+    static let scanChunk = 64 << 10
 
     // MARK: load
 
@@ -130,12 +133,21 @@ public final class NinePVolume {
             } else if type == FileMode.S_IFREG {
                 guard bytesLoaded + Int(a.size) <= loadLimit else { skipped.append(path); continue }
                 try client.open(child, flags: 0)
-                let bytes = try client.readAll(child, limit: Int(a.size))
-                let inode = fileSystem.writeFile(absolute, contents: bytes, permissions: a.mode & 0o7777)
-                bytesLoaded += bytes.count
+                // Chunk by chunk into the file's blocks: a large file never sits whole in
+                // the kernel's heap.
+                let inode = fileSystem.writeFile(absolute, contents: [], permissions: a.mode & 0o7777)
+                var digest = NinePVolume.digestSeed, size = 0
+                while size < Int(a.size) {
+                    let part = try client.read(child, offset: UInt64(size), count: min(client.chunk, Int(a.size) - size))
+                    if part.isEmpty { break }
+                    guard inode.contents.write(part, at: size) == part.count else { throw .error(.ENOSPC) }
+                    digest = NinePVolume.digest(part, from: digest)
+                    size += part.count
+                }
+                bytesLoaded += size
                 inode.modifyTime = Int64(a.modifySeconds) &* 1_000_000_000 &+ Int64(a.modifyNanoseconds)
                 if readOnly { inode.readOnly = true }
-                synced[path] = Synced(kind: .file, inode: inode.number, digest: NinePVolume.digest(bytes), size: bytes.count)
+                synced[path] = Synced(kind: .file, inode: inode.number, digest: digest, size: size)
             } else if type == FileMode.S_IFLNK {
                 let target = try client.readLink(child)
                 guard case .success(let inode) = fileSystem.makeSymlink(absolute, target: target, from: fileSystem.root) else { continue }
@@ -173,8 +185,14 @@ public final class NinePVolume {
         switch p.kind {
         case .directory: return Synced(kind: .directory, inode: p.inode.number, digest: 0, size: 0)
         case .file:
-            let bytes = p.inode.contents.bytes()
-            return Synced(kind: .file, inode: p.inode.number, digest: NinePVolume.digest(bytes), size: bytes.count)
+            let data = p.inode.contents
+            var digest = NinePVolume.digestSeed, at = 0
+            while at < data.size {
+                let part = data.bytes(at: at, count: min(NinePVolume.scanChunk, data.size - at))
+                digest = NinePVolume.digest(part, from: digest)
+                at += part.count
+            }
+            return Synced(kind: .file, inode: p.inode.number, digest: digest, size: data.size)
         case .symlink:
             return Synced(kind: .symlink, inode: p.inode.number, digest: NinePVolume.digest(p.inode.linkTarget),
                           size: p.inode.linkTarget.count)
@@ -295,7 +313,7 @@ public final class NinePVolume {
     }
 
     func writeFile(_ p: Present, existsOnHost: Bool) throws(NinePFailure) {
-        let bytes = p.inode.contents.bytes()
+        let data = p.inode.contents
         let (dir, name) = try parent(of: p.path)
         defer { client.clunk(dir) }
         let file: UInt32
@@ -309,7 +327,17 @@ public final class NinePVolume {
             catch { client.clunk(file); throw error }
         }
         defer { client.clunk(file) }
-        try client.writeAll(file, bytes)
+        var at = 0
+        while at < data.size {
+            let part = data.bytes(at: at, count: min(client.chunk, data.size - at))
+            var done = 0
+            while done < part.count {
+                let n = try client.write(file, offset: UInt64(at + done), part[done...])
+                if n == 0 { throw .error(.EIO) }
+                done += n
+            }
+            at += part.count
+        }
         try client.fsync(file)
     }
 

@@ -244,7 +244,11 @@ final class NinePTests: XCTestCase {
         XCTAssertNoThrow(try fs.unlink(b("/data/olddir/f"), from: fs.root).get())
         XCTAssertNoThrow(try fs.removeDirectory(b("/data/olddir"), from: fs.root).get())
         XCTAssertNoThrow(try fs.makeSymlink(b("/data/ln"), target: b("keep"), from: fs.root).get())
+        // Larger than one message: sent in several Twrites, read from the file chunk by chunk.
+        let big = (0..<30000).map { UInt8(truncatingIfNeeded: $0 * 31) }
+        fs.writeFile(b("/data/big"), contents: big)
         XCTAssertNil(v.synchronize())
+        XCTAssertEqual(server.nodes["big"], .file(big))
         XCTAssertEqual(server.nodes["keep"], .file(b("same")))
         XCTAssertEqual(server.nodes["change"], .file(b("new contents")))
         XCTAssertEqual(server.nodes["new/deep/file"], .file(b("made in the guest")))
