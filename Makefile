@@ -54,11 +54,15 @@ $(KB):
 	@mkdir -p $@
 
 # One rule per Swift module; the dependency on the previous module's .o orders the chain.
+# swiftc may leave an unchanged .o with its old time stamp; the touch makes every module
+# that imports this one rebuild after it did (a stale Kernel.o once linked against a changed
+# KernelCore enum and killed guests at random).
 define kmodule
 $(KB)/$(1).o: $(wildcard Sources/$(1)/*.swift Sources/$(1)/*/*.swift) $(2) Makefile | $(KB)
 	@echo "  SWIFTC  $(1) (embedded)"
 	@$(SWIFTC) $(KSWIFTFLAGS) $(3) -module-name $(1) -emit-module -emit-module-path $(KB)/$(1).swiftmodule \
 		-c $(wildcard Sources/$(1)/*.swift Sources/$(1)/*/*.swift) -o $$@
+	@touch $$@
 endef
 $(eval $(call kmodule,LinuxABI,,))
 $(eval $(call kmodule,ELF,$(KB)/LinuxABI.o,))
@@ -66,7 +70,7 @@ $(eval $(call kmodule,Net,$(KB)/LinuxABI.o,))
 $(eval $(call kmodule,KernelCore,$(KB)/ELF.o $(KB)/Net.o,))
 $(eval $(call kmodule,Drivers,$(KB)/KernelCore.o $(KB)/Net.o,))
 $(eval $(call kmodule,KernelArch,$(KB)/Drivers.o $(wildcard Sources/KernelArch/include/*),-Xcc -I -Xcc Sources/KernelArch/include -I Sources/KernelArch/include))
-$(eval $(call kmodule,Kernel,$(KB)/KernelArch.o $(wildcard Sources/KernelArch/include/*),-Xcc -I -Xcc Sources/KernelArch/include -I Sources/KernelArch/include))
+$(eval $(call kmodule,Kernel,$(KB)/KernelArch.o $(KB)/KernelCore.o $(KB)/Drivers.o $(wildcard Sources/KernelArch/include/*),-Xcc -I -Xcc Sources/KernelArch/include -I Sources/KernelArch/include))
 
 $(KB)/runtime.o: Sources/KernelRuntime/runtime.c | $(KB)
 	@echo "  CC      $<"

@@ -70,6 +70,10 @@ public final class Process {
     public var childrenSystemNanoseconds: UInt64 = 0
     /// The largest the address space has been (VmPeak).
     public var peakVirtualSize: UInt64 = 0
+    /// CPU time of this process's threads that ended (its CPU clock and its parent's
+    /// RUSAGE_CHILDREN keep it; Threads/IntervalTimers.swift retireThreadCPUTime).
+    public var exitedUserNanoseconds: UInt64 = 0
+    public var exitedSystemNanoseconds: UInt64 = 0
 
     public init(pid: Int, addressSpace: AddressSpace, executablePath: [UInt8]) {
         self.pid = pid
@@ -104,8 +108,11 @@ public final class KernelState {
     public var processLimit = 256
     /// The current thread's process (PID 1 when the CPU runs no thread of any process, as
     /// in an interrupt taken by the idle loop).
+    /// Set while kernel work runs on behalf of a process other than the current thread's
+    /// (timer expiry, Threads/IntervalTimers.swift).
+    var processOverride: Process? = nil
     public var process: Process {
-        get { scheduler.current.process ?? initProcess }
+        get { processOverride ?? scheduler.current.process ?? initProcess }
         set { scheduler.current.process = newValue; processes[newValue.pid] = newValue }
     }
     public let frames: FramePool
@@ -198,8 +205,6 @@ public final class KernelState {
 
     public func dispatch(_ arguments: SyscallArguments) -> SyscallResult {
         let result: SyscallResult
-        accountSystemCallEntry()
-        defer { accountSystemCallExit() }
         if let tracer {
             tracer.willDispatch(self, arguments)
             result = syscalls.dispatch(self, arguments)

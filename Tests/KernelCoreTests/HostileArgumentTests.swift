@@ -22,6 +22,8 @@ final class HostileArgumentTests: XCTestCase {
         SyscallNumber.exit.rawValue: "ends the thread (the last one: the process) — powerOff",
         SyscallNumber.exit_group.rawValue: "ends the process — powerOff",
         SyscallNumber.rt_sigreturn.rawValue: "restores a frame from the user stack; a bad one is a SIGSEGV death — powerOff",
+        SyscallNumber.vfork.rawValue: "the parent sleeps until the child execs or exits, and the test kernel runs no child",
+        SyscallNumber.pause.rawValue: "sleeps until a signal arrives, and none is sent here",
     ]
 
     static let pageSize: UInt64 = 4096

@@ -78,6 +78,8 @@ final class ProcFSTests: XCTestCase {
 
     func testAThreadIsVisibleByTidAtTheTopAndInTask() throws {
         let t = Thread(tid: 7, context: k.state.currentThread.context)
+        t.process = k.state.process   // as clone makes a thread of the calling process
+        k.state.process.threads.append(t)
         k.state.scheduler.add(t)
         t.name = Array("worker".utf8)
         XCTAssertTrue(list("/proc/self/task").contains("7"))
@@ -185,11 +187,16 @@ final class ProcFSTests: XCTestCase {
     }
 
     func testCPUTimeIsChargedAtKernelEntryAndExit() {
+        // The arch layer charges at every entry from user mode (Traps.swift calls
+        // accountKernelEntry / accountKernelExit, Threads/IntervalTimers.swift).
         let t = k.state.currentThread
-        k.platform.monotonic += 1_000_000
+        k.state.startRunning(t)
+        k.state.accountKernelEntry()
+        k.state.accountKernelExit()
+        k.platform.monotonic += 30_000_000   // 30 ms in user mode
+        k.state.accountKernelEntry()
         _ = k.call(.getpid)
-        k.platform.monotonic += 30_000_000
-        _ = k.call(.getpid)
+        k.state.accountKernelExit()
         XCTAssertGreaterThanOrEqual(t.cpuUserNanoseconds, 30_000_000)
         XCTAssertEqual(k.call(.getrusage, UInt64(bitPattern: 5), k.scratch), .failure(.EINVAL))
         XCTAssertEqual(k.call(.getrusage, 1, k.scratch), .success(0))

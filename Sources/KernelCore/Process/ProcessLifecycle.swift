@@ -83,6 +83,11 @@ extension KernelState {
         thread.signalMask = currentThread.signalMask
         thread.alternateStack = currentThread.alternateStack
         thread.credentials = currentThread.credentials   // fork(2): the child's are the parent's
+        thread.name = currentThread.name
+        thread.controls.timerSlack = currentThread.controls.timerSlack
+        child.limits = parent.limits                      // getrlimit(2): inherited by fork
+        child.startStack = parent.startStack
+        child.executableInode = parent.executableInode
         child.threads = [thread]
         if flags & ThreadSyscalls.cloneChildCleartid != 0 { thread.clearChildTID = childTID.value }
         // CLONE_CHILD_SETTID writes into the child's memory, CLONE_PARENT_SETTID into the
@@ -154,11 +159,21 @@ extension KernelState {
         if p.waitStatus == nil { p.waitStatus = WaitOptions.exitedStatus(Int32(p.exitStatus ?? 0)) }
         p.exiting = true
         if p === initProcess { powerOff(status: p.exitStatus ?? 0) }
+        // The descriptors close as by close(2): the process's POSIX locks go with them
+        // (VFS/FileLocks.swift), and its System V semaphore adjustments are applied
+        // (SEM_UNDO, ipc/sem.c exit_sem). Both act for `p`, whoever runs this.
+        let saved = processOverride
+        processOverride = p
         if let table = p.fileTable {
             for fd in 0..<table.count {
-                if let (f, wasLast) = table.remove(fd), wasLast, let o = f.object { o.closed(self) }
+                if let (f, wasLast) = table.remove(fd) {
+                    releaseLocks(closing: f, wasLast: wasLast)
+                    if wasLast, let o = f.object { o.closed(self) }
+                }
             }
         }
+        for set in sysvIPC.applySemaphoreUndo(pid: p.pid) { wake(set.waiters) }
+        processOverride = saved
         releaseVforkParent(p)
         // This CPU still runs on p's tables: load the kernel's before freeing them. Tables
         // shared with a vfork parent stay loaded (the scheduler sees the same root next).

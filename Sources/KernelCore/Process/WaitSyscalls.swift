@@ -33,6 +33,24 @@ enum WaitSyscalls {
 
     static func isZombie(_ c: Process) -> Bool { c.waitStatus != nil && c.threads.isEmpty }
 
+    /// struct rusage (144 bytes) of an ended child: its user and system time as timevals
+    /// (getrusage(2)); the other counters egg does not keep per process stay 0.
+    static func childUsage(_ c: Process) -> [UInt8] {
+        var w = ByteWriter()
+        for ns in [c.exitedUserNanoseconds, c.exitedSystemNanoseconds] {
+            w.i64(Int64(ns / 1_000_000_000)); w.i64(Int64(ns % 1_000_000_000 / 1000))
+        }
+        for _ in 0..<14 { w.i64(0) }
+        return w.bytes
+    }
+
+    /// A waited-for child's CPU time, and its own waited-for children's, join the parent's
+    /// RUSAGE_CHILDREN and times(2) totals (kernel/exit.c wait_task_zombie).
+    static func collectTimes(_ k: KernelState, _ c: Process) {
+        k.process.childrenUserNanoseconds &+= c.exitedUserNanoseconds &+ c.childrenUserNanoseconds
+        k.process.childrenSystemNanoseconds &+= c.exitedSystemNanoseconds &+ c.childrenSystemNanoseconds
+    }
+
     /// Sleeps until an eligible child has ended and returns it; nil with WNOHANG when none
     /// has yet. ECHILD when no eligible child exists, EINTR when a signal comes first.
     static func waitForChild(_ k: KernelState, _ selection: Selection, options: UInt64) throws(Errno) -> Process? {
@@ -65,10 +83,8 @@ enum WaitSyscalls {
         if !a.address(1).isNull, let e = k.memory.writeUInt32(a.address(1), UInt32(bitPattern: child.waitStatus ?? 0)) {
             throw e
         }
-        // struct rusage (144 bytes): egg keeps no per-process CPU accounting yet; zeros.
-        if !a.address(3).isNull, let e = k.memory.copyOut(a.address(3), from: [UInt8](repeating: 0, count: 144)) {
-            throw e
-        }
+        if !a.address(3).isNull, let e = k.memory.copyOut(a.address(3), from: childUsage(child)) { throw e }
+        collectTimes(k, child)
         k.reap(child)
         return child.pid
     }
@@ -115,10 +131,14 @@ enum WaitSyscalls {
             info.encode(into: &w)
             if let e = k.memory.copyOut(a.address(2), from: w.bytes) { throw e }
         }
-        if !a.address(4).isNull, let e = k.memory.copyOut(a.address(4), from: [UInt8](repeating: 0, count: 144)) {
-            throw e
+        if !a.address(4).isNull {
+            let usage = child.map { childUsage($0) } ?? [UInt8](repeating: 0, count: 144)
+            if let e = k.memory.copyOut(a.address(4), from: usage) { throw e }
         }
-        if let c = child, options & wNoWait == 0 { k.reap(c) }
+        if let c = child, options & wNoWait == 0 {
+            collectTimes(k, c)
+            k.reap(c)
+        }
         return 0
     }
 

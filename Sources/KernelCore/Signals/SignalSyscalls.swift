@@ -81,6 +81,16 @@ enum SignalSyscalls {
         throw .EINTR
     }
 
+    /// pause(2): sleep until a signal is delivered (a handler runs, or the process ends);
+    /// the call always fails with EINTR. glibc's pause() calls it directly, so without it a
+    /// program waiting for SIGALRM spun on ENOSYS.
+    static func pause(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        let t = k.currentThread
+        let queue = WaitQueue()
+        while !k.hasDeliverableSignal(t) && !(t.process?.exiting ?? false) { _ = k.wait(on: queue) }
+        throw .EINTR
+    }
+
     /// rt_sigreturn(2): restore the registers, mask and FPU state saved in the ucontext at
     /// the stack pointer (the handler's `ret` popped pretcode).
     static func rtSigreturn(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {

@@ -14,7 +14,8 @@ extension KernelState {
     /// and the check on credentials a sender claims). The one place to read real uids and gids
     /// from once processes carry them; today every process runs as root.
     func localCredentials() -> LocalCredentials {
-        LocalCredentials(pid: Int32(truncatingIfNeeded: process.pid), uid: 0, gid: 0)
+        let c = currentThread.credentials
+        return LocalCredentials(pid: Int32(truncatingIfNeeded: process.pid), uid: c.uid, gid: c.gid)
     }
 
     /// Drop the references that descriptions in flight held (a queue discarded, descriptors

@@ -67,6 +67,7 @@ func registerBuiltinSyscalls(_ t: inout SyscallTable) {
     t.register(.rt_sigreturn, SignalSyscalls.rtSigreturn)
     t.register(.rt_sigpending, SignalSyscalls.rtSigpending)
     t.register(.rt_sigsuspend, SignalSyscalls.rtSigsuspend)
+    t.register(.pause, SignalSyscalls.pause)
     t.register(.sigaltstack, SignalSyscalls.sigaltstack)
     t.register(.sched_getaffinity, ProcessSyscalls.schedGetaffinity)
     // Memory

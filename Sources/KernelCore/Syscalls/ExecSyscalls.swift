@@ -58,12 +58,14 @@ enum ExecSyscalls {
                 inode = try fs.resolve(path, from: base, followFinal: true).get()
             }
         }
-        try checkExecutable(inode)
+        try checkExecutable(inode, k)
         return inode
     }
 
-    static func checkExecutable(_ inode: Inode) throws(Errno) {
+    static func checkExecutable(_ inode: Inode, _ k: KernelState) throws(Errno) {
         guard inode.isRegular, inode.permissions & 0o111 != 0 else { throw .EACCES }
+        // The caller's ids against the mode (VFS/Permissions.swift, inode_permission).
+        if let e = Permissions.mayExecute(inode, k.currentThread.credentials) { throw e }
     }
 
     /// A NULL-terminated array of string pointers from the guest (argv or envp); `budget` is
@@ -139,7 +141,7 @@ enum ExecSyscalls {
             guard flags & atEmptyPath != 0 else { throw .ENOENT }
             guard dirfd >= 0, let open = k.files[Int(dirfd)] else { throw .EBADF }
             guard let inode = open.inode else { throw .EACCES }
-            try checkExecutable(inode)
+            try checkExecutable(inode, k)
             file = inode
             base = k.files.workingDirectory
         } else {
@@ -269,6 +271,7 @@ enum ExecSyscalls {
             k.killedBySignal(11)
         }
         k.process.executablePath = p.executablePath
+        k.process.startStack = p.stack.stackPointer   // /proc/PID/cmdline, environ, auxv
         // A vfork parent waits for exactly this moment (vfork(2)).
         k.releaseVforkParent(k.process)
         k.process.executableInode = p.file

@@ -109,16 +109,6 @@ public struct ThreadControls: Equatable {
     public init() {}
 }
 
-extension Thread {
-    /// Charges the time since the last stamp to user or system time and restarts it.
-    func accountCPU(now: UInt64, toSystem: Bool) {
-        if cpuStamp != 0 && now > cpuStamp {
-            if toSystem { cpuSystemNanoseconds += now - cpuStamp } else { cpuUserNanoseconds += now - cpuStamp }
-        }
-        cpuStamp = now
-    }
-}
-
 extension Scheduler {
     /// Whether `t` is what CPU `cpu` runs now.
     func isRunning(_ t: Thread, onCPU cpu: Int) -> Bool { cpu < running.count && running[cpu] === t }
@@ -127,35 +117,29 @@ extension Scheduler {
     /// loop): `me`'s time so far is its own (system time inside a call, else user time:
     /// only an interrupt in user mode preempts), `target` starts its stamp now.
     func accountSwitch(_ k: KernelState, from me: Thread, to target: Thread) {
-        let now = k.platform.monotonicNanoseconds()
+        // CPU time itself is charged by the timers' accounting (Threads/IntervalTimers.swift
+        // stopRunning/startRunning); here only the switch counts and the start time.
         if me !== idleThread {
-            me.accountCPU(now: now, toSystem: me.inSystemCall)
             if me.state == .blocked { me.voluntarySwitches += 1 } else { me.involuntarySwitches += 1 }
         }
-        if target.startNanoseconds == 0 && target.cpuStamp == 0 && target !== threads.first { target.startNanoseconds = now }
-        target.cpuStamp = now
+        if !target.hasRun {
+            target.hasRun = true
+            if target !== threads.first { target.startNanoseconds = k.platform.monotonicNanoseconds() }
+        }
         k.procfs.contextSwitches += 1
     }
 }
 
 extension KernelState {
-    /// Kernel entry and exit for a system call (KernelState.dispatch).
-    func accountSystemCallEntry() {
-        let t = currentThread
-        t.accountCPU(now: platform.monotonicNanoseconds(), toSystem: false)
-        t.inSystemCall = true
-    }
-
-    func accountSystemCallExit() {
-        let t = currentThread
-        t.accountCPU(now: platform.monotonicNanoseconds(), toSystem: true)
-        t.inSystemCall = false
-    }
-
-    /// What /proc/PID/status shows for the ids. egg runs everything as root today; the
-    /// credentials work replaces this with the process's real, effective, saved and fs ids.
+    /// What /proc/PID/status shows for the ids: real, effective, saved and fs ids of the
+    /// process's first thread (Process/Credentials.swift), and its supplementary groups.
     func procCredentials(_ p: Process) -> (uid: String, gid: String, groups: String) {
-        ("0\t0\t0\t0", "0\t0\t0\t0", "0")
+        let c = p.threads.first?.credentials ?? Credentials.root
+        let uid = String(c.uid) + "\t" + String(c.euid) + "\t" + String(c.suid) + "\t" + String(c.fsuid)
+        let gid = String(c.gid) + "\t" + String(c.egid) + "\t" + String(c.sgid) + "\t" + String(c.fsgid)
+        var groups = ""
+        for g in c.groups { groups += (groups.isEmpty ? "" : " ") + String(g) }
+        return (uid, gid, groups)
     }
 
     /// Root's capabilities: all of them permitted and effective, none inheritable
@@ -421,7 +405,7 @@ enum ProcessControlSyscalls {
         // The caller's own running time up to now counts (task_cputime_adjusted).
         if who != -1 {
             let now = k.platform.monotonicNanoseconds(), t = k.currentThread
-            if t.cpuStamp != 0 && now > t.cpuStamp { system += now - t.cpuStamp }
+            if t.accountingMark != 0 && now > t.accountingMark { system += now - t.accountingMark }
         }
         var w = ByteWriter()
         w.i64(Int64(user / 1_000_000_000)); w.i64(Int64(user % 1_000_000_000 / 1000))

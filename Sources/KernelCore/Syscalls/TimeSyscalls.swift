@@ -116,7 +116,8 @@ enum TimeSyscalls {
 
     /// CAP_SYS_TIME: the guest runs as root (uid 0) and egg has no capability sets, so it
     /// holds it. When credentials exist this must read the caller's effective capabilities.
-    static func mayChangeTime(_ k: KernelState) -> Bool { true }
+    /// CAP_SYS_TIME (25) in the caller's effective set (capabilities(7)).
+    static func mayChangeTime(_ k: KernelState) -> Bool { k.currentThread.credentials.effective.contains(25) }
 
     /// Set CLOCK_REALTIME to `ns` (timekeeping.c do_settimeofday64): absolute REALTIME
     /// timers keep their wall-clock expiry.

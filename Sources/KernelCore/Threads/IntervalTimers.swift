@@ -67,14 +67,16 @@ public struct QueuedTimerSignal: Equatable {
 /// The process's timers: interval timers, POSIX timers, armed timerfds, CPU totals of exited
 /// threads, the realtime clock offset set by clock_settime. One per process (KernelState).
 public final class ProcessTimers {
+    /// The process whose timers these are: the last one to arm an interval or POSIX timer.
+    /// Expiry runs in its context (KernelState.processOverride), whatever thread the CPU
+    /// happens to run. One set per machine for now: a forked child that arms a timer takes
+    /// them over (Linux gives every process its own; issue 15 item 3 notes this).
+    public var owner: Process? = nil
     /// ITIMER_REAL on the monotonic clock; ITIMER_VIRTUAL on process user CPU time;
     /// ITIMER_PROF on process user+system CPU time.
     public var real = TimerSchedule()
     public var virtual = TimerSchedule()
     public var profiling = TimerSchedule()
-    /// CPU time of threads that exited (a process's CPU clock keeps it).
-    public var exitedUserNanoseconds: UInt64 = 0
-    public var exitedSystemNanoseconds: UInt64 = 0
     /// POSIX timers by id (timer_create(2)); ids are allocated from 0 upward as on Linux.
     public var posix: [PosixTimer] = []
     /// Timer signals posted and not yet delivered (their siginfo is built at delivery).
@@ -154,9 +156,9 @@ extension KernelState {
 
     /// The process's CPU time (user, user+system): live threads and exited ones.
     public func processCPUTime() -> (user: UInt64, total: UInt64) {
-        var user = timers.exitedUserNanoseconds
-        var total = user &+ timers.exitedSystemNanoseconds
-        for t in scheduler.threads {
+        var user = process.exitedUserNanoseconds
+        var total = user &+ process.exitedSystemNanoseconds
+        for t in process.threads {
             let c = threadCPUTime(t)
             user &+= c.user
             total &+= c.total
@@ -167,8 +169,9 @@ extension KernelState {
     /// A thread is exiting: its CPU time stays in the process's total.
     public func retireThreadCPUTime(_ t: Thread) {
         chargeSystemTime(t)
-        timers.exitedUserNanoseconds &+= t.userNanoseconds
-        timers.exitedSystemNanoseconds &+= t.systemNanoseconds
+        let p = t.process ?? process
+        p.exitedUserNanoseconds &+= t.userNanoseconds
+        p.exitedSystemNanoseconds &+= t.systemNanoseconds
     }
 
     // MARK: expiry
@@ -177,6 +180,16 @@ extension KernelState {
     /// signals, and a poll wake-up for each timerfd that expired. Run by the scheduler with
     /// its sleep time-outs.
     public func fireDueTimers() {
+        if let owner = timers.owner, owner !== process, !owner.exiting {
+            processOverride = owner
+            defer { processOverride = nil }
+            fireDueTimersInContext()
+        } else {
+            fireDueTimersInContext()
+        }
+    }
+
+    func fireDueTimersInContext() {
         let now = platform.monotonicNanoseconds()
         if timers.real.expire(now: now) > 0 { postProcessSignal(14) }  // SIGALRM
         for t in timers.posix where t.clock.isMonotonicBased {
@@ -201,6 +214,7 @@ extension KernelState {
     /// Expire the CPU-time timers (ITIMER_VIRTUAL → SIGVTALRM, ITIMER_PROF → SIGPROF, POSIX
     /// timers on CPU clocks).
     func fireCPUTimers() {
+        if let owner = timers.owner, owner !== process { return }   // another process's timers
         let anyPosixCPU = timers.posix.contains { !$0.clock.isMonotonicBased }
         guard timers.virtual.isArmed || timers.profiling.isArmed || anyPosixCPU else { return }
         let process = processCPUTime()
@@ -281,6 +295,7 @@ enum IntervalTimerSyscalls {
     /// setitimer(which, new, old): a NULL new value is treated as zero (disarm), as Linux
     /// does with a warning (kernel/time/itimer.c).
     static func setitimer(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        k.timers.owner = k.process
         let which = a.int32(0)
         guard which >= 0 && which <= 2 else { throw .EINVAL }
         var interval: Int64 = 0, value: Int64 = 0
@@ -301,6 +316,7 @@ enum IntervalTimerSyscalls {
     /// alarm(seconds): ITIMER_REAL one-shot; returns the seconds left on the previous alarm,
     /// rounded to nearest and at least 1 while armed (kernel/time/itimer.c alarm_setitimer).
     static func alarm(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        k.timers.owner = k.process
         let seconds = Int64(a.uint32(0))
         let now = k.platform.monotonicNanoseconds()
         let left = k.timers.real.remaining(now: now, dueFloor: 1000)

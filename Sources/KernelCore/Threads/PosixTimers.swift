@@ -209,6 +209,7 @@ enum PosixTimerSyscalls {
     /// asm-generic/siginfo.h). NULL means SIGEV_SIGNAL, SIGALRM, value = the timer id.
     /// good_sigevent() rules: a signal in 1...64, a thread of this process for THREAD_ID.
     static func timerCreate(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        k.timers.owner = k.process
         let clock = try k.timerClock(a.int32(0)).get()
         let id = (k.timers.posix.map { $0.id }.max() ?? -1) + 1
         var notification = PosixTimer.Notification.signal(14, value: UInt64(id))

@@ -243,6 +243,7 @@ public final class Scheduler {
     /// process (Process/ProcessLifecycle.swift: zombie, SIGCHLD, or power-off for PID 1).
     public func exitCurrent(_ k: KernelState) -> Never {
         let me = current
+        k.retireThreadCPUTime(me)  // the process's CPU clock keeps it (Threads/IntervalTimers.swift)
         me.state = .exited
         threads.removeAll { $0 === me }
         zombies.append(me)

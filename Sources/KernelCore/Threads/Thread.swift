@@ -48,12 +48,12 @@ public final class Thread {
     public var name: [UInt8]? = nil
     /// prctl state of the thread (Syscalls/ProcessControlSyscalls.swift).
     public var controls = ThreadControls()
-    /// CPU time used (getrusage, times, /proc): counted at kernel entry/exit and switches
-    /// from `cpuStamp` (monotonic ns, 0 before the thread first runs).
-    public var cpuUserNanoseconds: UInt64 = 0
-    public var cpuSystemNanoseconds: UInt64 = 0
-    var cpuStamp: UInt64 = 0
-    var inSystemCall = false
+    /// CPU time used (getrusage, times, /proc): the counters the timers keep at every
+    /// kernel entry and exit and switch (userNanoseconds, systemNanoseconds below).
+    public var cpuUserNanoseconds: UInt64 { userNanoseconds }
+    public var cpuSystemNanoseconds: UInt64 { systemNanoseconds }
+    /// Whether the thread has had a CPU yet (its start time is stamped then).
+    var hasRun = false
     /// When the thread first ran (monotonic ns; 0 for the first thread, started at boot).
     public var startNanoseconds: UInt64 = 0
     public var voluntarySwitches = 0

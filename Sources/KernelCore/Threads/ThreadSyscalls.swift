@@ -49,6 +49,8 @@ enum ThreadSyscalls {
         child.process = k.process
         child.signalMask = k.currentThread.signalMask
         child.credentials = k.currentThread.credentials
+        child.name = k.currentThread.name                 // comm is copied to new threads
+        child.controls.timerSlack = k.currentThread.controls.timerSlack
         if flags & cloneChildCleartid != 0 { child.clearChildTID = childTID.value }
         if flags & cloneParentSettid != 0, let e = k.memory.writeUInt32(parentTID, UInt32(tid)) {
             k.platform.releaseThread(context)
@@ -90,7 +92,6 @@ enum ThreadSyscalls {
     static func exit(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let me = k.currentThread
         if k.process.threads.count == 1 { k.process.exitStatus = Int(a.int32(0) & 0xFF) }
-        k.retireThreadCPUTime(me)  // the process's CPU clock keeps it (Threads/IntervalTimers.swift)
         FutexSyscalls.releaseRobustList(k, me)  // robust mutexes it holds: OWNER_DIED (Futex.swift)
         if me.clearChildTID != 0 {
             _ = k.memory.writeUInt32(UserAddress(me.clearChildTID), 0)

@@ -504,7 +504,7 @@ public struct SyscallTraceFormatter {
         case .brk: return [.pointer]
         case .exit, .exit_group: return [.int]
         case .getpid, .getppid, .gettid, .getuid, .geteuid, .getgid, .getegid, .getpgrp, .sched_yield,
-             .setsid, .pause, .sync:
+             .setsid, .pause, .sync, .fork, .vfork:
             return []
         case .getpgid, .getsid: return [.int]
         case .set_tid_address: return [.pointer]

@@ -33,8 +33,14 @@ public struct ProcessView {
 extension KernelState {
     /// Every live process (thread groups), for /proc. One process today (`k.process`).
     public func procProcesses() -> [ProcessView] {
-        let live = scheduler.threads.filter { $0.state != .exited }
-        return [ProcessView(pid: process.pid, process: process, threads: live, files: files)]
+        // Every process with a living thread, by pid (zombies have no threads left).
+        var out: [ProcessView] = []
+        for p in processes.values.sorted(by: { $0.pid < $1.pid }) {
+            let live = p.threads.filter { $0.state != .exited }
+            guard !live.isEmpty, let table = p.fileTable else { continue }
+            out.append(ProcessView(pid: p.pid, process: p, threads: live, files: table))
+        }
+        return out
     }
 
     /// The process and thread behind an id, if alive: any thread's id finds its process.
