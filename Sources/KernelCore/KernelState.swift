@@ -158,7 +158,9 @@ public final class KernelState {
     public let consoleInput = WaitQueue()
     /// poll/select/epoll waiters: woken whenever any descriptor's readiness may change.
     public let pollWaiters = WaitQueue()
-    public var futexes = FutexTable()
+    /// Futex waiters by key (Threads/FutexKeys.swift: handlers use the `futexes` view).
+    public var futexTable = FutexTable()
+    var nextFutexSpaceID: UInt64 = 0
     /// System V IPC objects (Sources/KernelCore/IPC/): one namespace per machine.
     public let sysvIPC = SysVIPCNamespace()
     /// AF_UNIX names: abstract names and the sockets bound to socket inodes

@@ -181,7 +181,7 @@ final class ExecSyscallTests: XCTestCase {
         assertSuccess(exec("/bin/prog"), 0)
         XCTAssertEqual(k.state.scheduler.threads.map(\.tid), [1])
         XCTAssertNil(k.state.scheduler.thread(withID: tid))
-        XCTAssertTrue(k.state.futexes.queues.isEmpty, "a dead thread still waits on a futex")
+        XCTAssertTrue(k.state.futexes.isEmpty, "a dead thread still waits on a futex")
     }
 
     func testRepeatedExecDoesNotLeakFrames() {

@@ -85,6 +85,27 @@ ln -s a.txt "$BBROOT/link"
 chmod 600 "$BBROOT/sub/numbers.txt"
 chmod 750 "$BBROOT/sub/deep"
 BUSYBOX="${BUSYBOX:-/bin/busybox}"
+# A shell script for busybox sh (issue 16): a pipeline, redirections, a subshell's status, a
+# background job and wait, and 100 commands that fork and exec ("busybox true"). Scratch files
+# go to /tmp (the host's natively, the guest's under egg), never into the tree itself.
+cat > "$BBROOT/pipeline.sh" <<'SCRIPT'
+cat a.txt | sort -r | wc -l
+t=/tmp/egg-pipeline.$$
+echo redirected > $t.out
+cat < $t.out
+sort -r a.txt > $t.sorted && head -n 1 $t.sorted
+rm -f $t.out $t.sorted
+(echo in a subshell; exit 3); echo "subshell status $?"
+sleep 0.2 & echo started; wait; echo "waited $?"
+n=0; for i in $(seq 100); do busybox true || break; n=$((n+1)); done; echo "exec loop $n"
+SCRIPT
+# /bin/sh for system() and popen() under egg (guest_case names ending in @sh get --files).
+SHROOT="$LOGS/shroot"
+mkdir -p "$SHROOT/bin"
+if [ -x "$BUSYBOX" ]; then
+    cp "$BUSYBOX" "$SHROOT/bin/busybox"
+    ln -sf busybox "$SHROOT/bin/sh"
+fi
 
 # ---------------------------------------------------------------------------------------
 # The case table. Every case is one line of fields separated by '|':
@@ -254,6 +275,14 @@ for v in musl glibc pie; do
 done
 guest_case "fork_test-musl@smp2" fork_test-musl 0 exact - "" ""
 guest_case "fork_bomb-musl" fork_bomb-musl 0 verdict - "" ""
+# Starting programs as libraries do: posix_spawn, fork+pipe+execve, system() and popen()
+# through busybox as /bin/sh (Guest/c/spawn_test.c), and Go's os/exec (Guest/go/exec.go).
+for v in musl glibc pie; do
+    guest_case "spawn_test-$v@sh" "spawn_test-$v" 0 verdict - "" "" --need-shell
+done
+guest_case "exec-go" exec-go 0 verdict - "" ""
+guest_case "exec-go@smp2" exec-go 0 verdict - "" ""
+CASES+=("busybox|busybox-sh-pipeline|exact|sh pipeline.sh")
 guest_case "fork_bomb-glibc@smp2" fork_bomb-glibc 0 verdict - "" ""
 # /proc, /sys and process controls (issue 14 item 4, issue 15 item 7).
 for v in musl glibc pie; do
@@ -459,6 +488,7 @@ run_guest_case() { # fields after kind|name
     # @m<SIZE> the memory.
     local eggopts=()
     case "$name" in
+        *@sh) eggopts=(--files "$SHROOT") ;;
         *@microvm|*@q35) eggopts=(--machine "${name##*@}") ;;
         *@smp*) eggopts=(--smp "${name##*@smp}") ;;
         *@m*) eggopts=(-m "${name##*@m}") ;;

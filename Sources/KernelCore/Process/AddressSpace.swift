@@ -24,6 +24,8 @@ public final class AddressSpace {
     /// Processes using this address space (vfork and CLONE_VM children share their
     /// parent's); the last one to let go frees it (ProcessLifecycle.dropAddressSpace).
     var sharingProcesses = 1
+    /// This address space's number in futex keys (Threads/FutexKeys.swift); 0 until used.
+    var futexSpaceID: UInt64 = 0
     /// The file system's blocks once a file is mapped: their frames are the files', never
     /// freed by unmapping (Process/FileMappingFaults.swift).
     public var fileBlocks: FileBlockStore? = nil

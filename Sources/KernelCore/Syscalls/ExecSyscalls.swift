@@ -313,8 +313,6 @@ enum ExecSyscalls {
         me.signalMask = savedMask
         // Their futex waits go too: the same binary exec'd again has its futex words at the
         // same addresses, and a stale waiter would swallow a wake-up meant for a live one.
-        for q in k.futexes.queues {
-            for w in q.waiters where doomed.contains(w.tid) { k.futexes.remove(address: q.address, tid: w.tid) }
-        }
+        k.futexes.removeWaiters(tids: doomed)
     }
 }

@@ -195,7 +195,7 @@ enum FutexSyscalls {
 
     /// Anyone asleep in the kernel on `address`.
     static func hasWaiters(_ k: KernelState, _ address: UInt64) -> Bool {
-        k.futexes.queues.contains { $0.address == address && !$0.waiters.isEmpty }
+        k.futexes.hasWaiters(address: address)
     }
 
     /// FUTEX_LOCK_PI / FUTEX_LOCK_PI2 (`deadline` absolute) and FUTEX_TRYLOCK_PI (`trying`).
@@ -209,7 +209,7 @@ enum FutexSyscalls {
             let queued = k.futexes.isWaiting(address: address.value, tid: me.tid)
             // Woken by FUTEX_UNLOCK_PI's hand-over: the word already names us.
             if !first && !queued && value & FutexWord.tidMask == tid { return 0 }
-            let others = k.futexes.queues.contains { $0.address == address.value && $0.waiters.contains { $0.tid != me.tid } }
+            let others = k.futexes.hasWaiters(address: address.value, other: me.tid)
             let step = PILockStep.decide(value: value, tid: tid, othersWaiting: others) { owner in
                 k.scheduler.thread(withID: Int(owner)) != nil
             }
