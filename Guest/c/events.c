@@ -87,12 +87,14 @@ int main(void)
     int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
     CHECK(tfd >= 0, "timerfd_create: %s", strerror(errno));
     struct itimerspec its = {.it_interval = {0, 10000000}, .it_value = {0, 10000000}};
+    /* The clock starts before the timer is armed: the third expiry is 30 ms after arming,
+     * and the calls in between may take milliseconds on a slow (emulated) machine. */
+    struct timespec start, end;
+    clock_gettime(CLOCK_MONOTONIC, &start);
     CHECK(timerfd_settime(tfd, 0, &its, NULL) == 0, "timerfd_settime");
     ev.events = EPOLLIN;
     ev.data.u64 = 0x71;
     CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev) == 0, "epoll_ctl timerfd");
-    struct timespec start, end;
-    clock_gettime(CLOCK_MONOTONIC, &start);
     int ticks = 0;
     while (ticks < 3) {
         int r = epoll_wait(ep, out, 4, 2000);
