@@ -265,6 +265,8 @@ for v in musl glibc pie; do
     guest_case "setxid_threads-$v" "setxid_threads-$v" 0 verdict - "" ""
     # System V message queues (issue 15 item 6); root natively for its seteuid part.
     guest_case "sysv_ipc_test-$v" "sysv_ipc_test-$v" 0 verdict - "" ""
+    # System V shared memory: two attaches, fork, IPC_RMID then the last detach.
+    guest_case "sysv_shm_test-$v" "sysv_shm_test-$v" 0 verdict - "" ""
     guest_case "sha1_repl-$v" "sha1_repl-$v" 0 exact "$LOGS/repl.txt" "" ""
 done
 # Issue 16: processes — fork/wait statuses, copy-on-write both ways, pipes, WNOHANG, SIGCHLD,

@@ -1,4 +1,4 @@
-// SysVIPC — what System V message queues and semaphore sets (and later shared memory) share:
+// SysVIPC — what System V message queues, semaphore sets and shared memory segments share:
 // the ipc_perm record with its access rule, keys and ids, and the namespace that holds the
 // objects (KernelCore layer, pure logic; host-tested in Tests/KernelCoreTests/SysVIPCTests.swift).
 //
@@ -110,7 +110,19 @@ public final class SysVIPCNamespace {
     public let messageQueues = IPCObjectTable<SysVMessageQueue>(limit: 32000)
     /// semmni default (ipc/sem.c SEMMNI 32000).
     public let semaphoreSets = IPCObjectTable<SysVSemaphoreSet>(limit: 32000)
+    /// shmmni default (ipc/shm.c SHMMNI 4096).
+    public let sharedMemory = IPCObjectTable<SysVSharedMemorySegment>(limit: 4096)
     public init() {}
+
+    /// Segments marked SHM_DEST whose last attach went (at shmdt, exit or exec) leave the
+    /// table; their frames already went with the file. Run before each shm call looks.
+    public func sweepDestroyedSegments() {
+        var gone: [Int] = []
+        for (id, entry) in sharedMemory.objects where entry.object.destroyed && entry.object.attachCount == 0 {
+            gone.append(id)
+        }
+        for id in gone { sharedMemory.remove(id: id) }
+    }
 
     /// exit_sem: a process's SEM_UNDO adjustments are applied when it exits. With one
     /// process the machine ends with it; the process table calls this once processes can

@@ -185,6 +185,10 @@ func registerBuiltinSyscalls(_ t: inout SyscallTable) {
     t.register(.semop, SysVIPCSyscalls.semop)
     t.register(.semtimedop, SysVIPCSyscalls.semtimedop)
     t.register(.semctl, SysVIPCSyscalls.semctl)
+    t.register(.shmget, SysVIPCSyscalls.shmget)
+    t.register(.shmat, SysVIPCSyscalls.shmat)
+    t.register(.shmdt, SysVIPCSyscalls.shmdt)
+    t.register(.shmctl, SysVIPCSyscalls.shmctl)
     // Time
     t.register(.clock_gettime, TimeSyscalls.clockGettime)
     t.register(.clock_getres, TimeSyscalls.clockGetres)
