@@ -8,7 +8,8 @@
  * once; SIGKILL ends a stopped child; SA_NOCLDSTOP suppresses the stop SIGCHLD while
  * waitid(WSTOPPED) still reports it; pidfd_open (flags, PIDFD_NONBLOCK), poll on a pidfd
  * (readable only once the process ended), pidfd_send_signal, waitid(P_PIDFD),
- * pidfd_getfd. The pidfd calls go through syscall(2) (older libcs have no wrappers).
+ * pidfd_getfd; a stop holds every thread of the process, not just the one that took it.
+ * The pidfd calls go through syscall(2) (older libcs have no wrappers).
  * Kernel side: Sources/KernelCore/Signals/JobControl.swift, Process/PidFile.swift,
  * Process/WaitSyscalls.swift.
  */
@@ -16,6 +17,7 @@
 #include "check.h"
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -73,6 +75,57 @@ static pid_t stopping_child(int fd)
             pause();
     }
     return pid;
+}
+
+/* A second thread of the threaded child: one byte every 5 ms while the process runs. */
+static int ticker_fd;
+static void *ticker(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        if (write(ticker_fd, "t", 1) != 1)
+            _exit(4);
+        usleep(5000);
+    }
+    return NULL;
+}
+
+/* Stops a two-threaded child with SIGSTOP from outside: neither thread runs until SIGCONT. */
+static void threads_stop_together(void)
+{
+    int t[2];
+    CHECK(pipe(t) == 0, "pipe: %s", strerror(errno));
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        close(t[0]);
+        ticker_fd = t[1];
+        pthread_t th;
+        if (pthread_create(&th, NULL, ticker, NULL) != 0)
+            _exit(5);
+        for (;;)
+            pause();
+    }
+    close(t[1]);
+    char buf[64];
+    CHECK(read(t[0], buf, 1) == 1, "the ticker thread never ran");
+    int status;
+    CHECK(kill(pid, SIGSTOP) == 0, "kill(SIGSTOP): %s", strerror(errno));
+    CHECK(waitpid(pid, &status, WUNTRACED) == pid && WIFSTOPPED(status) && WSTOPSIG(status) == SIGSTOP,
+          "threaded child not reported stopped (status %#x)", status);
+    /* Drain what was written before the stop, then nothing more may come. */
+    int fl = fcntl(t[0], F_GETFL);
+    CHECK(fcntl(t[0], F_SETFL, fl | O_NONBLOCK) == 0, "fcntl: %s", strerror(errno));
+    while (read(t[0], buf, sizeof buf) > 0) {
+    }
+    usleep(100000);
+    CHECK(read(t[0], buf, sizeof buf) < 0 && errno == EAGAIN, "a thread of the stopped process ran");
+    CHECK(kill(pid, SIGCONT) == 0, "kill(SIGCONT): %s", strerror(errno));
+    CHECK(fcntl(t[0], F_SETFL, fl) == 0, "fcntl: %s", strerror(errno));
+    CHECK(read(t[0], buf, 1) == 1, "the ticker thread did not resume");
+    CHECK(kill(pid, SIGKILL) == 0 && waitpid(pid, &status, 0) == pid && WIFSIGNALED(status),
+          "threaded child not reaped");
+    close(t[0]);
 }
 
 int main(void)
@@ -150,6 +203,8 @@ int main(void)
     CHECK(chld_count == before, "SIGCHLD sent for a stop despite SA_NOCLDSTOP");
     CHECK(kill(pid, SIGKILL) == 0 && waitpid(pid, &status, 0) == pid, "third child not reaped");
     CHECK(chld_count == before + 1 && chld_code == CLD_KILLED, "no SIGCHLD for the kill");
+
+    threads_stop_together();
 
     /* 4. pidfd_open's flags, pidfd_getfd on oneself. */
     CHECK_ERRNO(syscall(SYS_pidfd_open, getpid(), 1), EINVAL);
