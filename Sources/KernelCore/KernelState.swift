@@ -46,6 +46,8 @@ public final class Process {
     public var stopReport: Int32? = nil
     public var continueReport = false
     public var stopped = false
+    /// The threads of a stopped process park here until SIGCONT (Signals/JobControl.swift).
+    public let stopWaiters = WaitQueue()
     /// Set once exit_group (or a fatal signal) began: the remaining threads die on their
     /// next way out of the kernel.
     public var exiting = false

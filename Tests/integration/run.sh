@@ -276,6 +276,12 @@ for v in musl glibc pie; do
     guest_case "fork_test-$v" "fork_test-$v" 0 exact - "" ""
 done
 guest_case "fork_test-musl@smp2" fork_test-musl 0 exact - "" ""
+# Issue 16 items 3-5: stop/continue (WUNTRACED, WCONTINUED, CLD_STOPPED, SA_NOCLDSTOP,
+# SIGKILL while stopped) and pidfds (Guest/c/jobctl_test.c).
+for v in musl glibc pie; do
+    guest_case "jobctl_test-$v" "jobctl_test-$v" 0 verdict - "" ""
+done
+guest_case "jobctl_test-musl@smp2" jobctl_test-musl 0 verdict - "" ""
 guest_case "fork_bomb-musl" fork_bomb-musl 0 verdict - "" ""
 # Starting programs as libraries do: posix_spawn, fork+pipe+execve, system() and popen()
 # through busybox as /bin/sh (Guest/c/spawn_test.c), and Go's os/exec (Guest/go/exec.go).

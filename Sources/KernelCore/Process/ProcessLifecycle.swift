@@ -175,6 +175,7 @@ extension KernelState {
         for set in sysvIPC.applySemaphoreUndo(pid: p.pid) { wake(set.waiters) }
         processOverride = saved
         releaseVforkParent(p)
+        notifyPollers()   // pidfds of p become readable (PidFile.swift)
         // This CPU still runs on p's tables: load the kernel's before freeing them. Tables
         // shared with a vfork parent stay loaded (the scheduler sees the same root next).
         if p.addressSpace.users == 1 && kernelRoot != 0 { platform.activateAddressSpace(root: kernelRoot) }
@@ -222,8 +223,9 @@ extension KernelState {
     /// kill(2) to process `p`: pending for the process; any thread not blocking it takes it.
     public func postSignal(_ s: Int, to p: Process) {
         if p.exiting { return }
+        prepareSignal(s, for: p)   // SIGCONT resumes even when ignored (Signals/JobControl.swift)
         let handler = p.signalHandlers[s]
-        if handler == 1 || (handler == 0 && KernelState.ignoredByDefault(s)) { return }
+        if handler == 1 || (handler == 0 && discardedByDefault(s, for: p)) { return }
         p.processPendingSignals |= signalBit(s)
         if let t = p.threads.first(where: { $0.signalMask & signalBit(s) == 0 }) { scheduler.interrupt(t) }
     }

@@ -2,9 +2,8 @@
 // getpgrp, setsid, getsid (KernelCore layer).
 //
 // Children, zombies and their status words are kept by ProcessLifecycle.swift; a child's end
-// wakes its parent's `childEvents` queue, where these calls sleep. Processes never stop in
-// egg yet (no job control), so WUNTRACED/WSTOPPED and WCONTINUED are accepted and find no
-// stopped or continued child. References: wait(2), wait4(2), setpgid(2), setsid(2),
+// wakes its parent's `childEvents` queue, where these calls sleep. A stop or continue (Signals/JobControl.swift) sets the child's stopReport / continueReport,
+// which WUNTRACED/WSTOPPED and WCONTINUED report. References: wait(2), wait4(2), setpgid(2), setsid(2),
 // kernel/exit.c (do_wait, eligible_child) and kernel/sys.c (ksys_setpgid, ksys_setsid).
 import LinuxABI
 
@@ -51,15 +50,34 @@ enum WaitSyscalls {
         k.process.childrenSystemNanoseconds &+= c.exitedSystemNanoseconds &+ c.childrenSystemNanoseconds
     }
 
-    /// Sleeps until an eligible child has ended and returns it; nil with WNOHANG when none
-    /// has yet. ECHILD when no eligible child exists, EINTR when a signal comes first.
-    static func waitForChild(_ k: KernelState, _ selection: Selection, options: UInt64) throws(Errno) -> Process? {
+    static let wUntraced: UInt64 = 0x2, wContinued: UInt64 = 0x8
+
+    /// What a waiter found: a child that ended, stopped (its status word) or continued.
+    enum Event { case ended, stopped(Int32), continued }
+
+    /// Sleeps until an eligible child has ended (with WEXITED), stopped (WUNTRACED /
+    /// WSTOPPED) or continued (WCONTINUED) and returns it; nil with WNOHANG when none has
+    /// yet. ECHILD when no eligible child exists, EINTR when a signal comes first. A stop
+    /// or continue report is taken unless WNOWAIT (kernel/exit.c wait_task_stopped,
+    /// wait_task_continued).
+    static func waitForChild(_ k: KernelState, _ selection: Selection, options: UInt64) throws(Errno) -> (Process, Event)? {
         let me = k.process
         while true {
             var found = false
             for c in me.children where eligible(c, selection, options: options) {
                 found = true
-                if isZombie(c) { return c }
+                if isZombie(c) {
+                    if options & wExited != 0 { return (c, .ended) }
+                    continue
+                }
+                if options & wUntraced != 0, let status = c.stopReport {
+                    if options & wNoWait == 0 { c.stopReport = nil }
+                    return (c, .stopped(status))
+                }
+                if options & wContinued != 0 && c.continueReport {
+                    if options & wNoWait == 0 { c.continueReport = false }
+                    return (c, .continued)
+                }
             }
             guard found else { throw .ECHILD }
             if options & wNoHang != 0 { return nil }
@@ -68,7 +86,8 @@ enum WaitSyscalls {
     }
 
     /// wait4(pid, wstatus, options, rusage): pid < -1 a group, -1 any child, 0 the caller's
-    /// group, > 0 that child.
+    /// group, > 0 that child. Status words as wait(2): exit code << 8, the signal, 0x7f |
+    /// signal << 8 for a stop, 0xffff for a continue.
     static func wait4(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let pid = a.int32(0)
         let options = a[2] & 0xFFFF_FFFF
@@ -79,50 +98,55 @@ enum WaitSyscalls {
         else if pid == -1 { selection = .any }
         else if pid == 0 { selection = .group(k.process.processGroup) }
         else { selection = .pid(Int(pid)) }
-        guard let child = try waitForChild(k, selection, options: options | wExited) else { return 0 }
-        if !a.address(1).isNull, let e = k.memory.writeUInt32(a.address(1), UInt32(bitPattern: child.waitStatus ?? 0)) {
+        guard let (child, event) = try waitForChild(k, selection, options: options | wExited) else { return 0 }
+        let status: Int32
+        switch event {
+        case .ended: status = child.waitStatus ?? 0
+        case .stopped(let s): status = s
+        case .continued: status = 0xFFFF
+        }
+        if !a.address(1).isNull, let e = k.memory.writeUInt32(a.address(1), UInt32(bitPattern: status)) {
             throw e
         }
         if !a.address(3).isNull, let e = k.memory.copyOut(a.address(3), from: childUsage(child)) { throw e }
-        collectTimes(k, child)
-        k.reap(child)
+        if case .ended = event {
+            collectTimes(k, child)
+            k.reap(child)
+        }
         return child.pid
     }
 
-    /// waitid(idtype, id, infop, options, rusage): P_ALL 0, P_PID 1, P_PGID 2 (P_PIDFD 3
-    /// needs pidfds, which egg does not make: EINVAL as before Linux 5.4). The siginfo gets
-    /// SIGCHLD, CLD_EXITED or CLD_KILLED, the pid and the status; with WNOHANG and nothing
-    /// ready it is zeroed and the call returns 0.
+    /// waitid(idtype, id, infop, options, rusage): P_ALL 0, P_PID 1, P_PGID 2, P_PIDFD 3
+    /// (the process a pidfd refers to, Process/PidFile.swift). The siginfo gets SIGCHLD,
+    /// CLD_EXITED / CLD_KILLED / CLD_STOPPED / CLD_CONTINUED, the pid and the status; with
+    /// WNOHANG and nothing ready it is zeroed and the call returns 0.
     static func waitid(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let options = a[3] & 0xFFFF_FFFF
-        guard options & ~waitidKnown == 0, options & (wExited | 0x2 | 0x8) != 0 else { throw .EINVAL }
+        guard options & ~waitidKnown == 0, options & (wExited | wUntraced | wContinued) != 0 else { throw .EINVAL }
         let id = Int(a.int32(1))
         let selection: Selection
         switch a.int(0) {
         case 0: selection = .any
         case 1: guard id > 0 else { throw .EINVAL }; selection = .pid(id)
         case 2: guard id >= 0 else { throw .EINVAL }; selection = .group(id == 0 ? k.process.processGroup : id)
+        case 3: selection = .pid(try PidFile.process(k, fd: a.int32(1)).pid)
         default: throw .EINVAL
         }
         let info: Siginfo
-        let child: Process?
-        if options & wExited == 0 {
-            // Only stopped/continued children asked for: none exist (see the header), but
-            // the children must still be there.
-            guard k.process.children.contains(where: { eligible($0, selection, options: options) }) else { throw .ECHILD }
-            guard options & wNoHang != 0 else {
-                while true { if !k.wait(on: k.process.childEvents) { throw .EINTR } }
+        let found = try waitForChild(k, selection, options: options)
+        if let (c, event) = found {
+            let code: Int32, value: Int32
+            switch event {
+            case .ended:
+                let status = c.waitStatus ?? 0
+                let exited = status & 0x7F == 0
+                code = exited ? 1 : 2
+                value = exited ? (status >> 8) & 0xFF : status & 0x7F
+            case .stopped(let s): code = cldStopped; value = (s >> 8) & 0xFF
+            case .continued: code = cldContinued; value = Int32(sigcont)
             }
-            child = nil
-        } else {
-            child = try waitForChild(k, selection, options: options)
-        }
-        if let c = child {
-            let status = c.waitStatus ?? 0
-            let exited = status & 0x7F == 0
-            info = Siginfo(signal: Int32(sigchld), code: exited ? 1 : 2,
-                           detail: .child(pid: Int32(c.pid), uid: 0, status: exited ? (status >> 8) & 0xFF : status & 0x7F,
-                                          userTime: 0, systemTime: 0))
+            info = Siginfo(signal: Int32(sigchld), code: code,
+                           detail: .child(pid: Int32(c.pid), uid: 0, status: value, userTime: 0, systemTime: 0))
         } else {
             info = Siginfo(signal: 0, code: 0, detail: .child(pid: 0, uid: 0, status: 0, userTime: 0, systemTime: 0))
         }
@@ -132,10 +156,10 @@ enum WaitSyscalls {
             if let e = k.memory.copyOut(a.address(2), from: w.bytes) { throw e }
         }
         if !a.address(4).isNull {
-            let usage = child.map { childUsage($0) } ?? [UInt8](repeating: 0, count: 144)
+            let usage = found.map { childUsage($0.0) } ?? [UInt8](repeating: 0, count: 144)
             if let e = k.memory.copyOut(a.address(4), from: usage) { throw e }
         }
-        if let c = child, options & wNoWait == 0 {
+        if let (c, event) = found, case .ended = event, options & wNoWait == 0 {
             collectTimes(k, c)
             k.reap(c)
         }

@@ -29,10 +29,10 @@ let saNoDefer: UInt64 = 0x4000_0000, saResetHand: UInt64 = 0x8000_0000, saSigInf
 @inline(__always) func signalBit(_ s: Int) -> UInt64 { 1 << UInt64(s - 1) }
 
 extension KernelState {
-    /// Signals whose default action is to be ignored (signal(7)); the stop signals are
-    /// ignored too, since there is no job control.
+    /// Signals whose default action is to be ignored (signal(7)): SIGCHLD, SIGCONT, SIGURG,
+    /// SIGWINCH. The stop signals' default action is JobControl.swift's.
     static func ignoredByDefault(_ s: Int) -> Bool {
-        s == 17 || s == 18 || s == 23 || s == 28 || s == 19 || s == 20 || s == 21 || s == 22
+        s == 17 || s == 18 || s == 23 || s == 28
     }
 
     /// Whether `t` has a signal to take, or must leave because its process is ending (so
@@ -48,8 +48,9 @@ extension KernelState {
 
     /// tgkill(2)/tkill(2): to one thread.
     public func postThreadSignal(_ s: Int, to t: Thread) {
+        if let p = t.process { prepareSignal(s, for: p) }
         let handlers = t.process?.signalHandlers ?? signalHandlers
-        if handlers[s] == 1 || (handlers[s] == 0 && KernelState.ignoredByDefault(s)) { return }
+        if handlers[s] == 1 || (handlers[s] == 0 && discardedByDefault(s, for: t.process)) { return }
         t.pendingSignals |= signalBit(s)
         if t.signalMask & signalBit(s) == 0 { scheduler.interrupt(t) }
     }
@@ -116,6 +117,12 @@ extension KernelState {
             if let saved = t.savedSignalMask { t.signalMask = saved; t.savedSignalMask = nil }
         }
         while true {
+            // A stopped process's threads park here (SIGCONT or SIGKILL ends it).
+            if let p = t.process, p.stopped {
+                waitWhileStopped(t, p)
+                if p.exiting { scheduler.exitCurrent(self) }
+                if p.stopped { killedBySignal(sigkill) }   // only SIGKILL ends a stop otherwise
+            }
             let deliverable = (t.pendingSignals | processPendingSignals) & ~t.signalMask
             if deliverable == 0 {
                 // No handler ran (the signal was ignored): Linux restarts the call silently.
@@ -129,6 +136,7 @@ extension KernelState {
             if handler == 1 { continue }                                         // SIG_IGN
             if handler == 0 {                                                    // SIG_DFL
                 if KernelState.ignoredByDefault(s) { continue }
+                if KernelState.isStopSignal(s) { stopCurrentProcess(signal: s); continue }
                 killedBySignal(s)
             }
             var info = Siginfo(signal: Int32(s), code: fromThread ? -6 : 0,      // SI_TKILL / SI_USER
