@@ -22,7 +22,13 @@ enum PollSyscalls {
             if deadline.hasPassed(now: now) { return 0 }
             var wake = deadline
             if watchesConsole() { wake = wake.earlier(.after(Int64(consoleSlice), now: now)) }
-            guard k.wait(on: k.pollWaiters, deadline: wake.monotonic) else { throw .EINTR }
+            guard k.wait(on: k.pollWaiters, deadline: wake.monotonic) else {
+                // A signal woke us, perhaps together with the event: Linux's do_poll looks
+                // once more and reports what is ready; EINTR only when nothing is.
+                let again = scan()
+                if again > 0 { return again }
+                throw .EINTR
+            }
         }
     }
 
