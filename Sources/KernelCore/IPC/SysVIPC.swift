@@ -48,6 +48,15 @@ public struct IPCPermissions: Equatable {
         w.i32(key); w.u32(uid); w.u32(gid); w.u32(cuid); w.u32(cgid); w.u32(mode)
         w.u16(sequence); w.u16(0); w.u32(0); w.u64(0); w.u64(0)
     }
+
+    /// IPC_SET of msgctl, semctl and shmctl: the owner and the permission bits come from the
+    /// struct ipc64_perm at the start of the caller's buffer (ipc_update_perm in ipc/util.c);
+    /// key, creator and sequence stay.
+    public mutating func applySet(from r: ByteReader) {
+        uid = r.u32(4)
+        gid = r.u32(8)
+        mode = r.u32(20) & 0o777
+    }
 }
 
 /// One kind of IPC object (msg, sem, shm) in the IPC namespace: ids built as Linux does

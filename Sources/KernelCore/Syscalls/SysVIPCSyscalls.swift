@@ -124,9 +124,7 @@ enum SysVIPCSyscalls {
             guard perms.mayControl(c) else { throw .EPERM }
             let limit = Int(r.u64(88))
             if limit > SysVMessageQueue.queueBytesDefault && !c.capable(CapabilitySet.sysResource) { throw .EPERM }
-            perms.uid = r.u32(4)
-            perms.gid = r.u32(8)
-            perms.mode = r.u32(20) & 0o777
+            perms.applySet(from: r)
             table.update(id: Int(id), perms)
             q.byteLimit = limit
             q.changeTime = k.platform.realtimeNanoseconds() / 1_000_000_000
@@ -255,9 +253,7 @@ extension SysVIPCSyscalls {
             let r = ByteReader(b)
             var (perms, set) = try semaphoreSet(k, Int(id))
             guard perms.mayControl(c) else { throw .EPERM }
-            perms.uid = r.u32(4)
-            perms.gid = r.u32(8)
-            perms.mode = r.u32(20) & 0o777
+            perms.applySet(from: r)
             table.update(id: Int(id), perms)
             set.changeTime = seconds(k)
             return 0

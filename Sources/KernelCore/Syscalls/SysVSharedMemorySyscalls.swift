@@ -174,9 +174,7 @@ extension SysVIPCSyscalls {
             let r = ByteReader(b)
             var (perms, s) = try segment(k, Int(id))
             guard perms.mayControl(c) else { throw .EPERM }
-            perms.uid = r.u32(4)
-            perms.gid = r.u32(8)
-            perms.mode = r.u32(20) & 0o777
+            perms.applySet(from: r)
             table.update(id: Int(id), perms)
             s.changeTime = seconds(k)
             return 0
