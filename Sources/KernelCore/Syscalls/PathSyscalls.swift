@@ -496,14 +496,25 @@ enum PathSyscalls {
     static func utimensat(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let flags = a[3]
         guard flags & ~(atSymlinkNofollow | atEmptyPath) == 0 else { throw .EINVAL }
+        var times: [(Int64, Int64)]? = nil
+        if !a.address(2).isNull {
+            let b = try k.memory.copyIn(a.address(2), count: 32).get()
+            let r = ByteReader(b)
+            times = [(r.i64(0), r.i64(8)), (r.i64(16), r.i64(24))]
+        }
+        return try setTimes(k, a.int32(0), a.address(1), flags, times)
+    }
+
+    /// do_utimes, shared by utimensat, utime, utimes and futimesat (LegacyFileSyscalls
+    /// .swift): `times` nil is "now"; else (seconds, nanoseconds) for atime and mtime, with
+    /// UTIME_NOW / UTIME_OMIT; a NULL path means the descriptor `dirfd` itself.
+    static func setTimes(_ k: KernelState, _ dirfd: Int32, _ path: UserAddress, _ flags: UInt64,
+                         _ times: [(Int64, Int64)]?) throws(Errno) -> Int {
         let now = k.platform.realtimeNanoseconds()
         var access = now, modify = now
         var setAccess = true, setModify = true
         var toNow = true   // times NULL or UTIME_NOW twice: write permission is enough
-        if !a.address(2).isNull {
-            let b = try k.memory.copyIn(a.address(2), count: 32).get()
-            let r = ByteReader(b)
-            let times = [(r.i64(0), r.i64(8)), (r.i64(16), r.i64(24))]
+        if let times {
             var values: [Int64] = []
             for (i, (s, ns)) in times.enumerated() {
                 if ns == utimeOmit { if i == 0 { setAccess = false } else { setModify = false }; values.append(0); continue }
@@ -516,12 +527,12 @@ enum PathSyscalls {
             modify = values[1]
         }
         let t: Target
-        if a.address(1).isNull {
-            guard a.int32(0) != atFDCWD else { throw .EFAULT }
-            guard a.int32(0) >= 0, let f = k.files[Int(a.int32(0))] else { throw .EBADF }
-            t = .description(f, Int(a.int32(0)))
+        if path.isNull {
+            guard dirfd != atFDCWD else { throw .EFAULT }
+            guard dirfd >= 0, let f = k.files[Int(dirfd)] else { throw .EBADF }
+            t = .description(f, Int(dirfd))
         } else {
-            t = try target(k, a.int32(0), a.address(1), follow: flags & atSymlinkNofollow == 0, emptyPath: flags & atEmptyPath != 0).get()
+            t = try target(k, dirfd, path, follow: flags & atSymlinkNofollow == 0, emptyPath: flags & atEmptyPath != 0).get()
         }
         guard let i = inode(of: t) else { return 0 }
         if setAccess || setModify, let e = Permissions.mayChangeTimes(i, toNow: toNow && setAccess && setModify,

@@ -118,6 +118,8 @@ public final class Inode {
     /// An O_TMPFILE file opened without O_EXCL: linkat(AT_EMPTY_PATH) may give it a name
     /// although its link count is 0 (I_LINKABLE in fs/namei.c).
     public var linkable = false
+    /// Extended attributes (VFS/ExtendedAttributes.swift, Syscalls/XattrSyscalls.swift).
+    public var xattrs = ExtendedAttributes()
 
     public init(kind: Kind, number: UInt64, permissions: UInt32, now: Int64, store: FileBlockStore) {
         contents = FileData(store: store)
@@ -143,7 +145,10 @@ public final class Inode {
         changeTime = now
     }
 
-    deinit { contents.store.inodesInUse -= 1 }
+    deinit {
+        contents.store.inodesInUse -= 1
+        contents.store.xattrSpaceInUse -= xattrs.spaceUsed
+    }
 
     public var isDirectory: Bool { kind == .directory }
     public var isSymlink: Bool { kind == .symlink }
