@@ -4,7 +4,8 @@
  * pipe, unknown flags EOPNOTSUPP), getdents (struct linux_dirent with d_type in the last
  * byte), utime/utimes/futimesat, close_range (CLOSE_RANGE_CLOEXEC, EINVAL), fchmodat2
  * (EOPNOTSUPP for a symlink with AT_SYMLINK_NOFOLLOW) and sethostname (uname follows, EPERM
- * without CAP_SYS_ADMIN, EINVAL past 64 bytes).
+ * without CAP_SYS_ADMIN, EINVAL past 64 bytes), and /proc/self/io's rchar/wchar/syscr/syscw
+ * counting real reads and writes.
  *
  * Layer: guest test program (Guest/c, check.h); runs natively on Linux (as root, on the
  * /dev/shm tmpfs; sethostname inside a private UTS namespace there) first. Kernel side:
@@ -39,6 +40,21 @@ static long preadv2_(int fd, struct iovec *v, int n, long off, int flags)
 static long pwritev2_(int fd, struct iovec *v, int n, long off, int flags)
 {
     return syscall(NR_PWRITEV2, fd, v, n, off, 0L, flags);
+}
+
+/* One counter of /proc/self/io. */
+static long long io_field(const char *name)
+{
+    char text[512];
+    int fd = open("/proc/self/io", O_RDONLY);
+    CHECK(fd >= 0, "open /proc/self/io: %s", strerror(errno));
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    CHECK(n > 0, "read /proc/self/io");
+    text[n] = 0;
+    char *at = strstr(text, name);
+    CHECK(at != NULL && at[strlen(name)] == ':', "no %s in /proc/self/io", name);
+    return atoll(at + strlen(name) + 1);
 }
 
 int main(void)
@@ -89,6 +105,19 @@ int main(void)
     /* RWF_NOWAIT on an empty pipe: EAGAIN instead of blocking. */
     CHECK_ERRNO(preadv2_(p[0], &rb, 1, -1, 0x8), EAGAIN);
     CHECK_ERRNO(preadv2_(p[0], &rb, 1, 0, 0), ESPIPE);
+
+    /* /proc/self/io counts the calls and their bytes. */
+    long long rchar = io_field("rchar"), wchar = io_field("wchar");
+    long long syscr = io_field("syscr"), syscw = io_field("syscw");
+    static char block[3000];
+    CHECK(pwrite(fd, block, sizeof block, 100) == (ssize_t)sizeof block, "pwrite");
+    CHECK(pread(fd, block, sizeof block, 100) == (ssize_t)sizeof block, "pread");
+    struct iovec bv = {block, 1000};
+    CHECK(preadv(fd, &bv, 1, 0) == 1000, "preadv");
+    CHECK(io_field("wchar") - wchar >= 3000, "wchar did not grow by 3000");
+    CHECK(io_field("rchar") - rchar >= 4000, "rchar did not grow by 4000");
+    CHECK(io_field("syscw") - syscw >= 1 && io_field("syscr") - syscr >= 2, "syscr/syscw did not grow");
+    CHECK(io_field("write_bytes") == 0, "write_bytes on tmpfs");
 
     /* getdents: the old records, d_type in each record's last byte. */
     int sub = open(dir, O_RDONLY | O_DIRECTORY);

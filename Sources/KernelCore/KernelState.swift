@@ -39,6 +39,9 @@ public final class Process {
     public var session: Int
     /// The threads still alive in this process.
     public var threads: [Thread] = []
+    /// /proc/PID/io's counters (task_io_accounting): bytes read and written by read- and
+    /// write-like calls, and how many such calls (VFS/ProcessIOAccounting.swift).
+    public var ioAccounting = ProcessIOAccounting()
     /// The wait(2) status word once the process ended (exit code << 8, or the signal), and
     /// whether a waiter already took it (the process is then gone).
     public var waitStatus: Int32? = nil

@@ -58,7 +58,8 @@ enum PositionedVectorSyscalls {
         // Only files: they never block here, so no other thread sees the borrowed flag.
         if write && flags & rwfAppend != 0 && f.kind == .inode { f.statusFlags |= FileSyscalls.oAppend }
         defer { f.statusFlags = saved }
-        return try transfer(k, f, vectors, at: current ? nil : offset, write: write)
+        let run = { () throws(Errno) -> Int in try transfer(k, f, vectors, at: current ? nil : offset, write: write) }
+        return write ? try k.countingWrite(run) : try k.countingRead(run)
     }
 
     static func preadv(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
