@@ -202,7 +202,7 @@ public final class KernelState {
         registerBuiltinSyscalls(&syscalls)
         let scheduler = self.scheduler   // no cycle: the file system asks the scheduler, not self
         files.fileSystem.caller = { scheduler.current.credentials }
-        files.fileSystem.callerRoot = { [weak self] in self?.process.fileTable?.root }   // chroot(2)
+        files.fileSystem.callerRoot = { scheduler.current.process?.fileTable?.root }   // chroot(2)
     }
 
     /// The current process's address space.
