@@ -35,10 +35,11 @@ enum RootAndResolveSyscalls {
     /// unknown O_ flags are EINVAL, a mode without O_CREAT/O_TMPFILE is EINVAL, and
     /// RESOLVE_CACHED with O_CREAT, O_TRUNC or O_TMPFILE is EAGAIN.
     static func openat2(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
-        let size = a.size(2)
+        // openat2(dirfd, pathname, struct open_how *how, size_t size)
+        let size = a.size(3)
         guard size >= openHowSize else { throw .EINVAL }
         guard size <= 4096 else { throw .E2BIG }
-        let bytes = try k.memory.copyIn(a.address(1), count: size).get()
+        let bytes = try k.memory.copyIn(a.address(2), count: size).get()
         for b in bytes[openHowSize...] where b != 0 { throw .E2BIG }
         let r = ByteReader(bytes)
         let flags = r.u64(0), mode = r.u64(8), resolve = r.u64(16)
