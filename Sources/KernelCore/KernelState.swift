@@ -39,6 +39,9 @@ public final class Process {
     public var session: Int
     /// The threads still alive in this process.
     public var threads: [Thread] = []
+    /// /proc/PID/io's counters (task_io_accounting): bytes read and written by read- and
+    /// write-like calls, and how many such calls (VFS/ProcessIOAccounting.swift).
+    public var ioAccounting = ProcessIOAccounting()
     /// The wait(2) status word once the process ended (exit code << 8, or the signal), and
     /// whether a waiter already took it (the process is then gone).
     public var waitStatus: Int32? = nil
@@ -199,6 +202,7 @@ public final class KernelState {
         registerBuiltinSyscalls(&syscalls)
         let scheduler = self.scheduler   // no cycle: the file system asks the scheduler, not self
         files.fileSystem.caller = { scheduler.current.credentials }
+        files.fileSystem.callerRoot = { scheduler.current.process?.fileTable?.root }   // chroot(2)
     }
 
     /// The current process's address space.

@@ -16,6 +16,7 @@ extension FileTable {
     func copyForFork() -> FileTable {
         let copy = FileTable(fileSystem: fileSystem)
         copy.workingDirectory = workingDirectory
+        copy.root = root   // chroot(2) is inherited
         for fd in 0..<descriptors.count {
             if let f = descriptors[fd] { copy.install(f, at: fd, closeOnExec: closeOnExecFlags[fd]) }
         }

@@ -43,7 +43,7 @@ enum FileSyscalls {
 
     static func write(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let f = try file(k, a, 0)
-        return try writeBytes(k, f, a.address(1), a.size(2))
+        return try k.countingWrite { () throws(Errno) -> Int in try writeBytes(k, f, a.address(1), a.size(2)) }
     }
 
     /// write(2) at the description's offset (or `position` for pwrite64).
@@ -120,7 +120,7 @@ enum FileSyscalls {
 
     static func read(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let f = try file(k, a, 0)
-        return try readBytes(k, f, a.address(1), a.size(2))
+        return try k.countingRead { () throws(Errno) -> Int in try readBytes(k, f, a.address(1), a.size(2)) }
     }
 
     static func readBytes(_ k: KernelState, _ f: OpenFile, _ address: UserAddress, _ requested: Int, at position: Int? = nil) throws(Errno) -> Int {
@@ -185,14 +185,14 @@ enum FileSyscalls {
         let f = try file(k, a, 0)
         guard a.int(3) >= 0 else { throw .EINVAL }
         guard isSeekable(f) else { throw .ESPIPE }
-        return try readBytes(k, f, a.address(1), a.size(2), at: a.int(3))
+        return try k.countingRead { () throws(Errno) -> Int in try readBytes(k, f, a.address(1), a.size(2), at: a.int(3)) }
     }
 
     static func pwrite64(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let f = try file(k, a, 0)
         guard a.int(3) >= 0 else { throw .EINVAL }
         guard isSeekable(f) else { throw .ESPIPE }
-        return try writeBytes(k, f, a.address(1), a.size(2), at: a.int(3))
+        return try k.countingWrite { () throws(Errno) -> Int in try writeBytes(k, f, a.address(1), a.size(2), at: a.int(3)) }
     }
 
     static func isSeekable(_ f: OpenFile) -> Bool {
@@ -243,11 +243,17 @@ enum FileSyscalls {
     }
 
     static func writev(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
-        try transferVectors(k, a) { f, base, len throws(Errno) -> Int in try writeBytes(k, f, base, len) }
+        _ = try file(k, a, 0)   // EBADF is not counted (fdget fails before vfs_writev)
+        return try k.countingWrite { () throws(Errno) -> Int in
+            try transferVectors(k, a) { f, base, len throws(Errno) -> Int in try writeBytes(k, f, base, len) }
+        }
     }
 
     static func readv(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
-        try transferVectors(k, a) { f, base, len throws(Errno) -> Int in try readBytes(k, f, base, len) }
+        _ = try file(k, a, 0)
+        return try k.countingRead { () throws(Errno) -> Int in
+            try transferVectors(k, a) { f, base, len throws(Errno) -> Int in try readBytes(k, f, base, len) }
+        }
     }
 
     // MARK: the console's ioctls
@@ -761,5 +767,33 @@ extension FileSyscalls {
         }
         table.update(inode) { $0.whole.append(WholeFileLock(description: me, exclusive: exclusive)) }
         return 0
+    }
+}
+
+// MARK: /proc/PID/io accounting (VFS/ProcessIOAccounting.swift)
+
+extension KernelState {
+    /// Runs a read-like call and counts it (syscr, rchar), failed or not, as vfs_read does.
+    func countingRead(_ body: () throws(Errno) -> Int) throws(Errno) -> Int {
+        do {
+            let n = try body()
+            process.ioAccounting.countRead(n)
+            return n
+        } catch {
+            process.ioAccounting.countRead(nil)
+            throw error
+        }
+    }
+
+    /// Runs a write-like call and counts it (syscw, wchar).
+    func countingWrite(_ body: () throws(Errno) -> Int) throws(Errno) -> Int {
+        do {
+            let n = try body()
+            process.ioAccounting.countWrite(n)
+            return n
+        } catch {
+            process.ioAccounting.countWrite(nil)
+            throw error
+        }
     }
 }

@@ -20,6 +20,7 @@ enum PathSyscalls {
     static let oDirectory: UInt64 = 0o200000, oNofollow: UInt64 = 0o400000, oPath: UInt64 = 0o10000000
     static let oTmpfile: UInt64 = 0o20200000, oTmpfileBit: UInt64 = 0o20000000   // O_TMPFILE, __O_TMPFILE
 
+    /// A path that starts with "/" starts at the process's root (chroot(2)).
     static func readPath(_ k: KernelState, _ address: UserAddress) -> Result<[UInt8], Errno> {
         k.memory.readCString(address, maximum: FileSystem.pathMax)
     }
@@ -27,7 +28,7 @@ enum PathSyscalls {
     /// Where a relative `path` starts: the working directory for AT_FDCWD, else the
     /// directory open at `dirfd` (EBADF if none, ENOTDIR if not a directory).
     static func base(_ k: KernelState, _ dirfd: Int32, _ path: [UInt8]) -> Result<Inode, Errno> {
-        if path.first == FileSystem.slash { return .success(k.files.fileSystem.root) }
+        if path.first == FileSystem.slash { return .success(k.files.fileSystem.lookupRoot) }
         if dirfd == atFDCWD { return .success(k.files.workingDirectory) }
         guard dirfd >= 0, let f = k.files[Int(dirfd)] else { return .failure(.EBADF) }
         guard f.kind == .inode, let inode = f.inode, inode.isDirectory else { return .failure(.ENOTDIR) }
@@ -95,13 +96,18 @@ enum PathSyscalls {
         try openAt(k, atFDCWD, a.address(0), oCreat | 1 | oTrunc, UInt32(truncatingIfNeeded: a[1]))  // O_WRONLY
     }
 
-    static func openAt(_ k: KernelState, _ dirfd: Int32, _ address: UserAddress, _ flagsArgument: UInt64, _ mode: UInt32) throws(Errno) -> Int {
+    static func openAt(_ k: KernelState, _ dirfd: Int32, _ address: UserAddress, _ flagsArgument: UInt64, _ mode: UInt32,
+                       rules: ResolveRules? = nil) throws(Errno) -> Int {
         // open(2)'s flags are a C int: the register's upper half is not part of them (a
         // fuzzer's bit 63 once reached F_GETFL's Int conversion and trapped the kernel).
         let flags = flagsArgument & 0xFFFF_FFFF
         let path: [UInt8], start: Inode
         (path, start) = try pathAndBase(k, dirfd, address).get()
-        if flags & oTmpfileBit != 0 { return try openTemporary(k, path, start, flags, mode) }
+        if flags & oTmpfileBit != 0 {
+            k.files.fileSystem.resolveRules = rules
+            defer { k.files.fileSystem.resolveRules = nil }
+            return try openTemporary(k, path, start, flags, mode)
+        }
         if flags & oCreat != 0 && flags & oDirectory != 0 { throw .EINVAL }
         let fs = k.files.fileSystem
         let follow = flags & oNofollow == 0
@@ -109,13 +115,18 @@ enum PathSyscalls {
         let accessMode = flags & 3
         let inode: Inode
         var created = false
+        // openat2's rules hold for the walk only (cleared before anything that may block,
+        // such as a FIFO's open): VFS/ResolveRules.swift.
+        fs.resolveRules = rules
+        let lookup: Result<(inode: Inode, created: Bool), Errno>
         if flags & oCreat != 0 && !pathOnly {
             let permissions = mode & 0o7777 & ~k.process.umask
-            let r = try fs.openOrCreate(path, from: start, permissions: permissions, exclusive: flags & oExcl != 0, followFinal: follow).get()
-            inode = r.inode; created = r.created
+            lookup = fs.openOrCreate(path, from: start, permissions: permissions, exclusive: flags & oExcl != 0, followFinal: follow)
         } else {
-            inode = try fs.resolve(path, from: start, followFinal: follow).get()
+            lookup = fs.resolve(path, from: start, followFinal: follow).map { (inode: $0, created: false) }
         }
+        fs.resolveRules = nil
+        (inode, created) = try lookup.get()
         if flags & oDirectory != 0 && !inode.isDirectory { throw .ENOTDIR }
         let statusFlags = (flags & ~(oCreat | oExcl | oNoctty | oTrunc | cloexecFlag)) | FileSyscalls.oLargefile
         let closeOnExec = flags & cloexecFlag != 0
@@ -144,6 +155,8 @@ enum PathSyscalls {
             throw .ENXIO   // a node with no driver behind it (chrdev_open)
         } else if case .device(.other) = inode.kind, flags & 0o10000000 == 0 {
             throw .ENXIO   // mknod'ed numbers egg has no driver for (chrdev_open); O_PATH opens
+        } else if case .device(.block) = inode.kind, flags & 0o10000000 == 0 {
+            throw .ENXIO   // no block drivers (blkdev_open)
         } else {
             if inode.isRegular && flags & oTrunc != 0 && !created && !inode.contents.isEmpty {
                 _ = try FileSyscalls.resize(inode, to: 0, k)
@@ -271,19 +284,24 @@ enum PathSyscalls {
         try mkdirAt(k, a.int32(0), a.address(1), a.uint32(2))
     }
 
-    /// mknod(2)/mknodat(2): regular files and FIFOs (mkfifo(3) calls mknodat with S_IFIFO;
-    /// opening one is VFS/Fifo.swift). Device nodes need the kernel's list: EPERM.
+    /// mknod(2)/mknodat(2) (fs/namei.c do_mknodat, may_mknod): regular files, FIFOs
+    /// (mkfifo(3) calls mknodat with S_IFIFO; opening one is VFS/Fifo.swift), sockets (a name
+    /// that open(2) refuses with ENXIO) and, with CAP_MKNOD (EPERM without), character and
+    /// block devices; a block device opens as ENXIO (no driver). S_IFDIR is EPERM; an
+    /// unknown type EINVAL; an existing name EEXIST (FileSystem.makeNode).
     static func mknodAt(_ k: KernelState, _ dirfd: Int32, _ address: UserAddress, _ mode: UInt32, _ device: UInt32 = 0) throws(Errno) -> Int {
         let kind: Inode.Kind
         switch mode & FileMode.S_IFMT {
         case 0, FileMode.S_IFREG: kind = .regular
         case FileMode.S_IFIFO: kind = .fifo
         case FileMode.S_IFDIR: throw .EPERM
-        case FileMode.S_IFCHR:
-            // The guest is root (CAP_MKNOD). dev_t as the syscall passes it: new_decode_dev.
+        case FileMode.S_IFCHR, FileMode.S_IFBLK:
+            guard k.currentThread.credentials.capable(FileSystem.capMknod) else { throw .EPERM }
+            // dev_t as the syscall passes it: new_decode_dev.
             let major = (device & 0xFFF00) >> 8, minor = (device & 0xFF) | ((device >> 12) & 0xFFF00)
-            kind = .device(.character(major: major, minor: minor))
-        case FileMode.S_IFBLK, FileMode.S_IFSOCK: throw .EPERM
+            kind = mode & FileMode.S_IFMT == FileMode.S_IFBLK ? .device(.block(major: major, minor: minor))
+                                                               : .device(.character(major: major, minor: minor))
+        case FileMode.S_IFSOCK: kind = .socket
         default: throw .EINVAL
         }
         let (path, start) = try pathAndBase(k, dirfd, address).get()
@@ -496,14 +514,25 @@ enum PathSyscalls {
     static func utimensat(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let flags = a[3]
         guard flags & ~(atSymlinkNofollow | atEmptyPath) == 0 else { throw .EINVAL }
+        var times: [(Int64, Int64)]? = nil
+        if !a.address(2).isNull {
+            let b = try k.memory.copyIn(a.address(2), count: 32).get()
+            let r = ByteReader(b)
+            times = [(r.i64(0), r.i64(8)), (r.i64(16), r.i64(24))]
+        }
+        return try setTimes(k, a.int32(0), a.address(1), flags, times)
+    }
+
+    /// do_utimes, shared by utimensat, utime, utimes and futimesat (LegacyFileSyscalls
+    /// .swift): `times` nil is "now"; else (seconds, nanoseconds) for atime and mtime, with
+    /// UTIME_NOW / UTIME_OMIT; a NULL path means the descriptor `dirfd` itself.
+    static func setTimes(_ k: KernelState, _ dirfd: Int32, _ path: UserAddress, _ flags: UInt64,
+                         _ times: [(Int64, Int64)]?) throws(Errno) -> Int {
         let now = k.platform.realtimeNanoseconds()
         var access = now, modify = now
         var setAccess = true, setModify = true
         var toNow = true   // times NULL or UTIME_NOW twice: write permission is enough
-        if !a.address(2).isNull {
-            let b = try k.memory.copyIn(a.address(2), count: 32).get()
-            let r = ByteReader(b)
-            let times = [(r.i64(0), r.i64(8)), (r.i64(16), r.i64(24))]
+        if let times {
             var values: [Int64] = []
             for (i, (s, ns)) in times.enumerated() {
                 if ns == utimeOmit { if i == 0 { setAccess = false } else { setModify = false }; values.append(0); continue }
@@ -516,12 +545,12 @@ enum PathSyscalls {
             modify = values[1]
         }
         let t: Target
-        if a.address(1).isNull {
-            guard a.int32(0) != atFDCWD else { throw .EFAULT }
-            guard a.int32(0) >= 0, let f = k.files[Int(a.int32(0))] else { throw .EBADF }
-            t = .description(f, Int(a.int32(0)))
+        if path.isNull {
+            guard dirfd != atFDCWD else { throw .EFAULT }
+            guard dirfd >= 0, let f = k.files[Int(dirfd)] else { throw .EBADF }
+            t = .description(f, Int(dirfd))
         } else {
-            t = try target(k, a.int32(0), a.address(1), follow: flags & atSymlinkNofollow == 0, emptyPath: flags & atEmptyPath != 0).get()
+            t = try target(k, dirfd, path, follow: flags & atSymlinkNofollow == 0, emptyPath: flags & atEmptyPath != 0).get()
         }
         guard let i = inode(of: t) else { return 0 }
         if setAccess || setModify, let e = Permissions.mayChangeTimes(i, toNow: toNow && setAccess && setModify,

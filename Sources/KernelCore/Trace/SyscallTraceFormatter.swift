@@ -134,6 +134,11 @@ public struct SyscallTraceFormatter {
         case .clone: return cloneArguments(a, result: result, memory: memory)
         case .execve, .execveat: return execArguments(a, result: result, memory: memory)
         case .clone3: return clone3Arguments(a, memory: memory)
+        case .setxattr, .lsetxattr, .fsetxattr, .getxattr, .lgetxattr, .fgetxattr, .listxattr, .llistxattr,
+             .flistxattr, .removexattr, .lremovexattr, .fremovexattr, .preadv, .pwritev, .preadv2, .pwritev2,
+             .openat2, .getdents, .utime, .utimes, .futimesat, .close_range, .fchmodat2, .chroot, .sethostname:
+            // FileTraceText.swift
+            if let text = fileArguments(a, result: result, memory: memory) { return text }
         case .arch_prctl:
             let code = ArchPrctlCode(a.uint32(0))
             var text = code.straceDescription + ", "

@@ -35,6 +35,9 @@ public final class FileBlockStore {
     public private(set) var limitInodes = 0
     public private(set) var blocksInUse = 0
     public internal(set) var inodesInUse = 0
+    /// Space extended attributes hold, charged against nr_inodes * 1024 as Linux 6.6's
+    /// free_ispace (VFS/ExtendedAttributes.swift).
+    public internal(set) var xattrSpaceInUse = 0
     /// Frames left to the rest of the kernel whatever the limit says.
     var reserveFrames = 0
 

@@ -24,6 +24,12 @@ public final class FileSystem {
     public var clock: () -> Int64
     /// The credentials of the thread making the call (KernelState sets it; root otherwise).
     public var caller: () -> Credentials = { Credentials.root }
+    /// The calling process's root directory after chroot(2) (nil: the file system's root).
+    public var callerRoot: () -> Inode? = { nil }
+    /// openat2(2)'s RESOLVE_* rules for the lookup in progress (VFS/ResolveRules.swift).
+    var resolveRules: ResolveRules? = nil
+    /// Where "/" and ".." stop: RESOLVE_IN_ROOT's directory, the chroot, or the root.
+    var lookupRoot: Inode { resolveRules?.root ?? callerRoot() ?? root }
 
     public init(clock: @escaping () -> Int64 = { 0 }, blocks: FileBlockStore = FileBlockStore()) {
         self.clock = clock
@@ -78,18 +84,27 @@ public final class FileSystem {
 
     func walk(_ path: [UInt8], from base: Inode, followFinal: Bool, links: inout Int) -> Result<Inode, Errno> {
         guard !path.isEmpty else { return .failure(.ENOENT) }
-        var current = path[0] == FileSystem.slash ? root : base
+        if path[0] == FileSystem.slash, let e = resolveRules?.absolute() { return .failure(e) }
+        var current = path[0] == FileSystem.slash ? lookupRoot : base
         let parts = FileSystem.components(path)
         let trailingSlash = path.last == FileSystem.slash
         for (i, c) in parts.enumerated() {
             guard current.isDirectory else { return .failure(.ENOTDIR) }
             if let e = searchDenied(current) { return .failure(e) }
             if FileSystem.isDot(c) { continue }
-            if FileSystem.isDotDot(c) { current = current.parent ?? root; continue }
+            if FileSystem.isDotDot(c) {
+                if current === lookupRoot { continue }   // ".." of the (chroot) root is itself
+                let up = current.parent ?? root
+                if let e = resolveRules?.step(from: current, to: up, dotDot: true) { return .failure(e) }
+                current = up
+                continue
+            }
             guard c.count <= FileSystem.nameMax else { return .failure(.ENAMETOOLONG) }
             guard let child = current.lookup(c) else { return .failure(.ENOENT) }
+            if let e = resolveRules?.step(from: current, to: child, dotDot: false) { return .failure(e) }
             let isLast = i == parts.count - 1
             if child.isSymlink && (!isLast || followFinal || trailingSlash) {
+                if let e = resolveRules?.following(child, name: c) { return .failure(e) }
                 links += 1
                 guard links <= FileSystem.symlinkLimit else { return .failure(.ELOOP) }
                 switch walk(child.linkTarget, from: current, followFinal: true, links: &links) {
@@ -129,12 +144,14 @@ public final class FileSystem {
         while end > 0 && path[end - 1] == FileSystem.slash { end -= 1 }
         let trailingSlash = end < path.count
         if end == 0 {   // "/" or "///"
-            return .success(ParentLookup(directory: root, name: [], trailingSlash: true, existing: root))
+            if let e = resolveRules?.absolute() { return .failure(e) }
+            return .success(ParentLookup(directory: lookupRoot, name: [], trailingSlash: true, existing: lookupRoot))
         }
         var start = end
         while start > 0 && path[start - 1] != FileSystem.slash { start -= 1 }
         let name = Array(path[start..<end])
         var directory = base
+        if start == 0 && path[0] == FileSystem.slash { directory = lookupRoot }
         if start > 0 {
             switch walk(Array(path[0..<start]), from: base, followFinal: true, links: &links) {
             case .failure(let e): return .failure(e)
@@ -146,7 +163,7 @@ public final class FileSystem {
         guard name.count <= FileSystem.nameMax else { return .failure(.ENAMETOOLONG) }
         var existing: Inode? = nil
         if FileSystem.isDot(name) { existing = directory }
-        else if FileSystem.isDotDot(name) { existing = directory.parent ?? root }
+        else if FileSystem.isDotDot(name) { existing = directory === lookupRoot ? directory : (directory.parent ?? root) }
         else { existing = directory.lookup(name) }
         return .success(ParentLookup(directory: directory, name: name, trailingSlash: trailingSlash, existing: existing))
     }
@@ -260,6 +277,8 @@ public final class FileSystem {
         }
         if p.existing != nil { return .failure(.EEXIST) }
         if p.trailingSlash { return .failure(.ENOENT) }
+        // do_linkat: both names on one mount (EXDEV), checked before permissions.
+        if inode.mount != p.directory.mount { return .failure(.EXDEV) }
         if p.directory.readOnly { return .failure(.EACCES) }
         if let e = createDenied(in: p.directory) { return .failure(e) }
         if inode.linkCount <= 0 && !inode.linkable { return .failure(.ENOENT) }
@@ -301,7 +320,7 @@ public final class FileSystem {
         if p.isDotDot { return .failure(.ENOTEMPTY) }
         guard let victim = p.existing else { return .failure(.ENOENT) }
         guard victim.isDirectory else { return .failure(.ENOTDIR) }
-        if victim === root { return .failure(.EBUSY) }
+        if victim === root || victim === lookupRoot || FileSystem.isMountPoint(victim) { return .failure(.EBUSY) }
         if p.directory.readOnly { return .failure(.EACCES) }
         if let e = deleteDenied(victim, from: p.directory) { return .failure(e) }
         guard victim.entries.isEmpty else { return .failure(.ENOTEMPTY) }
@@ -325,8 +344,11 @@ public final class FileSystem {
     /// rename(2)/renameat2(2) with RENAME_NOREPLACE and RENAME_EXCHANGE.
     public func rename(_ oldPath: [UInt8], from oldBase: Inode, to newPath: [UInt8], from newBase: Inode,
                        flags: UInt32 = 0) -> Result<Void, Errno> {
-        guard flags & ~(FileSystem.renameNoReplace | FileSystem.renameExchange) == 0,
-              flags != FileSystem.renameNoReplace | FileSystem.renameExchange else { return .failure(.EINVAL) }
+        guard flags & ~(FileSystem.renameNoReplace | FileSystem.renameExchange | FileSystem.renameWhiteout) == 0,
+              flags & FileSystem.renameExchange == 0 || flags & (FileSystem.renameNoReplace | FileSystem.renameWhiteout) == 0
+        else { return .failure(.EINVAL) }
+        // RENAME_WHITEOUT makes a device node: CAP_MKNOD (do_renameat2).
+        if flags & FileSystem.renameWhiteout != 0 && !caller().capable(FileSystem.capMknod) { return .failure(.EPERM) }
         let o: ParentLookup, n: ParentLookup
         switch resolveParent(oldPath, from: oldBase) {
         case .failure(let e): return .failure(e)
@@ -337,7 +359,10 @@ public final class FileSystem {
         case .success(let v): n = v
         }
         if o.isSpecial || n.isSpecial { return .failure(.EBUSY) }
+        // do_renameat2: both parents on one mount, else EXDEV (before the names are looked at).
+        if o.directory.mount != n.directory.mount { return .failure(.EXDEV) }
         guard let source = o.existing else { return .failure(.ENOENT) }
+        if FileSystem.isMountPoint(source) || (n.existing.map { FileSystem.isMountPoint($0) } ?? false) { return .failure(.EBUSY) }
         if (o.trailingSlash || n.trailingSlash) && !source.isDirectory { return .failure(.ENOTDIR) }
         if o.directory.readOnly || n.directory.readOnly { return .failure(.EACCES) }
         if source !== n.existing, let e = renameDenied(source, from: o.directory, to: n.directory, replacing: n.existing) {
@@ -375,15 +400,34 @@ public final class FileSystem {
         o.directory.unlink(o.name, now: now)
         n.directory.link(n.name, source, now: now)
         source.changeTime = now
+        if flags & FileSystem.renameWhiteout != 0 {
+            // shmem_whiteout: a character device 0/0 with mode 0 at the old name.
+            let whiteout = makeInode(.device(.other(major: 0, minor: 0)), permissions: 0, in: o.directory)
+            o.directory.link(o.name, whiteout, now: now)
+        }
         return .success(())
+    }
+
+    /// CAP_MKNOD (capabilities(7)).
+    static let capMknod = 27
+
+    /// The root directory of a mount other than the root file system's (/dev, /dev/shm,
+    /// /proc, /sys): its mount differs from its parent's. rmdir and rename give EBUSY.
+    static func isMountPoint(_ i: Inode) -> Bool {
+        guard i.isDirectory, let parent = i.parent, parent !== i else { return false }
+        return parent.mount != i.mount
     }
 
     /// The absolute path of a directory (getcwd(2)); ENOENT once it has been removed.
     public func path(of directory: Inode) -> Result<[UInt8], Errno> {
-        if directory === root { return .success([FileSystem.slash]) }
+        let top = lookupRoot
+        if directory === top { return .success([FileSystem.slash]) }
         var names: [[UInt8]] = []
         var node = directory
-        while node !== root {
+        var unreachable = false
+        while node !== top {
+            // Outside a chroot: getcwd(2) prefixes "(unreachable)" (d_path's prepend_path).
+            if node === root { unreachable = true; break }
             guard let parent = node.parent, let entry = parent.entries.first(where: { $0.inode === node }) else {
                 return .failure(.ENOENT)
             }
@@ -391,7 +435,7 @@ public final class FileSystem {
             node = parent
             if names.count > FileSystem.pathMax { return .failure(.ENAMETOOLONG) }
         }
-        var out: [UInt8] = []
+        var out: [UInt8] = unreachable ? Array("(unreachable)".utf8) : []
         for name in names.reversed() {
             out.append(FileSystem.slash)
             out.append(contentsOf: name)

@@ -54,6 +54,8 @@ public final class FileTable {
     var closeOnExecFlags: [Bool] = []
     public let fileSystem: FileSystem
     public var workingDirectory: Inode
+    /// The root set by chroot(2) (nil: the file system's root); Syscalls/RootAndResolveSyscalls.swift.
+    public var root: Inode? = nil
     /// RLIMIT_NOFILE's soft limit: new descriptors are below it (EMFILE otherwise);
     /// setrlimit changes it (Syscalls/ProcessControlSyscalls.swift).
     public var openLimit = FileTable.limit

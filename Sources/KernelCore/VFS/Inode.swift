@@ -13,6 +13,9 @@ public enum DeviceKind: Equatable {
     case null, zero, random, urandom, console, tty, framebuffer
     /// A node made by mknod(2) for a device egg has no driver for: open is ENXIO.
     case other(major: UInt32, minor: UInt32)
+    /// A block device node made by mknod(2): egg has no block drivers, so open is ENXIO
+    /// (blkdev_open finding no disk).
+    case block(major: UInt32, minor: UInt32)
 
     /// mknod(2) of a character device: egg's own devices by their numbers, any other pair
     /// a node without a driver (Documentation/admin-guide/devices.txt).
@@ -31,6 +34,7 @@ public enum DeviceKind: Equatable {
         case .console: return (5, 1)
         case .framebuffer: return (29, 0)
         case .other(let major, let minor): return (major, minor)
+        case .block(let major, let minor): return (major, minor)
         }
     }
 }
@@ -118,6 +122,8 @@ public final class Inode {
     /// An O_TMPFILE file opened without O_EXCL: linkat(AT_EMPTY_PATH) may give it a name
     /// although its link count is 0 (I_LINKABLE in fs/namei.c).
     public var linkable = false
+    /// Extended attributes (VFS/ExtendedAttributes.swift, Syscalls/XattrSyscalls.swift).
+    public var xattrs = ExtendedAttributes()
 
     public init(kind: Kind, number: UInt64, permissions: UInt32, now: Int64, store: FileBlockStore) {
         contents = FileData(store: store)
@@ -143,7 +149,10 @@ public final class Inode {
         changeTime = now
     }
 
-    deinit { contents.store.inodesInUse -= 1 }
+    deinit {
+        contents.store.inodesInUse -= 1
+        contents.store.xattrSpaceInUse -= xattrs.spaceUsed
+    }
 
     public var isDirectory: Bool { kind == .directory }
     public var isSymlink: Bool { kind == .symlink }
@@ -161,6 +170,7 @@ public final class Inode {
         case .directory: type = FileMode.S_IFDIR
         case .regular: type = FileMode.S_IFREG
         case .symlink: type = FileMode.S_IFLNK
+        case .device(.block): type = FileMode.S_IFBLK
         case .device: type = FileMode.S_IFCHR
         case .fifo: type = FileMode.S_IFIFO
         case .socket: type = FileMode.S_IFSOCK
@@ -174,6 +184,7 @@ public final class Inode {
         case .directory: return DirentType.DT_DIR
         case .regular: return DirentType.DT_REG
         case .symlink: return DirentType.DT_LNK
+        case .device(.block): return DirentType.DT_BLK
         case .device: return DirentType.DT_CHR
         case .fifo: return DirentType.DT_FIFO
         case .socket: return DirentType.DT_SOCK

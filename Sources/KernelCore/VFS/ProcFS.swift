@@ -14,6 +14,8 @@ import LinuxABI
 /// The files of /proc/PID/ and /proc/PID/task/TID/.
 public enum ProcProcessFile: Equatable, Sendable {
     case stat, status, statm, cmdline, environ, auxv, comm, maps, mounts, mountinfo, limits, smapsRollup
+    /// /proc/PID/io (VFS/ProcessIOAccounting.swift).
+    case io
 }
 
 /// The whole-system files of /proc.
@@ -162,6 +164,7 @@ public final class ProcDirectory: DirectoryGenerator {
         ("auxv", .auxv), ("cmdline", .cmdline), ("comm", .comm), ("environ", .environ),
         ("limits", .limits), ("maps", .maps), ("mountinfo", .mountinfo), ("mounts", .mounts),
         ("smaps_rollup", .smapsRollup), ("stat", .stat), ("statm", .statm), ("status", .status),
+        ("io", .io),
     ]
 
     public func entries(of directory: Inode) -> [DirectoryEntry] {

@@ -267,6 +267,7 @@ extension KernelState {
         case .mountinfo: return Array(procMountinfo().utf8)
         case .limits: return Array(procLimits(v.process).utf8)
         case .smapsRollup: return Array(procSmapsRollup(v.process).utf8)
+        case .io: return Array(v.process.ioAccounting.procText.utf8)
         }
     }
 
