@@ -197,6 +197,27 @@ if want; then
     if [ -z "$problem" ]; then ok; else bad "$problem"; fi
 fi
 
+# Throughput through a volume (figures printed with the verdict): the guest writes 32 MiB
+# and closes it (on the host when close returns), the host rewrites it, the guest opens it
+# (reloaded from the host) and reads it back, checking every byte.
+CASE=volume-throughput
+if want; then
+    B="$W/bench"; rm -rf "$B"; mkdir -p "$B"
+    fifo="$W/bench.in"; rm -f "$fifo"; mkfifo "$fifo"
+    timeout 600 "$EGG" run --net none -v "$B:/data" "$T2" -- bench /data 32 < "$fifo" > "$W/bench.out" 2>&1 &
+    pid=$!
+    exec 7> "$fifo"
+    for _ in $(seq 1 1200); do grep -q '^READY' "$W/bench.out" && break; kill -0 $pid 2>/dev/null || break; sleep 0.5; done
+    size=$(stat -c %s "$B/bench.bin" 2>/dev/null)
+    python3 -c 'import sys; open(sys.argv[1], "wb").write(b"\x5a" * (32 << 20))' "$B/bench.bin"
+    echo go >&7
+    exec 7>&-
+    wait $pid; status=$?
+    if [ "$size" != $((32 << 20)) ]; then bad "bench.bin on the host at READY: ${size:-missing} bytes"
+    elif [ $status -ne 0 ] || ! grep -q '^PASS volume_live_test' "$W/bench.out"; then bad "status $status: $(head -c 400 "$W/bench.out")"
+    else ok "$(grep '^PASS' "$W/bench.out" | sed 's/^PASS volume_live_test: //')"; fi
+fi
+
 CASE=volume-readonly-erofs
 if want; then
     before=$(cd "$H" && find . -printf '%p %s %T@\n' | sort | sha256sum)
