@@ -2,16 +2,22 @@
 // through a 9P2000.L server (Drivers layer, pure logic over KernelCore's VFS; host-tested
 // with a fake server in Tests/KernelCoreTests/NinePTests.swift).
 //
-// Model: a write-back cache. At boot `load` copies the exported tree into the in-memory VFS
-// (FileSystem.swift) under the mount point, so every file call the VFS supports (read,
+// Model: a write-through cache. At boot `load` copies the exported tree into the in-memory
+// VFS (FileSystem.swift) under the mount point, so every file call the VFS supports (read,
 // write, pread/pwrite, lseek, mmap, stat, getdents, rename, unlink, mkdir, rmdir, truncate)
 // works on it unchanged. `synchronize` then makes the host tree equal to the guest's view:
 // directories made, files renamed (Trenameat when a file only moved, so an atomic rename
-// stays atomic on the host), files whose bytes changed rewritten, names that are gone
-// removed. The kernel calls it on fsync/fdatasync/syncfs/sync and before power-off
-// (Sources/Kernel/NinePSetup.swift). Changes made on the host while the guest runs are not
-// seen by it (the tree is read once), and writes reach the host at those points only.
-// A read-only volume (":ro") marks every node read-only and is never written back.
+// stays atomic on the host), files whose bytes changed rewritten, modes changed (Tsetattr),
+// names that are gone removed. Files whose bytes did not change since the last pass are
+// known by FileData.changeCount and not read again, so a pass costs a walk of the names.
+// NinePSyncCalls.swift runs it right after every namespace call (create, mkdir, unlink,
+// rename, link, symlink, chmod, truncate), after close/munmap/msync of a volume's file, at
+// fsync/fdatasync/syncfs/sync, and before power-off (Sources/Kernel/NinePSetup.swift).
+// Host changes: `refreshFile` reloads a file the host changed (by size and mtime) when the
+// guest opens it, and `refreshDirectory` adds names the host made and drops names the host
+// removed when the guest opens or misses a name in a directory.
+// A read-only volume (":ro") marks every node read-only (EROFS) and is never written back.
+// Every node carries MountKind.volume, so stat, statfs and /proc/mounts show a 9p mount.
 import KernelCore
 import LinuxABI
 
@@ -20,6 +26,8 @@ public final class NinePVolume {
     public let guestPath: [UInt8]
     public let readOnly: Bool
     let fileSystem: FileSystem
+    /// The mount every node of the volume belongs to (set before `load`).
+    public var mount: MountKind = .tmpfs
 
     /// What the host holds at a path (relative to the volume, components joined by "/"), as
     /// of the last load or synchronize: the guest inode it came from or went to, and a digest
@@ -30,6 +38,18 @@ public final class NinePVolume {
         var inode: UInt64
         var digest: UInt64
         var size: Int
+        /// The guest file's FileData.changeCount when the digest was taken.
+        var changeCount: UInt64 = 0
+        /// Permission bits the host has.
+        var permissions: UInt32 = 0
+        /// The host's size and mtime (ns) after the last transfer, to see host changes.
+        var hostSize: UInt64 = 0
+        var hostTime: UInt64 = 0
+
+        /// Same node with the same bytes (what decides whether the host must be rewritten).
+        func sameContent(_ o: Synced) -> Bool {
+            kind == o.kind && inode == o.inode && digest == o.digest && size == o.size
+        }
     }
     var synced: [[UInt8]: Synced] = [:]
 
@@ -86,12 +106,13 @@ public final class NinePVolume {
         let top = fileSystem.makeDirectories(guestPath)
         let rootAttributes = try client.attributes(client.rootFid)
         top.permissions = rootAttributes.mode & 0o7777
+        top.mount = mount
         // Whatever --files put at the mount point is hidden by the mount (mount(2)).
         if case .success(let existing) = fileSystem.resolve(guestPath, from: fileSystem.root), existing.isDirectory {
             for e in existing.entries { removeGuestTree(guestAbsolute(e.name)) }
         }
         try loadDirectory(fid: client.rootFid, relative: [])
-        synced[[]] = Synced(kind: .directory, inode: top.number, digest: 0, size: 0)
+        synced[[]] = Synced(kind: .directory, inode: top.number, digest: 0, size: 0, permissions: top.permissions)
         if readOnly { top.readOnly = true }
     }
 
@@ -107,53 +128,145 @@ public final class NinePVolume {
     }
 
     func loadDirectory(fid: UInt32, relative: [UInt8]) throws(NinePFailure) {
+        for entry in try listDirectory(fid) {
+            try loadEntry(in: fid, name: entry.name, relative: relative)
+        }
+    }
+
+    /// The names in the host directory `fid` ("." and ".." left out).
+    func listDirectory(_ fid: UInt32) throws(NinePFailure) -> [NinePDirectoryEntry] {
         let listing = try client.walk(from: fid, [])
         defer { client.clunk(listing) }
         try client.open(listing, flags: 0o200000)   // O_RDONLY | O_DIRECTORY
-        for entry in try client.readDirectory(listing) {
-            let path = NinePVolume.join(relative, entry.name)
-            let child = try client.walk(from: fid, [entry.name])
-            defer { client.clunk(child) }
-            let a = try client.attributes(child)
-            let type = a.mode & FileMode.S_IFMT
-            let absolute = guestAbsolute(path)
-            if type == FileMode.S_IFDIR {
-                let d: Inode
-                if case .success(let existing) = fileSystem.resolve(absolute, from: fileSystem.root, followFinal: false),
-                   existing.isDirectory {
-                    d = existing
-                    d.permissions = a.mode & 0o7777
-                } else if case .success(let made) = fileSystem.makeDirectory(absolute, from: fileSystem.root,
-                                                                             permissions: a.mode & 0o7777) {
-                    d = made
-                } else { continue }
-                synced[path] = Synced(kind: .directory, inode: d.number, digest: 0, size: 0)
-                try loadDirectory(fid: child, relative: path)
-                if readOnly { d.readOnly = true }
-            } else if type == FileMode.S_IFREG {
-                guard bytesLoaded + Int(a.size) <= loadLimit else { skipped.append(path); continue }
-                try client.open(child, flags: 0)
-                // Chunk by chunk into the file's blocks: a large file never sits whole in
-                // the kernel's heap.
-                let inode = fileSystem.writeFile(absolute, contents: [], permissions: a.mode & 0o7777)
-                var digest = NinePVolume.digestSeed, size = 0
-                while size < Int(a.size) {
-                    let part = try client.read(child, offset: UInt64(size), count: min(client.chunk, Int(a.size) - size))
-                    if part.isEmpty { break }
-                    guard inode.contents.write(part, at: size) == part.count else { throw .error(.ENOSPC) }
-                    digest = NinePVolume.digest(part, from: digest)
-                    size += part.count
-                }
-                bytesLoaded += size
-                inode.modifyTime = Int64(a.modifySeconds) &* 1_000_000_000 &+ Int64(a.modifyNanoseconds)
-                if readOnly { inode.readOnly = true }
-                synced[path] = Synced(kind: .file, inode: inode.number, digest: digest, size: size)
-            } else if type == FileMode.S_IFLNK {
-                let target = try client.readLink(child)
-                guard case .success(let inode) = fileSystem.makeSymlink(absolute, target: target, from: fileSystem.root) else { continue }
-                synced[path] = Synced(kind: .symlink, inode: inode.number, digest: NinePVolume.digest(target), size: target.count)
+        return try client.readDirectory(listing)
+    }
+
+    static func nanoseconds(_ a: NinePAttributes) -> UInt64 { a.modifySeconds &* 1_000_000_000 &+ a.modifyNanoseconds }
+
+    /// Copies one host node (`name` in the host directory `fid`) into the guest tree at
+    /// `relative`/`name`, a directory with everything below it.
+    func loadEntry(in fid: UInt32, name: [UInt8], relative: [UInt8]) throws(NinePFailure) {
+        let path = NinePVolume.join(relative, name)
+        let child = try client.walk(from: fid, [name])
+        defer { client.clunk(child) }
+        let a = try client.attributes(child)
+        let type = a.mode & FileMode.S_IFMT
+        let absolute = guestAbsolute(path)
+        if type == FileMode.S_IFDIR {
+            let d: Inode
+            if case .success(let existing) = fileSystem.resolve(absolute, from: fileSystem.root, followFinal: false),
+               existing.isDirectory {
+                d = existing
+                d.permissions = a.mode & 0o7777
+                d.mount = mount
+            } else if case .success(let made) = fileSystem.makeDirectory(absolute, from: fileSystem.root,
+                                                                         permissions: a.mode & 0o7777) {
+                d = made
+            } else { return }
+            synced[path] = Synced(kind: .directory, inode: d.number, digest: 0, size: 0, permissions: d.permissions)
+            try loadDirectory(fid: child, relative: path)
+            if readOnly { d.readOnly = true }
+        } else if type == FileMode.S_IFREG {
+            guard bytesLoaded + Int(a.size) <= loadLimit else { skipped.append(path); return }
+            let inode = fileSystem.writeFile(absolute, contents: [], permissions: a.mode & 0o7777)
+            let (digest, size) = try fill(inode, from: child, size: Int(a.size))
+            bytesLoaded += size
+            inode.modifyTime = Int64(truncatingIfNeeded: NinePVolume.nanoseconds(a))
+            if readOnly { inode.readOnly = true }
+            synced[path] = Synced(kind: .file, inode: inode.number, digest: digest, size: size,
+                                  changeCount: inode.contents.changeCount, permissions: inode.permissions,
+                                  hostSize: a.size, hostTime: NinePVolume.nanoseconds(a))
+        } else if type == FileMode.S_IFLNK {
+            let target = try client.readLink(child)
+            guard case .success(let inode) = fileSystem.makeSymlink(absolute, target: target, from: fileSystem.root) else { return }
+            synced[path] = Synced(kind: .symlink, inode: inode.number, digest: NinePVolume.digest(target), size: target.count)
+        }
+        // Sockets, FIFOs and device nodes on the host are not carried in.
+    }
+
+    /// Reads the host file `fid` (opened here) into the empty guest file, chunk by chunk
+    /// into its blocks so a large file never sits whole in the kernel's heap.
+    func fill(_ inode: Inode, from fid: UInt32, size expected: Int) throws(NinePFailure) -> (digest: UInt64, size: Int) {
+        try client.open(fid, flags: 0)
+        var digest = NinePVolume.digestSeed, size = 0
+        while size < expected {
+            let part = try client.read(fid, offset: UInt64(size), count: min(client.chunk, expected - size))
+            if part.isEmpty { break }
+            guard inode.contents.write(part, at: size) == part.count else { throw .error(.ENOSPC) }
+            digest = NinePVolume.digest(part, from: digest)
+            size += part.count
+        }
+        return (digest, size)
+    }
+
+    // MARK: host changes
+
+    /// The volume-relative path the guest node was last synchronized at.
+    func syncedPath(of inode: Inode) -> [UInt8]? {
+        for (path, s) in synced where s.inode == inode.number { return path }
+        return nil
+    }
+
+    /// Called when the guest opens a volume file: if the host's copy changed (size or mtime)
+    /// since the last transfer and the guest's did not, the guest's bytes are reloaded.
+    /// Returns an errno when the reload failed (the guest's bytes are then what the host
+    /// had, up to the failure, so the open reports EIO rather than serve a mix silently).
+    public func refreshFile(_ inode: Inode) -> Errno? {
+        guard inode.isRegular, let path = syncedPath(of: inode), let old = synced[path], old.kind == .file,
+              inode.contents.changeCount == old.changeCount, !inode.contents.everMapped else { return nil }
+        do throws(NinePFailure) {
+            let fid = try client.walk(from: client.rootFid, NinePVolume.components(path))
+            defer { client.clunk(fid) }
+            let a = try client.attributes(fid)
+            guard a.mode & FileMode.S_IFMT == FileMode.S_IFREG else { return nil }
+            if a.size == old.hostSize && NinePVolume.nanoseconds(a) == old.hostTime { return nil }
+            inode.contents.resize(to: 0)
+            let (digest, size) = try fill(inode, from: fid, size: Int(a.size))
+            inode.modifyTime = Int64(truncatingIfNeeded: NinePVolume.nanoseconds(a))
+            inode.permissions = a.mode & 0o7777
+            synced[path] = Synced(kind: .file, inode: inode.number, digest: digest, size: size,
+                                  changeCount: inode.contents.changeCount, permissions: inode.permissions,
+                                  hostSize: a.size, hostTime: NinePVolume.nanoseconds(a))
+            return nil
+        } catch {
+            if error == .error(.ENOENT) { return nil }   // gone on the host: the open file stays
+            return error.errno
+        }
+    }
+
+    /// Called when the guest opens a volume directory or misses a name in one: names the
+    /// host made since are loaded, files and links the host removed (that the guest did not
+    /// change since) are removed from the guest too.
+    public func refreshDirectory(_ directory: Inode) {
+        guard directory.isDirectory, let path = syncedPath(of: directory),
+              let old = synced[path], old.kind == .directory else { return }
+        let absolute = guestAbsolute(path)
+        do throws(NinePFailure) {
+            let fid = try client.walk(from: client.rootFid, NinePVolume.components(path))
+            defer { client.clunk(fid) }
+            let hostEntries = try listDirectory(fid)
+            var onHost: Set<[UInt8]> = []
+            for e in hostEntries {
+                onHost.insert(e.name)
+                let childPath = NinePVolume.join(path, e.name)
+                if synced[childPath] != nil || directory.lookup(e.name) != nil { continue }
+                let wasReadOnly = directory.readOnly
+                directory.readOnly = false
+                defer { directory.readOnly = wasReadOnly }
+                try? loadEntry(in: fid, name: e.name, relative: path)
             }
-            // Sockets, FIFOs and device nodes on the host are not carried in.
+            for e in directory.entries where !onHost.contains(e.name) {
+                let childPath = NinePVolume.join(path, e.name)
+                guard let s = synced[childPath], s.kind != .directory, s.inode == e.inode.number else { continue }
+                if s.kind == .file && (e.inode.contents.changeCount != s.changeCount || e.inode.contents.everMapped) { continue }
+                let wasReadOnly = directory.readOnly
+                directory.readOnly = false
+                _ = fileSystem.unlink(absolute + [NinePVolume.slash] + e.name, from: fileSystem.root)
+                directory.readOnly = wasReadOnly
+                synced[childPath] = nil
+            }
+        } catch {
+            return   // the host directory is gone or unreadable: the guest keeps its view
         }
     }
 
@@ -183,20 +296,38 @@ public final class NinePVolume {
 
     func current(_ p: Present) -> Synced {
         switch p.kind {
-        case .directory: return Synced(kind: .directory, inode: p.inode.number, digest: 0, size: 0)
+        case .directory:
+            return Synced(kind: .directory, inode: p.inode.number, digest: 0, size: 0, permissions: p.inode.permissions)
         case .file:
             let data = p.inode.contents
+            // Unchanged since the last pass (no write, no resize, never mapped): the digest
+            // stands, so a pass does not read every file's bytes.
+            if var old = synced[p.path], old.kind == .file, old.inode == p.inode.number,
+               old.changeCount == data.changeCount, !data.everMapped {
+                old.permissions = p.inode.permissions
+                return old
+            }
             var digest = NinePVolume.digestSeed, at = 0
             while at < data.size {
                 let part = data.bytes(at: at, count: min(NinePVolume.scanChunk, data.size - at))
                 digest = NinePVolume.digest(part, from: digest)
                 at += part.count
             }
-            return Synced(kind: .file, inode: p.inode.number, digest: digest, size: data.size)
+            var s = Synced(kind: .file, inode: p.inode.number, digest: digest, size: data.size,
+                           changeCount: data.changeCount, permissions: p.inode.permissions)
+            if let old = synced[p.path], old.sameContent(s) { s.hostSize = old.hostSize; s.hostTime = old.hostTime }
+            return s
         case .symlink:
             return Synced(kind: .symlink, inode: p.inode.number, digest: NinePVolume.digest(p.inode.linkTarget),
                           size: p.inode.linkTarget.count)
         }
+    }
+
+    /// Tsetattr of the mode when only the permission bits changed.
+    func updateMode(_ path: [UInt8], _ permissions: UInt32) throws(NinePFailure) {
+        let fid = try client.walk(from: client.rootFid, NinePVolume.components(path))
+        defer { client.clunk(fid) }
+        try client.setAttributes(fid, mode: permissions)
     }
 
     /// A fid for the directory holding `path` on the server, and the last component.
@@ -239,7 +370,13 @@ public final class NinePVolume {
         removeGone(now: now, keeping: movedFrom, note: note)
         // 2. Directories the host lacks, parents first.
         for p in present.sorted(by: { $0.depth < $1.depth }) where p.kind == .directory {
-            if let old = synced[p.path], old.kind == .directory { continue }
+            if let old = synced[p.path], old.kind == .directory {
+                if old.permissions != p.inode.permissions {
+                    do throws(NinePFailure) { try updateMode(p.path, p.inode.permissions); synced[p.path] = now[p.path] }
+                    catch { note(error) }
+                }
+                continue
+            }
             if let old = synced[p.path] {
                 do throws(NinePFailure) { try removeOnHost(p.path, kind: old.kind) } catch { note(error); continue }
                 synced[p.path] = nil
@@ -255,7 +392,13 @@ public final class NinePVolume {
         // 3. Files and links.
         for p in present where p.kind != .directory {
             let n = now[p.path]!
-            if let old = synced[p.path], old == n { continue }
+            if let old = synced[p.path], old.sameContent(n) {
+                if p.kind == .file && old.permissions != n.permissions {
+                    do throws(NinePFailure) { try updateMode(p.path, n.permissions) } catch { note(error); continue }
+                }
+                synced[p.path] = n
+                continue
+            }
             if p.kind == .file, let from = movedFrom[n.inode], let old = synced[from], old.digest == n.digest,
                old.size == n.size, now[from] == nil {
                 // Only moved: Trenameat keeps it one atomic step on the host, replacing the target.
@@ -265,9 +408,13 @@ public final class NinePVolume {
                     let (b, newName) = try parent(of: p.path)
                     defer { client.clunk(b) }
                     try client.rename(in: a, oldName, to: b, newName)
+                    var moved = n
+                    moved.hostSize = old.hostSize
+                    moved.hostTime = old.hostTime
                     synced[from] = nil
                     movedFrom[n.inode] = nil
-                    synced[p.path] = n
+                    if old.permissions != n.permissions { try updateMode(p.path, n.permissions) }
+                    synced[p.path] = moved
                     continue
                 } catch { note(error) }
             }
@@ -281,10 +428,12 @@ public final class NinePVolume {
                     let (dir, name) = try parent(of: p.path)
                     defer { client.clunk(dir) }
                     try client.makeSymlink(in: dir, name: name, target: p.inode.linkTarget)
+                    synced[p.path] = n
                 } else {
-                    try writeFile(p, existsOnHost: synced[p.path] != nil)
+                    var written = n
+                    (written.hostSize, written.hostTime) = try writeFile(p, existsOnHost: synced[p.path] != nil)
+                    synced[p.path] = written
                 }
-                synced[p.path] = n
             } catch { note(error) }
         }
         // 4. Files that were gone but not renamed.
@@ -312,15 +461,19 @@ public final class NinePVolume {
         }
     }
 
-    func writeFile(_ p: Present, existsOnHost: Bool) throws(NinePFailure) {
+    /// Writes the guest file to the host; returns the host's size and mtime afterwards.
+    func writeFile(_ p: Present, existsOnHost: Bool) throws(NinePFailure) -> (UInt64, UInt64) {
         let data = p.inode.contents
         let (dir, name) = try parent(of: p.path)
         defer { client.clunk(dir) }
         let file: UInt32
         if existsOnHost, let f = try? client.walk(from: dir, [name]) {
             file = f
-            do throws(NinePFailure) { try client.open(file, flags: 0o1001) }   // O_WRONLY | O_TRUNC
-            catch { client.clunk(file); throw error }
+            do throws(NinePFailure) {
+                try client.open(file, flags: 0o1001)   // O_WRONLY | O_TRUNC
+                let a = try client.attributes(file)
+                if a.mode & 0o7777 != p.inode.permissions { try client.setAttributes(file, mode: p.inode.permissions) }
+            } catch { client.clunk(file); throw error }
         } else {
             file = try client.walk(from: dir, [])
             do throws(NinePFailure) { try client.create(file, name: name, flags: 0o1101, mode: p.inode.permissions) } // O_WRONLY|O_CREAT|O_TRUNC
@@ -339,6 +492,8 @@ public final class NinePVolume {
             at += part.count
         }
         try client.fsync(file)
+        let a = try client.attributes(file)
+        return (a.size, NinePVolume.nanoseconds(a))
     }
 
     /// statfs(2) of the host file system behind the volume.

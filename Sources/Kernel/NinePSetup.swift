@@ -3,8 +3,10 @@
 // or ro), and one virtio-9p-pci device whose mount tag is TAG (Sources/EggHost/
 // QEMUCommand.swift). Here: find each device (vendor 1AF4, device 1049, or transitional 1009
 // with subsystem 9), map its registers, start the transport (Drivers/NinePVirtio.swift),
-// load the tree (Drivers/NinePVolume.swift), and have fsync/fdatasync/syncfs/sync and
-// power-off write it back (Drivers/NinePSyncCalls.swift, MachinePlatform.powerOff).
+// load the tree (Drivers/NinePVolume.swift), register it as a 9p mount (VFS/VolumeMount
+// .swift: /proc/mounts, statfs, st_dev), and keep it live: the wrapped calls of
+// Drivers/NinePSyncCalls.swift send changes to the host as they are made and pick up the
+// host's at open/lookup; power-off writes back what is left (MachinePlatform.powerOff).
 import HW
 import Drivers
 import KernelArch
@@ -17,8 +19,11 @@ enum NinePDevice {
     nonisolated(unsafe) static var volumes: [NinePVolume] = []
     nonisolated(unsafe) static var devices: [KernelNinePVirtio] = []
 
-    /// 9P messages up to this size: a Tread/Twrite carries msize - 24 bytes of data.
-    static let messageSize = 128 << 10
+    /// 9P messages up to this size: a Tread/Twrite carries msize - 24 bytes of data. Each
+    /// exchange costs a round trip through QEMU's 9p server, so fewer, larger messages move
+    /// a file faster (Linux's virtio client goes up to about 500 KiB: net/9p/trans_virtio.c,
+    /// maxsize PAGE_SIZE * (VIRTQUEUE_NUM - 3)).
+    static let messageSize = 512 << 10
     /// How long one request may take before the volume is given up (the host's disk, under TCG).
     static let requestTimeout: UInt64 = 30_000_000_000
 
@@ -71,6 +76,8 @@ enum NinePDevice {
             let limit = fs.blocks.isBound ? fs.blocks.freeBlocks * FileBlockStore.blockSize / 4 * 3 : Int.max
             let volume = NinePVolume(client: client, fileSystem: fs, guestPath: request.path,
                                      readOnly: request.readOnly, loadLimit: limit)
+            // The index is the volume's position in both lists (NinePSyncCalls.volume(of:)).
+            volume.mount = .volume(index: volumes.count, readOnly: request.readOnly)
             do {
                 try volume.load()
             } catch {
@@ -82,6 +89,8 @@ enum NinePDevice {
             }
             devices.append(device)
             volumes.append(volume)
+            fs.volumeMounts.append(VolumeMount(path: request.path, source: request.tag, readOnly: request.readOnly,
+                                               statistics: { volumeStatistics(volume) }))
             mounted += 1
         }
         if mounted > 0 { NinePSyncCalls.install(on: state, volumes: volumes) }
@@ -89,6 +98,21 @@ enum NinePDevice {
             report("\(wanted.count - mounted) of \(wanted.count) volumes not mounted")
         }
         HostChannel.write("info volumes \(mounted) mounted\n")
+    }
+
+    /// statfs(2) figures from the host's Rstatfs (f_type is set by the caller to V9FS_MAGIC).
+    static func volumeStatistics(_ volume: NinePVolume) -> Statfs? {
+        guard let h = volume.statistics() else { return nil }
+        var s = Statfs()
+        s.blockSize = Int64(h.blockSize)
+        s.fragmentSize = Int64(h.blockSize)
+        s.blocks = h.blocks
+        s.freeBlocks = h.blocksFree
+        s.availableBlocks = h.blocksAvailable
+        s.files = h.files
+        s.freeFiles = h.filesFree
+        s.nameLength = Int64(h.nameLength)
+        return s
     }
 
     /// Maps every virtio capability window of the function uncached (the registers).

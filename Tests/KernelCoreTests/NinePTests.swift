@@ -1,5 +1,6 @@
 // NinePTests — the 9P2000.L codec and client against a small fake server, and a volume's
-// load and write-back (Sources/Drivers/NineP*.swift) over the in-memory VFS.
+// load, write-through and host refresh (Sources/Drivers/NineP*.swift) over the in-memory
+// VFS, directly and through the wrapped system calls (NinePSyncCalls.swift) on a TestKernel.
 import XCTest
 @testable import Drivers
 @testable import KernelCore
@@ -14,6 +15,18 @@ final class FakeNinePServer {
     var log: [UInt8] = []   // message types seen
     var qidPaths: [String: UInt64] = [:]
     var nextQid: UInt64 = 1
+    /// Permission bits set by Tsetattr/Tlcreate/Tmkdir (absent: 0644 files, 0755 dirs), and
+    /// mtimes in seconds (bumped by Twrite and by `hostWrite`, as a host change would).
+    var modes: [String: UInt32] = [:]
+    var mtimes: [String: UInt64] = [:]
+    var clock: UInt64 = 100
+
+    /// A change made on the host side, behind the guest's back.
+    func hostWrite(_ path: String, _ bytes: [UInt8]) {
+        nodes[path] = .file(bytes)
+        clock += 1
+        mtimes[path] = clock
+    }
 
     func qid(_ path: String) -> (UInt8, UInt64) {
         if qidPaths[path] == nil { qidPaths[path] = nextQid; nextQid += 1 }
@@ -77,16 +90,34 @@ final class FakeNinePServer {
             return reply(type, tag) { _ in }
         case NinePType.tgetattr:
             guard let path = fids[try! r.u32()], let node = nodes[path] else { return error(tag, .EBADF) }
-            var mode: UInt32 = 0o100644, size = 0
+            var mode: UInt32 = 0o100000 | (modes[path] ?? 0o644), size = 0
             switch node {
-            case .directory: mode = 0o40755
+            case .directory: mode = 0o40000 | (modes[path] ?? 0o755)
             case .file(let b): size = b.count
             case .symlink(let t): mode = 0o120777; size = t.count
             }
+            let mtime = mtimes[path] ?? 0
             return reply(type, tag) { w in
                 w.u64(0x7FF); putQid(&w, path); w.u32(mode); w.u32(0); w.u32(0); w.u64(1); w.u64(0)
                 w.u64(UInt64(size)); w.u64(4096); w.u64(0)
-                for _ in 0..<12 { w.u64(0) }
+                w.u64(0); w.u64(0)              // atime
+                w.u64(mtime); w.u64(0)          // mtime
+                for _ in 0..<8 { w.u64(0) }
+            }
+        case NinePType.tsetattr:
+            guard let path = fids[try! r.u32()] else { return error(tag, .EBADF) }
+            let valid = try! r.u32(), mode = try! r.u32()
+            _ = try! r.u32(); _ = try! r.u32()
+            let size = try! r.u64()
+            if valid & 1 != 0 { modes[path] = mode & 0o7777 }
+            if valid & 8 != 0, case .file(var bytes)? = nodes[path] {
+                bytes = Array(bytes.prefix(Int(size))) + [UInt8](repeating: 0, count: max(0, Int(size) - bytes.count))
+                nodes[path] = .file(bytes)
+            }
+            return reply(type, tag) { _ in }
+        case NinePType.tstatfs:
+            return reply(type, tag) { w in
+                w.u32(0x01021997); w.u32(4096); w.u64(1000); w.u64(600); w.u64(500); w.u64(64); w.u64(32); w.u64(7); w.u32(255)
             }
         case NinePType.tlopen:
             guard let path = fids[try! r.u32()] else { return error(tag, .EBADF) }
@@ -94,10 +125,10 @@ final class FakeNinePServer {
             if flags & 0o1000 != 0, case .file = nodes[path] { nodes[path] = .file([]) }
             return reply(type, tag) { putQid(&$0, path); $0.u32(0) }
         case NinePType.tlcreate:
-            let fid = try! r.u32(); let name = str()
+            let fid = try! r.u32(); let name = str(); _ = try! r.u32(); let mode = try! r.u32()
             guard let dir = fids[fid] else { return error(tag, .EBADF) }
             let path = FakeNinePServer.join(dir, name)
-            nodes[path] = .file([]); fids[fid] = path
+            nodes[path] = .file([]); fids[fid] = path; modes[path] = mode & 0o7777
             return reply(type, tag) { putQid(&$0, path); $0.u32(0) }
         case NinePType.tread:
             guard let path = fids[try! r.u32()], case .file(let bytes)? = nodes[path] else { return error(tag, .EISDIR) }
@@ -111,6 +142,7 @@ final class FakeNinePServer {
             if bytes.count < offset + count { bytes += [UInt8](repeating: 0, count: offset + count - bytes.count) }
             bytes.replaceSubrange(offset..<offset + count, with: data)
             nodes[path] = .file(bytes)
+            clock += 1; mtimes[path] = clock
             return reply(type, tag) { $0.u32(UInt32(count)) }
         case NinePType.treaddir:
             guard let path = fids[try! r.u32()] else { return error(tag, .EBADF) }
@@ -309,5 +341,196 @@ final class NinePTests: XCTestCase {
         fs.writeFile(b("/data/g"), contents: b("y"))
         XCTAssertEqual(failing.synchronize(), .ENOSPC)
         XCTAssertNil(server.nodes["g"])
+    }
+
+    // MARK: live volumes
+
+    func testAModeChangeReachesTheHostAsTsetattr() throws {
+        let server = FakeNinePServer()
+        server.nodes["f"] = .file(b("x"))
+        server.nodes["d"] = .directory
+        let fs = makeFileSystem()
+        let v = volume(server, fs)
+        try v.load()
+        guard case .success(let f) = fs.resolve(b("/data/f"), from: fs.root),
+              case .success(let d) = fs.resolve(b("/data/d"), from: fs.root) else { return XCTFail("not loaded") }
+        f.permissions = 0o600
+        d.permissions = 0o700
+        server.log = []
+        XCTAssertNil(v.synchronize())
+        XCTAssertEqual(server.modes["f"], 0o600)
+        XCTAssertEqual(server.modes["d"], 0o700)
+        XCTAssertFalse(server.log.contains(NinePType.twrite), "a mode change does not rewrite the bytes")
+    }
+
+    func testAPassDoesNotReadUnchangedFilesAgain() throws {
+        let server = FakeNinePServer()
+        server.nodes["a"] = .file(b("aaaa"))
+        let fs = makeFileSystem()
+        let v = volume(server, fs)
+        try v.load()
+        guard case .success(let a) = fs.resolve(b("/data/a"), from: fs.root) else { return XCTFail("not loaded") }
+        let count = a.contents.changeCount
+        XCTAssertNil(v.synchronize())
+        XCTAssertEqual(a.contents.changeCount, count)
+        // Changed bytes of the same size are still seen (the count moved, the digest differs).
+        a.contents.write(b("bbbb"), at: 0)
+        XCTAssertNotEqual(a.contents.changeCount, count)
+        XCTAssertNil(v.synchronize())
+        XCTAssertEqual(server.nodes["a"], .file(b("bbbb")))
+    }
+
+    func testAFileTheHostChangedIsReloadedAtOpenUnlessTheGuestChangedIt() throws {
+        let server = FakeNinePServer()
+        server.nodes["h"] = .file(b("host v1"))
+        server.nodes["g"] = .file(b("host v1"))
+        let fs = makeFileSystem()
+        let v = volume(server, fs)
+        try v.load()
+        guard case .success(let h) = fs.resolve(b("/data/h"), from: fs.root),
+              case .success(let g) = fs.resolve(b("/data/g"), from: fs.root) else { return XCTFail("not loaded") }
+        XCTAssertNil(v.refreshFile(h))
+        XCTAssertEqual(contents(fs, "/data/h"), b("host v1"), "nothing changed: nothing reloaded")
+        server.hostWrite("h", b("host version 2"))
+        server.hostWrite("g", b("host version 2"))
+        g.contents.write(b("GUEST"), at: 0)   // the guest's own change wins until written back
+        XCTAssertNil(v.refreshFile(h))
+        XCTAssertNil(v.refreshFile(g))
+        XCTAssertEqual(contents(fs, "/data/h"), b("host version 2"))
+        XCTAssertEqual(contents(fs, "/data/g"), b("GUESTv1"))
+        // The reloaded file is not written back (the host already has those bytes).
+        server.log = []
+        XCTAssertNil(v.synchronize())
+        XCTAssertEqual(server.nodes["h"], .file(b("host version 2")))
+        XCTAssertEqual(server.nodes["g"], .file(b("GUESTv1")))
+        XCTAssertEqual(server.log.filter { $0 == NinePType.tlopen }.count, 1, "only g is rewritten")
+    }
+
+    func testRefreshDirectoryAddsHostNamesAndDropsNamesTheHostRemoved() throws {
+        let server = FakeNinePServer()
+        server.nodes["old"] = .file(b("o"))
+        server.nodes["mine"] = .file(b("m"))
+        let fs = makeFileSystem()
+        let v = volume(server, fs)
+        try v.load()
+        guard case .success(let top) = fs.resolve(b("/data"), from: fs.root),
+              case .success(let mine) = fs.resolve(b("/data/mine"), from: fs.root) else { return XCTFail("not loaded") }
+        server.hostWrite("new", b("from the host"))
+        server.nodes["newdir"] = .directory
+        server.hostWrite("newdir/inner", b("i"))
+        server.nodes["old"] = nil
+        server.nodes["mine"] = nil
+        mine.contents.write(b("M"), at: 0)   // changed in the guest: kept
+        v.refreshDirectory(top)
+        XCTAssertEqual(contents(fs, "/data/new"), b("from the host"))
+        XCTAssertEqual(contents(fs, "/data/newdir/inner"), b("i"))
+        XCTAssertNil(contents(fs, "/data/old"))
+        XCTAssertEqual(contents(fs, "/data/mine"), b("M"))
+        XCTAssertNil(v.synchronize())
+        XCTAssertEqual(server.nodes["mine"], .file(b("M")), "the guest's change reaches the host again")
+        XCTAssertNil(server.nodes["old"])
+    }
+
+    /// A TestKernel whose file system has the fake server's tree at /data, with the volume's
+    /// calls installed as the kernel installs them (NinePSetup.swift).
+    func liveKernel(_ server: FakeNinePServer, readOnly: Bool = false) throws -> (TestKernel, NinePVolume) {
+        let k = TestKernel()
+        let fs = k.state.files.fileSystem
+        _ = k.state.fileBlocks
+        let client = NinePClient(exchange: { server.handle($0) }, messageSize: 8192)
+        let v = NinePVolume(client: client, fileSystem: fs, guestPath: b("/data"), readOnly: readOnly, loadLimit: 1 << 20)
+        v.mount = .volume(index: 0, readOnly: readOnly)
+        try v.load()
+        fs.volumeMounts.append(VolumeMount(path: b("/data"), source: b("vol0"), readOnly: readOnly, statistics: { nil }))
+        NinePSyncCalls.install(on: k.state, volumes: [v])
+        return (k, v)
+    }
+
+    static let atFDCWD = UInt64(bitPattern: -100)
+
+    func testAFileWrittenAndClosedIsOnTheHostBeforeAnyFsync() throws {
+        let server = FakeNinePServer()
+        let (k, _) = try liveKernel(server)
+        let path = k.pokeString("/data/out.txt", at: 32_768)
+        guard let fd = successValue(k.call(.openat, Self.atFDCWD, path, 0o101, 0o640)) else { return }
+        XCTAssertEqual(server.nodes["out.txt"], .file([]), "O_CREAT reaches the host at once")
+        let data = k.poke(b("written"), at: 100)
+        XCTAssertEqual(successValue(k.call(.write, UInt64(fd), data, 7)), 7)
+        XCTAssertEqual(successValue(k.call(.close, UInt64(fd))), 0)
+        XCTAssertEqual(server.nodes["out.txt"], .file(b("written")))
+        XCTAssertEqual(server.modes["out.txt"], 0o640)
+        // Namespace calls reach the host as they return.
+        XCTAssertEqual(successValue(k.call(.mkdir, k.pokeString("/data/d", at: 36_864), 0o755)), 0)
+        XCTAssertEqual(server.nodes["d"], .directory)
+        XCTAssertEqual(successValue(k.call(.rename, path, k.pokeString("/data/d/moved", at: 40_960))), 0)
+        XCTAssertEqual(server.nodes["d/moved"], .file(b("written")))
+        XCTAssertNil(server.nodes["out.txt"])
+        XCTAssertEqual(successValue(k.call(.unlink, k.pokeString("/data/d/moved", at: 45_056))), 0)
+        XCTAssertNil(server.nodes["d/moved"])
+    }
+
+    func testANameTheHostMadeDuringTheRunIsFoundAtTheNextLookup() throws {
+        let server = FakeNinePServer()
+        let (k, _) = try liveKernel(server)
+        let path = k.pokeString("/data/late.txt", at: 32_768)
+        assertFailure(k.call(.openat, Self.atFDCWD, path, 0), .ENOENT)
+        server.hostWrite("late.txt", b("made later"))
+        guard let fd = successValue(k.call(.openat, Self.atFDCWD, path, 0)) else { return }
+        let buf = k.scratch + 200
+        XCTAssertEqual(successValue(k.call(.read, UInt64(fd), buf, 64)), 10)
+        XCTAssertEqual(k.peek(buf, count: 10), b("made later"))
+        // Changed on the host again: the next open sees the new bytes.
+        XCTAssertEqual(successValue(k.call(.close, UInt64(fd))), 0)
+        server.hostWrite("late.txt", b("changed again"))
+        guard let fd2 = successValue(k.call(.openat, Self.atFDCWD, path, 0)) else { return }
+        XCTAssertEqual(successValue(k.call(.read, UInt64(fd2), buf, 64)), 13)
+        XCTAssertEqual(k.peek(buf, count: 13), b("changed again"))
+    }
+
+    func testAReadOnlyVolumeAnswersEROFSToEveryWritePath() throws {
+        let server = FakeNinePServer()
+        server.nodes["f"] = .file(b("host"))
+        server.nodes["sub"] = .directory
+        let (k, _) = try liveKernel(server, readOnly: true)
+        let f = k.pokeString("/data/f", at: 32_768)
+        let other = k.pokeString("/data/new", at: 36_864)
+        assertFailure(k.call(.openat, Self.atFDCWD, f, 1), .EROFS)
+        assertFailure(k.call(.openat, Self.atFDCWD, f, 2), .EROFS)
+        assertFailure(k.call(.openat, Self.atFDCWD, other, 0o101, 0o644), .EROFS)
+        assertFailure(k.call(.unlink, f), .EROFS)
+        assertFailure(k.call(.mkdir, other, 0o755), .EROFS)
+        assertFailure(k.call(.rmdir, k.pokeString("/data/sub", at: 40_960)), .EROFS)
+        assertFailure(k.call(.rename, f, other), .EROFS)
+        assertFailure(k.call(.symlink, f, other), .EROFS)
+        assertFailure(k.call(.link, f, other), .EROFS)
+        assertFailure(k.call(.chmod, f, 0o600), .EROFS)
+        assertFailure(k.call(.truncate, f, 1), .EROFS)
+        assertFailure(k.call(.utimensat, Self.atFDCWD, f, 0, 0), .EROFS)
+        XCTAssertEqual(server.nodes["f"], .file(b("host")))
+        XCTAssertNotNil(successValue(k.call(.openat, Self.atFDCWD, f, 0)), "reading works")
+    }
+
+    func testStatfsOfAVolumeIsNinePAndItHasItsOwnDevice() throws {
+        let server = FakeNinePServer()
+        let (k, v) = try liveKernel(server)
+        k.state.files.fileSystem.volumeMounts[0].statistics = {
+            guard let h = v.statistics() else { return nil }
+            var s = Statfs()
+            s.blocks = h.blocks
+            s.freeBlocks = h.blocksFree
+            return s
+        }
+        let buf = k.scratch + 20_000
+        XCTAssertEqual(successValue(k.call(.statfs, k.pokeString("/data", at: 32_768), buf)), 0)
+        let s = try Statfs.decode(from: k.peek(buf, count: Statfs.byteSize))
+        XCTAssertEqual(s.type, 0x0102_1997)
+        XCTAssertEqual(s.blocks, 1000)
+        XCTAssertEqual(s.freeBlocks, 600)
+        let st = k.scratch + 24_000, rootStat = k.scratch + 26_000
+        XCTAssertEqual(successValue(k.call(.stat, k.pokeString("/data", at: 32_768), st)), 0)
+        XCTAssertEqual(successValue(k.call(.stat, k.pokeString("/", at: 36_864), rootStat)), 0)
+        XCTAssertNotEqual(k.peek64(st), k.peek64(rootStat), "st_dev")
+        XCTAssertTrue(k.state.procMounts().contains("vol0 /data 9p rw,"))
+        XCTAssertTrue(k.state.procMountinfo().contains(" /data rw,relatime - 9p vol0 "))
     }
 }

@@ -6,6 +6,10 @@
 # run writes (including a SQLite-like journal: small writes, fsync, rename), the host checks
 # the files, a second run reads them back with a file the host added, a third mounts it :ro;
 # with --files at the same time; and -v values egg must refuse with status 125.
+# Guest/c/volume_live_test.c checks the volume is live: a file the guest closed and names it
+# made are on the host while it still runs (a second host process looks, the guest waits on
+# stdin), a file the host writes or changes meanwhile is seen; a ":ro" volume answers EROFS
+# to every write path; statfs says 9p (V9FS_MAGIC) and /proc/mounts lists it.
 #
 # Layer: tests. Called by `make integration-test`; runs alone too:
 #   Tests/integration/volumes.sh [SUBSTRING...]
@@ -18,8 +22,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 EGG="${EGG:-.build/release/egg}"
 T=build/guest/volume_test-musl
+T2=build/guest/volume_live_test-musl
 W="$ROOT/build/integration/volumes"
-for need in "$EGG" build/kernel/kernel.elf "$T"; do
+for need in "$EGG" build/kernel/kernel.elf "$T" "$T2"; do
     [ -e "$need" ] || { echo "volumes.sh: $need missing: build first (make all)" >&2; exit 1; }
 done
 rm -rf "$W"; mkdir -p "$W"
@@ -149,6 +154,87 @@ if want; then
         elif [ $status -ne 0 ]; then bad "status $status after /exit"
         else ok; fi
     fi
+fi
+
+# live_run DIR OUT COMMAND...: runs COMMAND (the live mode on DIR) with stdin from a FIFO;
+# when it prints READY, checks the host side of DIR, changes DIR as a second process, then
+# lets the guest go on. Sets `problem` (empty when all is well).
+live_run() {
+    local dir="$1" out="$2"; shift 2
+    rm -rf "$dir"; mkdir -p "$dir"; printf 'old\n' > "$dir/live_edit.txt"
+    local fifo="$out.in"; rm -f "$fifo"; mkfifo "$fifo"
+    "$@" < "$fifo" > "$out" 2>&1 &
+    local pid=$!
+    exec 7> "$fifo"
+    for _ in $(seq 1 1200); do
+        grep -q '^READY' "$out" && break
+        kill -0 $pid 2>/dev/null || break
+        sleep 0.5
+    done
+    problem=""
+    grep -q '^READY' "$out" || problem="never ready: $(head -c 300 "$out")"
+    [ "$(cat "$dir/live_out.txt" 2>/dev/null)" = "written by the guest" ] || problem="$problem live_out.txt not on the host during the run"
+    [ "$(cat "$dir/live_dir/moved.txt" 2>/dev/null)" = "moved" ] || problem="$problem live_dir/moved.txt not on the host during the run"
+    [ -e "$dir/live_tmp" ] && problem="$problem live_tmp still on the host after the rename"
+    printf 'made during the run\n' > "$dir/live_in.txt"
+    printf 'new contents\n' > "$dir/live_edit.txt"
+    echo go >&7
+    exec 7>&-
+    wait $pid
+    local status=$?
+    if [ $status -ne 0 ] || ! grep -q '^PASS volume_live_test' "$out"; then problem="$problem status $status: $(grep -v '^READY' "$out" | head -c 300)"; fi
+}
+
+CASE=volume-live-native
+if want; then
+    live_run "$W/live-native" "$W/live-native.out" "$T2" live "$W/live-native"
+    if [ -z "$problem" ]; then ok; else bad "$problem"; fi
+fi
+
+CASE=volume-live-two-way
+if want; then
+    live_run "$W/live" "$W/live.out" timeout 600 "$EGG" run --net none -v "$W/live:/data" "$T2" -- live /data
+    if [ -z "$problem" ]; then ok; else bad "$problem"; fi
+fi
+
+# Throughput through a volume (figures printed with the verdict): the guest writes 32 MiB
+# and closes it (on the host when close returns), the host rewrites it, the guest opens it
+# (reloaded from the host) and reads it back, checking every byte.
+CASE=volume-throughput
+if want; then
+    B="$W/bench"; rm -rf "$B"; mkdir -p "$B"
+    fifo="$W/bench.in"; rm -f "$fifo"; mkfifo "$fifo"
+    timeout 600 "$EGG" run --net none -v "$B:/data" "$T2" -- bench /data 32 < "$fifo" > "$W/bench.out" 2>&1 &
+    pid=$!
+    exec 7> "$fifo"
+    for _ in $(seq 1 1200); do grep -q '^READY' "$W/bench.out" && break; kill -0 $pid 2>/dev/null || break; sleep 0.5; done
+    size=$(stat -c %s "$B/bench.bin" 2>/dev/null)
+    python3 -c 'import sys; open(sys.argv[1], "wb").write(b"\x5a" * (32 << 20))' "$B/bench.bin"
+    echo go >&7
+    exec 7>&-
+    wait $pid; status=$?
+    if [ "$size" != $((32 << 20)) ]; then bad "bench.bin on the host at READY: ${size:-missing} bytes"
+    elif [ $status -ne 0 ] || ! grep -q '^PASS volume_live_test' "$W/bench.out"; then bad "status $status: $(head -c 400 "$W/bench.out")"
+    else ok "$(grep '^PASS' "$W/bench.out" | sed 's/^PASS volume_live_test: //')"; fi
+fi
+
+CASE=volume-readonly-erofs
+if want; then
+    before=$(cd "$H" && find . -printf '%p %s %T@\n' | sort | sha256sum)
+    egg -v "$H:/data:ro" "$T2" -- erofs /data > "$W/erofs.out" 2>&1
+    status=$?
+    after=$(cd "$H" && find . -printf '%p %s %T@\n' | sort | sha256sum)
+    if [ $status -ne 0 ] || ! grep -q '^PASS volume_live_test' "$W/erofs.out"; then bad "status $status: $(head -c 400 "$W/erofs.out")"
+    elif [ "$before" != "$after" ]; then bad "the host directory changed under :ro"
+    else ok; fi
+fi
+
+CASE=volume-statfs-9p
+if want; then
+    egg -v "$H:/data" "$T2" -- fstype /data > "$W/fstype.out" 2>&1
+    status=$?
+    if [ $status -ne 0 ] || ! grep -q '^PASS volume_live_test' "$W/fstype.out"; then bad "status $status: $(head -c 400 "$W/fstype.out")"
+    else ok; fi
 fi
 
 refuse_case() { # name expected-message-part args...

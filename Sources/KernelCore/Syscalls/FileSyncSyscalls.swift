@@ -26,7 +26,7 @@ enum FileSyncSyscalls {
     /// directories have noop_fsync; pipes, FIFOs, ttys, sockets, /dev/null and friends,
     /// /proc files and anonymous inodes (eventfd, epoll) have none (vfs_fsync_range: EINVAL).
     static func hasFsync(_ f: OpenFile) -> Bool {
-        guard f.kind == .inode, let inode = f.inode, inode.synthetic == nil, !inode.readOnly else { return false }
+        guard f.kind == .inode, let inode = f.inode, inode.synthetic == nil, !inode.readOnly || inode.isOnVolume else { return false }
         return inode.isRegular || inode.isDirectory
     }
 

@@ -521,6 +521,7 @@ enum FileSyscalls {
     static func resize(_ inode: Inode, to length: Int, _ k: KernelState) throws(Errno) -> Int {
         guard length >= 0 else { throw .EINVAL }
         if inode.isDirectory { throw .EISDIR }
+        if inode.readOnly && inode.isOnVolume { throw .EROFS }   // volume hook: a read-only mount
         guard inode.isRegular, !inode.readOnly else { throw .EINVAL }
         // inode_newsize_ok: past s_maxbytes is EFBIG (unreachable with off_t, kept for clarity).
         guard length <= FileBlockStore.maximumFileSize else { throw .EFBIG }

@@ -137,7 +137,7 @@ enum PathSyscalls {
         if inode.isSymlink { throw .ELOOP }   // O_NOFOLLOW on a symlink
         if inode.isDirectory && (accessMode != 0 || flags & oTrunc != 0) { throw .EISDIR }
         if accessMode == 3 { throw .EINVAL }
-        if inode.readOnly && (accessMode != 0 || flags & oTrunc != 0) { throw .EACCES }
+        if inode.readOnly && (accessMode != 0 || flags & oTrunc != 0) { throw inode.readOnlyError() }
         if !created, let e = Permissions.mayOpen(inode, accessMode: accessMode, truncate: flags & oTrunc != 0,
                                                  k.currentThread.credentials) { throw e }
         let file: OpenFile
@@ -414,7 +414,7 @@ enum PathSyscalls {
         guard a.int(1) >= 0 else { throw .EINVAL }
         let t = try target(k, atFDCWD, a.address(0), follow: true, emptyPath: false).get()
         guard let i = inode(of: t) else { throw .EINVAL }
-        if i.readOnly { throw .EACCES }
+        if i.readOnly { throw i.readOnlyError() }
         if let e = Permissions.check(i, AccessMask.write, k.currentThread.credentials) { throw e }
         return try FileSyscalls.resize(i, to: a.int(1), k)
     }
@@ -455,7 +455,7 @@ enum PathSyscalls {
 
     static func changeMode(_ k: KernelState, _ t: Target, _ mode: UInt32) throws(Errno) -> Int {
         guard let i = inode(of: t) else { return 0 }   // pipes, the console: accepted
-        if i.readOnly { throw .EPERM }
+        if i.readOnly { throw i.readOnlyError(.EPERM) }
         i.permissions = try Permissions.changingMode(i, to: mode, k.currentThread.credentials).get()
         i.changeTime = k.platform.realtimeNanoseconds()
         return 0
@@ -479,7 +479,7 @@ enum PathSyscalls {
 
     static func changeOwner(_ k: KernelState, _ t: Target, _ uid: UInt32, _ gid: UInt32) throws(Errno) -> Int {
         guard let i = inode(of: t) else { return 0 }
-        if i.readOnly { throw .EPERM }
+        if i.readOnly { throw i.readOnlyError(.EPERM) }
         (i.uid, i.gid, i.permissions) = try Permissions.changingOwner(i, uid: uid, gid: gid, k.currentThread.credentials).get()
         i.changeTime = k.platform.realtimeNanoseconds()
         return 0
@@ -553,6 +553,7 @@ enum PathSyscalls {
             t = try target(k, dirfd, path, follow: flags & atSymlinkNofollow == 0, emptyPath: flags & atEmptyPath != 0).get()
         }
         guard let i = inode(of: t) else { return 0 }
+        if i.readOnly && i.isOnVolume { throw .EROFS }   // volume hook: a read-only mount
         if setAccess || setModify, let e = Permissions.mayChangeTimes(i, toNow: toNow && setAccess && setModify,
                                                                      k.currentThread.credentials) { throw e }
         if setAccess { i.accessTime = access }
@@ -590,6 +591,14 @@ extension PathSyscalls {
             s.freeFiles = UInt64(max(0, store.limitInodes - store.inodesInUse))
             s.fsid = (Int32(mount.deviceMinor), 0)   // the st_dev minor each reports
             if mount == .devtmpfs { s.flags |= Statfs.flagNoSUID }
+        case .volume(let index, let readOnly):
+            // Volume hook: the host file system's figures through Tstatfs, with the type a
+            // Linux 9p mount reports (v9fs_statfs sets f_type V9FS_MAGIC).
+            let volumes = k.files.fileSystem.volumeMounts
+            if index < volumes.count, let host = volumes[index].statistics() { s = host }
+            s.type = VolumeMount.ninePMagic
+            s.fsid = (Int32(mount.deviceMinor), 0)
+            s.flags = Statfs.flagValid | Statfs.flagRelatime | (readOnly ? VolumeMount.flagReadOnly : 0)
         }
         return s
     }

@@ -46,6 +46,9 @@ enum XattrSyscalls {
         switch i.mount {
         case .tmpfs, .devtmpfs, .shm: return i.synthetic == nil
         case .proc, .sysfs: return false
+        // A -v volume: egg's 9P client does not speak Txattrwalk/Txattrcreate, so the
+        // volume answers as a 9p mount without xattr support (EOPNOTSUPP).
+        case .volume: return false
         }
     }
 

@@ -106,6 +106,12 @@ public final class FileData {
     /// map it, so that truncation and hole punching can unmap the pages they free first.
     var mappingHandle: UInt64 = 0
     var mappingSpaces: [AddressSpace] = []
+    /// Volume hook (Drivers/NinePVolume.swift): bumped whenever bytes may change through a
+    /// call (a page taken for writing, a resize), so write-back can skip unchanged files;
+    /// a file ever mapped is always compared by its bytes (stores through a mapping after
+    /// the first write fault are not seen here).
+    public internal(set) var changeCount: UInt64 = 0
+    public var everMapped: Bool { mappingHandle != 0 }
 
     public init(store: FileBlockStore) { self.store = store }
 
@@ -141,6 +147,7 @@ public final class FileData {
     /// The block for the page holding `offset`, made if needed (the backing's bytes copied
     /// in, or zeros). nil: ENOSPC.
     func writableBlock(at offset: Int) -> UInt64? {
+        changeCount &+= 1   // volume hook
         let page = offset / FileBlockStore.blockSize
         if let frame = blocks[page] { return frame }
         guard let frame = store.allocateBlock() else { return nil }
@@ -161,6 +168,7 @@ public final class FileData {
     /// and the backing is never read past the new end. Growing costs nothing (a hole).
     public func resize(to length: Int) {
         precondition(length >= 0)
+        changeCount &+= 1   // volume hook
         if length < size {
             let firstWholePage = (length + FileBlockStore.blockSize - 1) / FileBlockStore.blockSize
             // truncate_pagecache: mapped pages past the new end go from every mapping, the

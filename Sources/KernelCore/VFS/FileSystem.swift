@@ -30,6 +30,8 @@ public final class FileSystem {
     var resolveRules: ResolveRules? = nil
     /// Where "/" and ".." stop: RESOLVE_IN_ROOT's directory, the chroot, or the root.
     var lookupRoot: Inode { resolveRules?.root ?? callerRoot() ?? root }
+    /// The host directories mounted as 9p (egg run -v; VFS/VolumeMount.swift), by index.
+    public var volumeMounts: [VolumeMount] = []
 
     public init(clock: @escaping () -> Int64 = { 0 }, blocks: FileBlockStore = FileBlockStore()) {
         self.clock = clock
@@ -201,7 +203,7 @@ public final class FileSystem {
             return .success((existing, false))
         }
         if p.trailingSlash { return .failure(.EISDIR) }
-        if p.directory.readOnly { return .failure(.EACCES) }
+        if p.directory.readOnly { return .failure(p.directory.readOnlyError()) }
         if let e = createDenied(in: p.directory) { return .failure(e) }
         guard canMakeInode else { return .failure(.ENOSPC) }
         let inode = makeInode(.regular, permissions: permissions, in: p.directory)
@@ -226,7 +228,7 @@ public final class FileSystem {
         }
         if p.existing != nil { return .failure(.EEXIST) }
         if p.trailingSlash && !allowTrailingSlash { return .failure(.ENOENT) }
-        if p.directory.readOnly { return .failure(.EACCES) }
+        if p.directory.readOnly { return .failure(p.directory.readOnlyError()) }
         if let e = createDenied(in: p.directory) { return .failure(e) }
         guard canMakeInode else { return .failure(.ENOSPC) }
         let inode = makeInode(kind, permissions: permissions, in: p.directory)
@@ -245,7 +247,7 @@ public final class FileSystem {
         }
         if p.existing != nil { return .failure(.EEXIST) }
         if p.trailingSlash { return .failure(.ENOENT) }
-        if p.directory.readOnly { return .failure(.EACCES) }
+        if p.directory.readOnly { return .failure(p.directory.readOnlyError()) }
         if let e = createDenied(in: p.directory) { return .failure(e) }
         guard canMakeInode else { return .failure(.ENOSPC) }
         let inode = makeInode(.symlink, permissions: 0o777, in: p.directory)
@@ -279,7 +281,7 @@ public final class FileSystem {
         if p.trailingSlash { return .failure(.ENOENT) }
         // do_linkat: both names on one mount (EXDEV), checked before permissions.
         if inode.mount != p.directory.mount { return .failure(.EXDEV) }
-        if p.directory.readOnly { return .failure(.EACCES) }
+        if p.directory.readOnly { return .failure(p.directory.readOnlyError()) }
         if let e = createDenied(in: p.directory) { return .failure(e) }
         if inode.linkCount <= 0 && !inode.linkable { return .failure(.ENOENT) }
         p.directory.link(p.name, inode, now: clock())
@@ -300,7 +302,7 @@ public final class FileSystem {
         guard let victim = p.existing else { return .failure(.ENOENT) }
         if victim.isDirectory { return .failure(.EISDIR) }
         if p.trailingSlash { return .failure(.ENOTDIR) }
-        if p.directory.readOnly { return .failure(.EACCES) }
+        if p.directory.readOnly { return .failure(p.directory.readOnlyError()) }
         if let e = deleteDenied(victim, from: p.directory) { return .failure(e) }
         p.directory.unlink(p.name, now: clock())
         victim.linkCount -= 1
@@ -321,7 +323,7 @@ public final class FileSystem {
         guard let victim = p.existing else { return .failure(.ENOENT) }
         guard victim.isDirectory else { return .failure(.ENOTDIR) }
         if victim === root || victim === lookupRoot || FileSystem.isMountPoint(victim) { return .failure(.EBUSY) }
-        if p.directory.readOnly { return .failure(.EACCES) }
+        if p.directory.readOnly { return .failure(p.directory.readOnlyError()) }
         if let e = deleteDenied(victim, from: p.directory) { return .failure(e) }
         guard victim.entries.isEmpty else { return .failure(.ENOTEMPTY) }
         p.directory.unlink(p.name, now: clock())
@@ -364,7 +366,7 @@ public final class FileSystem {
         guard let source = o.existing else { return .failure(.ENOENT) }
         if FileSystem.isMountPoint(source) || (n.existing.map { FileSystem.isMountPoint($0) } ?? false) { return .failure(.EBUSY) }
         if (o.trailingSlash || n.trailingSlash) && !source.isDirectory { return .failure(.ENOTDIR) }
-        if o.directory.readOnly || n.directory.readOnly { return .failure(.EACCES) }
+        if o.directory.readOnly || n.directory.readOnly { return .failure((o.directory.readOnly ? o.directory : n.directory).readOnlyError()) }
         if source !== n.existing, let e = renameDenied(source, from: o.directory, to: n.directory, replacing: n.existing) {
             return .failure(e)
         }

@@ -45,6 +45,9 @@ public enum DeviceKind: Equatable {
 /// `shm` is the tmpfs mounted on /dev/shm.
 public enum MountKind: Equatable, Sendable {
     case tmpfs, devtmpfs, shm, proc, sysfs
+    /// A host directory (egg run -v), the `index`th volume, mounted as 9p
+    /// (Drivers/NinePVolume.swift); `readOnly` for ":ro".
+    case volume(index: Int, readOnly: Bool)
 }
 
 /// Files whose bytes are made when they are opened (/proc, /sys: VFS/ProcFS*.swift,
@@ -253,4 +256,22 @@ public struct DirectoryEntry {
     public var name: [UInt8]
     public var inode: Inode
     public var cookie: Int64
+}
+
+// MARK: volumes (hook for egg run -v; Drivers/NinePVolume.swift)
+
+extension Inode {
+    /// The errno a write to a `readOnly` node answers: EROFS on a read-only volume, as on a
+    /// read-only mount (mnt_want_write in fs/namespace.c fails first with EROFS), else
+    /// `otherwise` (EACCES, or EPERM, for /proc and /sys nodes).
+    public func readOnlyError(_ otherwise: Errno = .EACCES) -> Errno {
+        if case .volume(_, true) = mount { return .EROFS }
+        return otherwise
+    }
+
+    /// Whether the node is on a volume (a 9p mount).
+    public var isOnVolume: Bool {
+        if case .volume = mount { return true }
+        return false
+    }
 }

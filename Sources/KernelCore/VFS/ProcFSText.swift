@@ -70,6 +70,7 @@ extension MountKind {
         case .shm: return 0x16
         case .proc: return 0x14
         case .sysfs: return 0x13
+        case .volume(let index, _): return 0x30 + UInt32(truncatingIfNeeded: index)   // volume hook
         }
     }
 
@@ -125,6 +126,10 @@ extension KernelState {
         for (source, point, type, options, _) in procMountTable {
             text += source + " " + point + " " + type + " " + options + " 0 0\n"
         }
+        // Volume hook: each host directory (egg run -v) as the 9p mount it stands for.
+        for v in files.fileSystem.volumeMounts {
+            text += String(decoding: v.source, as: UTF8.self) + " " + String(decoding: v.path, as: UTF8.self) + " 9p " + v.options + " 0 0\n"
+        }
         return text
     }
 
@@ -142,6 +147,13 @@ extension KernelState {
             for (i, o) in opts.enumerated() { joined += (i == 0 ? "" : ",") + o }
             line += joined + " - " + type + " " + source + " rw\n"
             text += line
+        }
+        // Volume hook: the 9p mounts, children of the root.
+        for (index, v) in files.fileSystem.volumeMounts.enumerated() {
+            let kind = MountKind.volume(index: index, readOnly: v.readOnly)
+            text += String(kind.mountID) + " " + String(rootID) + " 0:" + String(kind.deviceMinor) + " / "
+            text += String(decoding: v.path, as: UTF8.self) + " " + (v.readOnly ? "ro" : "rw") + ",relatime - 9p "
+            text += String(decoding: v.source, as: UTF8.self) + " " + v.options + "\n"
         }
         return text
     }
