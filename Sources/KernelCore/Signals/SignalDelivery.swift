@@ -50,8 +50,11 @@ extension KernelState {
     public func postThreadSignal(_ s: Int, to t: Thread) {
         if let p = t.process { prepareSignal(s, for: p) }
         let handlers = t.process?.signalHandlers ?? signalHandlers
-        if handlers[s] == 1 || (handlers[s] == 0 && discardedByDefault(s, for: t.process)) { return }
+        // A blocked signal is never ignored: its disposition may change before it is unblocked,
+        // and sigwait/signalfd take it (kernel/signal.c sig_ignored; Signals/QueuedSignals.swift).
+        if signalDiscarded(s, handler: handlers[s], for: t.process, blocked: t.signalMask & signalBit(s) != 0) { return }
         t.pendingSignals |= signalBit(s)
+        signalGenerated()   // signalfd readers and pollers (Signals/QueuedSignals.swift)
         if t.signalMask & signalBit(s) == 0 { scheduler.interrupt(t) }
     }
 
@@ -147,6 +150,8 @@ extension KernelState {
             }
             // A POSIX timer's signal carries SI_TIMER (Threads/PosixTimers.swift).
             if let timerInfo = takeTimerSignalInfo(s, thread: t, fromThread: fromThread) { info = timerInfo }
+            // A sigqueue'd instance carries its own siginfo (Signals/QueuedSignals.swift).
+            if let queued = takeQueuedSignalInfo(s, thread: t, fromThread: fromThread) { info = queued }
             if let n = interrupted, signalFlags[s] & saRestart != 0 || restartAlways { rewindSyscall(n) }  // the frame saves the rewound state
             if !setUpHandlerFrame(signal: s, info: info) { killedBySignal(11) }
             return  // one frame at a time; the rest are seen on the next return
