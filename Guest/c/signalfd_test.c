@@ -216,5 +216,45 @@ int main(void)
     CHECK(sigtimedwait(&only_usr1, &si, &zero) == SIGUSR1 && si.si_code == SI_USER, "SI_USER to oneself");
     CHECK_ERRNO(queueinfo(0, SIGUSR1, SI_QUEUE, 1), ESRCH);
     CHECK_ERRNO(syscall(SYS_rt_tgsigqueueinfo, getpid(), 0, SIGUSR1, &si), EINVAL);
+    /* A pending SIGCHLD whose action is to ignore does not cut a ppoll short when its
+     * temporary mask unblocks it: Linux drops it and the call goes on to its timeout. */
+    while (sigtimedwait(&set, &si, &zero) > 0) {}
+    child = fork();
+    CHECK(child >= 0, "fork");
+    if (child == 0)
+        _exit(0);
+    sigset_t pending;
+    for (int i = 0; i < 500; i++) {
+        sigpending(&pending);
+        if (sigismember(&pending, SIGCHLD))
+            break;
+        usleep(10000);
+    }
+    CHECK(sigismember(&pending, SIGCHLD), "blocked SIGCHLD with SIG_DFL is not pending");
+    signal(SIGCHLD, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    struct timespec ppoll_wait = { 0, 100 * 1000 * 1000 };
+    t0 = now_ms();
+    int r = ppoll(NULL, 0, &ppoll_wait, &none);
+    CHECK(r == 0, "ppoll with an ignored signal pending gave %d (%s)", r, strerror(errno));
+    CHECK(now_ms() - t0 >= 90, "ppoll returned after %lld ms of 100", now_ms() - t0);
+    sigpending(&pending);
+    CHECK(!sigismember(&pending, SIGCHLD), "the ignored SIGCHLD is still pending");
+    waitpid(child, &st, 0);
+
+    /* sigtimedwait takes a SIGCHLD (default action: ignore) that arrives while it waits. */
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    child = fork();
+    CHECK(child >= 0, "fork");
+    if (child == 0) {
+        usleep(50000);
+        _exit(4);
+    }
+    CHECK(sigtimedwait(&chld, &si, &long_wait) == SIGCHLD && si.si_pid == child && si.si_status == 4,
+          "sigtimedwait for SIGCHLD: %s", strerror(errno));
+    waitpid(child, &st, 0);
     return pass(NULL);
 }

@@ -227,7 +227,7 @@ extension KernelState {
         let handler = p.signalHandlers[s]
         // A signal blocked by the thread Linux checks (the leader) is never ignored: sigwait
         // and signalfd take it (kernel/signal.c sig_ignored; Signals/QueuedSignals.swift).
-        let blocked = p.threads.first.map { $0.signalMask & signalBit(s) != 0 } ?? false
+        let blocked = p.threads.first.map { ($0.signalMask | $0.realBlockedSignals) & signalBit(s) != 0 } ?? false
         if signalDiscarded(s, handler: handler, for: p, blocked: blocked) { return }
         p.processPendingSignals |= signalBit(s)
         signalGenerated()   // signalfd readers and pollers (Signals/QueuedSignals.swift)

@@ -118,6 +118,18 @@ extension KernelState {
         try? postQueuedSignal(info, to: p, thread: thread, fromKill: true)
     }
 
+    /// The signals delivery would drop for `p`: SIG_IGN, or SIG_DFL with a default action of
+    /// ignore. They can be pending now (blocked when sent) and must not end a wait once a
+    /// temporary mask (ppoll, sigsuspend) unblocks them.
+    func ignoredSignalBits(_ p: Process?) -> UInt64 {
+        let handlers = p?.signalHandlers ?? signalHandlers
+        var bits: UInt64 = 0
+        for s in 1...64 where handlers[s] == 1 || (handlers[s] == 0 && KernelState.ignoredByDefault(s)) {
+            bits |= signalBit(s)
+        }
+        return bits
+    }
+
     /// A signal became pending somewhere: signalfd readers and pollers look again (a signal
     /// a signalfd waits for is blocked, so it interrupts no one).
     func signalGenerated() { notifyPollers() }
@@ -178,6 +190,7 @@ extension SignalSyscalls {
         if info == nil {
             let blocked = t.signalMask
             t.signalMask = blocked & ~set
+            t.realBlockedSignals = blocked
             let queue = WaitQueue()
             var interrupted = false
             while k.pendingSignals(of: t, mask: set) == 0 {
@@ -188,6 +201,7 @@ extension SignalSyscalls {
                 }
             }
             t.signalMask = blocked
+            t.realBlockedSignals = 0
             info = k.dequeueSignal(t, mask: set)
             if info == nil { throw interrupted ? .EINTR : .EAGAIN }
         }

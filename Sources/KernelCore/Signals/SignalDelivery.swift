@@ -40,7 +40,10 @@ extension KernelState {
     public func hasDeliverableSignal(_ t: Thread) -> Bool {
         if let p = t.process, p.exiting { return true }
         let processPending = t.process?.processPendingSignals ?? processPendingSignals
-        return (t.pendingSignals | processPending) & ~t.signalMask != 0
+        let unblocked = (t.pendingSignals | processPending) & ~t.signalMask
+        // One that delivery would drop (ignored, now unblocked) wakes no one: Linux's
+        // get_signal discards it and restarts the call (Signals/QueuedSignals.swift).
+        return unblocked != 0 && unblocked & ~ignoredSignalBits(t.process) != 0
     }
 
     /// kill(2): to the process — any thread that does not block it takes it.
@@ -52,7 +55,7 @@ extension KernelState {
         let handlers = t.process?.signalHandlers ?? signalHandlers
         // A blocked signal is never ignored: its disposition may change before it is unblocked,
         // and sigwait/signalfd take it (kernel/signal.c sig_ignored; Signals/QueuedSignals.swift).
-        if signalDiscarded(s, handler: handlers[s], for: t.process, blocked: t.signalMask & signalBit(s) != 0) { return }
+        if signalDiscarded(s, handler: handlers[s], for: t.process, blocked: (t.signalMask | t.realBlockedSignals) & signalBit(s) != 0) { return }
         t.pendingSignals |= signalBit(s)
         signalGenerated()   // signalfd readers and pollers (Signals/QueuedSignals.swift)
         if t.signalMask & signalBit(s) == 0 { scheduler.interrupt(t) }
@@ -90,7 +93,8 @@ extension KernelState {
     static func isRestartable(_ number: Int) -> Bool {
         switch SyscallNumber(number) {
         case .read, .readv, .write, .writev, .pread64, .pwrite64, .ioctl, .open, .openat,
-             .wait4, .accept, .accept4, .recvfrom, .recvmsg, .sendto, .sendmsg:
+             .wait4, .accept, .accept4, .recvfrom, .recvmsg, .sendto, .sendmsg,
+             .mq_timedsend, .mq_timedreceive:   // signal(7) lists the POSIX message queue calls
             return true
         default:
             return false
