@@ -43,6 +43,7 @@ final class QueuedSignalTests: XCTestCase {
         XCTAssertEqual(k.state.pendingSignals(of: t, mask: signalBit(sigchld)), signalBit(sigchld))
         t.signalMask = 0
         XCTAssertFalse(k.state.hasDeliverableSignal(t))   // delivery would drop it
+        XCTAssertEqual(k.state.pendingSignals(of: t, mask: signalBit(sigchld)), 0)   // and did, as get_signal
         // Unblocked and ignored: never pending (kernel/signal.c sig_ignored).
         k.state.process.processPendingSignals = 0
         k.state.postSignal(sigchld, to: k.state.process)

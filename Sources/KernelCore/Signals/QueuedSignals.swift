@@ -130,6 +130,13 @@ extension KernelState {
         return bits
     }
 
+    /// Drop pending signals that delivery would ignore, now that they are unblocked (a
+    /// temporary mask of ppoll/pselect/sigsuspend): what Linux's get_signal does with them.
+    func discardIgnoredSignals(_ bits: UInt64, thread t: Thread) {
+        t.pendingSignals &= ~bits
+        t.process?.processPendingSignals &= ~bits
+    }
+
     /// A signal became pending somewhere: signalfd readers and pollers look again (a signal
     /// a signalfd waits for is blocked, so it interrupts no one).
     func signalGenerated() { notifyPollers() }

@@ -41,9 +41,12 @@ extension KernelState {
         if let p = t.process, p.exiting { return true }
         let processPending = t.process?.processPendingSignals ?? processPendingSignals
         let unblocked = (t.pendingSignals | processPending) & ~t.signalMask
+        guard unblocked != 0 else { return false }
         // One that delivery would drop (ignored, now unblocked) wakes no one: Linux's
         // get_signal discards it and restarts the call (Signals/QueuedSignals.swift).
-        return unblocked != 0 && unblocked & ~ignoredSignalBits(t.process) != 0
+        let ignored = unblocked & ignoredSignalBits(t.process)
+        if ignored != 0 { discardIgnoredSignals(ignored, thread: t) }
+        return unblocked & ~ignored != 0
     }
 
     /// kill(2): to the process — any thread that does not block it takes it.
