@@ -31,6 +31,8 @@ public final class Process {
     public var signalMasks = [UInt64](repeating: 0, count: 65)
     /// Signals sent to the process (kill) not yet taken by a thread.
     public var processPendingSignals: UInt64 = 0
+    /// Queued signal instances with their siginfo (Signals/QueuedSignals.swift).
+    public var queuedSignals = SignalQueue()
     /// The process tree: parent (nil for PID 1), living and zombie children. The cycle is
     /// broken when the process is reaped (ProcessLifecycle.reap).
     public var parent: Process? = nil
@@ -111,6 +113,8 @@ public final class KernelState {
     public var kernelRoot: UInt64 = 0
     /// Bounds the number of processes (RLIMIT_NPROC), so a fork bomb gets EAGAIN.
     public var processLimit = 256
+    /// POSIX message queues by name (IPC/PosixMessageQueue.swift).
+    public let messageQueues = MessageQueueNamespace()
     /// The current thread's process (PID 1 when the CPU runs no thread of any process, as
     /// in an interrupt taken by the idle loop).
     /// Set while kernel work runs on behalf of a process other than the current thread's

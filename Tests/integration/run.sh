@@ -260,6 +260,15 @@ done
 guest_case "pi_mutex_test-glibc@smp2" pi_mutex_test-glibc 0 verdict - "" "PI futex word updates are not atomic against the other CPU"
 guest_case "robust_futex_test-glibc@smp2" robust_futex_test-glibc 0 verdict - "" ""
 guest_case "itimer_test-musl@smp2" itimer_test-musl 0 verdict - "" ""
+# Issue 15: signalfd, sigtimedwait and queued signals (Guest/c/signalfd_test.c).
+for v in musl glibc pie; do
+    guest_case "signalfd_test-$v" "signalfd_test-$v" 0 verdict - "" ""
+done
+guest_case "signalfd_test-musl@smp2" signalfd_test-musl 0 verdict - "" ""
+# POSIX message queues (Guest/c/mqueue_test.c).
+for v in musl glibc pie; do
+    guest_case "mqueue_test-$v" "mqueue_test-$v" 0 verdict - "" ""
+done
 CASES+=("eggstatus|oom_touch-musl-killed@m48M|137|out of memory|-m 48M $GUEST/oom_touch-musl -- 400")
 for v in musl glibc pie; do
     guest_case "fs_test-$v" "fs_test-$v" 0 exact - "" ""

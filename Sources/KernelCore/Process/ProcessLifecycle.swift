@@ -226,8 +226,12 @@ extension KernelState {
         if p.exiting { return }
         prepareSignal(s, for: p)   // SIGCONT resumes even when ignored (Signals/JobControl.swift)
         let handler = p.signalHandlers[s]
-        if handler == 1 || (handler == 0 && discardedByDefault(s, for: p)) { return }
+        // A signal blocked by the thread Linux checks (the leader) is never ignored: sigwait
+        // and signalfd take it (kernel/signal.c sig_ignored; Signals/QueuedSignals.swift).
+        let blocked = p.threads.first.map { ($0.signalMask | $0.realBlockedSignals) & signalBit(s) != 0 } ?? false
+        if signalDiscarded(s, handler: handler, for: p, blocked: blocked) { return }
         p.processPendingSignals |= signalBit(s)
+        signalGenerated()   // signalfd readers and pollers (Signals/QueuedSignals.swift)
         if let t = p.threads.first(where: { $0.signalMask & signalBit(s) == 0 }) { scheduler.interrupt(t) }
     }
 

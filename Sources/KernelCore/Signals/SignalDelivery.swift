@@ -40,7 +40,13 @@ extension KernelState {
     public func hasDeliverableSignal(_ t: Thread) -> Bool {
         if let p = t.process, p.exiting { return true }
         let processPending = t.process?.processPendingSignals ?? processPendingSignals
-        return (t.pendingSignals | processPending) & ~t.signalMask != 0
+        let unblocked = (t.pendingSignals | processPending) & ~t.signalMask
+        guard unblocked != 0 else { return false }
+        // One that delivery would drop (ignored, now unblocked) wakes no one: Linux's
+        // get_signal discards it and restarts the call (Signals/QueuedSignals.swift).
+        let ignored = unblocked & ignoredSignalBits(t.process)
+        if ignored != 0 { discardIgnoredSignals(ignored, thread: t) }
+        return unblocked & ~ignored != 0
     }
 
     /// kill(2): to the process — any thread that does not block it takes it.
@@ -50,8 +56,11 @@ extension KernelState {
     public func postThreadSignal(_ s: Int, to t: Thread) {
         if let p = t.process { prepareSignal(s, for: p) }
         let handlers = t.process?.signalHandlers ?? signalHandlers
-        if handlers[s] == 1 || (handlers[s] == 0 && discardedByDefault(s, for: t.process)) { return }
+        // A blocked signal is never ignored: its disposition may change before it is unblocked,
+        // and sigwait/signalfd take it (kernel/signal.c sig_ignored; Signals/QueuedSignals.swift).
+        if signalDiscarded(s, handler: handlers[s], for: t.process, blocked: (t.signalMask | t.realBlockedSignals) & signalBit(s) != 0) { return }
         t.pendingSignals |= signalBit(s)
+        signalGenerated()   // signalfd readers and pollers (Signals/QueuedSignals.swift)
         if t.signalMask & signalBit(s) == 0 { scheduler.interrupt(t) }
     }
 
@@ -87,7 +96,8 @@ extension KernelState {
     static func isRestartable(_ number: Int) -> Bool {
         switch SyscallNumber(number) {
         case .read, .readv, .write, .writev, .pread64, .pwrite64, .ioctl, .open, .openat,
-             .wait4, .accept, .accept4, .recvfrom, .recvmsg, .sendto, .sendmsg:
+             .wait4, .accept, .accept4, .recvfrom, .recvmsg, .sendto, .sendmsg,
+             .mq_timedsend, .mq_timedreceive:   // signal(7) lists the POSIX message queue calls
             return true
         default:
             return false
@@ -147,6 +157,8 @@ extension KernelState {
             }
             // A POSIX timer's signal carries SI_TIMER (Threads/PosixTimers.swift).
             if let timerInfo = takeTimerSignalInfo(s, thread: t, fromThread: fromThread) { info = timerInfo }
+            // A sigqueue'd instance carries its own siginfo (Signals/QueuedSignals.swift).
+            if let queued = takeQueuedSignalInfo(s, thread: t, fromThread: fromThread) { info = queued }
             if let n = interrupted, signalFlags[s] & saRestart != 0 || restartAlways { rewindSyscall(n) }  // the frame saves the rewound state
             if !setUpHandlerFrame(signal: s, info: info) { killedBySignal(11) }
             return  // one frame at a time; the rest are seen on the next return

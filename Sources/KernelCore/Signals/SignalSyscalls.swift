@@ -165,14 +165,14 @@ enum SignalSyscalls {
         guard pid != Int32.min else { throw .ESRCH }
         let targets = k.processes(selectedBy: pid)
         guard !targets.isEmpty else { throw .ESRCH }
-        if s != 0 { for p in targets { k.postSignal(s, to: p) } }
+        if s != 0 { for p in targets { k.postSignalFromSender(s, to: p, thread: nil) } }  // QueuedSignals.swift
         return 0
     }
 
     static func threadKill(_ k: KernelState, tid: Int32, signal s: Int) throws(Errno) -> Int {
         guard s >= 0 && s <= 64, tid > 0 else { throw .EINVAL }
         guard let t = k.scheduler.thread(withID: Int(tid)), let p = t.process, !p.exiting else { throw .ESRCH }
-        if s != 0 { k.postThreadSignal(s, to: t) }
+        if s != 0 { k.postSignalFromSender(s, to: p, thread: t) }  // QueuedSignals.swift
         return 0
     }
 

@@ -32,6 +32,9 @@ public final class Thread {
     public var pendingSignals: UInt64 = 0
     /// The mask to restore after a signal is delivered (rt_sigsuspend's caller mask).
     public var savedSignalMask: UInt64? = nil
+    /// The mask rt_sigtimedwait replaced while it waits (Linux's real_blocked): signals in it
+    /// count as blocked, so they are never dropped as ignored (Signals/QueuedSignals.swift).
+    public var realBlockedSignals: UInt64 = 0
     /// sigaltstack(2): base, size, flags (SS_DISABLE = 2 when none).
     public var alternateStack: (base: UInt64, size: UInt64, flags: UInt32) = (0, 0, 2)
     /// What the thread is blocked on, and until when (monotonic ns), if anything.

@@ -131,6 +131,10 @@ public struct SyscallTraceFormatter {
              .pipe2, .dup3:
             // EventTraceText.swift
             if let text = eventArguments(a, result: result, memory: memory) { return text }
+        case .signalfd, .signalfd4, .rt_sigtimedwait, .rt_sigqueueinfo, .rt_tgsigqueueinfo, .mq_open, .mq_unlink,
+             .mq_timedsend, .mq_timedreceive, .mq_notify, .mq_getsetattr:
+            // NotifyTraceText.swift
+            if let text = notifyArguments(a, result: result, memory: memory) { return text }
         case .clone: return cloneArguments(a, result: result, memory: memory)
         case .execve, .execveat: return execArguments(a, result: result, memory: memory)
         case .clone3: return clone3Arguments(a, memory: memory)

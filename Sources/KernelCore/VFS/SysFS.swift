@@ -13,6 +13,8 @@ import LinuxABI
 public enum Sysctl: Equatable {
     case pidMax, ostype, osrelease, hostname, version, bootID, uuid, threadsMax, ngroupsMax, capLastCap
     case maxMapCount, overcommitMemory, fileMax, nrOpen, pipeMaxSize
+    /// /proc/sys/fs/mqueue (IPC/PosixMessageQueue.swift's limits).
+    case mqueueMessagesMax, mqueueMessageSizeMax, mqueueQueuesMax, mqueueMessagesDefault, mqueueMessageSizeDefault
 
     /// fs.nr_open: the most RLIMIT_NOFILE may be raised to (Linux's default, 1024 * 1024).
     public static let openFileCeiling = 1 << 20
@@ -40,6 +42,7 @@ enum KernelConfiguration {
         CONFIG_EPOLL=y
         CONFIG_EVENTFD=y
         CONFIG_TIMERFD=y
+        CONFIG_SIGNALFD=y
         CONFIG_INET=y
         # CONFIG_IPV6 is not set
         CONFIG_HIGH_RES_TIMERS=y
@@ -48,7 +51,7 @@ enum KernelConfiguration {
         # CONFIG_MODULES is not set
         # CONFIG_SECCOMP is not set
         # CONFIG_SYSVIPC is not set
-        # CONFIG_POSIX_MQUEUE is not set
+        CONFIG_POSIX_MQUEUE=y
         # CONFIG_CGROUPS is not set
         # CONFIG_NAMESPACES is not set
         # CONFIG_USER_NS is not set
@@ -145,6 +148,9 @@ extension KernelState {
             ("kernel/cap_last_cap", .capLastCap), ("vm/max_map_count", .maxMapCount),
             ("vm/overcommit_memory", .overcommitMemory), ("fs/file-max", .fileMax), ("fs/nr_open", .nrOpen),
             ("fs/pipe-max-size", .pipeMaxSize),
+            ("fs/mqueue/msg_max", .mqueueMessagesMax), ("fs/mqueue/msgsize_max", .mqueueMessageSizeMax),
+            ("fs/mqueue/queues_max", .mqueueQueuesMax), ("fs/mqueue/msg_default", .mqueueMessagesDefault),
+            ("fs/mqueue/msgsize_default", .mqueueMessageSizeDefault),
         ]
         for (name, s) in sysctls { file("/proc/sys/" + name, .sysctl(s), .proc, permissions: s == .hostname ? 0o644 : 0o444) }
         let sys = fs.makeDirectories(Array("/sys".utf8), permissions: 0o555)
@@ -174,6 +180,11 @@ extension KernelState {
         case .fileMax: text = "9223372036854775807"
         case .nrOpen: text = String(Sysctl.openFileCeiling)
         case .pipeMaxSize: text = String(PipeBuffer.capacity)
+        case .mqueueMessagesMax: text = String(MessageQueueLimits.messagesMax)
+        case .mqueueMessageSizeMax: text = String(MessageQueueLimits.messageSizeMax)
+        case .mqueueQueuesMax: text = String(MessageQueueLimits.queuesMax)
+        case .mqueueMessagesDefault: text = String(MessageQueueLimits.messagesDefault)
+        case .mqueueMessageSizeDefault: text = String(MessageQueueLimits.messageSizeDefault)
         }
         return Array((text + "\n").utf8)
     }
