@@ -260,6 +260,17 @@ done
 guest_case "pi_mutex_test-glibc@smp2" pi_mutex_test-glibc 0 verdict - "" "PI futex word updates are not atomic against the other CPU"
 guest_case "robust_futex_test-glibc@smp2" robust_futex_test-glibc 0 verdict - "" ""
 guest_case "itimer_test-musl@smp2" itimer_test-musl 0 verdict - "" ""
+# FUTEX_WAIT_REQUEUE_PI / FUTEX_CMP_REQUEUE_PI and futex_wake/futex_wait/futex_requeue
+# (Guest/c/requeue_pi_test.c), also with two CPUs.
+for v in musl glibc pie; do
+    guest_case "requeue_pi_test-$v" "requeue_pi_test-$v" 0 verdict - "" ""
+done
+guest_case "requeue_pi_test-glibc@smp2" requeue_pi_test-glibc 0 verdict - "" ""
+# CLONE_PIDFD in clone and clone3, membarrier (Guest/c/clone_pidfd_test.c).
+for v in musl glibc pie; do
+    guest_case "clone_pidfd_test-$v" "clone_pidfd_test-$v" 0 verdict - "" ""
+done
+guest_case "clone_pidfd_test-musl@smp2" clone_pidfd_test-musl 0 verdict - "" ""
 CASES+=("eggstatus|oom_touch-musl-killed@m48M|137|out of memory|-m 48M $GUEST/oom_touch-musl -- 400")
 for v in musl glibc pie; do
     guest_case "fs_test-$v" "fs_test-$v" 0 exact - "" ""
