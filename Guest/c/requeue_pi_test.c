@@ -120,6 +120,7 @@ static void test_requeue_pi_errors(void)
     expect_err(futex(&a, FUTEX_WAIT_REQUEUE_PI, 5, (uintptr_t)&soon, &a, 0), EINVAL, "WAIT_REQUEUE_PI with uaddr == uaddr2");
     expect_err(futex(&a, FUTEX_WAIT_REQUEUE_PI, 6, (uintptr_t)&soon, &b, 0), EAGAIN, "WAIT_REQUEUE_PI on a changed word");
     uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+    soon = abs_after(CLOCK_MONOTONIC, 50000000);
     expect_err(futex(&a, FUTEX_WAIT_REQUEUE_PI, 5, (uintptr_t)&soon, &b, 0), ETIMEDOUT, "WAIT_REQUEUE_PI timeout");
     if (now_ns(CLOCK_MONOTONIC) - t0 < 40000000) fail("WAIT_REQUEUE_PI timed out early");
     expect_err(futex(&a, FUTEX_CMP_REQUEUE_PI, 2, 1, &b, 5), EINVAL, "CMP_REQUEUE_PI with nr_wake 2");
@@ -222,6 +223,7 @@ static void test_futex2(void)
     expect_err(syscall(NR_futex_wait, &w, 3ul, 0ul, FUTEX2_SIZE_U32, &soon, CLOCK_MONOTONIC), EINVAL, "futex_wait with mask 0");
     expect_err(syscall(NR_futex_wait, &w, 3ul, 0xfffffffful, FUTEX2_SIZE_U32, &soon, CLOCK_BOOTTIME), EINVAL, "futex_wait on CLOCK_BOOTTIME");
     uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+    soon = abs_after(CLOCK_MONOTONIC, 50000000);
     expect_err(syscall(NR_futex_wait, &w, 3ul, 0xfffffffful, FUTEX2_SIZE_U32, &soon, CLOCK_MONOTONIC), ETIMEDOUT, "futex_wait monotonic timeout");
     if (now_ns(CLOCK_MONOTONIC) - t0 < 40000000) fail("futex_wait timed out early");
     struct timespec rsoon = abs_after(CLOCK_REALTIME, 30000000);

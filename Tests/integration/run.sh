@@ -253,11 +253,11 @@ for v in musl glibc pie; do
         guest_case "$t-$v" "$t-$v" 0 verdict - "" ""
     done
 done
-# XFAIL with two CPUs: the kernel's PI futex paths (FUTEX_UNLOCK_PI hand-over, the robust
-# walk) read and write the futex word with plain loads and stores, not a compare-and-swap,
-# so a user-space cmpxchg on the other CPU can slip between them (counter 79995 of 80000 in
-# one run of five). Fix: an atomic cmpxchg on guest words in the address-space layer.
-guest_case "pi_mutex_test-glibc@smp2" pi_mutex_test-glibc 0 verdict - "" "PI futex word updates are not atomic against the other CPU"
+# With two CPUs: the kernel's PI futex paths (LOCK_PI, the FUTEX_UNLOCK_PI hand-over, the
+# robust walk) update the futex word with an atomic compare-and-swap (AddressSpace
+# .compareExchangeUInt32), so a user-space cmpxchg on the other CPU cannot slip between a
+# read and a write (it did with plain stores: counter 79995 of 80000 in one run of five).
+guest_case "pi_mutex_test-glibc@smp2" pi_mutex_test-glibc 0 verdict - "" ""
 guest_case "robust_futex_test-glibc@smp2" robust_futex_test-glibc 0 verdict - "" ""
 guest_case "itimer_test-musl@smp2" itimer_test-musl 0 verdict - "" ""
 # FUTEX_WAIT_REQUEUE_PI / FUTEX_CMP_REQUEUE_PI and futex_wake/futex_wait/futex_requeue
