@@ -63,4 +63,12 @@ public final class DirectMapMemory: PhysicalMemory {
         DirectMapMemory.shootdown()
     }
     public func activate(root: UInt64) { hw_write_cr3(root) }
+
+    /// The futex words' atomic update (KernelCore/Process/AddressSpace.swift
+    /// compareExchangeUInt32): one `lock cmpxchg` through the direct map, so a guest's own
+    /// atomic instruction on another CPU can never slip between the read and the write.
+    public func compareExchange32(_ physical: UInt64, expected: UInt32, desired: UInt32) -> UInt32 {
+        precondition(physical & 3 == 0)
+        return hw_cmpxchg32(physicalToVirtual(physical), expected, desired)
+    }
 }

@@ -170,6 +170,8 @@ public final class KernelState {
     /// Futex waiters by key (Threads/FutexKeys.swift: handlers use the `futexes` view).
     public var futexTable = FutexTable()
     var nextFutexSpaceID: UInt64 = 0
+    /// Threads in FUTEX_WAIT_REQUEUE_PI not yet requeued (Threads/FutexRequeuePI.swift).
+    var requeuePIWaits: [RequeuePIWait] = []
     /// System V IPC objects (Sources/KernelCore/IPC/): one namespace per machine.
     public let sysvIPC = SysVIPCNamespace()
     /// AF_UNIX names: abstract names and the sockets bound to socket inodes

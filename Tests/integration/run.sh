@@ -253,11 +253,11 @@ for v in musl glibc pie; do
         guest_case "$t-$v" "$t-$v" 0 verdict - "" ""
     done
 done
-# XFAIL with two CPUs: the kernel's PI futex paths (FUTEX_UNLOCK_PI hand-over, the robust
-# walk) read and write the futex word with plain loads and stores, not a compare-and-swap,
-# so a user-space cmpxchg on the other CPU can slip between them (counter 79995 of 80000 in
-# one run of five). Fix: an atomic cmpxchg on guest words in the address-space layer.
-guest_case "pi_mutex_test-glibc@smp2" pi_mutex_test-glibc 0 verdict - "" "PI futex word updates are not atomic against the other CPU"
+# With two CPUs: the kernel's PI futex paths (LOCK_PI, the FUTEX_UNLOCK_PI hand-over, the
+# robust walk) update the futex word with an atomic compare-and-swap (AddressSpace
+# .compareExchangeUInt32), so a user-space cmpxchg on the other CPU cannot slip between a
+# read and a write (it did with plain stores: counter 79995 of 80000 in one run of five).
+guest_case "pi_mutex_test-glibc@smp2" pi_mutex_test-glibc 0 verdict - "" ""
 guest_case "robust_futex_test-glibc@smp2" robust_futex_test-glibc 0 verdict - "" ""
 guest_case "itimer_test-musl@smp2" itimer_test-musl 0 verdict - "" ""
 # Issue 15: signalfd, sigtimedwait and queued signals (Guest/c/signalfd_test.c).
@@ -269,6 +269,17 @@ guest_case "signalfd_test-musl@smp2" signalfd_test-musl 0 verdict - "" ""
 for v in musl glibc pie; do
     guest_case "mqueue_test-$v" "mqueue_test-$v" 0 verdict - "" ""
 done
+# FUTEX_WAIT_REQUEUE_PI / FUTEX_CMP_REQUEUE_PI and futex_wake/futex_wait/futex_requeue
+# (Guest/c/requeue_pi_test.c), also with two CPUs.
+for v in musl glibc pie; do
+    guest_case "requeue_pi_test-$v" "requeue_pi_test-$v" 0 verdict - "" ""
+done
+guest_case "requeue_pi_test-glibc@smp2" requeue_pi_test-glibc 0 verdict - "" ""
+# CLONE_PIDFD in clone and clone3, membarrier (Guest/c/clone_pidfd_test.c).
+for v in musl glibc pie; do
+    guest_case "clone_pidfd_test-$v" "clone_pidfd_test-$v" 0 verdict - "" ""
+done
+guest_case "clone_pidfd_test-musl@smp2" clone_pidfd_test-musl 0 verdict - "" ""
 CASES+=("eggstatus|oom_touch-musl-killed@m48M|137|out of memory|-m 48M $GUEST/oom_touch-musl -- 400")
 for v in musl glibc pie; do
     guest_case "fs_test-$v" "fs_test-$v" 0 exact - "" ""

@@ -132,6 +132,14 @@ static inline uint32_t hw_atomic_load32(volatile uint32_t *p) { return __atomic_
 static inline void hw_atomic_store32(volatile uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
 static inline uint32_t hw_atomic_add32(volatile uint32_t *p, uint32_t v) { return __atomic_add_fetch(p, v, __ATOMIC_SEQ_CST); }
 static inline uint32_t hw_atomic_sub32(volatile uint32_t *p, uint32_t v) { return __atomic_sub_fetch(p, v, __ATOMIC_SEQ_CST); }
+/* Atomic compare-and-swap of a 32-bit word at a kernel virtual address (a guest futex word
+ * through the direct map): `lock cmpxchg`, as Linux's futex_atomic_cmpxchg_inatomic
+ * (arch/x86/include/asm/futex.h). Returns the value found; the store happened iff it equals
+ * `expected`. The caller (KernelArch/DirectMap.swift) passes a checked, mapped address. */
+static inline uint32_t hw_cmpxchg32(uint64_t va, uint32_t expected, uint32_t desired) {
+    __atomic_compare_exchange_n((volatile uint32_t *)va, &expected, desired, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    return expected;
+}
 extern volatile uint32_t egg_cpus_online;
 extern char ap_trampoline_start[], ap_trampoline_end[], ap_params[];
 static inline uint64_t hw_ap_trampoline_start(void) { return (uint64_t)ap_trampoline_start; }

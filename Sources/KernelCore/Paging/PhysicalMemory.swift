@@ -24,6 +24,25 @@ public protocol PhysicalMemory: AnyObject {
     func synchronizeTranslations()
     /// Make `root` the active address space (CR3).
     func activate(root: UInt64)
+    /// Atomically replace the aligned u32 at `physical` with `desired` if it holds
+    /// `expected`; returns the value found (futex words, Process/AddressSpace.swift).
+    func compareExchange32(_ physical: UInt64, expected: UInt32, desired: UInt32) -> UInt32
+}
+
+extension PhysicalMemory {
+    /// Load, compare, store: atomic only where nothing else runs at the same time (the
+    /// host tests' fake RAM). The kernel's DirectMapMemory implements it with `lock cmpxchg`.
+    public func compareExchange32(_ physical: UInt64, expected: UInt32, desired: UInt32) -> UInt32 {
+        var b = [UInt8](repeating: 0, count: 4)
+        read(physical, into: &b, offset: 0, count: 4)
+        let found = UInt32(b[0]) | UInt32(b[1]) << 8 | UInt32(b[2]) << 16 | UInt32(b[3]) << 24
+        if found == expected {
+            let d = [UInt8(truncatingIfNeeded: desired), UInt8(truncatingIfNeeded: desired >> 8),
+                     UInt8(truncatingIfNeeded: desired >> 16), UInt8(truncatingIfNeeded: desired >> 24)]
+            write(physical, from: d, offset: 0, count: 4)
+        }
+        return found
+    }
 }
 
 /// Where page frames come from (the physical frame allocator, wrapped by the kernel).

@@ -29,6 +29,9 @@ public final class AddressSpace {
     /// The file system's blocks once a file is mapped: their frames are the files', never
     /// freed by unmapping (Process/FileMappingFaults.swift).
     public var fileBlocks: FileBlockStore? = nil
+    /// MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED was called (Linux keeps it in
+    /// mm->membarrier_state; Threads/Membarrier.swift). A new exec'd image starts without.
+    var membarrierPrivateExpeditedReady = false
     /// Set once a second thread uses this address space (clone with CLONE_VM).
     public var multiThreaded = false
     /// Whether a CPU other than this one may hold translations of this address space: a CPU
@@ -206,6 +209,17 @@ public final class AddressSpace {
         var buf = [UInt8](repeating: 0, count: 4)
         for i in 0..<4 { buf[i] = UInt8(truncatingIfNeeded: value >> (8 * UInt32(i))) }
         return copyOut(address, from: buf)
+    }
+
+    /// Linux's cmpxchg_futex_value_locked (kernel/futex/core.c): atomically, if the aligned
+    /// u32 at guest `address` holds `expected`, replace it with `desired`. Returns the value
+    /// found (the swap happened iff it equals `expected`); EINVAL when misaligned, EFAULT when
+    /// the page cannot be written. The page is faulted in for writing first, so a
+    /// copy-on-write page is copied before the swap and the swap lands in this process's copy.
+    public func compareExchangeUInt32(_ address: UserAddress, expected: UInt32, desired: UInt32) -> Result<UInt32, Errno> {
+        guard address.value & 3 == 0 else { return .failure(.EINVAL) }
+        guard let pa = physicalAddress(of: address.value, write: true) else { return .failure(.EFAULT) }
+        return .success(memory.compareExchange32(pa, expected: expected, desired: desired))
     }
 
     // MARK: applying map changes to the page tables

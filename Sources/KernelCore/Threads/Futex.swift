@@ -42,10 +42,18 @@ public struct FutexTable {
         return taken
     }
 
-    /// Move up to `count` waiters from `source` to `target` (FUTEX_REQUEUE).
+    /// Move up to `count` waiters from `source` to `target` (FUTEX_REQUEUE). Each keeps its
+    /// bitset, as Linux's requeue_futex moves the whole futex_q; bitset-0 waiters
+    /// (FUTEX_WAIT_REQUEUE_PI, FutexRequeuePI.swift) stay, as take leaves them.
     public mutating func requeue(from source: UInt64, to target: UInt64, count: Int) -> Int {
-        let moved = take(address: source, count: count)
-        for tid in moved { enqueue(address: target, tid: tid, bitset: 0xFFFF_FFFF) }
+        guard let i = queues.firstIndex(where: { $0.address == source }), count > 0 else { return 0 }
+        var moved: [FutexWaiter] = []
+        var kept: [FutexWaiter] = []
+        for w in queues[i].waiters {
+            if moved.count < count && w.bitset != 0 { moved.append(w) } else { kept.append(w) }
+        }
+        if kept.isEmpty { queues.remove(at: i) } else { queues[i].waiters = kept }
+        for w in moved { enqueue(address: target, tid: w.tid, bitset: w.bitset) }
         return moved.count
     }
 
@@ -72,6 +80,18 @@ public protocol FutexMemory {
     func load64(_ address: UInt64) -> UInt64?
     func load32(_ address: UInt64) -> UInt32?
     func store32(_ address: UInt64, _ value: UInt32) -> Bool
+    /// Atomically replace the word with `desired` if it holds `expected`; the value found,
+    /// or nil for a fault (cmpxchg_futex_value_locked).
+    func compareExchange32(_ address: UInt64, expected: UInt32, desired: UInt32) -> UInt32?
+}
+
+extension FutexMemory {
+    /// Load, compare, store — for memories nothing else touches meanwhile (test fakes).
+    public func compareExchange32(_ address: UInt64, expected: UInt32, desired: UInt32) -> UInt32? {
+        guard let found = load32(address) else { return nil }
+        if found == expected && !store32(address, desired) { return nil }
+        return found
+    }
 }
 
 extension AddressSpace: FutexMemory {
@@ -86,6 +106,10 @@ extension AddressSpace: FutexMemory {
     }
     public func store32(_ address: UInt64, _ value: UInt32) -> Bool {
         writeUInt32(UserAddress(address), value) == nil
+    }
+    public func compareExchange32(_ address: UInt64, expected: UInt32, desired: UInt32) -> UInt32? {
+        if case .success(let found) = compareExchangeUInt32(UserAddress(address), expected: expected, desired: desired) { return found }
+        return nil
     }
 }
 
@@ -138,14 +162,21 @@ public enum RobustList {
     /// of 0 (the lock was being taken) still wakes one waiter, since the dying thread may
     /// have consumed a wake-up.
     static func handleDeath<M: FutexMemory>(_ address: UInt64, tid: UInt32, pi: Bool, pendingOp: Bool, memory: M, wake: (UInt64) -> Void) -> UInt64? {
-        guard address & 3 == 0, let value = memory.load32(address) else { return nil }
-        if pendingOp && !pi && value == 0 {
-            wake(address)
-            return nil
+        guard address & 3 == 0, var value = memory.load32(address) else { return nil }
+        while true {
+            if pendingOp && !pi && value == 0 {
+                wake(address)
+                return nil
+            }
+            guard value & FutexWord.tidMask == tid else { return nil }
+            let marked = (value & FutexWord.waiters) | FutexWord.ownerDied
+            // A compare-and-swap, as Linux's: a waiter on another CPU may set FUTEX_WAITERS
+            // (or user space change the word) between the read and the write; then the word
+            // is read again and judged afresh.
+            guard let found = memory.compareExchange32(address, expected: value, desired: marked) else { return nil }
+            if found == value { break }
+            value = found
         }
-        guard value & FutexWord.tidMask == tid else { return nil }
-        let marked = (value & FutexWord.waiters) | FutexWord.ownerDied
-        guard memory.store32(address, marked) else { return nil }
         // PI waiters in egg sleep in the same queues, so they are woken the same way and
         // take the now ownerless word themselves (Linux hands the rt_mutex over instead).
         if value & FutexWord.waiters != 0 { wake(address) }
@@ -199,10 +230,13 @@ enum FutexSyscalls {
     }
 
     /// FUTEX_LOCK_PI / FUTEX_LOCK_PI2 (`deadline` absolute) and FUTEX_TRYLOCK_PI (`trying`).
-    static func lockPI(_ k: KernelState, _ address: UserAddress, deadline: Deadline, trying: Bool) throws(Errno) -> Int {
+    /// `requeued`: the second half of FUTEX_WAIT_REQUEUE_PI (FutexRequeuePI.swift), whose
+    /// caller may already be queued here or own the word, and which a signal ends with
+    /// EAGAIN instead of a restart (futex_wait_requeue_pi: "return -EWOULDBLOCK directly").
+    static func lockPI(_ k: KernelState, _ address: UserAddress, deadline: Deadline, trying: Bool, requeued: Bool = false) throws(Errno) -> Int {
         let me = k.currentThread
         let tid = UInt32(truncatingIfNeeded: me.tid)
-        var first = true
+        var first = !requeued
         let queue = WaitQueue()
         while true {
             let value = try read(k, address)
@@ -215,8 +249,15 @@ enum FutexSyscalls {
             }
             switch step {
             case .acquire(let new):
+                let swapped: Bool
+                switch k.memory.compareExchangeUInt32(address, expected: value, desired: new) {
+                case .success(let found): swapped = found == value
+                case .failure(let e):
+                    if queued { giveUp(k, address, me) }
+                    throw e
+                }
+                if !swapped { continue }  // changed under us: decide again (futex_lock_pi_atomic)
                 if queued { k.futexes.remove(address: address.value, tid: me.tid) }
-                try write(k, address, new)
                 return 0
             case .deadlock:
                 if queued { k.futexes.remove(address: address.value, tid: me.tid) }
@@ -226,7 +267,18 @@ enum FutexSyscalls {
                 throw .ESRCH
             case .wait(let new):
                 if trying { throw .EAGAIN }
-                if new != value { try write(k, address, new) }
+                if new != value {
+                    let swapped: Bool
+                    switch k.memory.compareExchangeUInt32(address, expected: value, desired: new) {
+                    case .success(let found): swapped = found == value
+                    case .failure(let e):
+                        if queued { giveUp(k, address, me) }
+                        throw e
+                    }
+                    // The owner may have unlocked in user space meanwhile: look again
+                    // instead of sleeping on a word that names a stale owner.
+                    if !swapped { continue }
+                }
                 if !queued { k.futexes.enqueue(address: address.value, tid: me.tid, bitset: 0xFFFF_FFFF) }
                 first = false
                 if deadline.hasPassed(now: k.platform.monotonicNanoseconds()) {
@@ -237,6 +289,7 @@ enum FutexSyscalls {
                     // Linux restarts FUTEX_LOCK_PI after a handler (ERESTARTNOINTR): a
                     // lock call must not fail with EINTR, glibc does not expect it.
                     giveUp(k, address, me)
+                    if requeued { throw .EAGAIN }
                     me.restartAfterAnySignal = true
                     throw .EINTR
                 }
@@ -248,8 +301,11 @@ enum FutexSyscalls {
     /// nobody else waits (so the owner's unlock can stay in user space).
     static func giveUp(_ k: KernelState, _ address: UserAddress, _ me: Thread) {
         k.futexes.remove(address: address.value, tid: me.tid)
-        if !hasWaiters(k, address.value), let v = k.memory.load32(address.value), v & FutexWord.waiters != 0 {
-            _ = k.memory.store32(address.value, v & ~FutexWord.waiters)
+        guard !hasWaiters(k, address.value), var v = k.memory.load32(address.value) else { return }
+        while v & FutexWord.waiters != 0 {
+            guard let found = k.memory.compareExchange32(address.value, expected: v, desired: v & ~FutexWord.waiters) else { return }
+            if found == v { return }
+            v = found
         }
     }
 
@@ -258,15 +314,30 @@ enum FutexSyscalls {
     /// becomes 0.
     static func unlockPI(_ k: KernelState, _ address: UserAddress) throws(Errno) -> Int {
         let tid = UInt32(truncatingIfNeeded: k.currentThread.tid)
-        let value = try read(k, address)
+        var value = try read(k, address)
         guard value & FutexWord.tidMask == tid else { throw .EPERM }
-        let next = k.futexes.take(address: address.value, count: 1)
-        guard let heir = next.first else {
-            try write(k, address, 0)
-            return 0
+        // The heir leaves the queue now; the kernel lock keeps the table still until the
+        // word is swapped, and a failed unlock puts it back.
+        let heir = k.futexes.take(address: address.value, count: 1).first
+        let new = heir.map { UInt32(truncatingIfNeeded: $0) | FutexWord.waiters } ?? 0
+        // futex_unlock_pi / wake_futex_pi: cmpxchg the word from what was read; another CPU
+        // may have set FUTEX_WAITERS (or OWNER_DIED) meanwhile, then read it and try again.
+        while true {
+            let found: UInt32
+            switch k.memory.compareExchangeUInt32(address, expected: value, desired: new) {
+            case .success(let f): found = f
+            case .failure(let e):
+                if let heir { k.futexes.enqueue(address: address.value, tid: heir, bitset: 0xFFFF_FFFF) }
+                throw e
+            }
+            if found == value { break }
+            guard found & FutexWord.tidMask == tid else {
+                if let heir { k.futexes.enqueue(address: address.value, tid: heir, bitset: 0xFFFF_FFFF) }
+                throw .EPERM
+            }
+            value = found
         }
-        try write(k, address, UInt32(truncatingIfNeeded: heir) | FutexWord.waiters)
-        if let t = k.scheduler.thread(withID: heir), let q = t.waitQueue { k.wake(q) }
+        if let heir, let t = k.scheduler.thread(withID: heir), let q = t.waitQueue { k.wake(q) }
         return 0
     }
 

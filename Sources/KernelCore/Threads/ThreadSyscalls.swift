@@ -22,14 +22,19 @@ enum ThreadSyscalls {
 
     /// The common part of clone and clone3.
     static func spawn(_ k: KernelState, flags: UInt64, exitSignal: Int = 0, stack: UInt64, parentTID: UserAddress,
-                      childTID: UserAddress, tls: UInt64) throws(Errno) -> Int {
+                      childTID: UserAddress, tls: UInt64, pidfdSlot: UserAddress = UserAddress(0)) throws(Errno) -> Int {
         guard flags & cloneThread == 0 || flags & cloneSighand != 0 else { throw .EINVAL }
         guard flags & cloneSighand == 0 || flags & cloneVM != 0 else { throw .EINVAL }
+        // CLONE_PIDFD makes a pidfd for a new process only: with CLONE_THREAD or
+        // CLONE_DETACHED it is EINVAL (copy_process before Linux 6.9's thread pidfds).
+        if flags & clonePidfd != 0 && flags & (cloneThread | cloneDetached) != 0 { throw .EINVAL }
         guard flags & cloneThread != 0 else {
-            // A new process. CLONE_PIDFD needs pidfds, which egg does not make yet.
-            guard flags & clonePidfd == 0 else { throw .EINVAL }
-            return try k.createProcess(flags: flags, exitSignal: exitSignal, stack: stack, parentTID: parentTID,
-                                       childTID: childTID, tls: tls)
+            guard flags & clonePidfd != 0 else {
+                return try k.createProcess(flags: flags, exitSignal: exitSignal, stack: stack, parentTID: parentTID,
+                                           childTID: childTID, tls: tls)
+            }
+            return try spawnWithPidfd(k, flags: flags, exitSignal: exitSignal, stack: stack, parentTID: parentTID,
+                                      childTID: childTID, tls: tls, pidfdSlot: pidfdSlot)
         }
         var registers = k.platform.currentUserRegisters()
         registers.rax = 0
@@ -66,10 +71,32 @@ enum ThreadSyscalls {
         return tid
     }
 
-    /// clone(flags, newsp, parent_tid, child_tid, tls) — the x86-64 argument order.
+    /// CLONE_PIDFD (clone(2)): the parent gets a close-on-exec pidfd for the child, its
+    /// number stored as an int at `pidfdSlot`. Linux makes the descriptor and checks the
+    /// slot before the child exists (copy_process: pidfd_prepare, put_user), so an EFAULT
+    /// or EMFILE leaves no child behind; egg checks both first for the same reason.
+    static func spawnWithPidfd(_ k: KernelState, flags: UInt64, exitSignal: Int, stack: UInt64, parentTID: UserAddress,
+                               childTID: UserAddress, tls: UInt64, pidfdSlot: UserAddress) throws(Errno) -> Int {
+        if flags & cloneParentSettid != 0 && pidfdSlot.value == parentTID.value { throw .EINVAL }
+        if let e = k.memory.writeUInt32(pidfdSlot, 0xFFFF_FFFF) { throw e }
+        guard FileSyscalls.lowestFreeDescriptor(k, from: 0) != nil else { throw .EMFILE }
+        let pid = try k.createProcess(flags: flags, exitSignal: exitSignal, stack: stack, parentTID: parentTID,
+                                      childTID: childTID, tls: tls)
+        guard let child = k.processes[pid] else { return pid }
+        // Cannot fail now: the slot was free and the kernel lock is held since.
+        if let fd = try? k.installObject(PidFile(child), flags: 0, closeOnExec: true) {
+            _ = k.memory.writeUInt32(pidfdSlot, UInt32(truncatingIfNeeded: fd))
+        }
+        return pid
+    }
+
+    /// clone(flags, newsp, parent_tid, child_tid, tls) — the x86-64 argument order. With
+    /// CLONE_PIDFD the pidfd goes to parent_tid, so CLONE_PARENT_SETTID too is EINVAL
+    /// (kernel/fork.c kernel_clone: "args->pidfd == args->parent_tid").
     static func clone(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
-        try spawn(k, flags: a[0] & ~0xFF, exitSignal: Int(a[0] & 0xFF), stack: a[1], parentTID: a.address(2),
-                  childTID: a.address(3), tls: a[4])
+        let flags = a[0] & ~0xFF
+        return try spawn(k, flags: flags, exitSignal: Int(a[0] & 0xFF), stack: a[1], parentTID: a.address(2),
+                         childTID: a.address(3), tls: a[4], pidfdSlot: a.address(2))
     }
 
     /// clone3(struct clone_args *, size): flags, pidfd, child_tid, parent_tid, exit_signal,
@@ -80,11 +107,12 @@ enum ThreadSyscalls {
         let b = try k.memory.copyIn(a.address(0), count: min(size, 88)).get()
         let r = ByteReader(b + [UInt8](repeating: 0, count: max(0, 88 - b.count)))
         let flags = r.u64(0)
-        if r.u64(32) & ~0xFF != 0 || flags & clonePidfd != 0 || r.u64(72) != 0 { throw .EINVAL }
+        if r.u64(32) & ~0xFF != 0 || r.u64(72) != 0 { throw .EINVAL }
         let stackBase = r.u64(40), stackSize = r.u64(48)
         guard (stackBase == 0) == (stackSize == 0) else { throw .EINVAL }
+        // cl_args.pidfd (offset 8): where CLONE_PIDFD stores the descriptor (clone3(2)).
         return try spawn(k, flags: flags, exitSignal: Int(r.u64(32)), stack: stackBase &+ stackSize, parentTID: UserAddress(r.u64(24)),
-                     childTID: UserAddress(r.u64(16)), tls: r.u64(56))
+                     childTID: UserAddress(r.u64(16)), tls: r.u64(56), pidfdSlot: UserAddress(r.u64(8)))
     }
 
     /// exit(2) ends the calling thread: clear and wake its clear_child_tid word (that is
@@ -187,10 +215,12 @@ enum ThreadSyscalls {
             let d = try deadline(k, a.address(3), absolute: true, realtime: realtime).get()
             return try futexWait(k, address, expected: value, deadline: d, bitset: bitset)
         case 1:  // FUTEX_WAKE
+            if FutexSyscalls.hasRequeuePIWaiter(k, address.value) { throw .EINVAL }
             return wakeFutex(k, address: address.value, count: Int(min(value, 0x7FFF_FFFF)))
         case 10:  // FUTEX_WAKE_BITSET
             let bitset = a.uint32(5)
             guard bitset != 0 else { throw .EINVAL }
+            if FutexSyscalls.hasRequeuePIWaiter(k, address.value) { throw .EINVAL }
             return wakeFutex(k, address: address.value, count: Int(min(value, 0x7FFF_FFFF)), bitset: bitset)
         case 3, 4:  // FUTEX_REQUEUE, FUTEX_CMP_REQUEUE
             if command == 4 {
@@ -198,6 +228,7 @@ enum ThreadSyscalls {
                 let current = UInt32(w[0]) | UInt32(w[1]) << 8 | UInt32(w[2]) << 16 | UInt32(w[3]) << 24
                 if current != a.uint32(5) { throw .EAGAIN }
             }
+            if FutexSyscalls.hasRequeuePIWaiter(k, address.value) { throw .EINVAL }
             let woken = wakeFutex(k, address: address.value, count: Int(min(value, 0x7FFF_FFFF)))
             let moved = k.futexes.requeue(from: address.value, to: a[4], count: Int(min(a.uint32(3), 0x7FFF_FFFF)))
             return woken + moved
@@ -210,8 +241,13 @@ enum ThreadSyscalls {
             return try FutexSyscalls.lockPI(k, address, deadline: .never, trying: true)
         case 7:  // FUTEX_UNLOCK_PI
             return try FutexSyscalls.unlockPI(k, address)
+        case 11:  // FUTEX_WAIT_REQUEUE_PI: absolute timeout, CLOCK_MONOTONIC unless CLOCK_REALTIME
+            let d = try deadline(k, a.address(3), absolute: true, realtime: realtime).get()
+            return try FutexSyscalls.waitRequeuePI(k, address, expected: value, deadline: d, target: a.address(4))
+        case 12:  // FUTEX_CMP_REQUEUE_PI
+            return try FutexSyscalls.cmpRequeuePI(k, address, target: a.address(4), wake: a.int32(2), requeue: a.int32(3), expected: a.uint32(5))
         default:
-            throw .ENOSYS  // FUTEX_WAIT_REQUEUE_PI, FUTEX_CMP_REQUEUE_PI
+            throw .ENOSYS
         }
     }
 
@@ -226,19 +262,24 @@ enum ThreadSyscalls {
         if cmparg & 0x800 != 0 { cmparg |= 0xFFFF_F000 }
         if shiftArg { oparg = 1 << (oparg & 31) }
         let target = a.address(4)
-        let old: UInt32
-        let w = try k.memory.copyIn(target, count: 4).get()
-        old = UInt32(w[0]) | UInt32(w[1]) << 8 | UInt32(w[2]) << 16 | UInt32(w[3]) << 24
-        let new: UInt32
-        switch opKind {
-        case 0: new = oparg
-        case 1: new = old &+ oparg
-        case 2: new = old | oparg
-        case 3: new = old & ~oparg
-        case 4: new = old ^ oparg
-        default: throw .ENOSYS
+        guard opKind <= 4 else { throw .ENOSYS }
+        guard target.value & 3 == 0 else { throw .EINVAL }  // get_futex_key on uaddr2
+        // The update is atomic against the guest's own threads on other CPUs, as Linux's
+        // arch_futex_atomic_op_inuser (arch/x86/include/asm/futex.h): a cmpxchg loop.
+        guard var old = k.memory.load32(target.value) else { throw .EFAULT }
+        while true {
+            let new: UInt32
+            switch opKind {
+            case 0: new = oparg
+            case 1: new = old &+ oparg
+            case 2: new = old | oparg
+            case 3: new = old & ~oparg
+            default: new = old ^ oparg
+            }
+            let found = try k.memory.compareExchangeUInt32(target, expected: old, desired: new).get()
+            if found == old { break }
+            old = found
         }
-        if let e = k.memory.writeUInt32(target, new) { throw e }
         var woken = wakeFutex(k, address: a[0], count: Int(min(a.uint32(2), 0x7FFF_FFFF)))
         let o = Int32(bitPattern: old), c = Int32(bitPattern: cmparg)
         let condition: Bool

@@ -125,6 +125,8 @@ public struct SyscallTraceFormatter {
         // Calls whose arguments depend on another argument.
         switch n {
         case .futex: return futexArguments(a, memory: memory)
+        case .futex_wake, .futex_wait, .futex_requeue:
+            if let text = futex2Arguments(a, memory: memory) { return text }  // FutexTraceText.swift
         case .ioctl: return ioctlArguments(a, result: result, memory: memory)
         case .fcntl: return fcntlArguments(a)
         case .epoll_ctl, .epoll_wait, .epoll_pwait, .poll, .ppoll, .statx, .epoll_create1, .eventfd2, .timerfd_create,
@@ -389,6 +391,12 @@ public struct SyscallTraceFormatter {
         case FutexOperation.FUTEX_REQUEUE:
             text += ", " + value + ", " + decimalString(Int64(a.int32(3))) + ", " + hexString(a[4])
         case FutexOperation.FUTEX_CMP_REQUEUE:
+            text += ", " + value + ", " + decimalString(Int64(a.int32(3))) + ", " + hexString(a[4])
+                + ", " + decimalString(Int64(a.int32(5)))
+        case FutexOperation.FUTEX_WAIT_REQUEUE_PI:
+            // strace: futex(uaddr, FUTEX_WAIT_REQUEUE_PI_PRIVATE, val, timeout, uaddr2)
+            text += ", " + value + ", " + timeout() + ", " + hexString(a[4])
+        case FutexOperation.FUTEX_CMP_REQUEUE_PI:
             text += ", " + value + ", " + decimalString(Int64(a.int32(3))) + ", " + hexString(a[4])
                 + ", " + decimalString(Int64(a.int32(5)))
         default:
