@@ -162,6 +162,9 @@ public final class KernelState {
     public let pollWaiters = WaitQueue()
     /// Futex waiters by key (Threads/FutexKeys.swift: handlers use the `futexes` view).
     public var futexTable = FutexTable()
+    /// Epoll instances with an edge-triggered interest, by the wake-up source they watch
+    /// (Events/Epoll.swift pollWakeup: Linux reports an edge on every write).
+    var epollEdgeWatchers: [ObjectIdentifier: [EpollInstance]] = [:]
     var nextFutexSpaceID: UInt64 = 0
     /// System V IPC objects (Sources/KernelCore/IPC/): one namespace per machine.
     public let sysvIPC = SysVIPCNamespace()
