@@ -18,6 +18,12 @@ enum LocalAPIC {
     static var base: UInt64 { physicalToVirtual(0xFEE0_0000) }
     static let timerVector: UInt32 = 0x40
     static let shootdownVector: UInt32 = 0xF0
+    /// The reschedule IPI (Scheduler.kickIdleCPU): it only has to end an idle CPU's `hlt`,
+    /// after which its idle loop takes the lock and finds the new thread. It reuses the
+    /// timer's vector, whose handler (Traps.swift) already ends the interrupt, re-programs
+    /// the one-shot timer and, should the CPU have left idle meanwhile, lets a runnable
+    /// thread have it; a vector of its own needs its own case in trapEntry first.
+    static let rescheduleVector: UInt32 = timerVector
     static let spuriousVector: UInt32 = 0xFF
     nonisolated(unsafe) static var ticksPerSecond: UInt64 = 0
 
@@ -184,6 +190,7 @@ enum SMP {
     static func startApplicationProcessors(apicIDs: [UInt32], kernelTable: PageTable, memory: DirectMapMemory) -> Int {
         let count = apicIDs.count
         guard count > 1, LocalAPIC.present, usingAPICTimer else { return 1 }
+        for (i, id) in apicIDs.enumerated() where i < CPU.maximumCPUs { cpuAPICIDs[i] = id }
         // The trampoline runs at physical 0x8000 with paging turning on under it: identity-map
         // the first 2 MiB in the kernel's tables while APs start.
         kernelTable.mapLarge(0, to: 0, flags: [.writable])
@@ -221,6 +228,16 @@ enum SMP {
         let start = hw_rdtsc()
         let ticks = Clock.tscHz / 1_000_000 * microseconds
         while hw_rdtsc() &- start < ticks { hw_pause() }
+    }
+
+    /// APIC id of each CPU (index = CPU number), for directed IPIs.
+    nonisolated(unsafe) static var cpuAPICIDs = [UInt32](repeating: 0, count: CPU.maximumCPUs)
+
+    /// The reschedule IPI to CPU `index` (fixed delivery, physical destination; Intel SDM
+    /// vol. 3A §11.6.1). Called with the kernel lock held by Scheduler.kickIdleCPU.
+    static func kick(_ index: Int) {
+        guard index >= 0 && index < Int(hw_atomic_load32(&egg_cpus_online)) else { return }
+        LocalAPIC.sendIPI(to: cpuAPICIDs[index], command: (1 << 14) | LocalAPIC.rescheduleVector)
     }
 
     /// Called with the kernel lock held: make every other CPU reload CR3 and wait for it.
@@ -265,6 +282,7 @@ func apEntry(_ cpu: UInt64) {
             ThreadSwitch.current = idle
             DirectMapMemory().activate(root: state.kernelRoot)  // idle runs on the kernel's tables
             state.scheduler.setIdleThread(Thread(tid: 0, context: idle), forCPU: Int(cpu))
+            if state.scheduler.kickCPU == nil { state.scheduler.kickCPU = { SMP.kick($0) } }
             state.scheduler.idleLoop(state)
         }
         hw_kernel_unlock()

@@ -169,6 +169,9 @@ public final class KernelState {
     public let pollWaiters = WaitQueue()
     /// Futex waiters by key (Threads/FutexKeys.swift: handlers use the `futexes` view).
     public var futexTable = FutexTable()
+    /// Epoll instances with an edge-triggered interest, by the wake-up source they watch
+    /// (Events/Epoll.swift pollWakeup: Linux reports an edge on every write).
+    var epollEdgeWatchers: [ObjectIdentifier: [EpollInstance]] = [:]
     var nextFutexSpaceID: UInt64 = 0
     /// Threads in FUTEX_WAIT_REQUEUE_PI not yet requeued (Threads/FutexRequeuePI.swift).
     var requeuePIWaits: [RequeuePIWait] = []

@@ -41,6 +41,18 @@ public final class NetworkStack {
     /// Every live TCP control block the demultiplexer can reach: application sockets,
     /// unaccepted children, and closed-by-the-application (orphaned) connections finishing.
     var connections: [TCPConnection] = []
+    /// The demultiplexer's hash index: (local, remote) → the connection a segment for that
+    /// 4-tuple goes to, so a segment finds its connection in O(1) however many are open
+    /// (Linux's established hash, inet_lookup_established). Filled on first lookup and
+    /// checked on every use against the same rule as the linear search (not listening, not
+    /// closed, same addresses), so an entry gone stale can never misdirect a segment; reap
+    /// drops the closed ones.
+    var established: [DemuxKey: TCPConnection] = [:]
+
+    struct DemuxKey: Hashable {
+        let local: SocketAddress
+        let remote: SocketAddress
+    }
     var outgoing: [[UInt8]] = []
     var loopbackQueue: [IPv4Packet] = []
     var changed: [SocketID] = []
@@ -749,6 +761,26 @@ public final class NetworkStack {
     /// Takes closed connections out of the demultiplexer (a socket may still hold one).
     func reap() {
         connections.removeAll { $0.state == .closed }
+        if !established.isEmpty {
+            var stale: [DemuxKey] = []
+            for (key, c) in established where c.state == .closed { stale.append(key) }
+            for key in stale { established[key] = nil }
+        }
+    }
+
+    /// The connection (not listening, not closed) with this 4-tuple, if any.
+    func demux(local: SocketAddress, remote: SocketAddress) -> TCPConnection? {
+        let key = DemuxKey(local: local, remote: remote)
+        if let c = established[key], c.state != .listen && c.state != .closed && c.local == local && c.remote == remote {
+            return c
+        }
+        guard let c = connections.first(where: { $0.state != .listen && $0.state != .closed
+                                                 && $0.local == local && $0.remote == remote }) else {
+            established[key] = nil
+            return nil
+        }
+        established[key] = c
+        return c
     }
 
     func noteChanged(_ c: TCPConnection) {
@@ -884,8 +916,7 @@ public final class NetworkStack {
     func handleTCP(_ segment: TCPSegment, packet: IPv4Packet, now: UInt64, fromLoopback: Bool = false) {
         let local = SocketAddress(packet.destination, segment.destinationPort)
         let remote = SocketAddress(packet.source, segment.sourcePort)
-        if let c = connections.first(where: { $0.state != .listen && $0.state != .closed
-                                              && $0.local == local && $0.remote == remote }) {
+        if let c = demux(local: local, remote: remote) {
             c.input(segment, now: now)
             flush(c, now: now)
             noteChanged(c)

@@ -41,6 +41,20 @@ final class FutexTableTests: XCTestCase {
         XCTAssertFalse(t.isWaiting(address: 0x40, tid: 7))
         XCTAssertTrue(t.queues.isEmpty)
     }
+
+    func testManyFutexesKeepTheirOwnQueuesAndHasWaitersSeesOthers() {
+        var t = FutexTable()
+        for i in 0..<1000 { t.enqueue(address: UInt64(i) * 4, tid: i + 1, bitset: ~0) }
+        t.enqueue(address: 400, tid: 5000, bitset: ~0)
+        XCTAssertEqual(t.queues.count, 1000)
+        XCTAssertEqual(t.take(address: 400, count: 1), [101])
+        XCTAssertTrue(t.hasWaiters(address: 400))
+        XCTAssertFalse(t.hasWaiters(address: 400, other: 5000))
+        XCTAssertFalse(t.hasWaiters(address: 4000))
+        XCTAssertEqual(t.take(address: 3996, count: 5), [1000])
+        XCTAssertFalse(t.isWaiting(address: 3996, tid: 1000))
+        XCTAssertEqual(t.queues.count, 999)
+    }
 }
 
 final class ThreadSyscallTests: XCTestCase {

@@ -61,6 +61,8 @@ BUSYBOX = "/bin/busybox"
 LINUX_NET_MODULES = ["virtio_ring", "virtio", "virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio_pci",
                      "failover", "net_failover", "virtio_net"]
 HTTP_GUEST_PORT = 8000
+ECHOD = os.path.join(BUILD, "echod-musl")
+BULK_GUEST_PORT = 9000
 HTTP_BODY = b"hello from httpd\n"
 
 
@@ -379,6 +381,88 @@ def wrk_requests_per_second(name, cmd, port, duration, connections, boot_timeout
             server.wait()
 
 
+def bulk_tcp(name, cmd, port, total, boot_timeout):
+    """Starts the echo server (cmd, Guest/bench/echod.c), pushes `total` bytes through one
+    connection from the host while a second thread reads the echo, then stops the server
+    with a 'Q' connection. Returns {up_mb_s, down_mb_s, seconds} (MB = 10^6 bytes): up is
+    `total` over the time until the last byte was handed to the socket, down over the time
+    until the last echoed byte came back (the echo is checked byte for byte); None on failure."""
+    import socket
+    import threading
+    log("bulk TCP: %s (%d MiB each way)" % (name, total >> 20))
+    server = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + boot_timeout
+        while True:
+            try:
+                conn = socket.create_connection(("127.0.0.1", port), timeout=2)
+                # QEMU's user network accepts on the host side before the guest does: an
+                # echo of one byte proves the server is there.
+                conn.sendall(b"x")
+                if conn.recv(1) == b"x":
+                    break
+                conn.close()
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                log("%s: the echo server never answered" % name)
+                return None
+            time.sleep(0.2)
+        conn.settimeout(120)
+        chunk = bytes((i * 7 + 3) & 0xFF for i in range(1 << 16))
+        sent_at = [None]
+        def send():
+            left = total
+            while left > 0:
+                n = min(left, len(chunk))
+                conn.sendall(chunk[:n])
+                left -= n
+            sent_at[0] = time.monotonic()
+            conn.shutdown(socket.SHUT_WR)
+        start = time.monotonic()
+        sender = threading.Thread(target=send)
+        sender.start()
+        got, offset, ok = 0, 0, True
+        while got < total:
+            data = conn.recv(1 << 20)
+            if not data:
+                break
+            # The echo is chunk repeated: compare against it at the running offset.
+            view = memoryview(data)
+            while view:
+                n = min(len(view), len(chunk) - offset)
+                if view[:n] != chunk[offset:offset + n]:
+                    ok = False
+                view = view[n:]
+                offset = (offset + n) % len(chunk)
+            got += len(data)
+        done = time.monotonic()
+        sender.join(120)
+        conn.close()
+        if got != total or not ok or sent_at[0] is None:
+            log("%s: echo incomplete or wrong (%d of %d bytes, match %s)" % (name, got, total, ok))
+            return None
+        result = {"up_mb_s": total / (sent_at[0] - start) / 1e6, "down_mb_s": total / (done - start) / 1e6,
+                  "seconds": done - start}
+        log("%s: %.1f MB/s up, %.1f MB/s down (%.1f s)" % (name, result["up_mb_s"], result["down_mb_s"], result["seconds"]))
+        return result
+    except OSError as e:
+        log("%s: %s" % (name, e))
+        return None
+    finally:
+        try:
+            q = socket.create_connection(("127.0.0.1", port), timeout=5)
+            q.sendall(b"Q")
+            q.close()
+        except OSError:
+            pass
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
 def bisect_memory(name, works, high, step):
     """Smallest -m (MiB, to `step`) at which works(mib) holds, assuming monotonicity."""
     if not works(high):
@@ -515,6 +599,23 @@ def main():
             notes.append("Linux VM HTTP baseline unavailable: busybox-static (%s) or the virtio-net modules are missing"
                          % BUSYBOX)
 
+    # 6b. Bulk TCP: 256 MiB (32 MiB with --quick) through the echo server, one stream each way.
+    if os.path.exists(ECHOD):
+        total = (32 if quick else 256) << 20
+        port = free_port()
+        raw["native"]["bulk"] = bulk_tcp("native echod", [ECHOD, str(port)], port, total, 10)
+        port = free_port()
+        raw["egg"]["bulk"] = bulk_tcp(
+            "egg echod", [EGG, "run", "--accel", accel, "-p", "%d:%d" % (port, BULK_GUEST_PORT), "--timeout", "1200",
+                          ECHOD, "--", str(BULK_GUEST_PORT)], port, total, 60)
+        if vmlinuz:
+            echod_initrd = make_net_initramfs(ECHOD, [str(BULK_GUEST_PORT)], os.path.join(BUILD, "initramfs-echod.cpio"))
+            if echod_initrd:
+                port = free_port()
+                raw["linux_vm"]["bulk"] = bulk_tcp(
+                    "Linux VM echod", linux_vm_cmd(accel, vmlinuz, echod_initrd) + qemu_network_flags(port, BULK_GUEST_PORT),
+                    port, total, 180)
+
     # 7. Sizes.
     raw["egg"]["kernel_bytes"] = os.path.getsize(KERNEL)
     raw["native"]["hello_bytes"] = raw["egg"]["hello_bytes"] = os.path.getsize(HELLO)
@@ -595,6 +696,13 @@ def build_rows(raw, quick):
                 "native": rps["native"], "linux_vm": rps["linux_vm"], "egg": rps["egg"],
                 "egg_over_native": rps["native"] / rps["egg"] if rps["native"] and rps["egg"] else None,
                 "egg_over_linux_vm": rps["linux_vm"] / rps["egg"] if rps["linux_vm"] and rps["egg"] else None})
+    # Bulk TCP through the echo server: MB/s each way, ratios again of the cost (time per byte).
+    for way, label in (("up", "host → guest"), ("down", "guest → host")):
+        mbs = {env: (raw[env].get("bulk") or {}).get(way + "_mb_s") for env in ("native", "linux_vm", "egg")}
+        out.append({"benchmark": "bulk TCP through an echo server, %s (MB/s; ratio of time per byte)" % label,
+                    "unit": "MB/s", "native": mbs["native"], "linux_vm": mbs["linux_vm"], "egg": mbs["egg"],
+                    "egg_over_native": mbs["native"] / mbs["egg"] if mbs["native"] and mbs["egg"] else None,
+                    "egg_over_linux_vm": mbs["linux_vm"] / mbs["egg"] if mbs["linux_vm"] and mbs["egg"] else None})
     return out
 
 

@@ -33,7 +33,10 @@ public final class EpollInstance: PollableObject {
 
     public func read(_ k: KernelState, into address: UserAddress, count: Int, nonblocking: Bool) throws(Errno) -> Int { throw .EINVAL }
     public func write(_ k: KernelState, from address: UserAddress, count: Int, nonblocking: Bool) throws(Errno) -> Int { throw .EINVAL }
-    public func closed(_ k: KernelState) { interests.removeAll() }
+    public func closed(_ k: KernelState) {
+        for i in interests { k.unwatchEdges(self, of: i.file.object) }
+        interests.removeAll()
+    }
 
     /// Ready (events, data) pairs; `consume` applies ONESHOT/edge bookkeeping.
     func ready(_ k: KernelState, maximum: Int, consume: Bool) -> [(UInt32, UInt64)] {
@@ -149,9 +152,11 @@ enum EpollSyscalls {
                 if k.epollDepthAbove(ep) + 1 + below > EpollInstance.maximumNesting { throw .ELOOP }
             }
             ep.interests.append(EpollInstance.Interest(fd: fd, file: target, events: events, data: data))
+            if events & EpollInstance.edgeTriggered != 0 { k.watchEdges(ep, of: target.object) }
         case 2:
             guard let i = index else { throw .ENOENT }
             ep.interests.remove(at: i)
+            if !ep.interests.contains(where: { $0.file.object === target.object }) { k.unwatchEdges(ep, of: target.object) }
         case 3:
             guard let i = index else { throw .ENOENT }
             if ep.interests[i].events & EpollInstance.exclusive != 0 { throw .EINVAL }
@@ -159,6 +164,7 @@ enum EpollSyscalls {
             ep.interests[i].data = data
             ep.interests[i].disabled = false
             ep.interests[i].lastReported = 0
+            if events & EpollInstance.edgeTriggered != 0 { k.watchEdges(ep, of: target.object) }
         default:
             throw .EINVAL
         }
@@ -358,6 +364,57 @@ extension KernelState {
             guard let f = files[fd], let ep = f.object as? EpollInstance else { continue }
             for i in ep.interests.indices where ep.interests[i].file.object === object {
                 ep.interests[i].lastReported &= now
+            }
+        }
+    }
+}
+
+// MARK: edge-triggered wake-ups
+//
+// Linux queues an epoll item on every wake-up of the file it watches (fs/eventpoll.c
+// ep_poll_callback), and ep_send_events then reports whatever the file's poll says. So an
+// edge-triggered interest sees EPOLLIN again after each write to a pipe or socket that was
+// already readable, not only when readiness rises (pipe_write calls wake_up_interruptible_
+// sync_poll with EPOLLIN for every write; unix_stream_sendmsg calls sk_data_ready). egg
+// keeps, per wake-up source, the epoll instances with an edge-triggered interest in it;
+// the writer calls pollWakeup and those interests forget what they last reported, so the
+// next epoll_wait reports them once more. The source is the object both ends share: a
+// pipe's buffer, the receiving end of an AF_UNIX socket.
+
+extension KernelState {
+    /// What a write to `object`'s peer wakes, as a registry key: both ends of a pipe (or a
+    /// FIFO) share its buffer; an AF_UNIX socket is woken through its own end. nil: no per-write
+    /// wake-ups (TCP and UDP report edges when readiness rises, see README "Not yet").
+    func edgeSource(_ object: (any PollableObject)?) -> AnyObject? {
+        if let p = object as? PipeEnd { return p.buffer }
+        if let f = object as? FifoEnd { return f.channel.buffer }
+        if let s = object as? KernelSocket, case .local(let end) = s.backing { return end }
+        return nil
+    }
+
+    func watchEdges(_ ep: EpollInstance, of object: (any PollableObject)?) {
+        guard let source = edgeSource(object) else { return }
+        let key = ObjectIdentifier(source)
+        var list = epollEdgeWatchers[key] ?? []
+        if !list.contains(where: { $0 === ep }) { list.append(ep) }
+        epollEdgeWatchers[key] = list
+    }
+
+    func unwatchEdges(_ ep: EpollInstance, of object: (any PollableObject)?) {
+        guard let source = edgeSource(object) else { return }
+        let key = ObjectIdentifier(source)
+        guard var list = epollEdgeWatchers[key] else { return }
+        list.removeAll { $0 === ep }
+        epollEdgeWatchers[key] = list.isEmpty ? nil : list
+    }
+
+    /// A write delivered data to `source` (a pipe buffer, a unix socket's receiving end):
+    /// every edge-triggered interest watching it for one of `events` reports again.
+    public func pollWakeup(source: AnyObject, events: UInt32) {
+        guard let watchers = epollEdgeWatchers[ObjectIdentifier(source)] else { return }
+        for ep in watchers {
+            for i in ep.interests.indices where ep.interests[i].events & events != 0 {
+                if edgeSource(ep.interests[i].file.object) === source { ep.interests[i].lastReported = 0 }
             }
         }
     }

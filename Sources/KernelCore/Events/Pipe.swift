@@ -94,6 +94,7 @@ public final class PipeEnd: PollableObject {
             let n = min(room, count - done)
             if let e = append(done, n) { if done > 0 { return done } else { throw e } }
             done += n
+            k.pollWakeup(source: buffer, events: PollEvents.input)  // an edge per write (Epoll.swift)
             k.notifyPollers()
         }
         return done

@@ -124,6 +124,11 @@ public final class KernelSocket: PollableObject {
             result = end.send(message, to: local?.destination)
             // The queue now holds the descriptions (scm_fp_list's references).
             if case .success(let n) = result, n > 0 || keepsBoundaries { for f in rights { f.references += 1 } }
+            // Linux's sk_data_ready on every send: an edge-triggered epoll on the receiving end
+            // reports again (Events/Epoll.swift pollWakeup).
+            if case .success = result, let target = local?.destination ?? end.peer {
+                k.pollWakeup(source: target, events: PollEvents.input)
+            }
             k.notifyPollers()
         }
         return result

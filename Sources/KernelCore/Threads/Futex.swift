@@ -11,34 +11,46 @@ public struct FutexWaiter: Equatable {
 }
 
 public struct FutexTable {
-    /// address → waiters in arrival order. Few futexes are contended at once: a short array.
-    public private(set) var queues: [(address: UInt64, waiters: [FutexWaiter])] = []
+    /// key → waiters in arrival order. A hash table, as Linux's futex_hash buckets
+    /// (kernel/futex/core.c): FUTEX_WAIT and FUTEX_WAKE find their queue in O(1) however
+    /// many futexes have sleepers (a Go or Java program parks hundreds of threads, each on
+    /// its own word).
+    var buckets: [UInt64: [FutexWaiter]] = [:]
+
+    /// Every non-empty queue (in no particular order): the slow paths that scan all
+    /// waiters (PI checks, thread teardown) and tests.
+    public var queues: [(address: UInt64, waiters: [FutexWaiter])] {
+        var out: [(address: UInt64, waiters: [FutexWaiter])] = []
+        for (key, waiters) in buckets { out.append((key, waiters)) }
+        return out
+    }
 
     public init() {}
 
     public mutating func enqueue(address: UInt64, tid: Int, bitset: UInt32) {
-        if let i = queues.firstIndex(where: { $0.address == address }) {
-            queues[i].waiters.append(FutexWaiter(tid: tid, bitset: bitset))
-        } else {
-            queues.append((address, [FutexWaiter(tid: tid, bitset: bitset)]))
-        }
+        buckets[address, default: []].append(FutexWaiter(tid: tid, bitset: bitset))
     }
 
     public mutating func remove(address: UInt64, tid: Int) {
-        guard let i = queues.firstIndex(where: { $0.address == address }) else { return }
-        queues[i].waiters.removeAll { $0.tid == tid }
-        if queues[i].waiters.isEmpty { queues.remove(at: i) }
+        guard var waiters = buckets[address] else { return }
+        waiters.removeAll { $0.tid == tid }
+        buckets[address] = waiters.isEmpty ? nil : waiters
     }
 
     /// Remove up to `count` waiters on `address` whose bitset intersects `bitset`.
     public mutating func take(address: UInt64, count: Int, bitset: UInt32 = 0xFFFF_FFFF) -> [Int] {
-        guard let i = queues.firstIndex(where: { $0.address == address }), count > 0 else { return [] }
+        guard count > 0, let waiters = buckets[address] else { return [] }
+        // The common case — wake the first waiter, any bitset — without rebuilding the queue.
+        if bitset == 0xFFFF_FFFF && count >= waiters.count {
+            buckets[address] = nil
+            return waiters.map { $0.tid }
+        }
         var taken: [Int] = []
         var kept: [FutexWaiter] = []
-        for w in queues[i].waiters {
+        for w in waiters {
             if taken.count < count && w.bitset & bitset != 0 { taken.append(w.tid) } else { kept.append(w) }
         }
-        if kept.isEmpty { queues.remove(at: i) } else { queues[i].waiters = kept }
+        buckets[address] = kept.isEmpty ? nil : kept
         return taken
     }
 
@@ -58,7 +70,13 @@ public struct FutexTable {
     }
 
     public func isWaiting(address: UInt64, tid: Int) -> Bool {
-        queues.first { $0.address == address }?.waiters.contains { $0.tid == tid } ?? false
+        buckets[address]?.contains { $0.tid == tid } ?? false
+    }
+
+    /// Whether anyone other than `tid` (anyone, when nil) waits on `address`.
+    public func hasWaiters(address: UInt64, other tid: Int? = nil) -> Bool {
+        guard let waiters = buckets[address] else { return false }
+        return waiters.contains { tid == nil || $0.tid != tid }
     }
 }
 

@@ -31,6 +31,7 @@ public final class Scheduler {
         running[cpu()] = initial
         initial.state = .running
         threads = [initial]
+        byTID[initial.tid] = initial
         nextTID = initial.tid + 1
     }
 
@@ -40,7 +41,16 @@ public final class Scheduler {
         return t
     }
 
-    public func thread(withID tid: Int) -> Thread? { threads.first { $0.tid == tid } }
+    /// Threads by TID: futex wakes, signals and tgkill find theirs in O(1).
+    var byTID: [Int: Thread] = [:]
+    /// Blocked threads that gave a deadline (a superset: entries whose wait ended are
+    /// dropped by the next scan), so timeouts are checked without walking every thread.
+    var timedWaiters: [Thread] = []
+    /// Wakes CPU `index` from its idle halt (the platform's reschedule IPI, installed by
+    /// Sources/Kernel/SMP.swift); nil on one CPU and in host tests.
+    public var kickCPU: ((Int) -> Void)? = nil
+
+    public func thread(withID tid: Int) -> Thread? { byTID[tid] }
 
     public var hasRunnableThreads: Bool { runQueueHead < runQueue.count }
 
@@ -51,6 +61,22 @@ public final class Scheduler {
             runQueueHead = 0
         }
         runQueue.append(t)
+        kickIdleCPU()
+    }
+
+    /// A thread became runnable: if another CPU sits in its idle loop, interrupt its halt
+    /// so it takes the thread now rather than at its next timer interrupt (up to a tick
+    /// later). One CPU is kicked per thread; a CPU that finds the queue empty halts again.
+    func kickIdleCPU() {
+        guard let kick = kickCPU else { return }
+        let here = cpu()
+        for i in 0..<running.count where i != here {
+            guard let r = running[i] else { continue }
+            if r === idleThreads[i] {
+                kick(i)
+                return
+            }
+        }
     }
 
     func dequeue() -> Thread? {
@@ -64,14 +90,28 @@ public final class Scheduler {
 
     public func add(_ t: Thread) {
         threads.append(t)
+        byTID[t.tid] = t
         enqueue(t)
     }
 
     /// Wake threads whose timeout passed.
     func expireTimeouts(_ k: KernelState) {
-        let now = k.platform.monotonicNanoseconds()
-        for t in threads where t.state == .blocked {
-            if let d = t.wakeDeadline, d <= now { makeRunnable(t) }
+        if !timedWaiters.isEmpty {
+            let now = k.platform.monotonicNanoseconds()
+            var i = 0
+            while i < timedWaiters.count {
+                let t = timedWaiters[i]
+                guard t.state == .blocked, let d = t.wakeDeadline else {
+                    timedWaiters.remove(at: i)  // its wait ended some other way
+                    continue
+                }
+                if d <= now {
+                    timedWaiters.remove(at: i)
+                    makeRunnable(t)
+                    continue
+                }
+                i += 1
+            }
         }
         k.fireDueTimers()  // ITIMER_REAL, POSIX timers, timerfds (Threads/IntervalTimers.swift)
     }
@@ -81,7 +121,7 @@ public final class Scheduler {
     /// for it (Sources/Kernel/SMP.swift LocalAPIC.rearm). nil: nothing is waiting on time.
     public func earliestWakeDeadline(_ k: KernelState) -> UInt64? {
         var best = k.earliestTimerDeadline()
-        for t in threads where t.state == .blocked {
+        for t in timedWaiters where t.state == .blocked {
             if let d = t.wakeDeadline { best = min(best ?? d, d) }
         }
         return best
@@ -199,6 +239,7 @@ public final class Scheduler {
         me.wakeDeadline = deadline
         me.interrupted = false
         queue.waiters.append(me.tid)
+        if deadline != nil && !timedWaiters.contains(where: { $0 === me }) { timedWaiters.append(me) }
         reschedule(k)
         me.wakeDeadline = nil
         let interrupted = me.interrupted || k.hasDeliverableSignal(me)
@@ -246,6 +287,8 @@ public final class Scheduler {
         k.retireThreadCPUTime(me)  // the process's CPU clock keeps it (Threads/IntervalTimers.swift)
         me.state = .exited
         threads.removeAll { $0 === me }
+        byTID[me.tid] = nil
+        timedWaiters.removeAll { $0 === me }
         zombies.append(me)
         if let p = me.process {
             p.threads.removeAll { $0 === me }
@@ -276,7 +319,9 @@ public final class Scheduler {
             }
             t.state = .exited
             zombies.append(t)
+            byTID[t.tid] = nil
         }
         threads.removeAll { $0 !== me && $0.state == .exited }
+        timedWaiters.removeAll { $0.state == .exited }
     }
 }
