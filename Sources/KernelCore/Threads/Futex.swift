@@ -40,8 +40,10 @@ public struct FutexTable {
     /// Remove up to `count` waiters on `address` whose bitset intersects `bitset`.
     public mutating func take(address: UInt64, count: Int, bitset: UInt32 = 0xFFFF_FFFF) -> [Int] {
         guard count > 0, let waiters = buckets[address] else { return [] }
-        // The common case — wake the first waiter, any bitset — without rebuilding the queue.
-        if bitset == 0xFFFF_FFFF && count >= waiters.count {
+        // The common case — wake every waiter, any bitset — without rebuilding the queue.
+        // Not when a requeue-PI waiter (bitset 0, FutexRequeuePI.swift) is queued: no plain
+        // wake may take it.
+        if bitset == 0xFFFF_FFFF && count >= waiters.count && !waiters.contains(where: { $0.bitset == 0 }) {
             buckets[address] = nil
             return waiters.map { $0.tid }
         }
