@@ -220,6 +220,10 @@ enum ExecSyscalls {
 
     static func commit(_ k: KernelState, _ p: Prepared) {
         endOtherThreads(k)
+        // de_thread (fs/exec.c, exchange_tids): a thread other than the leader takes the
+        // leader's TID, now free, so getpid() == gettid() after the exec and the parent's
+        // wait sees the pid it knows; the thread's own TID is released.
+        if k.currentThread.tid != k.process.pid { k.currentThread.tid = k.process.pid }
 
         // Signal dispositions: caught ones go back to SIG_DFL; flags, masks and restorers of
         // every signal are cleared (flush_signal_handlers with force_default false).
