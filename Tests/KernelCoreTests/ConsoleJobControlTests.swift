@@ -128,4 +128,27 @@ final class ConsoleJobControlTests: XCTestCase {
         let mask = k.poke([0xFE, 0, 0, 0, 0, 0, 0, 0], at: 0x700)                     // no CPU 0
         assertFailure(k.call(.sched_setaffinity, 0, 8, mask), .EINVAL)                // one CPU online
     }
+
+    func iovec(_ base: UInt64, _ length: Int) -> [UInt8] {
+        var b: [UInt8] = []
+        for v in [base, UInt64(length)] { for i in 0..<8 { b.append(UInt8(truncatingIfNeeded: v >> UInt64(8 * i))) } }
+        return b
+    }
+
+    func testProcessVMReadvReadsTheChildsCopyAndStopsAtABadElement() {
+        let k = TestKernel()
+        let data = k.poke(Array("parent".utf8), at: 0x800)
+        guard let child = fork(k) else { return }
+        XCTAssertNil(child.addressSpace.copyOut(UserAddress(data), from: Array("child!".utf8)))
+        let out = k.scratch + 0x900
+        let local = k.poke(iovec(out, 64), at: 0xA00)
+        let remote = k.poke(iovec(data, 6) + iovec(16, 8), at: 0xA40)   // the second is unmapped
+        assertSuccess(k.call(.process_vm_readv, UInt64(child.pid), local, 1, remote, 2, 0), 6)
+        XCTAssertEqual(k.peek(out, count: 6), Array("child!".utf8))
+        XCTAssertEqual(k.peek(data, count: 6), Array("parent".utf8), "our own copy is untouched")
+        assertFailure(k.call(.process_vm_readv, UInt64(child.pid), local, 1, remote + 16, 1, 0), .EFAULT)
+        assertFailure(k.call(.process_vm_readv, UInt64(child.pid), local, 1, remote, 1, 1), .EINVAL)
+        assertSuccess(k.call(.kcmp, 1, UInt64(child.pid), 1, 0, 0), 0 + (ObjectIdentifier(k.state.initProcess.addressSpace) < ObjectIdentifier(child.addressSpace) ? 1 : 2))
+        assertSuccess(k.call(.kcmp, 1, 1, 1, 0, 0), 0)
+    }
 }

@@ -299,7 +299,7 @@ def job_control():
     # Each step: what to type, then what the shell must print before the next one.
     steps = [(b"sleep 100 &\r", b"$ "), (b"jobs\r", b"Running"), (b"fg\r", b"sleep 100"),
              (b"\x1a", b"Stopped"), (b"bg\r", b"$ "), (b"jobs\r", b"Running"),
-             (b"kill %1\r", b"$ "), (b"jobs\r", b"Terminated"), (b"echo job-control-done\r", b"job-control-done\r\n")]
+             (b"kill %1\r", b"$ "), (b"jobs\r", b"$ "), (b"echo job-control-done\r", b"job-control-done\r\n")]
     env = {"PS1": "$ ", "PATH": "/bin", "ENV": ""}
     native = [BUSYBOX, "sh", "-i"]
     egg = EGG_RUN + ["-e", "PS1=$ ", "-e", "PATH=/bin", "--files", root, BUSYBOX, "--", "sh", "-i"]
@@ -326,6 +326,10 @@ def job_control():
         save(f"job-control.{where}.out", s.out)
         if failed_step:
             report("FAIL", name, f"{where}: no answer to {failed_step}; output {s.out[-400:]!r}")
+            return
+        # ash reports the killed job at the prompt after `kill` or at the `jobs` after it.
+        if b"Terminated" not in s.out.split(b"kill %1", 1)[-1]:
+            report("FAIL", name, f"{where}: the killed job was never reported Terminated; output {s.out[-300:]!r}")
             return
         if where == "egg" and outcome != ("exit", 0):
             report("FAIL", name, f"egg: {outcome} after exit; output {s.out[-300:]!r}")
