@@ -69,7 +69,7 @@ static void priorities(void)
 
 static void policies(void)
 {
-    struct sched_param p = { 0 };
+    struct sched_param p = { .sched_priority = 0 };
     if (policy_now() != SCHED_OTHER) fail("starting policy %d", policy_now());
     EXPECT_OK(sc(SYS_sched_getparam, 0, (long)&p, 0, 0));
     if (p.sched_priority != 0) fail("SCHED_OTHER priority %d", p.sched_priority);
@@ -114,7 +114,7 @@ static void reset_on_fork(void)
     pid_t c = fork();
     if (c < 0) fail("fork: errno %d", errno);
     if (c == 0) {
-        struct sched_param p = { 7 };
+        struct sched_param p = { .sched_priority = 7 };
         sc(SYS_sched_getparam, 0, (long)&p, 0, 0);
         _exit(policy_now() == SCHED_OTHER && p.sched_priority == 0 ? 0 : 1);
     }
@@ -226,7 +226,7 @@ static void unprivileged(void)
     if (c < 0) fail("fork: errno %d", errno);
     if (c == 0) {
         if (setuid(65534) != 0) _exit(10);
-        struct sched_param p = { 10 };
+        struct sched_param p = { .sched_priority = 10 };
         errno = 0;
         if (sc(SYS_sched_setscheduler, 0, SCHED_FIFO, (long)&p, 0) != -1 || errno != EPERM) _exit(11);
         if (sc(SYS_setpriority, PRIO_PROCESS, 0, 4, 0) != 0) _exit(12);
@@ -235,7 +235,7 @@ static void unprivileged(void)
         errno = 0;
         if (sc(SYS_ioprio_set, 1, 0, IOPRIO(1, 0), 0) != -1 || errno != EPERM) _exit(14);
         errno = 0;
-        if (sc(SYS_sched_setscheduler, 1, SCHED_BATCH, (long)&(struct sched_param){ 0 }, 0) != -1 || errno != EPERM) _exit(15);
+        if (sc(SYS_sched_setscheduler, 1, SCHED_BATCH, (long)&(struct sched_param){ .sched_priority = 0 }, 0) != -1 || errno != EPERM) _exit(15);
         p.sched_priority = 0;
         if (sc(SYS_sched_setscheduler, 0, SCHED_IDLE, (long)&p, 0) != 0) _exit(16);
         _exit(0);
