@@ -81,6 +81,9 @@ public final class Process {
     /// RUSAGE_CHILDREN keep it; Threads/IntervalTimers.swift retireThreadCPUTime).
     public var exitedUserNanoseconds: UInt64 = 0
     public var exitedSystemNanoseconds: UInt64 = 0
+    /// TIOCNOTTY by a process that does not lead its session: it alone gives up the console
+    /// as its controlling terminal (Devices/ConsoleTerminal.swift); inherited by fork.
+    public var droppedConsole = false
 
     public init(pid: Int, addressSpace: AddressSpace, executablePath: [UInt8]) {
         self.pid = pid
@@ -165,6 +168,13 @@ public final class KernelState {
     public let scheduler: Scheduler
     /// Threads waiting for console input; the console interrupt wakes them.
     public let consoleInput = WaitQueue()
+    /// The console as a controlling terminal (Devices/ConsoleTerminal.swift, job control):
+    /// the session it belongs to and its foreground process group (0: none). PID 1 starts
+    /// as the leader of the console's session and its foreground group, as a container's
+    /// init run with a terminal; piped input (console=pipe) leaves the console nobody's.
+    public var consoleSession = 1
+    public var consoleForegroundGroup = 1
+    public var consoleIsPiped = false
     /// poll/select/epoll waiters: woken whenever any descriptor's readiness may change.
     public let pollWaiters = WaitQueue()
     /// Futex waiters by key (Threads/FutexKeys.swift: handlers use the `futexes` view).

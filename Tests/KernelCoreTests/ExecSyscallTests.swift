@@ -184,6 +184,21 @@ final class ExecSyscallTests: XCTestCase {
         XCTAssertTrue(k.state.futexes.isEmpty, "a dead thread still waits on a futex")
     }
 
+    /// Regression: exec left the ended threads in the process's list, so the process never
+    /// ended and its parent's wait hung (Guest/c/exec_thread_test.c); and a non-leader
+    /// thread keeps the leader's TID after exec (de_thread).
+    func testExecFromASecondThreadTakesTheLeadersTIDAndLeavesOneThread() {
+        let flags: UInt64 = 0x100 | 0x200 | 0x400 | 0x800 | 0x1_0000   // VM FS FILES SIGHAND THREAD
+        guard let tid = successValue(k.call(.clone, flags, k.scratch + 0x8000)),
+              let second = k.state.scheduler.thread(withID: tid) else { return XCTFail("clone") }
+        k.state.scheduler.current = second
+        assertSuccess(exec("/bin/prog"), 0)
+        XCTAssertEqual(second.tid, 1, "the leader's TID")
+        XCTAssertEqual(k.state.scheduler.threads.map(\.tid), [1])
+        XCTAssertEqual(k.state.process.threads.count, 1)
+        XCTAssertTrue(k.state.process.threads.first === second)
+    }
+
     func testRepeatedExecDoesNotLeakFrames() {
         assertSuccess(exec("/bin/prog", ["a"]), 0)
         // The new image has no scratch area: arguments go on a fresh mapping each round.

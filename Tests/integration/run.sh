@@ -309,6 +309,23 @@ for v in musl glibc pie; do
     guest_case "jobctl_test-$v" "jobctl_test-$v" 0 verdict - "" ""
 done
 guest_case "jobctl_test-musl@smp2" jobctl_test-musl 0 verdict - "" ""
+# Issue 16 item 5: the scheduling calls (Guest/c/sched_test.c), and the job-control ioctls
+# failing with ENOTTY when standard input is not a terminal (Guest/c/tty_jobctl_test.c), kcmp
+# and process_vm_readv/writev between a parent and its child (Guest/c/kcmp_vm_test.c).
+for v in musl glibc pie; do
+    guest_case "sched_test-$v" "sched_test-$v" 0 verdict - "" ""
+    guest_case "tty_jobctl_test-$v" "tty_jobctl_test-$v" 0 verdict "$LOGS/repl.txt" "" ""
+    guest_case "kcmp_vm_test-$v" "kcmp_vm_test-$v" 0 verdict - "" ""
+done
+guest_case "sched_test-musl@smp2" sched_test-musl 0 verdict - "" ""
+# Issue 16 item 6: a fork'd child and its parent spin side by side on two CPUs (Guest/c/smp_fork_test.c).
+guest_case "smp_fork_test-musl@smp2" smp_fork_test-musl 0 verdict - "" ""
+guest_case "smp_fork_test-glibc@smp2" smp_fork_test-glibc 0 verdict - "" ""
+# Issue 16 item 3: execve from a non-leader thread takes the leader's TID (Guest/c/exec_thread_test.c).
+for v in musl glibc pie; do
+    guest_case "exec_thread_test-$v" "exec_thread_test-$v" 0 verdict - "" ""
+done
+guest_case "exec_thread_test-musl@smp2" exec_thread_test-musl 0 verdict - "" ""
 guest_case "fork_bomb-musl" fork_bomb-musl 0 verdict - "" ""
 # Starting programs as libraries do: posix_spawn, fork+pipe+execve, system() and popen()
 # through busybox as /bin/sh (Guest/c/spawn_test.c), and Go's os/exec (Guest/go/exec.go).

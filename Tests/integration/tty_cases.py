@@ -16,6 +16,10 @@ Cases (the kernel side is Sources/KernelCore/Devices/Terminal.swift and ConsoleT
                        data), compared with the native run
   tty-keyboard         the REPL from the PS/2 keyboard: QEMU's monitor `sendkey` types
                        "Abc", Backspace, "d", Enter, Ctrl-D; echo and SHA-1 on the serial line
+  tty-job-control      interactive busybox sh: `sleep 100 &`, `jobs`, `fg` then ^Z (the
+                       foreground group stops, the shell takes the terminal back), `bg`,
+                       `kill %1`; the shell's reports (Running, Stopped, Terminated) natively
+                       and under egg
 """
 import hashlib
 import os
@@ -276,11 +280,69 @@ def keyboard():
         report("PASS", name, f"{s.elapsed()}, typed on the PS/2 keyboard: echo and SHA-1 of 'Abd'")
 
 
+# ---- busybox sh job control ------------------------------------------------------------------
+BUSYBOX = os.environ.get("BUSYBOX", "/bin/busybox")
+
+
+def job_control():
+    name = "tty-job-control"
+    if not os.access(BUSYBOX, os.X_OK):
+        report("FAIL", name, f"{BUSYBOX} missing")
+        return
+    root = os.path.join(WORK, "jobroot")
+    os.makedirs(os.path.join(root, "bin"), exist_ok=True)
+    subprocess.run(["cp", BUSYBOX, os.path.join(root, "bin", "busybox")], check=True)
+    for applet in ("sh", "sleep"):
+        link = os.path.join(root, "bin", applet)
+        if not os.path.lexists(link):
+            os.symlink("busybox", link)
+    # Each step: what to type, then what the shell must print before the next one.
+    steps = [(b"sleep 100 &\r", b"$ "), (b"jobs\r", b"Running"), (b"fg\r", b"sleep 100"),
+             (b"\x1a", b"Stopped"), (b"bg\r", b"$ "), (b"jobs\r", b"Running"),
+             (b"kill %1\r", b"$ "), (b"jobs\r", b"$ "), (b"echo job-control-done\r", b"job-control-done\r\n")]
+    env = {"PS1": "$ ", "PATH": "/bin", "ENV": ""}
+    native = [BUSYBOX, "sh", "-i"]
+    egg = EGG_RUN + ["-e", "PS1=$ ", "-e", "PATH=/bin", "--files", root, BUSYBOX, "--", "sh", "-i"]
+    for where, argv in (("native", native), ("egg", egg)):
+        s = Session(argv, env=env if where == "native" else None)
+        if where == "egg":
+            s.wait_until_raw()
+        ok = s.wait_for(b"$ ", 60)
+        failed_step = None if ok else "the first prompt"
+        for typed, expected in steps:
+            if failed_step:
+                break
+            mark = len(s.out)
+            s.send(typed)
+            end = time.time() + 40
+            while expected not in s.out[mark:] and time.time() < end and not s.closed:
+                s.pump(0.1)
+            if expected not in s.out[mark:]:
+                failed_step = f"{typed!r} (waiting for {expected!r})"
+            elif expected == b"Stopped" or typed.startswith(b"fg"):
+                s.pump(0.5)
+        s.send(b"exit\r")
+        outcome = s.finish(20)
+        save(f"job-control.{where}.out", s.out)
+        if failed_step:
+            report("FAIL", name, f"{where}: no answer to {failed_step}; output {s.out[-400:]!r}")
+            return
+        # ash reports the killed job at the prompt after `kill` or at the `jobs` after it.
+        if b"Terminated" not in s.out.split(b"kill %1", 1)[-1]:
+            report("FAIL", name, f"{where}: the killed job was never reported Terminated; output {s.out[-300:]!r}")
+            return
+        if where == "egg" and outcome != ("exit", 0):
+            report("FAIL", name, f"egg: {outcome} after exit; output {s.out[-300:]!r}")
+            return
+    report("PASS", name, f"{s.elapsed()}, &, jobs, fg, ^Z (Stopped), bg, kill %1 (Terminated) as natively")
+
+
 def main():
     os.makedirs(WORK, exist_ok=True)
     wanted = sys.argv[1:]
     for name, case in (("tty-echo-backspace", echo_backspace), ("tty-raw", raw_mode), ("tty-ctrl-c", ctrl_c),
-                       ("tty-piped", piped), ("tty-keyboard", keyboard)):
+                       ("tty-piped", piped), ("tty-keyboard", keyboard),
+                       ("tty-job-control", job_control)):
         if wanted and not any(w in name for w in wanted):
             continue
         try:

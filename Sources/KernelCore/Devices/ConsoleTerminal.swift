@@ -12,12 +12,13 @@ import LinuxABI
 
 extension KernelState {
     /// Typed input from the machine: through the line discipline, echo written to the
-    /// console, signals (^C, ^\) sent to the process, blocked readers and pollers woken.
+    /// console, signals (^C, ^\, ^Z) sent to the foreground process group
+    /// (Signals/JobControl.swift), blocked readers and pollers woken.
     public func receiveConsoleInput(_ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
         let effects = terminal.receive(bytes)
         if !effects.echo.isEmpty { platform.consoleWrite(effects.echo, count: effects.echo.count) }
-        for s in effects.signals { postProcessSignal(s) }
+        for s in effects.signals { signalConsoleForegroundGroup(s) }
         wake(consoleInput)
         notifyPollers()
     }
@@ -31,7 +32,7 @@ extension KernelState {
     /// egg's stdin is not a terminal (Terminal.configureForPipedInput); "winsize=ROWSxCOLS",
     /// the size of egg's own terminal when it has one (ConsoleMode.swift), for TIOCGWINSZ.
     public func configureConsole(options: [String]) {
-        if options.contains("console=pipe") { terminal.configureForPipedInput() }
+        if options.contains("console=pipe") { terminal.configureForPipedInput(); consoleIsPiped = true }
         if let size = BootBundle.optionValue("winsize", in: options), let parsed = ConsoleTerminal.parseWindowSize(size) {
             terminal.windowSize = parsed
         }
@@ -59,6 +60,7 @@ enum ConsoleTerminal {
     /// with no new one.
     static func read(_ k: KernelState, _ f: OpenFile, _ address: UserAddress, _ count: Int) throws(Errno) -> Int {
         guard f.canRead else { throw .EBADF }
+        try k.checkConsoleForeground(signal: 21)   // n_tty_read → job_control: SIGTTIN
         if count == 0 { return 0 }
         let nonblocking = f.statusFlags & nonblockFlag != 0
         let t = k.terminal
@@ -124,6 +126,7 @@ enum ConsoleTerminal {
             return 0
         case IoctlRequest.TCSETS.rawValue, IoctlRequest.TCSETSW.rawValue, IoctlRequest.TCSETSF.rawValue:
             // TCSETSW waits for output to drain: console writes are synchronous, so at once.
+            try k.checkConsoleForeground(signal: 22)   // tty_mode_ioctl → tty_check_change
             let bytes = try k.memory.copyIn(argument, count: Termios.byteSize).get()
             guard let new = try? Termios.decode(from: bytes) else { throw .EFAULT }
             t.apply(new, flushInput: request == IoctlRequest.TCSETSF.rawValue)
@@ -142,17 +145,11 @@ enum ConsoleTerminal {
                 k.postProcessSignal(28)
             }
             return 0
-        case IoctlRequest.TIOCGPGRP.rawValue, IoctlRequest.TIOCGSID.rawValue:
-            // One process: it leads its session and its process group, which is the
-            // terminal's foreground group (getpgid/getsid answer the same).
-            if let e = k.memory.writeUInt32(argument, UInt32(k.process.pid)) { throw e }
-            return 0
-        case IoctlRequest.TIOCSPGRP.rawValue:
-            let b = try k.memory.copyIn(argument, count: 4).get()
-            let group = Int32(bitPattern: UInt32(b[0]) | UInt32(b[1]) << 8 | UInt32(b[2]) << 16 | UInt32(b[3]) << 24)
-            if group < 0 { throw .EINVAL }
-            if Int(group) == k.process.pid { return 0 } else { throw .ESRCH }  // tiocspgrp
+        case IoctlRequest.TIOCGPGRP.rawValue, IoctlRequest.TIOCGSID.rawValue,
+             IoctlRequest.TIOCSPGRP.rawValue, IoctlRequest.TIOCSCTTY.rawValue, IoctlRequest.TIOCNOTTY.rawValue:
+            return try jobControl(k, request, a)
         case IoctlRequest.TCFLSH.rawValue:
+            try k.checkConsoleForeground(signal: 22)   // n_tty_ioctl_helper → tty_check_change
             switch a.uint32(2) {
             case TermiosBits.TCIFLUSH, TermiosBits.TCIOFLUSH:
                 t.flushInput()
@@ -164,9 +161,78 @@ enum ConsoleTerminal {
         case IoctlRequest.TIOCOUTQ.rawValue:
             if let e = k.memory.writeUInt32(argument, 0) { throw e }
             return 0
-        case 0x5409, 0x540A, IoctlRequest.TIOCSCTTY.rawValue:
-            // TCSBRK (tcdrain: nothing queued), TCXONC (no flow control), TIOCSCTTY (it is
-            // already the controlling terminal).
+        case 0x5409, 0x540A:
+            // TCSBRK (tcdrain: nothing queued), TCXONC (no flow control).
+            return 0
+        default:
+            throw .ENOTTY
+        }
+    }
+}
+
+extension ConsoleTerminal {
+    // MARK: job control ioctls (drivers/tty/tty_jobctrl.c)
+
+    /// TIOCGPGRP, TIOCSPGRP (tcgetpgrp/tcsetpgrp), TIOCGSID (tcgetsid), TIOCSCTTY, TIOCNOTTY.
+    /// With piped input egg's standard input is not a terminal, so nobody can control it:
+    /// every one of them fails with ENOTTY, as on the pipe the program gets natively.
+    static func jobControl(_ k: KernelState, _ request: UInt32, _ a: SyscallArguments) throws(Errno) -> Int {
+        if k.consoleIsPiped { throw .ENOTTY }
+        let me = k.process
+        let argument = a.address(2)
+        switch request {
+        case IoctlRequest.TIOCGPGRP.rawValue:
+            // tiocgpgrp: only through one's own controlling terminal.
+            guard k.hasConsole(me) else { throw .ENOTTY }
+            if let e = k.memory.writeUInt32(argument, UInt32(k.consoleForegroundGroup)) { throw e }
+            return 0
+        case IoctlRequest.TIOCGSID.rawValue:
+            guard k.hasConsole(me) else { throw .ENOTTY }
+            if let e = k.memory.writeUInt32(argument, UInt32(k.consoleSession)) { throw e }
+            return 0
+        case IoctlRequest.TIOCSPGRP.rawValue:
+            // tiocspgrp: a background caller is stopped first (SIGTTOU); then ENOTTY for
+            // another session's terminal, EINVAL, ESRCH for a group with no process, EPERM
+            // for a group of another session.
+            try k.checkConsoleForeground(signal: 22)
+            guard k.hasConsole(me) else { throw .ENOTTY }
+            let b = try k.memory.copyIn(argument, count: 4).get()
+            let group = Int32(bitPattern: UInt32(b[0]) | UInt32(b[1]) << 8 | UInt32(b[2]) << 16 | UInt32(b[3]) << 24)
+            if group < 0 { throw .EINVAL }
+            let members = k.processes.values.filter { $0.processGroup == Int(group) && $0.waitStatus == nil }
+            guard !members.isEmpty else { throw .ESRCH }
+            guard members.allSatisfy({ $0.session == me.session }) else { throw .EPERM }
+            k.consoleForegroundGroup = Int(group)
+            return 0
+        case IoctlRequest.TIOCSCTTY.rawValue:
+            // tiocsctty: a session leader without a controlling terminal takes the console;
+            // one that already has it succeeds; the console of another session is taken only
+            // with argument 1 and CAP_SYS_ADMIN (21).
+            if me.session == me.pid && k.hasConsole(me) { return 0 }
+            guard me.session == me.pid, !k.hasConsole(me) else { throw .EPERM }
+            if k.consoleSession != 0 && k.consoleSession != me.session {
+                guard a[2] == 1, k.currentThread.credentials.capable(21) else { throw .EPERM }
+            }
+            k.consoleSession = me.session
+            k.consoleForegroundGroup = me.processGroup
+            me.droppedConsole = false
+            return 0
+        case IoctlRequest.TIOCNOTTY.rawValue:
+            // tiocnotty: a session leader gives the console up for its whole session and its
+            // foreground group gets SIGHUP and SIGCONT (disassociate_ctty); anyone else
+            // just stops having it.
+            guard k.hasConsole(me) else { throw .ENOTTY }
+            if me.session == me.pid {
+                let group = k.consoleForegroundGroup
+                k.consoleSession = 0
+                k.consoleForegroundGroup = 0
+                for p in k.processes.values where p.processGroup == group && p.waitStatus == nil {
+                    k.postSignal(1, to: p)
+                    k.postSignal(sigcont, to: p)
+                }
+            } else {
+                me.droppedConsole = true
+            }
             return 0
         default:
             throw .ENOTTY

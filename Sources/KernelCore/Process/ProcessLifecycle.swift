@@ -75,6 +75,7 @@ extension KernelState {
         child.parent = parent
         child.processGroup = parent.processGroup
         child.session = parent.session
+        child.droppedConsole = parent.droppedConsole
         child.exitSignal = exitSignal
         parent.children.append(child)
         processes[pid] = child
@@ -86,6 +87,7 @@ extension KernelState {
         thread.credentials = currentThread.credentials   // fork(2): the child's are the parent's
         thread.name = currentThread.name
         thread.controls.timerSlack = currentThread.controls.timerSlack
+        thread.scheduling = currentThread.scheduling.forChild   // sched(7): inherited, SCHED_RESET_ON_FORK
         child.limits = parent.limits                      // getrlimit(2): inherited by fork
         child.startStack = parent.startStack
         child.executableInode = parent.executableInode
@@ -160,6 +162,7 @@ extension KernelState {
         if p.waitStatus == nil { p.waitStatus = WaitOptions.exitedStatus(Int32(p.exitStatus ?? 0)) }
         p.exiting = true
         if p === initProcess { powerOff(status: p.exitStatus ?? 0) }
+        processLeaving(p)   // orphaned stopped groups, the console's session (Signals/JobControl.swift)
         // The descriptors close as by close(2): the process's POSIX locks go with them
         // (VFS/FileLocks.swift), and its System V semaphore adjustments are applied
         // (SEM_UNDO, ipc/sem.c exit_sem). Both act for `p`, whoever runs this.

@@ -218,6 +218,7 @@ enum WaitSyscalls {
         guard !leadsGroup else { throw .EPERM }
         me.session = me.pid
         me.processGroup = me.pid
+        me.droppedConsole = false   // a new session has no controlling terminal yet
         return me.pid
     }
 

@@ -220,6 +220,10 @@ enum ExecSyscalls {
 
     static func commit(_ k: KernelState, _ p: Prepared) {
         endOtherThreads(k)
+        // de_thread (fs/exec.c, exchange_tids): a thread other than the leader takes the
+        // leader's TID, now free, so getpid() == gettid() after the exec and the parent's
+        // wait sees the pid it knows; the thread's own TID is released.
+        if k.currentThread.tid != k.process.pid { k.currentThread.tid = k.process.pid }
 
         // Signal dispositions: caught ones go back to SIG_DFL; flags, masks and restorers of
         // every signal are cleared (flush_signal_handlers with force_default false).
@@ -311,6 +315,13 @@ enum ExecSyscalls {
             _ = k.wait(on: pause, deadline: k.platform.monotonicNanoseconds() + 1_000_000)
         }
         me.signalMask = savedMask
+        // They leave the process's thread list too (their CPU time stays the process's), or
+        // the process would never end: its last thread's exit waits for an empty list
+        // (Scheduler.exitCurrent), and the parent's wait would never see it.
+        if let p = me.process {
+            for t in p.threads where t !== me { k.retireThreadCPUTime(t) }
+            p.threads.removeAll { $0 !== me }
+        }
         // Their futex waits go too: the same binary exec'd again has its futex words at the
         // same addresses, and a stale waiter would swallow a wake-up meant for a live one.
         k.futexes.removeWaiters(tids: doomed)

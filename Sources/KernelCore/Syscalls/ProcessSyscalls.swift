@@ -34,13 +34,8 @@ enum ProcessSyscalls {
 
     // getrlimit, setrlimit and prlimit64 are in ProcessControlSyscalls.swift.
 
-    /// sched_getaffinity(2): a mask of the CPUs we run on; returns the bytes written.
+    /// sched_getaffinity(2): the thread's stored mask (SchedulingSyscalls.swift).
     static func schedGetaffinity(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
-        let size = a.size(1)
-        guard size >= 8, size % 8 == 0 else { throw .EINVAL }
-        var bytes = [UInt8](repeating: 0, count: 8)
-        for cpu in 0..<min(k.cpuCount, 64) { bytes[cpu / 8] |= 1 << UInt8(cpu % 8) }
-        if let e = k.memory.copyOut(a.address(2), from: bytes) { throw e }
-        return 8
+        try SchedulingSyscalls.schedGetaffinity(k, a)
     }
 }

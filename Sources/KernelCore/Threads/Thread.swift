@@ -19,7 +19,7 @@ public struct UserRegisters: Equatable {
 public final class Thread {
     public enum State: Equatable { case runnable, running, blocked, exited }
 
-    public let tid: Int
+    public internal(set) var tid: Int   // var: execve from a non-leader thread takes the leader's (ExecSyscalls.swift)
     public var context: any ThreadContext
     /// The process this thread belongs to (nil for a CPU's idle context).
     public var process: Process? = nil
@@ -51,6 +51,8 @@ public final class Thread {
     public var name: [UInt8]? = nil
     /// prctl state of the thread (Syscalls/ProcessControlSyscalls.swift).
     public var controls = ThreadControls()
+    /// Policy, priorities, affinity, I/O priority (Syscalls/SchedulingSyscalls.swift).
+    public var scheduling = SchedulingAttributes()
     /// CPU time used (getrusage, times, /proc): the counters the timers keep at every
     /// kernel entry and exit and switch (userNanoseconds, systemNanoseconds below).
     public var cpuUserNanoseconds: UInt64 { userNanoseconds }
