@@ -180,6 +180,17 @@ public enum CPU {
         hw_wrmsr(MSR.lstar, hw_syscall_entry_address())
         // Clear IF, TF, DF, AC, NT on entry: the kernel runs with interrupts off for now.
         hw_wrmsr(MSR.fmask, 0x4_7700)
+        // sysretq for the way back (entry.S, syscall_return), except under KVM: the nested
+        // KVM of the build machines failed with it (DESIGN.md). Hypervisor leaf 0x40000000
+        // names KVM as "KVMKVMKVM\0\0\0" (Linux Documentation/virt/kvm/x86/cpuid.rst).
+        hw_set_sysret_enabled(runningUnderKVM() ? 0 : 1)
+    }
+
+    /// True when the CPUID hypervisor bit is set and leaf 0x40000000 says "KVMKVMKVM".
+    static func runningUnderKVM() -> Bool {
+        guard hw_cpuid(1, 0).ecx & (1 << 31) != 0 else { return false }
+        let leaf = hw_cpuid(0x4000_0000, 0)
+        return leaf.ebx == 0x4b4d_564b && leaf.ecx == 0x564b_4d56 && leaf.edx == 0x4d
     }
 
     /// The guest owns x87/SSE/AVX: enable them for ring 3 (the kernel itself never uses them).
