@@ -24,7 +24,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-const char *const test_name = "vdso";
+const char *const test_name = "vdso_test";
 
 typedef int (*clock_gettime_fn)(clockid_t, struct timespec *);
 typedef int (*gettimeofday_fn)(struct timeval *, void *);

@@ -7,6 +7,7 @@
 import HW
 import Drivers
 import KernelArch
+import KernelCore
 
 enum Clock {
     nonisolated(unsafe) static var tscAtBoot: UInt64 = 0

@@ -12,9 +12,12 @@ public enum TSCScale {
     public static func nanoseconds(_ ticks: UInt64, hz: UInt64) -> UInt64 {
         guard hz != 0 else { return 0 }
         let seconds = ticks / hz, rest = ticks % hz
-        // rest < hz, so rest × 10^9 / hz < 10^9: the full-width division cannot overflow.
-        let product = rest.multipliedFullWidth(by: 1_000_000_000)
-        let fraction = hz.dividingFullWidth((high: product.high, low: product.low)).quotient
+        // rest × 10^9 / hz in two exact steps of 64 bits (a 128-bit division would need
+        // compiler-rt's __udivti3, which the kernel does not link): rest × 1000 = q·hz + r,
+        // so rest × 10^9 / hz = q·10^6 + r·10^6 / hz. Both products fit for any hz below
+        // 2^44 (17 THz); the calibration accepts at most 20 GHz.
+        let scaled = rest &* 1000
+        let fraction = scaled / hz * 1_000_000 + scaled % hz * 1_000_000 / hz
         return seconds &* 1_000_000_000 &+ fraction
     }
 }

@@ -70,11 +70,9 @@ static void now_ns(uint64_t *mono, int64_t *real)
         __asm__ __volatile__("pause");
     }
     /* TSCScale.nanoseconds (Sources/KernelCore/TSCScale.swift), operation for operation:
-     * whole seconds, then the remainder times 10^9 in 128 bits (rdx:rax) divided by hz,
-     * whose quotient is below 10^9 because the remainder is below hz. */
-    uint64_t rest = delta % hz, lo, hi, fraction, unused;
-    __asm__("mulq %3" : "=a"(lo), "=d"(hi) : "a"(rest), "r"(1000000000ull));
-    __asm__("divq %4" : "=a"(fraction), "=d"(unused) : "a"(lo), "d"(hi), "r"(hz));
+     * whole seconds, then the remainder times 10^9 / hz in two exact 64-bit steps. */
+    uint64_t scaled = delta % hz * 1000;
+    uint64_t fraction = scaled / hz * 1000000 + scaled % hz * 1000000 / hz;
     uint64_t ns = delta / hz * 1000000000ull + fraction;
     *mono = ns;
     *real = rt + (int64_t)ns;

@@ -60,7 +60,7 @@ public struct SyscallProfile: Equatable {
                      + " ms in them (TSC " + unsignedDecimalString(tscHz / 1_000_000) + " MHz)")
         lines.append(SyscallProfile.row("syscall", "calls", "total ms", "avg ns", "lock ns"))
         for n in order {
-            var name: String
+            let name: String
             if let known = SyscallNumber(n).name { name = stringFromStatic(known) } else { name = "syscall_" + decimalString(Int64(n)) }
             let total = SyscallProfile.nanoseconds(cycles[n], hz: tscHz)
             let lock = SyscallProfile.nanoseconds(lockCycles[n], hz: tscHz)
