@@ -160,6 +160,8 @@ public func kmain(_ magic: UInt64, _ info: UInt64) {
     state.configureTracing(options: loaded.options, output: TraceSerial.write)
     // egg run --profile: per-call kernel time, printed at power-off (Profiler.swift).
     if BootBundle.optionValue("profile", in: loaded.options) == "1" { Profiler.start(cpus: cpusOnline) }
+    // sysretq instead of iretq after system calls: off by default (CPU.setUpSyscalls says why).
+    if BootBundle.optionValue("sysret", in: loaded.options) == "1" { CPU.enableSysret() }
     NetworkDevice.setUp(state: state, options: loaded.options, kernelTable: table)  // NetworkSetup.swift
     HostStreamDevice.setUp(state: state, options: loaded.options, kernelTable: table)  // HostStreamSetup.swift
     NinePDevice.setUp(state: state, options: loaded.options, kernelTable: table)  // NinePSetup.swift (volumes)

@@ -180,18 +180,18 @@ public enum CPU {
         hw_wrmsr(MSR.lstar, hw_syscall_entry_address())
         // Clear IF, TF, DF, AC, NT on entry: the kernel runs with interrupts off for now.
         hw_wrmsr(MSR.fmask, 0x4_7700)
-        // sysretq for the way back (entry.S, syscall_return), except under KVM: the nested
-        // KVM of the build machines failed with it (DESIGN.md). Hypervisor leaf 0x40000000
-        // names KVM as "KVMKVMKVM\0\0\0" (Linux Documentation/virt/kvm/x86/cpuid.rst).
-        hw_set_sysret_enabled(runningUnderKVM() ? 0 : 1)
+        // sysretq for the way back (entry.S, syscall_return) stays off unless the boot
+        // options ask for it ("sysret=1", Main.swift calls enableSysret). Measured under TCG
+        // (egg's accelerator here) it made the null syscall slower, not faster: QEMU ends
+        // the translation block after SYSRET with interrupts inhibited and runs the next
+        // user instruction in a block of its own, two exits to its main loop where IRETQ
+        // takes one (getppid 1.7-2.5x slower in the same run); and the nested KVM of the
+        // build machines failed with it (DESIGN.md). On a real KVM host it should pay.
+        hw_set_sysret_enabled(0)
     }
 
-    /// True when the CPUID hypervisor bit is set and leaf 0x40000000 says "KVMKVMKVM".
-    static func runningUnderKVM() -> Bool {
-        guard hw_cpuid(1, 0).ecx & (1 << 31) != 0 else { return false }
-        let leaf = hw_cpuid(0x4000_0000, 0)
-        return leaf.ebx == 0x4b4d_564b && leaf.ecx == 0x564b_4d56 && leaf.edx == 0x4d
-    }
+    /// Turns the sysretq return path on (boot option "sysret=1"; see setUpSyscalls).
+    public static func enableSysret() { hw_set_sysret_enabled(1) }
 
     /// The guest owns x87/SSE/AVX: enable them for ring 3 (the kernel itself never uses them).
     static func enableFPU() {

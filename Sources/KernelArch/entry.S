@@ -6,10 +6,11 @@
  *   isr_stub_N       exceptions and interrupts → egg_trap_entry(frame)
  * and leaves through trap_return, which is also how a new thread first enters user mode
  * (egg_enter_user). Per-CPU data is reached through GS: 0 self, 8 kernel stack top,
- * 16 user rsp scratch (Sources/KernelArch/CPU.swift). A system call returns with sysretq
- * when the frame allows it (syscall_return below) and through trap_return's iretq otherwise;
- * under KVM sysretq stays off (egg_sysret_enabled = 0), because the nested KVM on the build
- * machines mishandled it (CPU.setUpSyscalls decides).
+ * 16 user rsp scratch (Sources/KernelArch/CPU.swift). A system call can return with sysretq
+ * when the frame allows it (syscall_return below), through trap_return's iretq otherwise;
+ * sysretq is off unless egg_sysret_enabled is set (boot option sysret=1): under TCG it was
+ * slower than iretq, and the nested KVM on the build machines mishandled it (CPU.swift,
+ * setUpSyscalls, has the measurement).
  * Reference: Intel SDM vol. 2 SYSCALL, SYSRET, vol. 3 §6.14 (64-bit interrupt stack frame).
  */
     .altmacro
