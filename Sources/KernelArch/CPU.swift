@@ -181,12 +181,14 @@ public enum CPU {
         // Clear IF, TF, DF, AC, NT on entry: the kernel runs with interrupts off for now.
         hw_wrmsr(MSR.fmask, 0x4_7700)
         // sysretq for the way back (entry.S, syscall_return) stays off unless the boot
-        // options ask for it ("sysret=1", Main.swift calls enableSysret). Measured under TCG
-        // (egg's accelerator here) it made the null syscall slower, not faster: QEMU ends
-        // the translation block after SYSRET with interrupts inhibited and runs the next
-        // user instruction in a block of its own, two exits to its main loop where IRETQ
-        // takes one (getppid 1.7-2.5x slower in the same run); and the nested KVM of the
-        // build machines failed with it (DESIGN.md). On a real KVM host it should pay.
+        // options ask for it ("sysret=1", Main.swift calls enableSysret). Under TCG (egg's
+        // accelerator here) it did not make the null syscall faster: getppid measured
+        // 1.7-2.5x slower with it than main's kernel in the same runs, though runs on the
+        // loaded 2-core build host varied by 2x and a kernel with it off was not clearly
+        // faster either, so the cause is not settled. A likely one: QEMU's translator ends
+        // the block after SYSRET with interrupts inhibited, so the next user instruction
+        // runs in a block of its own (target/i386/tcg/translate.c, gen_eob_worker). The
+        // nested KVM of the build machines failed with it too (DESIGN.md).
         hw_set_sysret_enabled(0)
     }
 
