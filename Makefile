@@ -40,6 +40,7 @@ UNICODE_TABLES := /opt/swift/usr/lib/swift/embedded/$(KERNEL_TARGET)/libswiftUni
 # Module order matters: each imports the ones before it.
 KMODULES := LinuxABI ELF Net KernelCore Drivers KernelArch Kernel
 KOBJS    := $(foreach m,$(KMODULES),$(KB)/$(m).o) $(KB)/runtime.o $(KB)/boot.o $(KB)/entry.o $(KB)/ap_boot.o
+KOBJS    += $(KB)/vdso_image.o
 
 .PHONY: all setup kernel egg guests run test unit-test integration-test install clean lint bench iso fuzz
 
@@ -84,6 +85,22 @@ $(KB)/ap_boot.o: Sources/KernelArch/ap_boot.S Makefile | $(KB)
 $(KB)/entry.o: Sources/KernelArch/entry.S | $(KB)
 	@echo "  AS      $<"
 	@$(CLANG) $(KCFLAGS) -c $< -o $@
+
+# The vDSO (Sources/KernelArch/vdso/vdso.c): a position-independent shared object for user
+# mode, linked by vdso.lds into one PT_LOAD with DT_HASH and DT_GNU_HASH and the LINUX_2.6
+# symbol versions of vdso.ver, then embedded in the kernel by vdso_image.S.
+VDSO_CFLAGS := --target=x86_64-unknown-linux-gnu -O2 -fPIC -ffreestanding -fno-builtin -nostdlib \
+	-fno-stack-protector -fno-asynchronous-unwind-tables -fcf-protection=none -Wall -Werror
+$(KB)/vdso.so: Sources/KernelArch/vdso/vdso.c Sources/KernelArch/vdso/vdso.lds Sources/KernelArch/vdso/vdso.ver | $(KB)
+	@echo "  VDSO    $@"
+	@$(CLANG) $(VDSO_CFLAGS) -c $< -o $(KB)/vdso.o
+	@$(LLD) -shared -soname linux-vdso.so.1 --hash-style=both --version-script Sources/KernelArch/vdso/vdso.ver \
+		-T Sources/KernelArch/vdso/vdso.lds -z max-page-size=4096 --build-id=none -Bsymbolic -z noexecstack \
+		-o $@ $(KB)/vdso.o
+	@if readelf -r $@ | grep -q "R_X86_64"; then echo "vdso.so has relocations" >&2; rm -f $@; exit 1; fi
+$(KB)/vdso_image.o: Sources/KernelArch/vdso_image.S $(KB)/vdso.so | $(KB)
+	@echo "  AS      $<"
+	@$(CLANG) $(KCFLAGS) -DVDSO_PATH='"$(KB)/vdso.so"' -c $< -o $@
 
 KLDFLAGS := -nostdlib --no-pie --no-dynamic-linker --gc-sections -z max-page-size=4096
 $(KB)/kernel.elf: $(KOBJS) Sources/KernelArch/kernel.ld $(KB)/kernel-build.txt

@@ -114,6 +114,20 @@ static void bench_syscall(void)
     report("syscall_getppid", best_ns_per_op(getppid_loop, 1000, budget(), rounds()), "ns");
 }
 
+/* --- clock_gettime(CLOCK_MONOTONIC) through the C library: Linux answers it in the vDSO
+ * without entering the kernel; egg does the same once it maps one, a system call before. --- */
+static void clock_gettime_loop(long count)
+{
+    struct timespec ts;
+    for (long i = 0; i < count; i++)
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+}
+
+static void bench_clock(void)
+{
+    report("clock_gettime_monotonic", best_ns_per_op(clock_gettime_loop, 1000, budget(), rounds()), "ns");
+}
+
 /* --- futex ping-pong: two threads hand a token back and forth through one futex word;
  * a round trip is two FUTEX_WAKEs and (usually) two FUTEX_WAITs (futex(2)). ------------ */
 static _Atomic int token;       /* 0: the main thread's turn, 1: the partner's */
@@ -282,7 +296,7 @@ static void bench_sleep(void)
 }
 
 static const struct { const char *name; void (*run)(void); } benchmarks[] = {
-    { "startup", bench_startup }, { "syscall", bench_syscall }, { "futex", bench_futex },
+    { "startup", bench_startup }, { "syscall", bench_syscall }, { "clock", bench_clock }, { "futex", bench_futex },
     { "thread", bench_thread },   { "mmap", bench_mmap },       { "sha1", bench_sha1 },
     { "fork", bench_fork },
     { "sleep", bench_sleep },

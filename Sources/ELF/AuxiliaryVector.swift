@@ -31,7 +31,7 @@ public enum AuxvType: UInt64, Sendable {
     case rseqFeatureSize = 27 // AT_RSEQ_FEATURE_SIZE
     case rseqAlignment = 28  // AT_RSEQ_ALIGN
     case executableName = 31 // AT_EXECFN: pointer to the file name passed to execve
-    case systemInfoEHDR = 33 // AT_SYSINFO_EHDR: vDSO base (egg has no vDSO: omitted)
+    case systemInfoEHDR = 33 // AT_SYSINFO_EHDR: vDSO base (added by KernelCore's ProgramLoader)
     case minimumSignalStackSize = 51 // AT_MINSIGSTKSZ
 }
 
@@ -68,7 +68,7 @@ public struct ProcessCredentials: Equatable, Sendable {
 
 extension LoadPlan {
     /// The auxv entries Linux's create_elf_tables() emits before AT_RANDOM, in its order,
-    /// minus AT_SYSINFO_EHDR (no vDSO). Pass the result to `buildInitialStack`, which adds
+    /// minus AT_SYSINFO_EHDR (the loader puts the vDSO's first). Pass the result to `buildInitialStack`, which adds
     /// AT_RANDOM, AT_EXECFN, AT_PLATFORM and AT_NULL.
     ///
     /// - Parameters:

@@ -25,6 +25,9 @@ public struct RunRequest: Equatable {
     public var verbose: Bool
     /// --trace and friends (TraceOptions.swift); nil when off.
     public var trace: TraceRequest? = nil
+    /// --profile: the kernel's per-syscall time table on stderr at the end
+    /// (Sources/Kernel/Profiler.swift, Sources/KernelCore/Trace/SyscallProfile.swift).
+    public var profile = false
     /// --gdb [PORT] (GDBSession.swift).
     public var gdbPort: Int? = nil
     /// --syscalls FILE.swift: a kernel with the user's handlers (CustomSyscallKernel.swift).
@@ -170,7 +173,8 @@ public func runGuest(_ request: RunRequest) -> Int32 {
                                      + ConsoleMode.current().kernelOptions
                                      + identityKernelOptions(hostname: request.hostname, workdir: request.workdir)
                                      + (useHostStreams ? [HostStreamPlan.kernelOption] : [])
-                                     + volumeKernelOptions(volumes),
+                                     + volumeKernelOptions(volumes)
+                                     + (request.profile ? ["profile=1"] : []),
                                  fileArchive: fileArchive)
     fileArchive = nil
     // QEMU loads the bundle into guest RAM: refuse one that cannot fit before starting it.
@@ -301,6 +305,10 @@ func superviseQEMU(_ qemu: String, arguments: [String], controlPath: String, std
     let outcome = decideOutcome(report: report, timedOut: child.timedOut,
                                 interruptedBy: child.forwardedSignal ?? (child.stdoutClosed ? SIGPIPE : nil))
 
+    // --profile: the kernel sent its table as "profile ..." lines (Sources/Kernel/Profiler.swift).
+    if request.profile {
+        for line in report.diagnostics where line.hasPrefix("profile ") { writeStandardError(String(line.dropFirst(8)) + "\n") }
+    }
     if request.verbose {
         for line in report.diagnostics { complain("kernel: \(line)") }
         let how = child.exitCode.map { "exit code \($0)" } ?? "signal \(child.terminatingSignal ?? 0)"

@@ -155,6 +155,7 @@ final class MachinePlatform: Platform {
     func restoreFPUState(_ image: [UInt8]) { ThreadSwitch.restoreFPU(image) }
 
     func powerOff(status: Int) -> Never {
+        Profiler.report()  // egg run --profile's table, before the exit line (Profiler.swift)
         NinePDevice.synchronizeBeforeExit()  // volumes written back to the host (NinePSetup.swift)
         NetworkDevice.lingerBeforeExit()  // let queued TCP data reach the peer (NetworkSetup.swift)
         HostStreamDevice.flushBeforeExit()  // stdout/stderr bytes still with the device (HostStreamSetup.swift)

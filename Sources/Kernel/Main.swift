@@ -105,6 +105,7 @@ public func kmain(_ magic: UInt64, _ info: UInt64) {
     let cpusOnline = SMP.startApplicationProcessors(apicIDs: SMP.processorAPICIDs(rsdp: boot.acpiRSDP, memory: memory),
                                                    kernelTable: table, memory: memory)
 
+    VDSOSetup.install(frames: frames, memory: memory)  // before the first image maps it (VDSOSetup.swift)
     let bundleBytes = PhysicalBytes(memory: memory, base: module.start, count: Int(module.end - module.start))
     let loaded: LoadedProgram
     switch ProgramLoader.load(bundle: bundleBytes, kernelTable: table, memory: memory, frames: frames, platform: platform) {
@@ -157,6 +158,10 @@ public func kmain(_ magic: UInt64, _ info: UInt64) {
         }
     }
     state.configureTracing(options: loaded.options, output: TraceSerial.write)
+    // egg run --profile: per-call kernel time, printed at power-off (Profiler.swift).
+    if BootBundle.optionValue("profile", in: loaded.options) == "1" { Profiler.start(cpus: cpusOnline) }
+    // sysretq instead of iretq after system calls: off by default (CPU.setUpSyscalls says why).
+    if BootBundle.optionValue("sysret", in: loaded.options) == "1" { CPU.enableSysret() }
     NetworkDevice.setUp(state: state, options: loaded.options, kernelTable: table)  // NetworkSetup.swift
     HostStreamDevice.setUp(state: state, options: loaded.options, kernelTable: table)  // HostStreamSetup.swift
     NinePDevice.setUp(state: state, options: loaded.options, kernelTable: table)  // NinePSetup.swift (volumes)

@@ -14,8 +14,26 @@ import LinuxABI
 
 @_cdecl("egg_syscall_entry")
 public func syscallEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
+    // egg run --profile (Profiler.swift): off, this one test is all it costs.
+    if Profiler.enabled {
+        let start = hw_rdtsc()
+        let number = frame.pointee.rax
+        hw_kernel_lock()
+        let locked = hw_rdtsc()
+        runSyscall(frame)
+        hw_kernel_unlock()
+        Profiler.recordSyscall(number: number, start: start, locked: locked, end: hw_rdtsc())
+        return
+    }
     hw_kernel_lock()
-    defer { hw_kernel_unlock() }
+    runSyscall(frame)
+    hw_kernel_unlock()
+}
+
+/// One system call with the kernel lock held: dispatch, then the signal and exit checks of
+/// the way back to user mode.
+@inline(__always)
+func runSyscall(_ frame: UnsafeMutablePointer<trap_frame>) {
     guard let state = kernel else { panic("system call before the kernel was ready") }
     let f = frame.pointee
     state.accountKernelEntry()  // CPU time (KernelCore/Threads/IntervalTimers.swift)
@@ -27,6 +45,19 @@ public func syscallEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
 
 @_cdecl("egg_trap_entry")
 public func trapEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
+    // egg run --profile: page faults and interrupts, counted with their time (Profiler.swift).
+    if Profiler.enabled {
+        let start = hw_rdtsc()
+        let vector = frame.pointee.vector
+        handleTrap(frame)
+        if vector == 14 { Profiler.recordFault(cycles: hw_rdtsc() &- start) }
+        if vector >= 32 { Profiler.recordInterrupt(cycles: hw_rdtsc() &- start) }
+        return
+    }
+    handleTrap(frame)
+}
+
+func handleTrap(_ frame: UnsafeMutablePointer<trap_frame>) {
     let f = frame.pointee
     let fromUser = f.cs & 3 == 3
     if f.vector == UInt64(LocalAPIC.shootdownVector) { SMP.handleShootdown(); return }

@@ -180,7 +180,20 @@ public enum CPU {
         hw_wrmsr(MSR.lstar, hw_syscall_entry_address())
         // Clear IF, TF, DF, AC, NT on entry: the kernel runs with interrupts off for now.
         hw_wrmsr(MSR.fmask, 0x4_7700)
+        // sysretq for the way back (entry.S, syscall_return) stays off unless the boot
+        // options ask for it ("sysret=1", Main.swift calls enableSysret). Under TCG (egg's
+        // accelerator here) it did not make the null syscall faster: getppid measured
+        // 1.7-2.5x slower with it than main's kernel in the same runs, though runs on the
+        // loaded 2-core build host varied by 2x and a kernel with it off was not clearly
+        // faster either, so the cause is not settled. A likely one: QEMU's translator ends
+        // the block after SYSRET with interrupts inhibited, so the next user instruction
+        // runs in a block of its own (target/i386/tcg/translate.c, gen_eob_worker). The
+        // nested KVM of the build machines failed with it too (DESIGN.md).
+        hw_set_sysret_enabled(0)
     }
+
+    /// Turns the sysretq return path on (boot option "sysret=1"; see setUpSyscalls).
+    public static func enableSysret() { hw_set_sysret_enabled(1) }
 
     /// The guest owns x87/SSE/AVX: enable them for ring 3 (the kernel itself never uses them).
     static func enableFPU() {

@@ -6,9 +6,12 @@
  *   isr_stub_N       exceptions and interrupts → egg_trap_entry(frame)
  * and leaves through trap_return, which is also how a new thread first enters user mode
  * (egg_enter_user). Per-CPU data is reached through GS: 0 self, 8 kernel stack top,
- * 16 user rsp scratch (Sources/KernelArch/CPU.swift). SYSRET is not used: the nested KVM on
- * the build machines mishandles it, and iretq restores every register the frame holds.
- * Reference: Intel SDM vol. 2 SYSCALL, vol. 3 §6.14 (64-bit interrupt stack frame).
+ * 16 user rsp scratch (Sources/KernelArch/CPU.swift). A system call can return with sysretq
+ * when the frame allows it (syscall_return below), through trap_return's iretq otherwise;
+ * sysretq is off unless egg_sysret_enabled is set (boot option sysret=1): under TCG it was
+ * slower than iretq, and the nested KVM on the build machines mishandled it (CPU.swift,
+ * setUpSyscalls, has the measurement).
+ * Reference: Intel SDM vol. 2 SYSCALL, SYSRET, vol. 3 §6.14 (64-bit interrupt stack frame).
  */
     .altmacro
     .text
@@ -65,7 +68,38 @@ syscall_entry:
     PUSH_GPRS
     movq %rsp, %rdi
     call egg_syscall_entry
-    jmp trap_return
+    /* fall through to syscall_return */
+
+/* The way back from a system call. sysretq loads RIP from rcx and RFLAGS from r11 and forces
+ * the user selectors, so it gives exactly the frame's state only when the frame still looks
+ * like the one SYSCALL made: rcx == rip and r11 == rflags (a signal handler's frame, a
+ * sigreturn to other registers, execve or a new thread change rip or rcx and take iretq),
+ * the user selectors, no TF or RF (single-step and resume flags need iretq's semantics), and
+ * a canonical lower-half rip: SYSRET with a non-canonical rcx raises #GP in ring 0 on the
+ * user's stack on Intel CPUs (CVE-2012-0217). These are Linux's tests in do_syscall_64
+ * (arch/x86/entry/common.c, v6.1). Frame offsets: the trap_frame of include/hw.h, r15 at 0. */
+syscall_return:
+    cmpb $0, egg_sysret_enabled(%rip)
+    je trap_return
+    movq 96(%rsp), %rcx         /* saved rcx */
+    cmpq 136(%rsp), %rcx        /* == rip */
+    jne trap_return
+    movq 32(%rsp), %r11         /* saved r11 */
+    cmpq 152(%rsp), %r11        /* == rflags */
+    jne trap_return
+    cmpq $0x23, 144(%rsp)       /* cs: user code */
+    jne trap_return
+    cmpq $0x1b, 168(%rsp)       /* ss: user data */
+    jne trap_return
+    testl $0x10100, %r11d       /* RF (bit 16), TF (bit 8) */
+    jnz trap_return
+    shrq $47, %rcx              /* bits 63..47 clear: canonical, user half */
+    jnz trap_return
+    cli                         /* no interrupt between the user rsp load and sysretq */
+    POP_GPRS                    /* rcx = rip, r11 = rflags, as checked */
+    movq 40(%rsp), %rsp         /* past vector, error, rip, cs, rflags: the user rsp */
+    swapgs
+    sysretq
 
     .globl isr_common
 isr_common:
@@ -153,6 +187,11 @@ isr_stub_\n:
     ISR %i
     .set i, i + 1
 .endr
+
+    .data
+    .globl egg_sysret_enabled
+egg_sysret_enabled:
+    .byte 0                     /* set by CPU.setUpSyscalls when sysretq is safe to use */
 
     .section .rodata
     .balign 8

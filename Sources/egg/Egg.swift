@@ -140,6 +140,8 @@ struct Run: ParsableCommand {
     var traceSummary = false
     @Option(name: .long, help: ArgumentHelp("Write the trace (and the summary) to this file instead of stderr.", valueName: "file"))
     var traceFile: String?
+    @Flag(name: .long, help: "Print the kernel's profile at the end: calls and kernel time per system call (average ns, lock wait), page faults, interrupts, context switches.")
+    var profile = false
     @Option(name: .customLong("gdb-port"), help: ArgumentHelp("--gdb [PORT]: start QEMU stopped with a gdb stub (default port \(defaultGDBPort)) and print the gdb command that loads the kernel's and the program's symbols.", valueName: "port"))
     var gdbPort: Int?
     @Option(name: .long, help: ArgumentHelp("A Swift file defining registerSyscalls(_ table: inout SyscallTable): boot a kernel built with these handlers (see README, Custom system calls).", valueName: "file.swift"))
@@ -180,6 +182,7 @@ struct Run: ParsableCommand {
         request.trace = TraceRequest.from(trace: trace, filter: traceFilter, timeOfDay: traceTime,
                                           summary: traceSummary, outputPath: traceFile)
         request.gdbPort = gdbPort
+        request.profile = profile
         request.syscallsSource = syscalls
         request.filesDirectory = files
         request.publish = publish

@@ -256,6 +256,15 @@ for v in musl glibc pie; do
         guest_case "$t-$v" "$t-$v" 0 verdict - "" ""
     done
 done
+# Issue 17: the vDSO (Guest/c/vdso_test.c: symbols, agreement with the syscalls, across CPUs,
+# fork, clock_settime as PID 1) and `egg run --profile`'s table naming the calls made.
+for v in musl glibc pie; do
+    guest_case "vdso_test-$v" "vdso_test-$v" 0 verdict - "" ""
+done
+guest_case "vdso_test-musl@smp2" vdso_test-musl 0 verdict - "" ""
+guest_case "vdso_test-glibc@smp2" vdso_test-glibc 0 verdict - "" ""
+CASES+=("eggstatus|profile-table-names-the-calls|0|^clock_gettime +[0-9]+ +[0-9]+\\.[0-9]{3} +[0-9]+ +[0-9]+\$|--profile $GUEST/vdso_test-musl")
+CASES+=("eggstatus|profile-table-counts-page-faults|0|^page faults +[1-9][0-9]* |--profile $GUEST/memory-musl")
 # With two CPUs: the kernel's PI futex paths (LOCK_PI, the FUTEX_UNLOCK_PI hand-over, the
 # robust walk) update the futex word with an atomic compare-and-swap (AddressSpace
 # .compareExchangeUInt32), so a user-space cmpxchg on the other CPU cannot slip between a

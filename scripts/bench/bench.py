@@ -664,6 +664,8 @@ def build_rows(raw, quick):
         ("kernel entry → guest main (guest clock)", "ms", None, bench_value(raw, "linux_vm", "startup_boottime"), boot, True),
         ("null syscall (getppid)", "ns", bench_value(raw, "native", "syscall_getppid"),
          bench_value(raw, "linux_vm", "syscall_getppid"), bench_value(raw, "egg", "syscall_getppid"), True),
+        ("clock_gettime(CLOCK_MONOTONIC) (vDSO where there is one)", "ns", bench_value(raw, "native", "clock_gettime_monotonic"),
+         bench_value(raw, "linux_vm", "clock_gettime_monotonic"), bench_value(raw, "egg", "clock_gettime_monotonic"), True),
         ("futex ping-pong round trip", "µs", bench_value(raw, "native", "futex_pingpong"),
          bench_value(raw, "linux_vm", "futex_pingpong"), bench_value(raw, "egg", "futex_pingpong"), True),
         ("thread create + join", "µs", bench_value(raw, "native", "thread_create_join"),

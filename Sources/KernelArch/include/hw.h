@@ -180,6 +180,11 @@ static inline void hw_fxrstor(uint64_t area) { __asm__ volatile("fxrstor64 (%0)"
 static inline void hw_fninit(void) { __asm__ volatile("fninit"); }
 extern const uint64_t isr_stub_table[256];
 extern void syscall_entry(void);
+extern char egg_vdso_start[], egg_vdso_end[];  /* vdso_image.S: the vDSO's ELF image */
+static inline uint64_t hw_vdso_start(void) { return (uint64_t)egg_vdso_start; }
+static inline uint64_t hw_vdso_end(void) { return (uint64_t)egg_vdso_end; }
+extern uint8_t egg_sysret_enabled;  /* entry.S: return from system calls with sysretq */
+static inline void hw_set_sysret_enabled(int on) { egg_sysret_enabled = on ? 1 : 0; }
 extern char __kernel_start[], __kernel_end[], __text_start[], __text_end[];
 extern char __rodata_start[], __rodata_end[], __data_start[], __bss_end[];
 extern char boot_stack_top[];

@@ -2,7 +2,8 @@
 // from the boot bundle (Sources/Kernel/Main.swift), and for execve from a file in the VFS
 // (Syscalls/ExecSyscalls.swift). One code path for both: `plan` parses and validates the ELF
 // (Sources/ELF), `populate` maps it — file bytes copied eagerly into new frames, .bss past
-// the last file page demand-zero, the brk heap reserved, an 8 MiB demand-zero stack — and
+// the last file page demand-zero, the brk heap reserved, an 8 MiB demand-zero stack, the
+// vDSO (VDSO.swift) — and
 // `writeInitialStack` puts argv/envp/auxv on the stack as Linux's fs/binfmt_elf.c
 // create_elf_tables does (layout built by ELF's InitialStack). The bytes come from any
 // ExecutableBytes: the bundle's physical memory, or a file's blocks (FileImage).
@@ -204,7 +205,9 @@ public enum ProgramLoader {
                                     platform: any Platform, hardwareCapabilities: UInt64 = 0) -> Result<InitialStack, LoadError> {
         var random = [UInt8](repeating: 0, count: 16)
         platform.fillRandom(&random, count: 16)
-        let auxv = plan.standardAuxiliaryVector(hardwareCapabilities: hardwareCapabilities)
+        var auxv = plan.standardAuxiliaryVector(hardwareCapabilities: hardwareCapabilities)
+        // The vDSO (VDSO.swift), first as in Linux's ARCH_DLINFO (arch/x86/include/asm/elf.h).
+        if vdso != nil { auxv.insert(AuxvEntry(.systemInfoEHDR, VDSOImage.codeAddress), at: 0) }
         do {
             return .success(try buildInitialStack(stackTop: stackTop, arguments: arguments, environment: environment,
                                                   executableName: executableName, platform: Array("x86_64".utf8),
@@ -264,6 +267,8 @@ public enum ProgramLoader {
                                           placement: .fixed, backing: .stack, shared: false, name: VirtualMemoryMap.stackName) {
             return .outOfMemory
         }
+        // [vvar] and [vdso] (VDSO.swift): a fresh mapping for every image, boot and execve.
+        if let vdso, !vdso.map(into: space) { return .outOfMemory }
         return nil
     }
 

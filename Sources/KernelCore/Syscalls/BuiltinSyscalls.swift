@@ -258,6 +258,7 @@ func registerBuiltinSyscalls(_ t: inout SyscallTable) {
     t.register(.clock_getres, TimeSyscalls.clockGetres)
     t.register(.gettimeofday, TimeSyscalls.gettimeofday)
     t.register(.time, TimeSyscalls.time)
+    t.register(.getcpu, GetcpuSyscall.getcpu)  // the vDSO's __vdso_getcpu asks it (Syscalls/GetcpuSyscall.swift)
     t.register(.nanosleep, TimeSyscalls.nanosleep)
     t.register(.clock_nanosleep, TimeSyscalls.clockNanosleep)
     t.register(.clock_settime, TimeSyscalls.clockSettime)

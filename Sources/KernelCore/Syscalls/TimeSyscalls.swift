@@ -124,6 +124,7 @@ enum TimeSyscalls {
     static func setRealtime(_ k: KernelState, _ ns: Int64) {
         let delta = ns &- k.realtimeNow()
         k.timers.realtimeOffset = ns &- k.platform.realtimeNanoseconds()
+        k.publishRealtimeToVDSO()  // the vDSO's CLOCK_REALTIME follows (Process/VDSO.swift)
         k.realtimeClockWasSet(delta: delta)
     }
 
