@@ -118,10 +118,12 @@ enum HostStreamDevice {
             return
         }
         // QEMU answers each control message as it is sent (under TCG, in the notifying
-        // vCPU's thread), so the names arrive within a few polls; give it a bounded while.
+        // vCPU's thread), so the names usually arrive within a few polls; the bound is 5 s,
+        // not less: on a host loaded by other QEMUs and compilers a 500 ms bound ran out,
+        // the streams stayed on the UART and `bench --cat`'s stdin never came (a hang).
         let names = ["egg.stdin", "egg.stdout", "egg.stderr"]
         let start = Clock.nanosecondsSinceBoot()
-        while Clock.nanosecondsSinceBoot() &- start < 500_000_000 {
+        while Clock.nanosecondsSinceBoot() &- start < 5_000_000_000 {
             console.poll()
             if (controlOnly || names.allSatisfy({ console.port(named: $0) != nil })) && console.port(named: "egg.control") != nil { break }
             hw_pause()
