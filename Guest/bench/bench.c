@@ -8,8 +8,10 @@
  * driver that runs it in the three places and compares the lines is scripts/bench/bench.py;
  * the SHA-1 it hashes with is sha1.c beside this file.
  *
- * Usage: bench [-q] [NAME...]   NAME is one of startup syscall futex thread mmap sha1 sleep (all
- * when none is given); -q shortens every measurement (`make bench QUICK=1`). Each
+ * Usage: bench [-q] [NAME...]   NAME is one of startup syscall futex thread mmap sha1 fork
+ * forkexec sleep (all when none is given); -q shortens every measurement (`make bench QUICK=1`).
+ *        bench --cat N            copy N bytes from stdin to stdout and time it (stdio row)
+ *        bench --exit             exit 0 at once (what forkexec's children exec) Each
  * measurement loops until a time budget is spent and is repeated; the best round is reported
  * (the least disturbed one). Time comes from clock_gettime(CLOCK_MONOTONIC) in the guest.
  *
@@ -295,17 +297,95 @@ static void bench_sleep(void)
     report("nanosleep_100us_overshoot", (double)total / count / 1000.0, "us");
 }
 
+/* --- fork + execve + wait (issue 16): the child execs this same static binary with
+ * "--exit", which returns from main at once; the parent waits. The path is /proc/self/exe
+ * where /proc exists (natively, egg), else argv[0] ("/init" in the Linux VM, which mounts no
+ * /proc). ------------------------------------------------------------------------------ */
+static const char *self_path;
+
+static void fork_exec_wait(long count)
+{
+    for (long i = 0; i < count; i++) {
+        pid_t c = fork();
+        if (c < 0)
+            die("fork");
+        if (c == 0) {
+            execl(self_path, self_path, "--exit", (char *)NULL);
+            _exit(127);
+        }
+        int status;
+        if (waitpid(c, &status, 0) != c || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            die("fork + exec + wait: the child did not exit 0");
+    }
+}
+
+static void bench_forkexec(void)
+{
+    report("fork_exec_wait", best_ns_per_op(fork_exec_wait, 5, budget(), rounds()) / 1000.0, "us");
+}
+
+/* --- stdio throughput: `bench --cat N` copies N bytes from stdin to stdout like cat, after
+ * a "BENCH-READY" line (so the driver starts sending only once a terminal console is raw:
+ * cfmakeraw(3), otherwise the Linux VM's console would echo and edit the bytes), then
+ * reports the seconds from the first byte read to the last written. scripts/bench/bench.py
+ * checks the copy is exact. ---------------------------------------------------------------- */
+static int cat_bytes(long long total)
+{
+    struct termios t;
+    if (isatty(0) && tcgetattr(0, &t) == 0) {
+        cfmakeraw(&t);
+        tcsetattr(0, TCSANOW, &t);
+    }
+    static const char ready[] = "BENCH-READY\n";
+    if (write(1, ready, sizeof ready - 1) < 0)
+        die("write");
+    static char buffer[1 << 16];
+    long long done = 0;
+    uint64_t t0 = 0;
+    while (done < total) {
+        size_t want = total - done < (long long)sizeof buffer ? (size_t)(total - done) : sizeof buffer;
+        ssize_t n = read(0, buffer, want);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        if (t0 == 0)
+            t0 = now_ns();
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(1, buffer + off, (size_t)(n - off));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                die("write");
+            off += w;
+        }
+        done += n;
+    }
+    if (isatty(1))
+        tcdrain(1);
+    uint64_t t1 = now_ns();
+    if (done != total) {
+        errno = EPIPE;
+        die("stdin ended early");
+    }
+    report("stdio_copy", (double)(t1 - t0) / 1e9, "s");
+    return 0;
+}
+
 static const struct { const char *name; void (*run)(void); } benchmarks[] = {
     { "startup", bench_startup }, { "syscall", bench_syscall }, { "clock", bench_clock }, { "futex", bench_futex },
     { "thread", bench_thread },   { "mmap", bench_mmap },       { "sha1", bench_sha1 },
-    { "fork", bench_fork },
+    { "fork", bench_fork },       { "forkexec", bench_forkexec },
     { "sleep", bench_sleep },
 };
 #define NBENCH (sizeof benchmarks / sizeof benchmarks[0])
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--exit") == 0)
+        return 0;  /* the exec'd child of forkexec */
     clock_gettime(CLOCK_BOOTTIME, &boot_ts);
+    self_path = access("/proc/self/exe", X_OK) == 0 ? "/proc/self/exe" : argv[0];
     cpu_set_t cpus;
     if (sched_getaffinity(0, sizeof cpus, &cpus) == 0) {
         int first = 0;
@@ -314,6 +394,14 @@ int main(int argc, char **argv)
         CPU_ZERO(&cpus);
         CPU_SET(first, &cpus);
         sched_setaffinity(0, sizeof cpus, &cpus);
+    }
+    if (argc == 3 && strcmp(argv[1], "--cat") == 0) {
+        cat_bytes(atoll(argv[2]));
+        if (getpid() == 1) {
+            tcdrain(1);
+            reboot(RB_POWER_OFF);
+        }
+        return 0;
     }
     int selected = 0;
     for (int i = 1; i < argc; i++) {

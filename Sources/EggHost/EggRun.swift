@@ -44,6 +44,8 @@ public struct RunRequest: Equatable {
     public var volumes: [String] = []
     /// --stop-timeout: seconds between a forwarded SIGTERM and killing the guest (HostStreams.swift).
     public var stopTimeoutSeconds = 10
+    /// --display: show the screen in a window or over VNC (DisplayOptions.swift).
+    public var display = false
 
     public init(binaryPath: String, arguments: [String] = [], memoryMiB: Int = 256, cpus: Int = 1,
                 environmentEntries: [String] = [], accelerator: AcceleratorChoice = .auto,
@@ -167,12 +169,16 @@ public func runGuest(_ request: RunRequest) -> Int32 {
                   to: &fileArchive)
     // stdin/stdout/stderr over virtio unless both are terminals (HostStreams.swift).
     let useHostStreams = HostStreamPlan.wantedNow(machine: request.machine)
+    // Terminal mode: the control port alone, for signals and SIGWINCH (HostStreams.swift).
+    let useHostControl = HostStreamPlan.controlOnlyWanted(stdinIsTerminal: isatty(0) == 1, stdoutIsTerminal: isatty(1) == 1,
+                                                          machine: request.machine)
     let bundle = makeGuestBundle(executable: executable.bytes, hostPath: request.binaryPath,
                                  arguments: request.arguments, environment: environment,
                                  options: (request.trace?.kernelOptions ?? []) + networkKernelOptions(network)
                                      + ConsoleMode.current().kernelOptions
                                      + identityKernelOptions(hostname: request.hostname, workdir: request.workdir)
                                      + (useHostStreams ? [HostStreamPlan.kernelOption] : [])
+                                     + (useHostControl ? [HostStreamPlan.controlOnlyKernelOption] : [])
                                      + volumeKernelOptions(volumes)
                                      + (request.profile ? ["profile=1"] : []),
                                  fileArchive: fileArchive)
@@ -246,6 +252,14 @@ public func runGuest(_ request: RunRequest) -> Int32 {
     configuration.console = .current()  // ConsoleMode.swift: ^C to the guest when stdin is a tty
     configuration.network = network
     configuration.hostStreams = useHostStreams  // HostStreams.swift
+    configuration.hostControl = useHostControl
+    if request.display {  // DisplayOptions.swift: a window, else VNC (said on stderr)
+        switch planDisplay(environment: hostEnvironment, backends: availableDisplayBackends(qemu: qemu),
+                           freeVNCPort: firstFreeVNCPort) {
+        case .success(let plan): configuration.display = plan; complain(plan.message)
+        case .failure(let problem): return refuse(problem.message)
+        }
+    }
     configuration.volumes = volumes  // -v: virtio-9p (RunSettings.swift, Sources/Kernel/NinePSetup.swift)
     verbose("qemu: " + shellQuoted([qemu] + configuration.arguments))
     if let port = request.gdbPort {  // GDBSession.swift
@@ -256,8 +270,8 @@ public func runGuest(_ request: RunRequest) -> Int32 {
     for portRelay in portRelays { portRelay.start() }
 
     var streams: HostStreamRelay? = nil
-    if useHostStreams {
-        do { streams = try HostStreamRelay(stopTimeout: request.stopTimeoutSeconds) } catch {
+    if useHostStreams || useHostControl {
+        do { streams = try HostStreamRelay(stopTimeout: request.stopTimeoutSeconds, controlOnly: !useHostStreams) } catch {
             if case .failed(let text) = error { complain(text) }
             return EggStatus.bootFailure
         }
@@ -280,7 +294,8 @@ func superviseQEMU(_ qemu: String, arguments: [String], controlPath: String, std
     let child: ChildResult
     do {
         child = try runChild(program: qemu, arguments: arguments,
-                             stdin: streams != nil ? .null : isatty(0) == 1 ? .inherit : .pump, discardStdout: false,
+                             stdin: streams.map { !$0.controlOnly } == true ? .null : isatty(0) == 1 ? .inherit : .pump,
+                             discardStdout: false,
                              stderrPath: stderrPath, timeout: request.timeoutSeconds,
                              inheriting: streams?.childDescriptors ?? [], started: { streams?.start(child: $0) })
         disarmDeadline()

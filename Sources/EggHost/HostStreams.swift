@@ -14,10 +14,12 @@
 //   egg.control  lines egg writes: "signal N" (forwarded signals, below)
 // COM1 (kernel diagnostics, panics, "killed by SIGSEGV") is a fifth socket, copied to egg's
 // stderr. The kernel learns the mode from the bundle option "stdio=virtio"
-// (Sources/Kernel/HostStreamSetup.swift); microvm has no PCI, so it keeps the UART.
+// (Sources/Kernel/HostStreamSetup.swift). On microvm (no PCI) the device is a
+// virtio-serial-device on QEMU's virtio-mmio transport instead (QEMUCommand.swift).
 //
 // Signals (docker stop semantics): SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent
-// to egg are written to the control port, and the guest's handlers run; its exit status is
+// to egg are written to the control port, and the guest's handlers run (in terminal mode too,
+// over a control-only device: HostStreamPlan.controlOnlyWanted); its exit status is
 // egg's. A second SIGTERM, or --stop-timeout seconds (default 10) after the first, kills
 // QEMU: egg then exits 137 (128+SIGKILL, as `docker stop` reports).
 import Foundation
@@ -32,7 +34,7 @@ public enum HostStreamPlan {
 
     /// Whether a run uses the virtio streams.
     public static func wanted(stdinIsTerminal: Bool, stdoutIsTerminal: Bool, machine: MachineType) -> Bool {
-        machine != .microvm && !(stdinIsTerminal && stdoutIsTerminal)
+        !(stdinIsTerminal && stdoutIsTerminal)
     }
 
     public static func wantedNow(machine: MachineType) -> Bool {
@@ -53,6 +55,25 @@ public enum HostStreamPlan {
         return a
     }
 
+    /// Terminal mode (egg's stdin and stdout both terminals, pc or q35): the UART terminal
+    /// keeps stdio and the virtio console carries egg.control alone, so signals sent to egg
+    /// and SIGWINCH (as "winsize ROWS COLS") still reach the guest. QEMU's end is descriptor 3.
+    public static let controlOnlyKernelOption = "hostcontrol=virtio"
+
+    public static func controlOnlyWanted(stdinIsTerminal: Bool, stdoutIsTerminal: Bool, machine: MachineType) -> Bool {
+        stdinIsTerminal && stdoutIsTerminal
+    }
+
+    public static var controlOnlyQEMUArguments: [String] {
+        ["-device", "virtio-serial-pci,id=eggstdio,max_ports=2",
+         "-chardev", "socket,id=eggport3,fd=\(firstChildDescriptor)",
+         "-device", "virtserialport,bus=eggstdio.0,nr=1,chardev=eggport3,name=egg.control"]
+    }
+
+    /// The "winsize" line for the control port (HostControlParser in
+    /// Sources/KernelCore/Devices/HostStream.swift).
+    public static func windowSizeLine(rows: Int, columns: Int) -> [UInt8] { Array("winsize \(rows) \(columns)\n".utf8) }
+
     /// The line for the control port.
     public static func signalLine(_ signal: Int32) -> [UInt8] { Array("signal \(signal)\n".utf8) }
 }
@@ -66,6 +87,42 @@ nonisolated(unsafe) public var guestKilledAfterStop = false
 nonisolated(unsafe) var guestStopTimeout = 10
 nonisolated(unsafe) var guestStopWatcherRunning = false
 nonisolated(unsafe) private var signalLines = UnsafeMutablePointer<UInt8>.allocate(capacity: 65 * 16)
+
+/// Room for "winsize 65535 65535\n", filled by the SIGWINCH handler without allocating.
+nonisolated(unsafe) private var windowSizeLine = UnsafeMutablePointer<UInt8>.allocate(capacity: 32)
+
+/// SIGWINCH (egg's terminal was resized), terminal mode only: read the new size from egg's
+/// stdout (TIOCGWINSZ, tty_ioctl(4)) and send it on the control port. ioctl and write are
+/// async-signal-safe; the digits are written by hand.
+private func windowChanged(_: Int32) {
+    let saved = errno
+    defer { errno = saved }
+    guard guestControlDescriptor >= 0 else { return }
+    var size = winsize()
+    guard ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_row > 0, size.ws_col > 0 else { return }
+    var n = 0
+    for b in "winsize ".utf8 { windowSizeLine[n] = b; n += 1 }
+    func put(_ value: UInt16) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0)
+        var v = value, count = 0
+        repeat {
+            let d = UInt8(48 + v % 10)
+            switch count { case 0: digits.0 = d; case 1: digits.1 = d; case 2: digits.2 = d; case 3: digits.3 = d; default: digits.4 = d }
+            v /= 10; count += 1
+        } while v > 0
+        while count > 0 {
+            count -= 1
+            switch count { case 0: windowSizeLine[n] = digits.0; case 1: windowSizeLine[n] = digits.1; case 2: windowSizeLine[n] = digits.2
+                           case 3: windowSizeLine[n] = digits.3; default: windowSizeLine[n] = digits.4 }
+            n += 1
+        }
+    }
+    put(size.ws_row)
+    windowSizeLine[n] = 0x20; n += 1
+    put(size.ws_col)
+    windowSizeLine[n] = 0x0A; n += 1
+    _ = write(guestControlDescriptor, windowSizeLine, n)
+}
 
 /// From the signal handler: true when the signal went to the guest (QEMU keeps running),
 /// false when QEMU should get it (no control port, or a second SIGTERM).
@@ -98,9 +155,12 @@ public final class HostStreamRelay {
     /// QEMU's ends (moved to high numbers; posix_spawn dups them to 3...7).
     public private(set) var childEnds: [Int32] = []
     var outputThreadsDone = DispatchGroup()
+    /// Terminal mode: one socket pair, the control port only (HostStreamPlan.controlOnlyWanted).
+    public let controlOnly: Bool
 
-    public init(stopTimeout: Int = 10) throws(SpawnError) {
-        for _ in 0..<5 {
+    public init(stopTimeout: Int = 10, controlOnly: Bool = false) throws(SpawnError) {
+        self.controlOnly = controlOnly
+        for _ in 0..<(controlOnly ? 1 : 5) {
             var pair: [Int32] = [-1, -1]
             guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else {
                 throw .failed("socketpair: \(String(cString: strerror(errno)))")
@@ -122,7 +182,7 @@ public final class HostStreamRelay {
         guestTerminationsForwarded = 0
         guestStopDeadline = 0
         guestKilledAfterStop = false
-        guestControlDescriptor = eggEnds[3]
+        guestControlDescriptor = eggEnds[controlOnly ? 0 : 3]
     }
 
     /// (source, target) pairs for the child's file actions.
@@ -135,6 +195,11 @@ public final class HostStreamRelay {
     public func start(child: pid_t) {
         for fd in childEnds { close(fd) }
         childEnds = []
+        if controlOnly {
+            signal(SIGWINCH) { windowChanged($0) }
+            startStopWatcher(child: child)
+            return
+        }
         let stdinEnd = eggEnds[0]
         Thread {
             var buffer = [UInt8](repeating: 0, count: 1 << 16)
@@ -164,7 +229,11 @@ public final class HostStreamRelay {
                 group.leave()
             }.start()
         }
-        // --stop-timeout: kill QEMU once the deadline a forwarded signal set has passed.
+        startStopWatcher(child: child)
+    }
+
+    /// --stop-timeout: kill QEMU once the deadline a forwarded signal set has passed.
+    func startStopWatcher(child: pid_t) {
         guestStopWatcherRunning = true
         Thread {
             while guestStopWatcherRunning {
@@ -182,6 +251,7 @@ public final class HostStreamRelay {
     /// After QEMU ended: wait (bounded) until every byte it wrote is copied out.
     public func finish() {
         guestStopWatcherRunning = false
+        if controlOnly { signal(SIGWINCH, SIG_DFL) }
         guestControlDescriptor = -1
         _ = outputThreadsDone.wait(timeout: .now() + 5)
     }

@@ -5,7 +5,8 @@
 // the control channel on port 0xE9 and isa-debug-exit at 0xF4, so the guest's exit status
 // comes back the same way (ControlChannel.swift). Differences: firmware (SeaBIOS, or OVMF
 // when $EGG_UEFI_FIRMWARE names its image) and GRUB run first, the display adapter is QEMU's standard VGA
-// (so the kernel has a framebuffer, headless with -display none unless asked), and the
+// (so the kernel has a framebuffer, headless with -display none unless --display:
+// DisplayOptions.swift), and the
 // accelerator is TCG unless --accel kvm is given (the KVM probe boots a kernel, not an image).
 
 import Foundation
@@ -36,6 +37,8 @@ public struct ISOQEMUConfiguration: Equatable {
     public var hardDisk = false
     /// egg's stdin a terminal or not: COM1's chardev options (ConsoleMode.swift).
     public var console = ConsoleMode(stdinIsTerminal: false)
+    /// --display: a window or VNC (DisplayOptions.swift); nil: headless.
+    public var display: DisplayPlan? = nil
 
     public init(imagePath: String, controlPath: String, memoryMiB: Int = 256, cpus: Int = 1,
                 accelerator: Accelerator = .tcg, machine: MachineType = .pc, uefiFirmware: String? = nil) {
@@ -56,8 +59,7 @@ public struct ISOQEMUConfiguration: Equatable {
             "-m", "\(memoryMiB)M",
             "-smp", "\(cpus)",
             "-nodefaults", "-no-reboot",
-            "-display", "none", "-vga", "std",
-        ]
+        ] + (display?.qemuArguments ?? ["-display", "none", "-vga", "std"])
         if let uefiFirmware { arguments += ["-bios", uefiFirmware] }
         arguments += hardDisk
             ? ["-drive", "file=\(imagePath),format=raw,if=ide,index=0,snapshot=on", "-boot", "c"]
@@ -83,6 +85,12 @@ public func runImage(_ request: RunRequest) -> Int32 {
         complain("\(request.binaryPath): an image carries its program's arguments and environment; give them to `egg pack`")
         return EggStatus.eggFailure
     }
+    // Volumes need kernel options (the 9p mounts) that only `egg run PROGRAM` puts in the
+    // bundle; an image carries its own, fixed by `egg pack`: refused before anything starts.
+    if !request.volumes.isEmpty {
+        complain("\(request.binaryPath): -v needs the kernel options egg run passes to a program; an image boots with its own (use --files with egg pack)")
+        return EggStatus.eggFailure
+    }
     let qemu: String
     switch locateQEMU(environment: hostEnvironment) {
     case .success(let found): qemu = found
@@ -103,10 +111,6 @@ public func runImage(_ request: RunRequest) -> Int32 {
     }
     let controlPath = directory.file("control")
     let stderrPath = directory.file("qemu-stderr")
-    if !request.volumes.isEmpty {
-        complain("\(request.binaryPath): -v needs the kernel options egg run passes to a program; an image boots with its own (use --files with egg pack)")
-        return EggStatus.eggFailure
-    }
     var network: GuestNetwork?
     switch planGuestNetwork(mode: request.networkMode, publish: request.publish,
                             machine: request.machine == .microvm ? .pc : request.machine,
@@ -136,6 +140,15 @@ public func runImage(_ request: RunRequest) -> Int32 {
     configuration.console = .current()  // ConsoleMode.swift: ^C to the guest when stdin is a tty
     configuration.hardDisk = !isISOImage(atPath: request.binaryPath)
     configuration.network = network
+    if request.display {
+        switch planDisplay(environment: hostEnvironment, backends: availableDisplayBackends(qemu: qemu),
+                           freeVNCPort: firstFreeVNCPort) {
+        case .success(let plan): configuration.display = plan; complain(plan.message)
+        case .failure(let problem):
+            complain(problem.message)
+            return EggStatus.eggFailure
+        }
+    }
     verbose("qemu: " + shellQuoted([qemu] + configuration.arguments))
     for portRelay in portRelays { portRelay.start() }
 

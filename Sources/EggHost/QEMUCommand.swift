@@ -33,6 +33,11 @@ public struct QEMUConfiguration: Equatable {
     public var console = ConsoleMode(stdinIsTerminal: false)
     /// stdin/stdout/stderr over virtio-serial and COM1 to a relayed socket (HostStreams.swift).
     public var hostStreams = false
+    /// Terminal mode: a virtio console with the control port only (signals, SIGWINCH), the
+    /// UART keeps stdio (HostStreamPlan.controlOnlyWanted). Ignored with hostStreams.
+    public var hostControl = false
+    /// --display: a window or VNC and the standard VGA (DisplayOptions.swift); nil: headless.
+    public var display: DisplayPlan? = nil
     /// -v volumes: one virtio-9p-pci device each, tagged egg.volN (RunSettings.swift).
     public var volumes: [VolumeMount] = []
 
@@ -60,7 +65,7 @@ public struct QEMUConfiguration: Equatable {
         var machineOption = machine.rawValue
         if machine == .microvm {
             // microvm has no PIT/PIC/RTC unless asked; the kernel's clock and serial need the
-            // ISA ones (it has no virtio-mmio console).
+            // ISA ones (the UART still carries early boot, diagnostics and panics).
             machineOption += ",isa-serial=on,rtc=on,pit=on,pic=on"
         }
         return [
@@ -70,7 +75,7 @@ public struct QEMUConfiguration: Equatable {
             "-m", "\(memoryMiB)M",
             "-smp", "\(cpus)",
             "-nodefaults", "-no-reboot",
-            "-display", "none", "-vga", "none",
+        ] + (display?.qemuArguments ?? ["-display", "none", "-vga", "none"]) + [
             "-kernel", kernelPath,
             "-initrd", bundlePath,
             "-chardev", hostStreams ? HostStreamPlan.consoleChardev : console.chardev,
@@ -78,7 +83,18 @@ public struct QEMUConfiguration: Equatable {
             "-chardev", "file,id=control,path=\(controlPath)",
             "-device", "isa-debugcon,iobase=0xe9,chardev=control",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-        ] + (hostStreams ? HostStreamPlan.qemuArguments : []) + (network?.qemuArguments ?? []) + volumeArguments + traceAndDebugArguments
+        ] + hostStreamArguments + (network?.qemuArguments ?? []) + volumeArguments + traceAndDebugArguments
+    }
+
+    /// The virtio console of HostStreams.swift: PCI on pc and q35; on microvm (no PCI) the
+    /// same device on QEMU's virtio-mmio transport, modern (version 2) as the kernel's
+    /// VirtioMMIOTransport requires (the network card asks for the same global).
+    var hostStreamArguments: [String] {
+        var a = hostStreams ? HostStreamPlan.qemuArguments : hostControl ? HostStreamPlan.controlOnlyQEMUArguments : []
+        guard machine == .microvm, !a.isEmpty else { return a }
+        a = a.map { $0.hasPrefix("virtio-serial-pci,") ? "virtio-serial-device," + $0.dropFirst(18) : $0 }
+        let legacyOff = "virtio-mmio.force-legacy=false"
+        return (network?.qemuArguments.contains(legacyOff) ?? false) ? a : ["-global", legacyOff] + a
     }
 
     /// QEMU's local 9p backend on each host directory (docs/system/qemu-manpage: -fsdev):

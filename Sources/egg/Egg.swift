@@ -125,6 +125,9 @@ struct Run: ParsableCommand {
     @Option(name: [.customShort("w"), .long], help: ArgumentHelp("The program's working directory in the guest (absolute; created if missing; default /).", valueName: "dir"))
     var workdir: String?
 
+    @Flag(name: .long, help: "Show the guest's screen (/dev/fb0, the kernel's text console): QEMU's gtk or sdl window when there is a graphical session ($DISPLAY) and QEMU has one, else a VNC server on 127.0.0.1 at the first free port from 5900 (printed on stderr). Keys typed there reach the guest's console.")
+    var display = false
+
     @Flag(name: .long, help: "Print the QEMU command line, the accelerator and why, and the kernel's diagnostics to stderr.")
     var verbose = false
 
@@ -191,6 +194,7 @@ struct Run: ParsableCommand {
         request.workdir = workdir
         request.volumes = volume
         request.stopTimeoutSeconds = max(0, stopTimeout)
+        request.display = display
         return boot(request)
     }
 

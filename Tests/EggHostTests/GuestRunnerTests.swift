@@ -61,16 +61,16 @@ final class GuestRunnerTests: XCTestCase {
             echo "exit 0" > "$ctl"
             """.write(toFile: fake, atomically: true, encoding: .utf8)
         chmod(fake, 0o755)
-        let kernel = dir.appendingPathComponent("kernel.elf").path
-        _ = FileManager.default.createFile(atPath: kernel, contents: Data([0]))
-        let program = dir.appendingPathComponent("prog").path
-        _ = FileManager.default.createFile(atPath: program, contents: Data(minimalExitExecutable()))
+        // An image (ISORun.swift) keeps the UART for stdin: a file with ISO 9660's "CD001" at
+        // byte 0x8001 is one to egg. (Programs on pc, q35 and microvm use the virtio streams.)
+        let program = dir.appendingPathComponent("app.iso").path
+        _ = FileManager.default.createFile(atPath: program, contents: Data([UInt8](repeating: 0, count: 0x8001)
+                                                                             + Array("CD001".utf8) + [UInt8](repeating: 0, count: 0x7FA)))
 
         for (input, expected) in [("ab\n", "ab\n\u{4}"), ("ab", "ab\u{4}\u{4}"), ("", "\u{4}")] {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: egg)
-            // microvm: the UART pump (pc and q35 pipe stdin over virtio-console, HostStreams.swift).
-            process.arguments = ["run", "--accel", "tcg", "--machine", "microvm", "--kernel", kernel, program]
+            process.arguments = ["run", "--accel", "tcg", program]
             process.environment = ProcessInfo.processInfo.environment.merging(
                 ["EGG_QEMU": fake, "EXPECT_BYTES": "\(expected.utf8.count)"]) { $1 }
             let stdin = Pipe()
@@ -82,5 +82,32 @@ final class GuestRunnerTests: XCTestCase {
             XCTAssertEqual(process.terminationStatus, 0, input)
             XCTAssertEqual(try String(contentsOfFile: seen, encoding: .utf8), expected, input)
         }
+    }
+
+    /// `egg run app.iso -v ...`: an image cannot take volumes; egg says so and exits 125
+    /// (docker's status for refused options) before it looks for QEMU or starts anything.
+    func testImageWithVolumeIsRefusedWith125() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        guard let egg = [".build/debug/egg", ".build/release/egg"].map({ root.appendingPathComponent($0).path })
+            .first(where: FileManager.default.isExecutableFile(atPath:)) else { throw XCTSkip("egg is not built") }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("egg-iso-v-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = dir.appendingPathComponent("app.iso").path
+        _ = FileManager.default.createFile(atPath: image, contents: Data([UInt8](repeating: 0, count: 0x8001)
+                                                                           + Array("CD001".utf8) + [UInt8](repeating: 0, count: 0x7FA)))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: egg)
+        process.arguments = ["run", "-v", dir.path + ":/data", image]
+        process.environment = ProcessInfo.processInfo.environment.merging(["EGG_QEMU": "/nonexistent/qemu"]) { $1 }
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 125, text)
+        XCTAssertTrue(text.contains("-v needs"), text)
     }
 }

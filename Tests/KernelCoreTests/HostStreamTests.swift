@@ -46,4 +46,29 @@ final class HostStreamTests: XCTestCase {
         XCTAssertEqual(k.peek(count, count: 4), [0, 0, 0, 0])
         assertFailure(k.call(.ioctl, UInt64(input), 0x5401, count), .ENOTTY)   // TCGETS: not a terminal
     }
+
+    /// Terminal mode's resize: "winsize ROWS COLS" lines (egg's SIGWINCH handler,
+    /// Sources/EggHost/HostStreams.swift) are parsed; the newest one wins; bad ones are ignored.
+    func testWinsizeLinesAreParsedAndBadOnesIgnored() {
+        var parser = HostControlParser()
+        XCTAssertEqual(parser.feed(Array("winsize 0 80\nwinsize 24\nwinsize 70000 80\nwinsize a b\n".utf8)), [])
+        XCTAssertNil(parser.pendingWindowSize)
+        XCTAssertEqual(parser.feed(Array("winsize 30 100\nsignal 15\nwinsize 41 1".utf8)), [15])
+        XCTAssertEqual(parser.pendingWindowSize, Winsize(rows: 30, columns: 100))
+        _ = parser.feed(Array("20\n".utf8))
+        XCTAssertEqual(parser.pendingWindowSize, Winsize(rows: 41, columns: 120))
+    }
+
+    /// A resize changes what TIOCGWINSZ reports and posts SIGWINCH (as Linux's tty_do_resize);
+    /// the same size again posts nothing.
+    func testResizeConsoleSetsTheSizeAndPostsSIGWINCHOnlyOnAChange() {
+        let k = TestKernel()
+        k.state.process.signalHandlers[28] = 0x40_0000  // a handler, so SIGWINCH is not discarded
+        k.state.resizeConsole(Winsize(rows: 41, columns: 120))
+        XCTAssertEqual(k.state.terminal.windowSize, Winsize(rows: 41, columns: 120))
+        XCTAssertNotEqual(k.state.process.processPendingSignals & (1 << 27), 0, "SIGWINCH pending")
+        k.state.process.processPendingSignals = 0
+        k.state.resizeConsole(Winsize(rows: 41, columns: 120))
+        XCTAssertEqual(k.state.process.processPendingSignals & (1 << 27), 0, "no SIGWINCH without a change")
+    }
 }

@@ -49,7 +49,8 @@ copy_case() { # name input
     if want; then
         local t0 t1 status
         t0=$(now)
-        timeout 600 "$EGG" run "$G/stdio_pipe_test-musl" < "$input" > "$W/$1.out" 2> "$W/$1.err"
+        # shellcheck disable=SC2086  # EGG_OPTS: extra egg options, split on spaces
+        timeout 600 "$EGG" run ${EGG_OPTS:-} "$G/stdio_pipe_test-musl" < "$input" > "$W/$1.out" 2> "$W/$1.err"
         status=$?
         t1=$(now)
         if [ $status -ne 0 ]; then bad "status $status: $(head -c 300 "$W/$1.err")"
@@ -63,6 +64,8 @@ for i in $(seq 16); do cat "$W/random4M"; done > "$W/random64M"
 copy_case random-64MiB "$W/random64M"
 : > "$W/empty"
 copy_case empty-stdin "$W/empty"
+# microvm has no PCI: the same streams over a virtio-serial-device on virtio-mmio.
+EGG_OPTS="--machine microvm" copy_case random-4MiB-microvm "$W/random4M"
 
 # One way at a time (busybox dd, 64 KiB blocks), boot time subtracted.
 if [ -x /bin/busybox ]; then
@@ -113,6 +116,7 @@ sig_case() { # name program-args... ; sends SIGTERM once, expects PASS and statu
 }
 CASE=sigterm-handler-native; want && sig_case "$CASE" "$G/sigterm_test-musl"
 CASE=sigterm-handler; want && sig_case "$CASE" "$EGG" run "$G/sigterm_test-musl"
+CASE=sigterm-handler-microvm; want && sig_case "$CASE" "$EGG" run --machine microvm "$G/sigterm_test-musl"
 
 stubborn_case() { # name second-sigterm(yes/no) egg-options...
     local name="$1" second="$2"; shift 2

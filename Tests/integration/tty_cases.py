@@ -20,7 +20,13 @@ Cases (the kernel side is Sources/KernelCore/Devices/Terminal.swift and ConsoleT
                        foreground group stops, the shell takes the terminal back), `bg`,
                        `kill %1`; the shell's reports (Running, Stopped, Terminated) natively
                        and under egg
+  tty-winch-sigterm    winch_test on a 30x100 terminal: the terminal is resized to 41x120 from
+                       the master side (the way tmux or a terminal window does), the program
+                       gets SIGWINCH and reads 41x120; then `kill -TERM` of the process (egg)
+                       runs its SIGTERM handler and its PASS line and status 0 come back
 """
+import fcntl
+import struct
 import hashlib
 import os
 import pty
@@ -50,7 +56,7 @@ def report(status, name, detail):
 class Session:
     """A program on the slave side of a new pseudo-terminal; we hold the master."""
 
-    def __init__(self, argv, env=None):
+    def __init__(self, argv, env=None, size=None):
         self.started = time.time()
         self.out = b""
         self.status = None
@@ -58,6 +64,8 @@ class Session:
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
             try:
+                if size:  # set on the child's own terminal before the program starts: no race
+                    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", size[0], size[1], 0, 0))
                 if env:
                     os.environ.update(env)
                 os.execvp(argv[0], argv)
@@ -335,6 +343,40 @@ def job_control():
             report("FAIL", name, f"egg: {outcome} after exit; output {s.out[-300:]!r}")
             return
     report("PASS", name, f"{s.elapsed()}, &, jobs, fg, ^Z (Stopped), bg, kill %1 (Terminated) as natively")
+# ---- resize, then SIGTERM -------------------------------------------------------------------
+def winch_sigterm():
+    name = "tty-winch-sigterm"
+    program = f"{GUEST}/winch_test-musl"
+    if not os.path.exists(program):
+        report("FAIL", name, f"{program} missing (make all)")
+        return
+    for where, argv in (("native", [program]), ("egg", EGG_RUN + [program])):
+        s = Session(argv, size=(30, 100))
+        if not s.wait_for(b"winch_test: ready", 60):
+            s.finish(5)
+            save(f"winch.{where}.out", s.out)
+            report("FAIL", name, f"{where}: no ready line: {s.out[-300:]!r}")
+            return
+        if b"ready 30x100" not in s.out:
+            s.finish(5)
+            report("FAIL", name, f"{where}: started with the wrong size: {s.out[-300:]!r}")
+            return
+        s.pump(0.5)
+        # TIOCSWINSZ on the master: the kernel's pty_resize sends SIGWINCH to the foreground
+        # process group of the terminal (egg and QEMU here; egg forwards it to the guest).
+        fcntl.ioctl(s.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 41, 120, 0, 0))
+        resized = s.wait_for(b"resized 41x120", 30)
+        s.pump(0.3)
+        os.kill(s.pid, signal.SIGTERM)
+        outcome = s.finish()
+        save(f"winch.{where}.out", s.out)
+        if not resized:
+            report("FAIL", name, f"{where}: no SIGWINCH with 41x120 seen: {s.out[-300:]!r}")
+            return
+        if outcome != ("exit", 0) or b"PASS winch_test" not in s.out:
+            report("FAIL", name, f"{where}: {outcome} after SIGTERM, output {s.out[-300:]!r}")
+            return
+    report("PASS", name, f"{s.elapsed()}, SIGWINCH with 41x120 and the SIGTERM handler ran, natively and under egg")
 
 
 def main():
@@ -342,7 +384,7 @@ def main():
     wanted = sys.argv[1:]
     for name, case in (("tty-echo-backspace", echo_backspace), ("tty-raw", raw_mode), ("tty-ctrl-c", ctrl_c),
                        ("tty-piped", piped), ("tty-keyboard", keyboard),
-                       ("tty-job-control", job_control)):
+                       ("tty-job-control", job_control), ("tty-winch-sigterm", winch_sigterm)):
         if wanted and not any(w in name for w in wanted):
             continue
         try:

@@ -26,6 +26,16 @@ server.
 Accelerator: egg's own choice (`--accel auto`, which probes KVM), used for all three VMs;
 ACCEL=tcg or ACCEL=kvm in the environment forces one.
 
+--only NAME[,NAME] measures only those sections (SECTIONS below: bench, boot, hello,
+first_output, min_memory, http, sizes, stdio, forkexec) and writes results/bench-only.json,
+so one row can be measured quickly; `make bench` without it measures everything.
+stdio: 64 MiB of random bytes through `bench --cat` (stdin to stdout, checked byte for
+byte): natively through pipes, under egg through its virtio console streams, and in the
+Linux VM through its console, the ttyS0 UART (`-serial stdio`, console=ttyS0), raw mode;
+that UART moves about 15 KB/s under TCG, so the VM copies 1 MiB and the row compares MB/s.
+forkexec: fork + execve of the same static binary ("--exit") + wait, in bench.c; under egg
+the binary is also given with --files (exec_root) so that the children can exec it.
+
 Output: a Markdown table on stdout (progress goes to stderr), results/bench.json and
 results/bench.png (matplotlib, if importable). Every ratio is egg / baseline of a cost
 (time, memory or bytes), so below 1 means egg is cheaper.
@@ -60,6 +70,9 @@ BUSYBOX = "/bin/busybox"
 # virtio_pci the two transport libraries, virtio_net net_failover and the virtio core.
 LINUX_NET_MODULES = ["virtio_ring", "virtio", "virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio_pci",
                      "failover", "net_failover", "virtio_net"]
+# The stdio row's Linux VM with a virtio console (drivers/char/virtio_console.c), as egg has.
+LINUX_CONSOLE_MODULES = ["virtio_ring", "virtio", "virtio_pci_modern_dev", "virtio_pci_legacy_dev", "virtio_pci",
+                         "virtio_console"]
 HTTP_GUEST_PORT = 8000
 ECHOD = os.path.join(BUILD, "echod-musl")
 BULK_GUEST_PORT = 9000
@@ -136,7 +149,7 @@ def linux_kernel():
     """Path of Debian's vmlinuz in build/bench/linux/, fetched once; or (None, why)."""
     directory = os.path.join(BUILD, "linux")
     found = sorted(glob.glob(os.path.join(directory, "boot", "vmlinuz-*")))
-    if found and linux_net_modules():
+    if found and linux_net_modules() and linux_modules(LINUX_CONSOLE_MODULES):
         return found[-1], None
     if not shutil.which("apt-get"):
         return None, "no apt-get to download linux-image-amd64"
@@ -156,7 +169,8 @@ def linux_kernel():
     if not debs:
         return None, "apt-get download failed: " + err.strip()[-200:]
     modules = " ".join("'./lib/modules/*/%s.ko*'" % name for name in
-                       ["kernel/drivers/virtio/virtio", "kernel/drivers/virtio/virtio_ring",
+                       ["kernel/drivers/char/virtio_console",
+                        "kernel/drivers/virtio/virtio", "kernel/drivers/virtio/virtio_ring",
                         "kernel/drivers/virtio/virtio_pci_modern_dev", "kernel/drivers/virtio/virtio_pci_legacy_dev",
                         "kernel/drivers/virtio/virtio_pci", "kernel/net/core/failover",
                         "kernel/drivers/net/net_failover", "kernel/drivers/net/virtio_net"])
@@ -190,10 +204,14 @@ def make_initramfs(init_binary, path):
 
 
 def linux_net_modules():
-    """Paths of LINUX_NET_MODULES (decompressed if the package had .ko.xz) in load order,
+    return linux_modules(LINUX_NET_MODULES)
+
+
+def linux_modules(names):
+    """Paths of the modules `names` (decompressed if the package had .ko.xz) in load order,
     or None if any is missing."""
     paths = []
-    for name in LINUX_NET_MODULES:
+    for name in names:
         found = glob.glob(os.path.join(BUILD, "linux", "lib", "modules", "*", "kernel", "**", name + ".ko*"),
                           recursive=True)
         if not found:
@@ -237,6 +255,45 @@ def make_net_initramfs(server, args, path):
     return path
 
 
+def make_virtio_console_initramfs(program, args, path):
+    """/init is a busybox script: load the virtio console modules, mount devtmpfs, wait for
+    the port's node /dev/vport0p1 and exec `program args` with stdin and stdout on it (as PID 1,
+    so bench.c powers off at the end). None when busybox-static or a module is missing."""
+    modules = linux_modules(LINUX_CONSOLE_MODULES)
+    if not modules or not os.path.exists(BUSYBOX):
+        return None
+    script = ["#!/bin/busybox sh"]
+    script += ["/bin/busybox insmod /lib/modules/%s" % os.path.basename(m) for m in modules]
+    script += ["/bin/busybox mount -t devtmpfs dev /dev",
+               "n=0; while [ ! -e /dev/vport0p1 ] && [ $n -lt 100 ]; do /bin/busybox sleep 0.05; n=$((n+1)); done",
+               # One open, read-write: a virtio port takes one opener at a time (EBUSY).
+               "exec /program %s 0<>/dev/vport0p1 1>&0" % " ".join(args), ""]
+    with open(BUSYBOX, "rb") as f:
+        busybox = f.read()
+    with open(program, "rb") as f:
+        binary = f.read()
+    archive = (cpio_entry("dev", 0o040755) + cpio_entry("dev/console", 0o020600, rdev=(5, 1))
+               + cpio_entry("bin", 0o040755) + cpio_entry("bin/busybox", 0o100755, busybox)
+               + cpio_entry("lib", 0o040755) + cpio_entry("lib/modules", 0o040755))
+    for m in modules:
+        with open(m, "rb") as f:
+            archive += cpio_entry("lib/modules/" + os.path.basename(m), 0o100644, f.read())
+    archive += (cpio_entry("program", 0o100755, binary)
+                + cpio_entry("init", 0o100755, "\n".join(script).encode()) + cpio_entry("TRAILER!!!", 0))
+    with open(path, "wb") as f:
+        f.write(archive)
+    return path
+
+
+def linux_vm_virtio_console_cmd(accel, vmlinuz, initrd):
+    """The Linux VM with its serial port discarded and a virtio-serial port on QEMU's stdio."""
+    cmd = linux_vm_cmd(accel, vmlinuz, initrd)
+    at = cmd.index("-serial")
+    cmd[at + 1] = "null"
+    return cmd + ["-chardev", "stdio,id=vc", "-device", "virtio-serial-pci,max_ports=2",
+                  "-device", "virtserialport,chardev=vc,nr=1,name=bench"]
+
+
 def qemu_network_flags(host_port, guest_port):
     """What `egg run -p HOST:GUEST` adds (Sources/EggHost/NetworkOptions.swift, GuestNetwork)."""
     return ["-netdev", "user,id=net0,ipv6=off,hostfwd=tcp::%d-:%d" % (host_port, guest_port),
@@ -250,7 +307,10 @@ def qemu_flags(accel, memory):
 
 
 def linux_vm_cmd(accel, vmlinuz, initrd, args="", memory="256M"):
-    append = "console=ttyS0 quiet panic=-1" + (" -- " + args if args else "")
+    # no_timer_check: on a loaded host TCG can miss Linux's early check that the I/O APIC
+    # timer ticks, and the boot then panics ("IO-APIC + timer doesn't work"); virtual
+    # machines skip it (Documentation/admin-guide/kernel-parameters.txt).
+    append = "console=ttyS0 quiet panic=-1 no_timer_check" + (" -- " + args if args else "")
     return qemu_flags(accel, memory) + ["-kernel", vmlinuz, "-initrd", initrd, "-append", append]
 
 
@@ -258,8 +318,21 @@ def empty_kernel_cmd(accel):
     return qemu_flags(accel, "256M") + ["-kernel", EMPTY, "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
 
 
-def egg_cmd(accel, binary, args=(), memory="256M", verbose=False):
+def exec_root():
+    """A --files directory holding the benchmark binary at /bench-musl, its argv[0] under egg,
+    so that forkexec's children find it (egg puts no copy of the program in the guest's
+    file system, and /proc/self/exe cannot be exec'd there)."""
+    root = os.path.join(BUILD, "exec-root")
+    os.makedirs(root, exist_ok=True)
+    target = os.path.join(root, os.path.basename(BENCH))
+    shutil.copy2(BENCH, target)
+    return root
+
+
+def egg_cmd(accel, binary, args=(), memory="256M", verbose=False, files=None):
     cmd = [EGG, "run", "--accel", accel, "-m", memory, "--timeout", "600"]
+    if files:
+        cmd += ["--files", files]
     if verbose:
         cmd.append("--verbose")
     cmd.append(binary)
@@ -479,11 +552,84 @@ def bisect_memory(name, works, high, step):
     return high
 
 
+def stdio_copy(name, cmd, data, timeout=900):
+    """Runs `bench --cat N` (cmd), sends `data` once it printed BENCH-READY, and returns the
+    guest's seconds for the copy, or None; the bytes that come back must be `data` exactly."""
+    import threading
+    log("stdio: %s (%d MiB through stdin and stdout)" % (name, len(data) >> 20))
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    out = bytearray()
+    ready = threading.Event()
+
+    def reader():
+        while True:
+            chunk = p.stdout.read1(1 << 16)
+            if not chunk:
+                break
+            out.extend(chunk)
+            if not ready.is_set() and b"BENCH-READY\n" in out:
+                ready.set()
+        ready.set()
+
+    def writer():
+        # stdin stays open until the end: QEMU's stdio chardev treats end of input as the
+        # host side closing, and a virtio port then stops carrying output too.
+        try:
+            p.stdin.write(data)
+            p.stdin.flush()
+        except OSError:
+            pass
+
+    threading.Thread(target=reader, daemon=True).start()
+    start = time.monotonic()
+    ready.wait(timeout)
+    threading.Thread(target=writer, daemon=True).start()
+    try:
+        p.wait(max(timeout - (time.monotonic() - start), 1))
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        log("%s: timed out after %d s (%d bytes back)" % (name, timeout, len(out)))
+        return None
+    try:
+        p.stdin.close()
+    except OSError:
+        pass
+    time.sleep(0.2)
+    at = out.find(b"BENCH-READY\n")
+    if at < 0:
+        log("%s: no BENCH-READY (status %s)" % (name, p.returncode))
+        return None
+    body = bytes(out[at + 12:])
+    if body[:len(data)] != data:
+        log("%s: the bytes that came back differ from those sent (%d of %d back)" % (name, len(body), len(data)))
+        return None
+    values, _ = parse_bench(body[len(data):].decode("utf-8", "replace"))
+    if "stdio_copy" not in values:
+        log("%s: no stdio_copy figure: %r" % (name, body[len(data):][:200]))
+        return None
+    seconds = values["stdio_copy"][0]
+    log("%s: %.2f s, %.1f MB/s" % (name, seconds, len(data) / seconds / 1e6))
+    return seconds
+
+
+LINUX_UART_STDIO_BYTES = 1 << 20
+SECTIONS = ["bench", "boot", "hello", "first_output", "min_memory", "http", "sizes", "stdio", "forkexec"]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter measurements (make bench QUICK=1)")
+    parser.add_argument("--only", metavar="NAME[,NAME]",
+                        help="measure only these (%s); the table has only their rows and goes to "
+                             "results/bench-only.json, leaving results/bench.json alone" % ", ".join(SECTIONS))
     options = parser.parse_args()
     quick = options.quick
+    only = [name for name in (options.only or "").split(",") if name]
+    for name in only:
+        if name not in SECTIONS:
+            sys.exit("bench: --only %s: expected some of %s" % (name, ", ".join(SECTIONS)))
+    want = lambda name: not only or name in only
     started = time.monotonic()
     for path in (EGG, KERNEL, HELLO, BENCH, EMPTY, HTTPD):
         if not os.path.exists(path):
@@ -509,13 +655,15 @@ def main():
     # 1. The benchmark program in the three places; a full run does it twice, interleaved, and
     # keeps each benchmark's best (lowest) figure, which damps noise from other load.
     places = [("native", "natively", [BENCH] + bench_args),
-              ("egg", "under egg", egg_cmd(accel, BENCH, bench_args))]
+              ("egg", "under egg", egg_cmd(accel, BENCH, bench_args, files=exec_root()))]
     if vmlinuz:
         places.append(("linux_vm", "as /init in the Linux VM",
                        linux_vm_cmd(accel, vmlinuz, bench_initrd, " ".join(bench_args))))
     for env, _, _ in places:
         raw[env]["bench"], raw[env]["digests"] = {}, {}
     for round_number in range(1 if quick else 2):
+        if not want("bench"):
+            break
         for env, where, cmd in places:
             log("benchmarks %s (round %d)" % (where, round_number + 1))
             status, out, err, _ = run(cmd, 900)
@@ -532,9 +680,49 @@ def main():
     if len(digests) > 1:
         notes.append("SHA-1 digests differ between environments: %s" % sorted(digests))
 
+    # 1b. fork + execve + wait alone (--only forkexec; a full run has it in the program's list).
+    if only and want("forkexec") and not want("bench"):
+        forkexec_args = bench_args + ["forkexec"]
+        commands = {"native": [BENCH] + forkexec_args, "egg": egg_cmd(accel, BENCH, forkexec_args, files=exec_root())}
+        if vmlinuz:
+            commands["linux_vm"] = linux_vm_cmd(accel, vmlinuz, bench_initrd, " ".join(forkexec_args))
+        for env, where, _ in places:
+            log("fork + exec + wait %s" % where)
+            status, out, err, _ = run(commands[env], 900)
+            values, _ = parse_bench(out)
+            if "fork_exec_wait" in values:
+                raw[env]["bench"]["fork_exec_wait"] = values["fork_exec_wait"]
+            else:
+                log("%s: no fork_exec_wait figure (status %s): %s" % (env, status, (err or out).strip()[-300:]))
+
+    # 1c. stdio throughput: 64 MiB through `bench --cat` (16 MiB with --quick).
+    # The Linux VM's console is its UART (ttyS0), about 15 KB/s under TCG: it gets 1 MiB.
+    if want("stdio"):
+        size = (16 if quick else 64) << 20
+        data = os.urandom(size)
+        for env, name, cmd in (("native", "native", [BENCH, "--cat", str(size)]),
+                               ("egg", "egg (virtio console streams)", egg_cmd(accel, BENCH, ["--cat", str(size)]))):
+            seconds = stdio_copy(name, cmd, data)
+            raw[env]["stdio_mb_per_s"] = size / seconds / 1e6 if seconds else None
+        console_initrd = make_virtio_console_initramfs(BENCH, ["--cat", str(size)],
+                                                       os.path.join(BUILD, "initramfs-stdio.cpio")) if vmlinuz else None
+        if console_initrd:
+            seconds = stdio_copy("Linux VM (/init on a virtio console port, /dev/vport0p1)",
+                                 linux_vm_virtio_console_cmd(accel, vmlinuz, console_initrd), data)
+            raw["linux_vm"]["stdio_mb_per_s"] = size / seconds / 1e6 if seconds else None
+            raw["linux_vm"]["stdio_console"] = "virtio"
+        elif vmlinuz:
+            notes.append("stdio: the Linux VM's virtio console needs busybox-static and virtio_console.ko; "
+                         "it used its ttyS0 UART (1 MiB)")
+            raw["linux_vm"]["stdio_console"] = "uart"
+            small = LINUX_UART_STDIO_BYTES
+            seconds = stdio_copy("Linux VM (/init on the ttyS0 UART console)",
+                                 linux_vm_cmd(accel, vmlinuz, bench_initrd, "--cat %d" % small), data[:small])
+            raw["linux_vm"]["stdio_mb_per_s"] = small / seconds / 1e6 if seconds else None
+
     # 2. Kernel boot: egg's boot-tsc (kmain to the guest's first instruction) over a few runs.
     boot_ms = []
-    for _ in range(3 if quick else 7):
+    for _ in range((3 if quick else 7) if want("boot") else 0):
         status, out, err, _ = run(egg_cmd(accel, HELLO, verbose=True), 120)
         tsc = re.search(r"boot-tsc (\d+)", err)
         mhz = re.search(r"tsc (\d+) MHz", err)
@@ -544,12 +732,43 @@ def main():
 
     # 3. Wall time of hello (and of the empty kernel) with hyperfine, warm cache.
     fast_runs, slow_runs = (5, 2) if quick else (20, 5)
+    if want("hello"):
+        section_hello(raw, accel, vmlinuz, hello_initrd if vmlinuz else None, fast_runs, slow_runs)
+    if want("first_output"):
+        section_first_output(raw, accel, vmlinuz, hello_initrd if vmlinuz else None, quick)
+    if want("min_memory"):
+        section_min_memory(raw, accel, vmlinuz, hello_initrd if vmlinuz else None, quick, notes)
+    if want("http"):
+        section_http(raw, accel, vmlinuz, quick, notes)
+    if want("sizes"):
+        section_sizes(raw, vmlinuz, hello_initrd if vmlinuz else None)
+
+    rows = build_rows(raw, quick)
+    if only:
+        rows = [r for r in rows if r["native"] is not None or r["linux_vm"] is not None or r["egg"] is not None]
+    elapsed = time.monotonic() - started
+    report = {"machine": machine, "accelerator": accel, "accelerator_reason": accel_reason,
+              "quick": quick, "seconds": round(elapsed, 1), "linux_kernel": os.path.basename(vmlinuz) if vmlinuz else None,
+              "rows": rows, "raw": raw, "notes": notes, "only": only}
+    plotted = False if only else plot(rows, machine, accel, os.path.join(RESULTS, "bench.png"))
+    if not plotted and not only:
+        notes.append("results/bench.png not written: matplotlib is not importable by %s" % sys.executable)
+    result_path = os.path.join(RESULTS, "bench-only.json" if only else "bench.json")
+    with open(result_path, "w") as f:
+        json.dump(report, f, indent=2)
+    print(markdown(report))
+    log("done in %.0f s: %s%s" % (elapsed, os.path.relpath(result_path, ROOT), ", results/bench.png" if plotted else ""))
+
+
+def section_hello(raw, accel, vmlinuz, hello_initrd, fast_runs, slow_runs):
     raw["native"]["hello"] = hyperfine("native hello", [HELLO], 3, fast_runs * 5)
     raw["egg"]["empty_kernel"] = hyperfine("empty kernel", empty_kernel_cmd(accel), 2, fast_runs, ignore_failure=True)
     raw["egg"]["hello"] = hyperfine("egg run hello", egg_cmd(accel, HELLO), 2, fast_runs)
     if vmlinuz:
         raw["linux_vm"]["hello"] = hyperfine("Linux VM hello", linux_vm_cmd(accel, vmlinuz, hello_initrd), 1, slow_runs)
 
+
+def section_first_output(raw, accel, vmlinuz, hello_initrd, quick):
     # 4. Launch to first output, seen from the host: the whole boot path, decompressor included.
     raw["native"]["hello_output_ms"] = median_first_output("native", [HELLO], 10)
     raw["egg"]["hello_output_ms"] = median_first_output("egg", egg_cmd(accel, HELLO), 5)
@@ -557,14 +776,16 @@ def main():
         raw["linux_vm"]["hello_output_ms"] = median_first_output(
             "Linux VM", linux_vm_cmd(accel, vmlinuz, hello_initrd), 1 if quick else 3)
 
+
+def section_min_memory(raw, accel, vmlinuz, hello_initrd, quick, notes):
     # 5. Minimum memory for hello.
     step = 4 if quick else 1
 
-    refused = []  # sizes `egg run` rejects as a usage error (status 2) before booting
+    refused = []  # sizes `egg run` rejects as a usage error (status 125) before booting
 
     def egg_works(mib):
         status, out, _, _ = run(egg_cmd(accel, HELLO, memory="%dM" % max(mib, 1)), 60)
-        if status == 2:
+        if status == 125:
             refused.append(mib)
         return status == 0 and HELLO_TEXT in out
 
@@ -579,6 +800,8 @@ def main():
     if vmlinuz:
         raw["linux_vm"]["min_memory_mib"] = bisect_memory("Linux VM hello -m", linux_works, 256, 4 if quick else 2)
 
+
+def section_http(raw, accel, vmlinuz, quick, notes):
     # 6. HTTP throughput: wrk against the C epoll httpd, the same binary in all three places.
     duration, connections = (3, 16) if quick else (10, 16)
     port = free_port()
@@ -616,25 +839,14 @@ def main():
                     "Linux VM echod", linux_vm_cmd(accel, vmlinuz, echod_initrd) + qemu_network_flags(port, BULK_GUEST_PORT),
                     port, total, 180)
 
+
+def section_sizes(raw, vmlinuz, hello_initrd):
     # 7. Sizes.
     raw["egg"]["kernel_bytes"] = os.path.getsize(KERNEL)
     raw["native"]["hello_bytes"] = raw["egg"]["hello_bytes"] = os.path.getsize(HELLO)
     if vmlinuz:
         raw["linux_vm"]["kernel_bytes"] = os.path.getsize(vmlinuz)
         raw["linux_vm"]["hello_bytes"] = os.path.getsize(hello_initrd)
-
-    rows = build_rows(raw, quick)
-    elapsed = time.monotonic() - started
-    report = {"machine": machine, "accelerator": accel, "accelerator_reason": accel_reason,
-              "quick": quick, "seconds": round(elapsed, 1), "linux_kernel": os.path.basename(vmlinuz) if vmlinuz else None,
-              "rows": rows, "raw": raw, "notes": notes}
-    plotted = plot(rows, machine, accel, os.path.join(RESULTS, "bench.png"))
-    if not plotted:
-        notes.append("results/bench.png not written: matplotlib is not importable by %s" % sys.executable)
-    with open(os.path.join(RESULTS, "bench.json"), "w") as f:
-        json.dump(report, f, indent=2)
-    print(markdown(report))
-    log("done in %.0f s: results/bench.json%s" % (elapsed, ", results/bench.png" if plotted else ""))
 
 
 # --- the table ------------------------------------------------------------------------------
@@ -652,7 +864,7 @@ def hello_ms(raw, env, key="hello"):
 def build_rows(raw, quick):
     """Rows of {name, unit, native, linux_vm, egg, ratios}; None where there is no figure."""
     sha = "sha1_32m" if quick else "sha1_256m"
-    boot = statistics.median(raw["egg"]["boot_ms_samples"]) if raw["egg"]["boot_ms_samples"] else None
+    boot = statistics.median(raw["egg"]["boot_ms_samples"]) if raw["egg"].get("boot_ms_samples") else None
     kib = lambda v: v / 1024 if v is not None else None
     empty = hello_ms(raw, "egg", "empty_kernel")
     rows = [
@@ -672,6 +884,9 @@ def build_rows(raw, quick):
          bench_value(raw, "linux_vm", "thread_create_join"), bench_value(raw, "egg", "thread_create_join"), True),
         ("fork + wait (child exits at once)", "µs", bench_value(raw, "native", "fork_wait"),
          bench_value(raw, "linux_vm", "fork_wait"), bench_value(raw, "egg", "fork_wait"), True),
+        ("fork + execve (static, exits at once) + wait", "µs", bench_value(raw, "native", "fork_exec_wait"),
+         bench_value(raw, "linux_vm", "fork_exec_wait"), bench_value(raw, "egg", "fork_exec_wait"), True),
+
         ("nanosleep(100 µs) mean overshoot", "µs", bench_value(raw, "native", "nanosleep_100us_overshoot"),
          bench_value(raw, "linux_vm", "nanosleep_100us_overshoot"), bench_value(raw, "egg", "nanosleep_100us_overshoot"), True),
         ("mmap + touch + munmap 64 MiB", "ms", bench_value(raw, "native", "mmap_touch_64m"),
@@ -691,6 +906,16 @@ def build_rows(raw, quick):
             "egg_over_native": egg / native if ratios and egg and native else None,
             "egg_over_linux_vm": egg / linux if ratios and egg and linux else None,
         })
+    stdio = {env: raw[env].get("stdio_mb_per_s") for env in ("native", "linux_vm", "egg")}
+    mib = 16 if quick else 64
+    linux_console = ("%d MiB over a virtio console port (virtio_console, /dev/vport0p1)" % mib
+                     if raw["linux_vm"].get("stdio_console") == "virtio" else "1 MiB over its ttyS0 UART console")
+    out.append({"benchmark": "stdin → stdout through `bench --cat`, MB/s (egg: %d MiB over its virtio console "
+                             "streams; native: %d MiB through pipes; Linux VM: %s; ratio of time per byte)"
+                             % (mib, mib, linux_console), "unit": "MB/s",
+                "native": stdio["native"], "linux_vm": stdio["linux_vm"], "egg": stdio["egg"],
+                "egg_over_native": stdio["native"] / stdio["egg"] if stdio["native"] and stdio["egg"] else None,
+                "egg_over_linux_vm": stdio["linux_vm"] / stdio["egg"] if stdio["linux_vm"] and stdio["egg"] else None})
     # Throughput: the ratios are of the cost, time per request (baseline req/s ÷ egg req/s), so
     # that below 1× still means egg is cheaper.
     rps = {env: (raw[env].get("http") or {}).get("requests_per_s") for env in ("native", "linux_vm", "egg")}
@@ -735,10 +960,10 @@ def markdown(report):
             r["benchmark"], number(r["native"], r["unit"]), number(r["linux_vm"], r["unit"]),
             number(r["egg"], r["unit"]), number(r["egg_over_native"]) + ("×" if r["egg_over_native"] else ""),
             number(r["egg_over_linux_vm"]) + ("×" if r["egg_over_linux_vm"] else "")))
-    hello = next(r for r in report["rows"] if r["benchmark"].startswith("`hello`"))
-    empty = next(r for r in report["rows"] if r["benchmark"].startswith("QEMU start"))
+    hello = next((r for r in report["rows"] if r["benchmark"].startswith("`hello`")), None)
+    empty = next((r for r in report["rows"] if r["benchmark"].startswith("QEMU start")), None)
     lines.append("")
-    if hello["egg"] and empty["egg"]:
+    if hello and empty and hello["egg"] and empty["egg"]:
         lines.append("`egg run hello` takes %.3g× the empty kernel's QEMU start (%.0f ms above it)%s." % (
             hello["egg"] / empty["egg"], hello["egg"] - empty["egg"],
             " and %.3g× the Linux VM's hello" % hello["egg_over_linux_vm"] if hello["egg_over_linux_vm"] else ""))

@@ -11,7 +11,11 @@
 // terminal ioctls answer ENOTTY (FileSyscalls.ioctl only serves .console descriptions),
 // writing after the host closed its side raises SIGPIPE and fails with EPIPE.
 // The control port carries host→guest requests as text lines: "signal N" posts signal N to
-// the process (docker stop / kill forwarding), parsed by HostControlParser below.
+// the process (docker stop / kill forwarding), "winsize ROWS COLS" resizes the console
+// terminal (egg's own terminal was resized: SIGWINCH), parsed by HostControlParser below.
+// In terminal mode (egg's stdin and stdout both terminals) the console stays the UART
+// terminal and the device carries the control port alone (bundle option
+// "hostcontrol=virtio"), so signals and resizes still reach the guest.
 import LinuxABI
 
 /// The kernel's view of the device, implemented in Sources/Kernel/HostStreamSetup.swift
@@ -103,10 +107,13 @@ public final class HostStream: PollableObject {
     public func closed(_ k: KernelState) {}
 }
 
-/// Lines on the control port: "signal N" (1 ≤ N ≤ 64). Anything else is ignored, so a newer
-/// egg can add requests without breaking an older kernel.
+/// Lines on the control port: "signal N" (1 ≤ N ≤ 64) and "winsize ROWS COLS" (each
+/// 1...65535). Anything else is ignored, so a newer egg can add requests without breaking
+/// an older kernel.
 public struct HostControlParser {
     var line: [UInt8] = []
+    /// The last "winsize" line's size not yet taken (only the newest one matters).
+    public var pendingWindowSize: Winsize? = nil
 
     public init() {}
 
@@ -120,6 +127,13 @@ public struct HostControlParser {
             }
             let text = String(decoding: line, as: UTF8.self)
             line.removeAll()
+            if text.hasPrefix("winsize ") {
+                let parts = text.dropFirst(8).split(separator: " ")
+                if parts.count == 2, let rows = UInt16(parts[0]), let columns = UInt16(parts[1]), rows > 0, columns > 0 {
+                    pendingWindowSize = Winsize(rows: rows, columns: columns)
+                }
+                continue
+            }
             guard text.hasPrefix("signal "), let n = Int(text.dropFirst(7)), n >= 1, n <= 64 else { continue }
             signals.append(n)
         }
@@ -128,6 +142,17 @@ public struct HostControlParser {
 }
 
 extension KernelState {
+    /// egg's terminal now has `size` (a "winsize" control line): as Linux's tty_do_resize
+    /// (drivers/tty/tty_io.c) on TIOCSWINSZ, a change is stored for TIOCGWINSZ and SIGWINCH
+    /// goes to the terminal's processes, the way ConsoleTerminal's TIOCSWINSZ sends it; the
+    /// same size again sends nothing.
+    public func resizeConsole(_ size: Winsize) {
+        guard size.rows != terminal.windowSize.rows || size.columns != terminal.windowSize.columns else { return }
+        terminal.windowSize = Winsize(rows: size.rows, columns: size.columns,
+                                      xPixels: terminal.windowSize.xPixels, yPixels: terminal.windowSize.yPixels)
+        postProcessSignal(28)  // SIGWINCH
+    }
+
     /// Makes descriptors 0, 1 and 2 the host streams on `channel`'s ports (see the header).
     public func installHostStreams(channel: any HostStreamChannel, stdin: Int, stdout: Int, stderr: Int) {
         let ends = [(stdin, true, UInt64(0)), (stdout, false, UInt64(1)), (stderr, false, UInt64(1))]
