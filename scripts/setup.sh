@@ -17,12 +17,13 @@ set -euo pipefail
 #   grub-*, xorriso, mtools, ovmf   `make iso` (BIOS and UEFI boot) and its test
 #   busybox-static, golang-go       extra real-world static guests
 #   strace           to compare a guest's syscalls natively; hyperfine, wrk for `make bench`
+#   libsqlite3-dev, sqlite3   a real SQLite database on a volume (Guest/sqlite, volumes.sh)
 #   python3          helper scripts; curl and python3 are the host clients of the network
 #                    tests (Tests/integration/net.sh), wrk the HTTP benchmark
 PACKAGES=(
     qemu-system-x86 qemu-utils musl-tools libelf-dev pkg-config gcc
     grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools ovmf
-    busybox-static golang-go strace hyperfine wrk python3 curl
+    busybox-static golang-go strace hyperfine wrk python3 curl libsqlite3-dev sqlite3
 )
 
 step() { printf 'setup: %s\n' "$*"; }

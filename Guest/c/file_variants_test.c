@@ -211,8 +211,23 @@ int main(void)
     int status = 0;
     CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0,
           "unprivileged sethostname: status %d", status);
-    if (!private_uts)
+    /* setdomainname: the same rules (kernel/sys.c), shown in uname's domainname field. */
+    CHECK(setdomainname("egg-domain", 10) == 0, "setdomainname: %s", strerror(errno));
+    CHECK(uname(&u) == 0 && strcmp(u.domainname, "egg-domain") == 0, "uname after setdomainname: %s", u.domainname);
+    CHECK_ERRNO(setdomainname(long_name, 65), EINVAL);
+    child = fork();
+    CHECK(child >= 0, "fork");
+    if (child == 0) {
+        if (setuid(65534) != 0) _exit(10);
+        if (setdomainname("x", 1) != -1 || errno != EPERM) _exit(11);
+        _exit(0);
+    }
+    CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+          "unprivileged setdomainname: status %d", status);
+    if (!private_uts) {
         sethostname(before.nodename, strlen(before.nodename));
+        setdomainname(before.domainname, strlen(before.domainname));
+    }
 
     close(sub);
     close(fd);

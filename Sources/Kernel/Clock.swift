@@ -101,6 +101,9 @@ enum Clock {
     /// TSC ticks since calibration in ns, by TSCScale (KernelCore/TSCScale.swift): the vDSO
     /// (Sources/KernelArch/vdso/vdso.c) takes the same steps, so both clocks agree.
     static func nanosecondsSinceBoot() -> UInt64 {
-        TSCScale.nanoseconds(hw_rdtsc() &- tscAtBoot, hz: tscHz)
+        // A CPU whose TSC reads a little behind the boot CPU's (skew between sockets or
+        // vCPUs) must not wrap to a huge count: clamp to boot.
+        let now = hw_rdtsc()
+        return TSCScale.nanoseconds(now >= tscAtBoot ? now - tscAtBoot : 0, hz: tscHz)
     }
 }

@@ -130,6 +130,8 @@ public final class KernelState {
     public let frames: FramePool
     /// System facts for uname, sysinfo and /proc.
     public var hostname: [UInt8] = Array("egg".utf8)
+    /// The NIS domain name uname(2) reports (setdomainname(2); Linux's default "(none)").
+    public var domainname: [UInt8] = Array("(none)".utf8)
     public var cpuCount = 1
     public var bootRealtimeSeconds: Int64 = 0
     /// Signal dispositions (rt_sigaction) and the blocked mask (rt_sigprocmask), index = signal:

@@ -69,6 +69,33 @@ final class ConsoleJobControlTests: XCTestCase {
         }
     }
 
+    /// n_tty_write: a background group's write to the console goes through unless TOSTOP is
+    /// set; then it gets SIGTTOU (and restarts after the stop).
+    func testBackgroundWriteWithTOSTOPGetsSIGTTOU() {
+        let k = TestKernel()
+        let buf = k.scratch + 0x200
+        XCTAssertNil(k.space.copyOut(UserAddress(buf), from: Array("hi\n".utf8)))
+        guard let child = fork(k) else { return }
+        assertSuccess(k.call(.setpgid, UInt64(child.pid), 0), 0)                 // a background job
+        asProcess(k, child) {
+            assertSuccess(k.call(.write, 1, buf, 3), 3)                          // TOSTOP clear: written
+            XCTAssertEqual(child.processPendingSignals & bit(22), 0)
+        }
+        // The foreground shell sets TOSTOP (struct termios: c_lflag at byte 12).
+        let termios = k.scratch + 0x400
+        assertSuccess(k.call(.ioctl, 0, 0x5401, termios), 0)                     // TCGETS
+        var lflag = k.peek(termios + 12, count: 4)
+        lflag[1] |= UInt8((TermiosBits.TOSTOP >> 8) & 0xFF)
+        XCTAssertNil(k.space.copyOut(UserAddress(termios + 12), from: lflag))
+        assertSuccess(k.call(.ioctl, 0, 0x5402, termios), 0)                     // TCSETS
+        asProcess(k, child) {
+            assertFailure(k.call(.write, 1, buf, 3), .EINTR)
+            XCTAssertNotEqual(child.processPendingSignals & bit(22), 0, "SIGTTOU for a TOSTOP write")
+        }
+        // The foreground group writes as before.
+        assertSuccess(k.call(.write, 1, buf, 3), 3)
+    }
+
     func testForeignSessionsGetENOTTYAndEPERM() {
         let k = TestKernel()
         let arg = k.poke([1, 0, 0, 0], at: 0x300)

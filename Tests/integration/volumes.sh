@@ -9,7 +9,8 @@
 # Guest/c/volume_live_test.c checks the volume is live: a file the guest closed and names it
 # made are on the host while it still runs (a second host process looks, the guest waits on
 # stdin), a file the host writes or changes meanwhile is seen; a ":ro" volume answers EROFS
-# to every write path; statfs says 9p (V9FS_MAGIC) and /proc/mounts lists it.
+# to every write path; statfs says 9p (V9FS_MAGIC) and /proc/mounts lists it. Guest/sqlite/
+# sqlite_volume.c keeps a real SQLite database on a volume across two runs.
 #
 # Layer: tests. Called by `make integration-test`; runs alone too:
 #   Tests/integration/volumes.sh [SUBSTRING...]
@@ -24,7 +25,7 @@ EGG="${EGG:-.build/release/egg}"
 T=build/guest/volume_test-musl
 T2=build/guest/volume_live_test-musl
 W="$ROOT/build/integration/volumes"
-for need in "$EGG" build/kernel/kernel.elf "$T" "$T2"; do
+for need in "$EGG" build/kernel/kernel.elf "$T" "$T2" build/guest/sqlite_volume-glibc; do
     [ -e "$need" ] || { echo "volumes.sh: $need missing: build first (make all)" >&2; exit 1; }
 done
 rm -rf "$W"; mkdir -p "$W"
@@ -235,6 +236,35 @@ if want; then
     status=$?
     if [ $status -ne 0 ] || ! grep -q '^PASS volume_live_test' "$W/fstype.out"; then bad "status $status: $(head -c 400 "$W/fstype.out")"
     else ok; fi
+fi
+
+# A real SQLite database (Guest/sqlite/sqlite_volume.c on Debian's libsqlite3): written on a
+# volume in one run, checked by the host's sqlite3, changed by the host, read back in a
+# second run; natively first on a scratch directory.
+SQ=build/guest/sqlite_volume-glibc
+SQH="$W/sqlite"
+CASE=volume-sqlite-native
+if want; then
+    mkdir -p "$W/sqlite-native"
+    if "$SQ" write "$W/sqlite-native" 3000 > "$W/sqlite-native.out" 2>&1 \
+        && "$SQ" check "$W/sqlite-native" 3000 >> "$W/sqlite-native.out" 2>&1; then ok; else bad "$(cat "$W/sqlite-native.out")"; fi
+fi
+CASE=volume-sqlite-survives-second-run
+if want; then
+    rm -rf "$SQH"; mkdir -p "$SQH"
+    egg -v "$SQH:/db" "$SQ" -- write /db 3000 > "$W/sqlite-write.out" 2>&1
+    s1=$?
+    host=""
+    if command -v sqlite3 > /dev/null; then
+        host=$(sqlite3 "$SQH/egg.db" 'PRAGMA integrity_check; SELECT count(*), sum(n) FROM t;' 2>&1 | tr '\n' ' ')
+    fi
+    egg -v "$SQH:/db" "$SQ" -- check /db 3000 > "$W/sqlite-check.out" 2>&1
+    s2=$?
+    if [ $s1 -ne 0 ] || ! grep -q '^PASS sqlite_volume' "$W/sqlite-write.out"; then bad "first run, status $s1: $(head -c 300 "$W/sqlite-write.out")"
+    elif [ -n "$host" ] && [ "$host" != "ok 3000|13506000 " ]; then bad "the host's sqlite3 reads: $host"
+    elif [ -e "$SQH/egg.db-journal" ]; then bad "a journal was left on the host"
+    elif [ $s2 -ne 0 ] || ! grep -q '^PASS sqlite_volume' "$W/sqlite-check.out"; then bad "second run, status $s2: $(head -c 300 "$W/sqlite-check.out")"
+    else ok "(host sqlite3: ${host:-not installed})"; fi
 fi
 
 refuse_case() { # name expected-message-part args...

@@ -142,7 +142,7 @@ enum ConsoleTerminal {
             // tty_do_resize: a change sends SIGWINCH to the foreground process group.
             if size != t.windowSize {
                 t.windowSize = size
-                k.postProcessSignal(28)
+                k.signalConsoleForegroundGroup(28)   // SIGWINCH
             }
             return 0
         case IoctlRequest.TIOCGPGRP.rawValue, IoctlRequest.TIOCGSID.rawValue,

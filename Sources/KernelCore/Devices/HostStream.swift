@@ -150,7 +150,7 @@ extension KernelState {
         guard size.rows != terminal.windowSize.rows || size.columns != terminal.windowSize.columns else { return }
         terminal.windowSize = Winsize(rows: size.rows, columns: size.columns,
                                       xPixels: terminal.windowSize.xPixels, yPixels: terminal.windowSize.yPixels)
-        postProcessSignal(28)  // SIGWINCH
+        signalConsoleForegroundGroup(28)  // SIGWINCH to the foreground group, as tty_do_resize
     }
 
     /// Makes descriptors 0, 1 and 2 the host streams on `channel`'s ports (see the header).

@@ -208,6 +208,7 @@ func registerBuiltinSyscalls(_ t: inout SyscallTable) {
     t.register(.close_range, LegacyFileSyscalls.closeRange)
     t.register(.fchmodat2, LegacyFileSyscalls.fchmodat2)
     t.register(.sethostname, LegacyFileSyscalls.sethostname)
+    t.register(.setdomainname, LegacyFileSyscalls.setdomainname)
     t.register(.chroot, RootAndResolveSyscalls.chroot)
     t.register(.openat2, RootAndResolveSyscalls.openat2)
     t.register(.setxattr, XattrSyscalls.setxattr)

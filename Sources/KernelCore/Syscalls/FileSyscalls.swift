@@ -61,6 +61,9 @@ enum FileSyscalls {
             throw .EBADF  // /proc snapshots are read-only
         case .console:
             guard f.canWrite else { throw .EBADF }
+            // n_tty_write → tty_check_change: with TOSTOP set, a background group's write gets
+            // SIGTTOU (Signals/JobControl.swift).
+            if k.terminal.settings.localFlags & TermiosBits.TOSTOP != 0 { try k.checkConsoleForeground(signal: 22) }
             var buffer = [UInt8](repeating: 0, count: min(count, 4096))
             var done = 0
             while done < count {

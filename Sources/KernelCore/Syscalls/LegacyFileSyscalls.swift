@@ -141,4 +141,14 @@ enum LegacyFileSyscalls {
         k.hostname = length == 0 ? [] : try k.memory.copyIn(a.address(0), count: length).get()
         return 0
     }
+
+    /// setdomainname(name, len): the same rules as sethostname (kernel/sys.c: CAP_SYS_ADMIN,
+    /// at most __NEW_UTS_LEN = 64 bytes); uname's domainname field follows.
+    static func setdomainname(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
+        guard k.currentThread.credentials.capable(CapabilitySet.sysAdmin) else { throw .EPERM }
+        let length = a.int(1)
+        guard length >= 0 && length <= 64 else { throw .EINVAL }
+        k.domainname = length == 0 ? [] : try k.memory.copyIn(a.address(0), count: length).get()
+        return 0
+    }
 }

@@ -16,7 +16,7 @@ enum SystemSyscalls {
         w.field(release, size: 65)
         w.field(version, size: 65)
         w.field(Array("x86_64".utf8), size: 65)
-        w.field(Array("(none)".utf8), size: 65)
+        w.field(k.domainname, size: 65)
         if let e = k.memory.copyOut(a.address(0), from: w.bytes) { throw e }
         return 0
     }

@@ -60,13 +60,13 @@ public struct FutexTable {
     /// bitset, as Linux's requeue_futex moves the whole futex_q; bitset-0 waiters
     /// (FUTEX_WAIT_REQUEUE_PI, FutexRequeuePI.swift) stay, as take leaves them.
     public mutating func requeue(from source: UInt64, to target: UInt64, count: Int) -> Int {
-        guard let i = queues.firstIndex(where: { $0.address == source }), count > 0 else { return 0 }
+        guard count > 0, let waiters = buckets[source] else { return 0 }
         var moved: [FutexWaiter] = []
         var kept: [FutexWaiter] = []
-        for w in queues[i].waiters {
+        for w in waiters {
             if moved.count < count && w.bitset != 0 { moved.append(w) } else { kept.append(w) }
         }
-        if kept.isEmpty { queues.remove(at: i) } else { queues[i].waiters = kept }
+        buckets[source] = kept.isEmpty ? nil : kept
         for w in moved { enqueue(address: target, tid: w.tid, bitset: w.bitset) }
         return moved.count
     }

@@ -54,6 +54,7 @@ enum ThreadSyscalls {
         child.process = k.process
         child.signalMask = k.currentThread.signalMask
         child.credentials = k.currentThread.credentials
+        child.scheduling = k.currentThread.scheduling.forChild   // sched_fork: the creator's policy
         child.name = k.currentThread.name                 // comm is copied to new threads
         child.controls.timerSlack = k.currentThread.controls.timerSlack
         if flags & cloneChildCleartid != 0 { child.clearChildTID = childTID.value }

@@ -387,14 +387,22 @@ extension KernelState {
         f.append("(" + String(decoding: procThreadName(whole ? (v.threads.first { $0.tid == v.pid } ?? t) : t, p), as: UTF8.self) + ")")
         f.append(procStateLetter(t).0)
         f.append(String(p.parentPID))
-        f.append(String(v.pid)); f.append(String(v.pid))      // pgrp, session: the guest leads both
-        f.append(String(encodeDeviceNumber(major: 4, minor: 64) & 0xFFFF_FFFF))  // tty_nr: the console (4:64)
-        f.append(String(v.pid))                                 // tpgid
+        f.append(String(p.processGroup)); f.append(String(p.session))
+        // tty_nr and tpgid: the console (4:64) and its foreground group when it is this
+        // process's controlling terminal; 0 and -1 otherwise (do_task_stat).
+        let controlled = hasConsole(p)
+        f.append(controlled ? String(encodeDeviceNumber(major: 4, minor: 64) & 0xFFFF_FFFF) : "0")
+        f.append(controlled ? String(consoleForegroundGroup) : "-1")
         f.append("0")                                           // flags: egg keeps no PF_* bits
         f.append("0"); f.append("0"); f.append("0"); f.append("0")   // minflt cminflt majflt cmajflt
         f.append(String(procTicks(user))); f.append(String(procTicks(system)))
         f.append(String(procTicks(p.childrenUserNanoseconds))); f.append(String(procTicks(p.childrenSystemNanoseconds)))
-        f.append("20"); f.append("0")                           // priority, nice (SCHED_OTHER, nice 0)
+        // priority and nice as task_prio() shows them: 20 + nice for the normal policies,
+        // -1 - rt_priority for SCHED_FIFO/SCHED_RR.
+        let sched = t.scheduling
+        let realtime = sched.policy == 1 || sched.policy == 2
+        f.append(String(realtime ? -1 - Int(sched.priority) : 20 + Int(sched.nice)))
+        f.append(String(sched.nice))
         f.append(String(whole ? v.threads.count : v.threads.count))
         f.append("0")                                           // itrealvalue (always 0 since 2.6.17)
         f.append(String(procTicks(t.startNanoseconds)))
@@ -408,7 +416,8 @@ extension KernelState {
         f.append("0"); f.append("0"); f.append("0")             // wchan, nswap, cnswap
         f.append(whole || t.tid == v.pid ? "17" : "-1")         // exit_signal: SIGCHLD for a leader
         f.append(String(procProcessor(t)))
-        f.append("0"); f.append("0"); f.append("0"); f.append("0"); f.append("0")  // rt_priority policy blkio guest cguest
+        f.append(String(sched.priority)); f.append(String(sched.policy))      // rt_priority, policy
+        f.append("0"); f.append("0"); f.append("0")                          // blkio guest cguest
         f.append("0"); f.append("0")                            // start_data, end_data
         f.append(String(p.addressSpace.map.breakStart))
         f.append(String(start.argStart)); f.append(String(start.argEnd))
