@@ -243,7 +243,8 @@ public func runGuest(_ request: RunRequest) -> Int32 {
     var relay: TraceRelay? = nil  // TraceRelay.swift
     if let trace = request.trace {
         configuration.tracePath = directory.file("trace")
-        do { relay = try TraceRelay(request: trace, path: directory.file("trace")) } catch {
+        let program = String(request.binaryPath.split(separator: "/").last ?? Substring(request.binaryPath))
+        do { relay = try TraceRelay(request: trace, path: directory.file("trace"), firstProgram: program) } catch {
             if case .failed(let text) = error { complain(text) }
             return EggStatus.eggFailure
         }

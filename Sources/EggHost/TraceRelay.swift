@@ -14,15 +14,16 @@ public final class TraceLineSink {
     public private(set) var summary = TraceSummary()
     let write: (String) -> Void
 
-    public init(request: TraceRequest, write: @escaping (String) -> Void) {
+    public init(request: TraceRequest, firstProgram: String = "", write: @escaping (String) -> Void) {
         self.request = request
         self.write = write
+        summary.firstProgram = firstProgram
     }
 
     public func accept(_ rawLine: String) {
         var line = rawLine
         if line.hasSuffix("\r") { line.removeLast() }
-        if request.summary, let parsed = TraceLine(parsing: line) { summary.add(parsed) }
+        if request.summary, let parsed = TraceLine(parsing: line) { summary.add(parsed, raw: line) }
         if request.showLines { write(stripDuration(line) + "\n") }
     }
 
@@ -44,7 +45,7 @@ public final class TraceRelay: @unchecked Sendable {
     let done = DispatchSemaphore(value: 0)
 
     /// Creates the (empty) trace file QEMU will write and opens the destination.
-    public init(request: TraceRequest, path: String) throws(SpawnError) {
+    public init(request: TraceRequest, path: String, firstProgram: String = "") throws(SpawnError) {
         self.path = path
         guard FileManager.default.createFile(atPath: path, contents: nil) else {
             throw .failed("cannot create \(path): \(String(cString: strerror(errno)))")
@@ -60,7 +61,7 @@ public final class TraceRelay: @unchecked Sendable {
         }
         // write(2), not FileHandle: a closed stderr pipe (EPIPE) must not end egg.
         let fd = output
-        sink = TraceLineSink(request: request) { writeIgnoringErrors(fd, Array($0.utf8)) }
+        sink = TraceLineSink(request: request, firstProgram: firstProgram) { writeIgnoringErrors(fd, Array($0.utf8)) }
     }
 
     public func start() {

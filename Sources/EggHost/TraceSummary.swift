@@ -76,7 +76,74 @@ public struct TraceSummary {
     }
     var rows: [Row] = []
 
-    public init() {}
+    /// Per process, when the guest started others (issue 16: the summary names them): the
+    /// thread → process map and each process's program are followed from the trace itself —
+    /// fork/vfork/clone results (a clone with CLONE_THREAD adds a thread to its caller's
+    /// process) and successful execve/execveat paths.
+    struct ProcessRow {
+        var pid: Int
+        var program: String
+        var calls = 0
+        var errors = 0
+        var nanoseconds: UInt64 = 0
+    }
+    var processes: [Int: ProcessRow] = [:]
+    var processOfThread: [Int: Int] = [:]
+    /// The first program's name (PID 1: lines before the first "[pid N]" prefix are its).
+    public var firstProgram: String
+
+    public init(firstProgram: String = "") { self.firstProgram = firstProgram }
+
+    /// Counts a line in its process's row as well as in the table.
+    public mutating func add(_ line: TraceLine, raw: String) {
+        add(line)
+        let tid = TraceSummary.threadID(in: raw) ?? 1
+        let pid = processOfThread[tid] ?? tid
+        if processes[pid] == nil { processes[pid] = ProcessRow(pid: pid, program: pid == 1 ? firstProgram : "?") }
+        processes[pid]!.calls += 1
+        if line.failed { processes[pid]!.errors += 1 }
+        processes[pid]!.nanoseconds += line.nanoseconds ?? 0
+        switch line.name {
+        case "execve", "execveat":
+            if !line.failed, let path = TraceSummary.firstString(in: raw) {
+                processes[pid]!.program = String(path.split(separator: "/").last ?? Substring(path))
+            }
+        case "fork", "vfork", "clone", "clone3":
+            guard let child = TraceSummary.resultValue(in: raw), child > 0 else { break }
+            if raw.contains("CLONE_THREAD") {
+                processOfThread[child] = pid
+            } else {
+                processOfThread[child] = child
+                processes[child] = ProcessRow(pid: child, program: processes[pid]!.program)
+            }
+        default:
+            break
+        }
+    }
+
+    /// "[pid    12] ..." → 12.
+    static func threadID(in raw: String) -> Int? {
+        guard raw.hasPrefix("[pid "), let close = raw.firstIndex(of: "]") else { return nil }
+        return Int(raw[raw.index(raw.startIndex, offsetBy: 5)..<close].trimmingCharacters(in: .whitespaces))
+    }
+
+    /// The call's result: the number after the last " = " (before a " <seconds>" suffix).
+    static func resultValue(in raw: String) -> Int? {
+        let body = stripDuration(raw)
+        guard let equals = body.range(of: " = ", options: .backwards) else { return nil }
+        let text = body[equals.upperBound...].prefix { $0 == "-" || $0.isNumber }
+        return Int(text)
+    }
+
+    /// The first double-quoted argument (execve's path), without its escapes resolved.
+    static func firstString(in raw: String) -> String? {
+        guard let open = raw.firstIndex(of: "(") else { return nil }
+        let rest = raw[raw.index(after: open)...]
+        guard let q1 = rest.firstIndex(of: "\"") else { return nil }
+        let after = rest[rest.index(after: q1)...]
+        guard let q2 = after.firstIndex(of: "\"") else { return nil }
+        return String(after[..<q2])
+    }
 
     public mutating func add(_ line: TraceLine) {
         let index: Int
@@ -122,6 +189,15 @@ public struct TraceSummary {
         }
         text += rule
         text += row(100, totalNanoseconds, totalCalls, totalErrors, "total")
+        if processes.count > 1 {
+            // One line per process (pid order): its program, calls, errors and seconds.
+            text += "\n    pid program              calls    errors     seconds\n"
+            for p in processes.values.sorted(by: { $0.pid < $1.pid }) {
+                let program = p.program.isEmpty ? "?" : p.program
+                text += String(format: "%7d ", p.pid) + program.padding(toLength: max(16, program.count), withPad: " ", startingAt: 0)
+                    + String(format: " %9u %9u %11.6f\n", UInt32(p.calls), UInt32(p.errors), Double(p.nanoseconds) / 1e9)
+            }
+        }
         return text
     }
 }

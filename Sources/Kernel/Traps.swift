@@ -137,6 +137,7 @@ func handleTrap(_ frame: UnsafeMutablePointer<trap_frame>) {
                                      errorCode: f.error, faultAddress: address, registers: registers(of: f),
                                      executable: state.process.executablePath)
             report.captureStack(state.memory)
+            if state.processes.count > 1 { state.platform.diagnostic("egg: in process \(state.process.pid):\n") }
             state.platform.diagnostic(report.render())
             HostChannel.write(report.hostChannelLine())
             state.terminate(status: 128 + 7)

@@ -101,6 +101,33 @@ final class TraceHostTests: XCTestCase {
             """)
     }
 
+    /// Issue 16: with several processes the summary names each (pid, program) after the
+    /// table; threads (clone with CLONE_THREAD) count in their process.
+    func testSummaryNamesEachProcess() {
+        var text = ""
+        let sink = TraceLineSink(request: TraceRequest(showLines: false, summary: true), firstProgram: "sh") { text += $0 }
+        for line in ["getpid() = 1 <0.000001000>",
+                     "fork() = 2 <0.000010000>",
+                     "[pid     2] execve(\"/bin/sort\", [\"sort\"], 0x7f00 /* 1 var */) = 0 <0.000020000>",
+                     "[pid     2] clone(child_stack=0x7f0000, flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM) = 3 <0.000002000>",
+                     "[pid     3] read(0, \"\", 4096) = 0 <0.000001000>",
+                     "[pid     2] close(-1) = -1 EBADF (Bad file descriptor) <0.000001000>",
+                     "[pid     1] wait4(-1, [{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL) = 2 <0.000005000>"] {
+            sink.accept(line)
+        }
+        sink.finish()
+        XCTAssertTrue(text.contains("\n    pid program              calls    errors     seconds\n"), text)
+        XCTAssertTrue(text.contains("      1 sh                       3         0    0.000016\n"), text)
+        XCTAssertTrue(text.contains("      2 sort                     4         1    0.000024\n"), text)
+        XCTAssertFalse(text.contains("      3 "), "a thread is not a process: \(text)")
+        // One process: no per-process part (the table stays strace -c's).
+        var one = ""
+        let single = TraceLineSink(request: TraceRequest(showLines: false, summary: true), firstProgram: "x") { one += $0 }
+        single.accept("getpid() = 1 <0.000001000>")
+        single.finish()
+        XCTAssertFalse(one.contains("pid program"), one)
+    }
+
     func testSinkShowsLinesAndAppendsTheTable() {
         var written = ""
         let sink = TraceLineSink(request: TraceRequest(showLines: true, summary: true)) { written += $0 }
