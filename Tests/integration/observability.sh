@@ -12,7 +12,8 @@ for c in trace-lines-musl:trace_lines trace-lines-glibc:trace_lines trace-filter
          custom-syscall-musl:custom_syscall_musl custom-syscall-glibc:custom_syscall_glibc \
          custom-syscall-swift:custom_syscall_swift custom-syscall-stock:custom_syscall_stock \
          custom-syscall-compile-error:custom_syscall_compile_error kernel-panic-symbols:kernel_panic_symbols \
-         gdb-stub:gdb_stub trace-events:trace_events custom-syscall-cached:custom_syscall_cached; do
+         gdb-stub:gdb_stub trace-events:trace_events custom-syscall-cached:custom_syscall_cached \
+         trace-summary-processes:trace_summary_processes; do
     CASES+=("obs|${c%%:*}|${c##*:}")
 done
 
@@ -153,6 +154,22 @@ obs_trace_summary() { # name: --trace-summary alone prints strace -c's table, no
         reason="trace lines printed without --trace"
     fi
     [ -z "$reason" ] && echo "PASS|$name|egg" || echo "FAIL|$name|$reason [logs: ${log#"$ROOT"/}.*]"
+}
+
+obs_trace_summary_processes() { # name: with forked children the summary names each process (issue 16)
+    local name=$1 log="$LOGS/$1" reason=""
+    obs_need_egg "$name" || return
+    run_logged "$log.egg" - "$EGG_TIMEOUT" "$EGG" run --accel tcg --trace-summary "$GUEST/fork_test-musl"
+    if [ "$rc" -ne 0 ]; then
+        reason="exit status $rc"
+    elif ! grep -qx '    pid program              calls    errors     seconds' "$log.egg.err"; then
+        reason="no per-process header after the table"
+    elif ! grep -qE '^      1 fork_test-musl +[0-9]+ +[0-9]+ +[0-9.]+$' "$log.egg.err"; then
+        reason="no line for PID 1 (fork_test-musl)"
+    elif [ "$(grep -cE '^ +[0-9]+ fork_test-musl +[0-9]+ +[0-9]+ +[0-9.]+$' "$log.egg.err")" -lt 3 ]; then
+        reason="fewer than 3 processes named"
+    fi
+    [ -z "$reason" ] && echo "PASS|$name|egg, $(grep -cE '^ +[0-9]+ fork_test-musl ' "$log.egg.err") processes named" || echo "FAIL|$name|$reason [logs: ${log#"$ROOT"/}.*]"
 }
 
 obs_crash_symbols() { # name: the crash report names the function and its callers
