@@ -12,6 +12,12 @@ import Net
 /// Process/CopyOnWrite.swift.
 public final class Process {
     public let pid: Int
+    /// This process's interval timers (ITIMER_REAL/VIRTUAL/PROF) and POSIX timers with their
+    /// queued signals (Threads/IntervalTimers.swift, PosixTimers.swift). A new process starts
+    /// with none (fork(2): timers are not inherited); execve keeps the interval timers and
+    /// deletes the POSIX timers (execve(2)). The machine-wide clock state (clock_settime's
+    /// offset, the timezone, armed timerfds) stays in KernelState.timers.
+    public let ownTimers = ProcessTimers()
     public var addressSpace: AddressSpace
     /// The path the guest sees for itself (/proc/self/exe, AT_EXECFN).
     public var executablePath: [UInt8]

@@ -233,6 +233,10 @@ enum ExecSyscalls {
             k.signalRestorers[s] = 0
             k.signalMasks[s] = 0
         }
+        // POSIX timers are deleted, interval timers kept (execve(2); exit_itimers in
+        // begin_new_exec).
+        k.process.ownTimers.posix.removeAll()
+        k.process.ownTimers.queuedSignals.removeAll()
         // Close-on-exec descriptors (do_close_on_exec).
         var fd = 0
         while fd < k.files.count {

@@ -64,14 +64,10 @@ public struct QueuedTimerSignal: Equatable {
     public let thread: Int?
 }
 
-/// The process's timers: interval timers, POSIX timers, armed timerfds, CPU totals of exited
-/// threads, the realtime clock offset set by clock_settime. One per process (KernelState).
+/// Timer state. Each Process owns one for its interval and POSIX timers (Process.ownTimers);
+/// the machine's (KernelState.timers) keeps the armed timerfds, the realtime clock offset
+/// set by clock_settime and the timezone.
 public final class ProcessTimers {
-    /// The process whose timers these are: the last one to arm an interval or POSIX timer.
-    /// Expiry runs in its context (KernelState.processOverride), whatever thread the CPU
-    /// happens to run. One set per machine for now: a forked child that arms a timer takes
-    /// them over (Linux gives every process its own; issue 15 item 3 notes this).
-    public var owner: Process? = nil
     /// ITIMER_REAL on the monotonic clock; ITIMER_VIRTUAL on process user CPU time;
     /// ITIMER_PROF on process user+system CPU time.
     public var real = TimerSchedule()
@@ -89,6 +85,11 @@ public final class ProcessTimers {
     public var timezone: (minutesWest: Int32, dstTime: Int32) = (0, 0)
 
     public init() {}
+
+    /// Whether ITIMER_REAL or a POSIX timer on a monotonic-based clock is armed.
+    public var hasMonotonicTimer: Bool {
+        real.isArmed || posix.contains { $0.clock.isMonotonicBased && $0.schedule.isArmed }
+    }
 
     /// The earliest monotonic expiry of anything here (nil: none), for an idle CPU's wake-up.
     public func earliestDeadline() -> UInt64? {
@@ -180,22 +181,30 @@ extension KernelState {
     /// signals, and a poll wake-up for each timerfd that expired. Run by the scheduler with
     /// its sleep time-outs.
     public func fireDueTimers() {
-        if let owner = timers.owner, owner !== process, !owner.exiting {
-            processOverride = owner
-            defer { processOverride = nil }
-            fireDueTimersInContext()
-        } else {
-            fireDueTimersInContext()
+        let now = platform.monotonicNanoseconds()
+        // Each process's own timers, expired in its context (processOverride), whatever
+        // thread the CPU happens to run.
+        for p in processes.values where !p.exiting && p.ownTimers.hasMonotonicTimer {
+            guard let due = p.ownTimers.earliestDeadline(), due <= now else { continue }
+            let saved = processOverride
+            processOverride = p
+            fireDueTimersInContext(now)
+            processOverride = saved
         }
+        fireTimerFDs()
     }
 
-    func fireDueTimersInContext() {
-        let now = platform.monotonicNanoseconds()
-        if timers.real.expire(now: now) > 0 { postProcessSignal(14) }  // SIGALRM
-        for t in timers.posix where t.clock.isMonotonicBased {
+    func fireDueTimersInContext(_ now: UInt64) {
+        let own = process.ownTimers
+        if own.real.expire(now: now) > 0 { postProcessSignal(14) }  // SIGALRM
+        for t in own.posix where t.clock.isMonotonicBased {
             let n = t.schedule.expire(now: now)
             if n > 0 { timerExpired(t, count: n) }
         }
+    }
+
+    func fireTimerFDs() {
+        let now = platform.monotonicNanoseconds()
         if !timers.armedTimerFDs.isEmpty {
             var woke = false
             for t in timers.armedTimerFDs {
@@ -209,18 +218,24 @@ extension KernelState {
     }
 
     /// The earliest monotonic time any timer or sleeping thread wants the CPU back.
-    public func earliestTimerDeadline() -> UInt64? { timers.earliestDeadline() }
+    public func earliestTimerDeadline() -> UInt64? {
+        var best = timers.earliestDeadline()   // timerfds
+        for p in processes.values where !p.exiting && p.ownTimers.hasMonotonicTimer {
+            if let e = p.ownTimers.earliestDeadline() { best = min(best ?? e, e) }
+        }
+        return best
+    }
 
     /// Expire the CPU-time timers (ITIMER_VIRTUAL → SIGVTALRM, ITIMER_PROF → SIGPROF, POSIX
     /// timers on CPU clocks).
     func fireCPUTimers() {
-        if let owner = timers.owner, owner !== process { return }   // another process's timers
-        let anyPosixCPU = timers.posix.contains { !$0.clock.isMonotonicBased }
-        guard timers.virtual.isArmed || timers.profiling.isArmed || anyPosixCPU else { return }
+        let own = process.ownTimers      // the running process's CPU-time timers
+        let anyPosixCPU = own.posix.contains { !$0.clock.isMonotonicBased }
+        guard own.virtual.isArmed || own.profiling.isArmed || anyPosixCPU else { return }
         let process = processCPUTime()
-        if timers.virtual.expire(now: process.user) > 0 { postProcessSignal(26) }     // SIGVTALRM
-        if timers.profiling.expire(now: process.total) > 0 { postProcessSignal(27) }  // SIGPROF
-        for t in timers.posix where !t.clock.isMonotonicBased {
+        if own.virtual.expire(now: process.user) > 0 { postProcessSignal(26) }     // SIGVTALRM
+        if own.profiling.expire(now: process.total) > 0 { postProcessSignal(27) }  // SIGPROF
+        for t in own.posix where !t.clock.isMonotonicBased {
             guard let now = cpuClockNow(t.clock) else { continue }
             let n = t.schedule.expire(now: now)
             if n > 0 { timerExpired(t, count: n) }
@@ -251,9 +266,9 @@ enum IntervalTimerSyscalls {
 
     static func schedule(_ k: KernelState, which: Int32) -> (TimerSchedule, UInt64)? {
         switch which {
-        case 0: return (k.timers.real, k.platform.monotonicNanoseconds())
-        case 1: return (k.timers.virtual, k.processCPUTime().user)
-        case 2: return (k.timers.profiling, k.processCPUTime().total)
+        case 0: return (k.process.ownTimers.real, k.platform.monotonicNanoseconds())
+        case 1: return (k.process.ownTimers.virtual, k.processCPUTime().user)
+        case 2: return (k.process.ownTimers.profiling, k.processCPUTime().total)
         default: return nil
         }
     }
@@ -285,9 +300,9 @@ enum IntervalTimerSyscalls {
             if value < 0 { s.expiry = now }
         }
         switch which {
-        case 0: k.timers.real = s
-        case 1: k.timers.virtual = s
-        default: k.timers.profiling = s
+        case 0: k.process.ownTimers.real = s
+        case 1: k.process.ownTimers.virtual = s
+        default: k.process.ownTimers.profiling = s
         }
         return before
     }
@@ -295,7 +310,6 @@ enum IntervalTimerSyscalls {
     /// setitimer(which, new, old): a NULL new value is treated as zero (disarm), as Linux
     /// does with a warning (kernel/time/itimer.c).
     static func setitimer(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
-        k.timers.owner = k.process
         let which = a.int32(0)
         guard which >= 0 && which <= 2 else { throw .EINVAL }
         var interval: Int64 = 0, value: Int64 = 0
@@ -316,10 +330,9 @@ enum IntervalTimerSyscalls {
     /// alarm(seconds): ITIMER_REAL one-shot; returns the seconds left on the previous alarm,
     /// rounded to nearest and at least 1 while armed (kernel/time/itimer.c alarm_setitimer).
     static func alarm(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
-        k.timers.owner = k.process
         let seconds = Int64(a.uint32(0))
         let now = k.platform.monotonicNanoseconds()
-        let left = k.timers.real.remaining(now: now, dueFloor: 1000)
+        let left = k.process.ownTimers.real.remaining(now: now, dueFloor: 1000)
         _ = set(k, which: 0, interval: 0, value: seconds * 1_000_000_000)
         if left == 0 { return 0 }
         let whole = Int(left / 1_000_000_000), micro = (left % 1_000_000_000) / 1000

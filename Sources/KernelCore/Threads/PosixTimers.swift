@@ -129,7 +129,7 @@ extension KernelState {
         // A queued signal that left the pending sets without passing through delivery
         // (ignored meanwhile, taken by sigwaitinfo) no longer holds the timer back.
         if t.signalQueued && !timerSignalPending(t) {
-            timers.queuedSignals.removeAll { $0.timerID == t.id }
+            process.ownTimers.queuedSignals.removeAll { $0.timerID == t.id }
             t.signalQueued = false
         }
         guard t.record(expiries: n) else { return }
@@ -146,11 +146,11 @@ extension KernelState {
         case .none:
             return
         case .signal(let s, _):
-            timers.queuedSignals.append(QueuedTimerSignal(signal: s, timerID: t.id, thread: nil))
+            process.ownTimers.queuedSignals.append(QueuedTimerSignal(signal: s, timerID: t.id, thread: nil))
             postProcessSignal(s)
         case .threadSignal(let s, _, let tid):
             guard let thread = scheduler.thread(withID: tid) else { t.signalQueued = false; return }
-            timers.queuedSignals.append(QueuedTimerSignal(signal: s, timerID: t.id, thread: tid))
+            process.ownTimers.queuedSignals.append(QueuedTimerSignal(signal: s, timerID: t.id, thread: tid))
             postThreadSignal(s, to: thread)
         }
     }
@@ -169,6 +169,7 @@ extension KernelState {
     /// process's pending set, a timer's? Then its siginfo is SI_TIMER with the timer's id,
     /// overrun and sigev_value (include/uapi/asm-generic/siginfo.h _timer).
     public func takeTimerSignalInfo(_ s: Int, thread: Thread, fromThread: Bool) -> Siginfo? {
+        let timers = (thread.process ?? process).ownTimers
         guard !timers.queuedSignals.isEmpty else { return nil }
         guard let i = timers.queuedSignals.firstIndex(where: {
             $0.signal == s && (fromThread ? $0.thread == thread.tid : $0.thread == nil)
@@ -188,7 +189,7 @@ extension KernelState {
     /// clock_settime moved CLOCK_REALTIME by `delta`: absolute REALTIME timers keep their
     /// wall-clock expiry, so their monotonic expiry moves the other way.
     func realtimeClockWasSet(delta: Int64) {
-        for t in timers.posix where t.realtimeAbsolute {
+        for t in processes.values.flatMap({ $0.ownTimers.posix }) where t.realtimeAbsolute {
             guard let e = t.schedule.expiry else { continue }
             let moved = Int64(clamping: e) &- delta
             t.schedule.expiry = UInt64(max(0, moved))
@@ -200,7 +201,7 @@ enum PosixTimerSyscalls {
     static let sigevSignal: Int32 = 0, sigevNone: Int32 = 1, sigevThread: Int32 = 2, sigevThreadID: Int32 = 4
 
     static func timer(_ k: KernelState, _ id: Int32) -> Result<PosixTimer, Errno> {
-        guard let t = k.timers.posix.first(where: { $0.id == Int(id) }) else { return .failure(.EINVAL) }
+        guard let t = k.process.ownTimers.posix.first(where: { $0.id == Int(id) }) else { return .failure(.EINVAL) }
         return .success(t)
     }
 
@@ -209,9 +210,8 @@ enum PosixTimerSyscalls {
     /// asm-generic/siginfo.h). NULL means SIGEV_SIGNAL, SIGALRM, value = the timer id.
     /// good_sigevent() rules: a signal in 1...64, a thread of this process for THREAD_ID.
     static func timerCreate(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
-        k.timers.owner = k.process
         let clock = try k.timerClock(a.int32(0)).get()
-        let id = (k.timers.posix.map { $0.id }.max() ?? -1) + 1
+        let id = (k.process.ownTimers.posix.map { $0.id }.max() ?? -1) + 1
         var notification = PosixTimer.Notification.signal(14, value: UInt64(id))
         if !a.address(1).isNull {
             let r = ByteReader(try k.memory.copyIn(a.address(1), count: 24).get())
@@ -230,7 +230,7 @@ enum PosixTimerSyscalls {
             }
         }
         if let e = k.memory.writeUInt32(a.address(2), UInt32(id)) { throw e }
-        k.timers.posix.append(PosixTimer(id: id, clock: clock, notification: notification))
+        k.process.ownTimers.posix.append(PosixTimer(id: id, clock: clock, notification: notification))
         return 0
     }
 
@@ -304,8 +304,8 @@ enum PosixTimerSyscalls {
     /// timer_delete: the timer and its queued (undelivered) signal go.
     static func timerDelete(_ k: KernelState, _ a: SyscallArguments) throws(Errno) -> Int {
         let t = try timer(k, a.int32(0)).get()
-        k.timers.posix.removeAll { $0 === t }
-        k.timers.queuedSignals.removeAll { $0.timerID == t.id }
+        k.process.ownTimers.posix.removeAll { $0 === t }
+        k.process.ownTimers.queuedSignals.removeAll { $0.timerID == t.id }
         return 0
     }
 }
