@@ -92,6 +92,10 @@ public func writeIgnoringErrors(_ fd: Int32, _ bytes: [UInt8]) {
 public func runGuest(_ request: RunRequest) -> Int32 {
     installSignalHandlers()
     if let timeout = request.timeoutSeconds { armDeadline(seconds: timeout) }  // the whole run, not only QEMU
+    // Every way out stops the clock: a refusal returned before QEMU ran must not leave
+    // SIGALRM armed in a process that goes on (the host tests call runGuest many times; an
+    // armed deadline ended the test runner minutes later with no message).
+    defer { disarmDeadline() }
     let hostEnvironment = ProcessInfo.processInfo.environment
     let verbose: (String) -> Void = { if request.verbose { complain($0) } }
     func refuse(_ text: String) -> Int32 {

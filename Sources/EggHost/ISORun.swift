@@ -79,6 +79,7 @@ public struct ISOQEMUConfiguration: Equatable {
 public func runImage(_ request: RunRequest) -> Int32 {
     installSignalHandlers()
     if let timeout = request.timeoutSeconds { armDeadline(seconds: timeout) }
+    defer { disarmDeadline() }   // every way out stops the clock (EggRun.swift's runGuest)
     let hostEnvironment = ProcessInfo.processInfo.environment
     let verbose: (String) -> Void = { if request.verbose { complain($0) } }
     if !request.arguments.isEmpty || !request.environmentEntries.isEmpty {
